@@ -1,0 +1,16 @@
+"""scalargrad: a pure-Python scalar autograd engine with a small neural-network library.
+
+>>> from scalargrad import Scalar
+>>> x = Scalar(3.0, name='x')
+>>> y = x * x + 2 * x
+>>> y.backward()
+>>> y.data, x.grad
+(15.0, 8.0)
+"""
+
+from . import functional
+from .scalar import Scalar, enable_grad, is_grad_enabled, no_grad
+
+__version__ = "0.2.0"
+
+__all__ = ["Scalar", "__version__", "enable_grad", "functional", "is_grad_enabled", "no_grad"]
