@@ -37,7 +37,7 @@ def _split(xs: Sequence[Value], what: str):
             scalars.append(x)
             datas.append(x.data)
         elif isinstance(x, (int, float)) and not isinstance(x, bool):
-            const += x
+            const += float(x)
         else:
             raise TypeError(f"{what}: elements must be Scalars or numbers, got {type(x).__name__}")
     return scalars, datas, const
@@ -91,19 +91,21 @@ def dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value = None) -> Scalar:
     n = len(ws)
     if len(xs) != n:
         raise ValueError(f"dot: the sequences have different lengths ({n} and {len(xs)})")
+    # All Scalars? numpy scalars have a .data attribute too (a memoryview),
+    # so the first element's type decides before .data is collected.
     try:
-        wd = [w.data for w in ws]
-        w_all = True
+        wd = [w.data for w in ws] if n == 0 or isinstance(ws[0], Scalar) else None
+        w_all = wd is not None
     except AttributeError:
         w_all = False
     try:
-        xd = [x.data for x in xs]
-        x_all = True
+        xd = [x.data for x in xs] if n == 0 or isinstance(xs[0], Scalar) else None
+        x_all = xd is not None
     except AttributeError:
         x_all = False
 
     if w_all and x_all:  # both sides recorded: partners are implied
-        data = builtins.sum(map(mul, wd, xd))
+        data = builtins.sum(map(mul, wd, xd), 0.0)  # 0.0: a float even when empty
         prev, local, partners = (*ws, *xs), xd + wd, None
     elif w_all and _all_numbers(xs):  # constant inputs, e.g. a network's first layer
         local = partners = [float(x) for x in xs]
@@ -210,8 +212,11 @@ def matvec(W: Sequence[Sequence[Value]], x: Sequence[Value]) -> list[Scalar]:
 
 def matmul(A: Sequence[Sequence[Value]], B: Sequence[Sequence[Value]]) -> list[list[Scalar]]:
     """A @ B for nested lists (m x k times k x n)."""
-    if A and B and len(A[0]) != len(B):
-        raise ValueError(f"matmul: shapes do not match ({len(A)}x{len(A[0])} and {len(B)}x{len(B[0])})")
+    if A and len(A[0]) != len(B):
+        raise ValueError(f"matmul: shapes do not match ({len(A)}x{len(A[0])} and "
+                         f"{len(B)}x{len(B[0]) if B else 0})")
+    if any(len(row) != len(B[0]) for row in B):  # zip would silently drop columns
+        raise ValueError("matmul: the rows of B have different lengths")
     columns = list(zip(*B))
     return [[dot(row, col) for col in columns] for row in A]
 

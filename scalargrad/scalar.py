@@ -303,7 +303,7 @@ class Scalar:
         if isinstance(other, Scalar):
             return _node(self.data + other.data, (self, other), _ONE_ONE, _add_rule)
         if isinstance(other, (int, float)):
-            return _node(self.data + other, (self,), _ONE, _add_rule)
+            return _node(self.data + float(other), (self,), _ONE, _add_rule)
         return NotImplemented
 
     __radd__ = __add__
@@ -312,12 +312,12 @@ class Scalar:
         if isinstance(other, Scalar):
             return _node(self.data - other.data, (self, other), _ONE_MINUS_ONE, _sub_rule)
         if isinstance(other, (int, float)):
-            return _node(self.data - other, (self,), _ONE, _add_rule)
+            return _node(self.data - float(other), (self,), _ONE, _add_rule)
         return NotImplemented
 
     def __rsub__(self, other):  # other - self
         if isinstance(other, (int, float)):
-            return _node(other - self.data, (self,), _MINUS_ONE, _neg_rule)
+            return _node(float(other) - self.data, (self,), _MINUS_ONE, _neg_rule)
         return NotImplemented
 
     def __neg__(self):
@@ -455,9 +455,17 @@ class Scalar:
         if not self._prev:
             self.grad = self.grad + grad
             return
-        topo = _topological_order(self)
+        leaves = set()
+        topo = _topological_order(self, leaves)
         for node in topo:
             node.grad = 0.0
+        # Leaves that already hold a gradient gather this call's gradient from
+        # zero and add it to the old one once at the end, as torch does, so
+        # backward twice gives exactly twice the gradient (adding edge by
+        # edge onto the old value would round differently).
+        held = [(leaf, leaf.grad) for leaf in leaves]
+        for leaf, _ in held:
+            leaf.grad = 0.0
         self.grad = grad
         if create_graph:
             with enable_grad():
@@ -466,12 +474,14 @@ class Scalar:
                     local = node._rule(ScalarMath, node._prev, node, node._ctx)
                     for p, d in zip(node._prev, local):
                         p.grad = p.grad + g * d
-            return
-        # The hot loop: one multiply-add per edge, no calls.
-        for node in reversed(topo):
-            g = node.grad
-            for p, d in zip(node._prev, node._local):
-                p.grad += g * d
+        else:
+            # The hot loop: one multiply-add per edge, no calls.
+            for node in reversed(topo):
+                g = node.grad
+                for p, d in zip(node._prev, node._local):
+                    p.grad += g * d
+        for leaf, old in held:
+            leaf.grad = old + leaf.grad
 
 
 def _data_of(value) -> float | None:
@@ -482,7 +492,7 @@ def _data_of(value) -> float | None:
     return None
 
 
-def _topological_order(root: Scalar) -> list:
+def _topological_order(root: Scalar, leaves: set | None = None) -> list:
     """Interior nodes reachable from root, every node after all its parents.
 
     Iterative depth-first search, so depth is never limited by recursion.
@@ -490,12 +500,15 @@ def _topological_order(root: Scalar) -> list:
     marker comes off the stack all its parents are done and the node is
     appended. The stack holds only references (no per-node tuples or
     iterators), which keeps the cyclic GC from waking up during the sort.
-    Leaves are skipped: they only receive gradient and never pass it on.
+    Leaves are left out of the order (they only receive gradient and never
+    pass it on); those already holding a nonzero gradient are added to
+    ``leaves`` when a set is given.
     """
     order = []
     seen = set()
     stack = [root]
     push, pop, finish, mark = stack.append, stack.pop, order.append, seen.add
+    add_leaf = (set() if leaves is None else leaves).add
     while stack:
         node = pop()
         if node is None:
@@ -507,8 +520,11 @@ def _topological_order(root: Scalar) -> list:
         push(node)
         push(None)
         for p in node._prev:
-            if p._prev and p not in seen:
-                push(p)
+            if p._prev:
+                if p not in seen:
+                    push(p)
+            elif p.grad:
+                add_leaf(p)
     return order
 
 
@@ -553,9 +569,9 @@ def _scale_rule(M, xs, y, c):  # y = c * x
     return (c,)
 
 
-def _div_rule(M, xs, y, c):  # y = a / b
-    a, b = xs
-    return (M.div(1.0, b), M.div(-a, b * b))
+def _div_rule(M, xs, y, c):  # y = a / b; torch: d/db = -(a / b) / b, finite where b * b is not
+    b = xs[1]
+    return (M.div(1.0, b), M.div(-y, b))
 
 
 def _rdiv_rule(M, xs, y, c):  # y = c / x
@@ -580,9 +596,9 @@ def _pow_rule(M, xs, y, c):  # y = a ** b, both recorded
     return (da, db)
 
 
-def _abs_rule(M, xs, y, c):  # y = |x|
+def _abs_rule(M, xs, y, c):  # y = |x|; torch: sgn(x), which is 0 at 0 and at nan
     x = xs[0]
-    return (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else _NAN,)
+    return (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,)
 
 
 def _exp_rule(M, xs, y, c):  # y = e^x
@@ -622,8 +638,8 @@ def _sigmoid_rule(M, xs, y, c):  # y = sigmoid x
     return (y * (1.0 - y),)
 
 
-def _relu_rule(M, xs, y, c):  # y = max(x, 0)
-    return _ONE if xs[0] > 0.0 else (0.0,)
+def _relu_rule(M, xs, y, c):  # y = max(x, 0); torch: gradient 0 where x <= 0 (not at nan)
+    return (0.0,) if xs[0] <= 0.0 else _ONE
 
 
 def _leaky_relu_rule(M, xs, y, c):  # y = x if x > 0 else c * x

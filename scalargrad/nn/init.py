@@ -1,0 +1,148 @@
+"""Weight initialisation, as ``torch.nn.init``, drawing from Python's ``random``.
+
+Each function takes a layer (Neuron, Linear, Conv2D) or a nested list of
+Scalars shaped ``[fan_out][fan_in...]``, sets the values in place (the
+Scalar objects are kept) and returns what it was given.
+
+>>> import random
+>>> from scalargrad.nn import Linear, init
+>>> random.seed(0)
+>>> layer = init.xavier_uniform_(Linear(4, 3))
+>>> init.zeros_([n.b for n in layer.neurons])[0].data
+0.0
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+from ..scalar import Scalar
+
+__all__ = [
+    "calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_", "normal_", "ones_", "uniform_",
+    "xavier_normal_", "xavier_uniform_", "zeros_",
+]
+
+
+def _weights(target: Any):
+    """(list of weight Scalars, fan_in, fan_out) for a layer or a nested list of Scalars."""
+    from .layers import Conv2D, Linear, Neuron
+
+    if isinstance(target, Linear):
+        return [p for n in target.neurons for p in n.w], target.size_in, target.size_out
+    if isinstance(target, Neuron):
+        return list(target.w), target.size, 1
+    if isinstance(target, Conv2D):
+        kh, kw = target.kernel_size
+        return target._flat_weights(), target.fan_in, target.out_channels * kh * kw
+    flat = _flatten(target)
+    if isinstance(target, (list, tuple)) and target and isinstance(target[0], (list, tuple)):
+        # [out][in] or [out][in][kh][kw]: as torch, fans include the receptive field
+        fan_in = len(flat) // len(target)
+        receptive = fan_in // len(target[0])
+        return flat, fan_in, len(target) * receptive
+    return flat, len(flat), len(flat)
+
+
+def _flatten(x) -> list[Scalar]:
+    if isinstance(x, Scalar):
+        return [x]
+    if not isinstance(x, (list, tuple)):
+        raise TypeError(f"expected a layer, a Scalar or (nested) lists of Scalars, got {type(x).__name__}")
+    out = []
+    for v in x:
+        out.extend(_flatten(v))
+    return out
+
+
+def _fill(target, draw):
+    params = target if isinstance(target, list) and all(isinstance(p, Scalar) for p in target) else None
+    weights = params if params is not None else _weights(target)[0]
+    for p in weights:
+        p.data = draw()
+    return target
+
+
+def uniform_(target, a: float = 0.0, b: float = 1.0):
+    """Values uniform in [a, b)."""
+    return _fill(target, lambda: random.uniform(a, b))
+
+
+def normal_(target, mean: float = 0.0, std: float = 1.0):
+    """Values from N(mean, std**2)."""
+    return _fill(target, lambda: random.gauss(mean, std))
+
+
+def constant_(target, value: float):
+    """Every value set to ``value``."""
+    value = float(value)
+    return _fill(target, lambda: value)
+
+
+def zeros_(target):
+    """Every value set to 0."""
+    return constant_(target, 0.0)
+
+
+def ones_(target):
+    """Every value set to 1."""
+    return constant_(target, 1.0)
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended gain for an activation, as ``torch.nn.init.calculate_gain``."""
+    if nonlinearity in ("linear", "identity", "sigmoid", "conv2d"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3.0
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1.0 + slope * slope))
+    raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
+
+
+def xavier_uniform_(target, gain: float = 1.0):
+    """Glorot uniform: bound = gain * sqrt(6 / (fan_in + fan_out))."""
+    weights, fan_in, fan_out = _weights(target)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    for p in weights:
+        p.data = random.uniform(-bound, bound)
+    return target
+
+
+def xavier_normal_(target, gain: float = 1.0):
+    """Glorot normal: std = gain * sqrt(2 / (fan_in + fan_out))."""
+    weights, fan_in, fan_out = _weights(target)
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    for p in weights:
+        p.data = random.gauss(0.0, std)
+    return target
+
+
+def _kaiming_std(fan_in: int, fan_out: int, a: float, mode: str, nonlinearity: str) -> float:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(target, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
+    """He uniform: bound = sqrt(3) * gain / sqrt(fan)."""
+    weights, fan_in, fan_out = _weights(target)
+    bound = math.sqrt(3.0) * _kaiming_std(fan_in, fan_out, a, mode, nonlinearity)
+    for p in weights:
+        p.data = random.uniform(-bound, bound)
+    return target
+
+
+def kaiming_normal_(target, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
+    """He normal: std = gain / sqrt(fan)."""
+    weights, fan_in, fan_out = _weights(target)
+    std = _kaiming_std(fan_in, fan_out, a, mode, nonlinearity)
+    for p in weights:
+        p.data = random.gauss(0.0, std)
+    return target

@@ -1,0 +1,261 @@
+"""Loss functions over a batch.
+
+Each loss takes ``outputs`` (one model output per sample) and ``targets``
+and returns one Scalar (``reduction='mean'`` or ``'sum'``) or a list of
+per-sample losses (``reduction='none'``). Cross-entropy and the binary
+losses are one fused node per sample, written so that logits of any
+magnitude give a finite loss and gradient.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Sequence
+
+from .. import functional as F
+from ..scalar import FloatMath, Scalar, _fexp, _flog, _node, register_op_name
+from .module import Module
+
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "L1Loss", "MSELoss", "NLLLoss"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_batch(outputs, targets, who: str) -> None:
+    if not isinstance(outputs, (list, tuple)) or not isinstance(targets, (list, tuple)):
+        raise TypeError(f"{who} expects a list of outputs and a list of targets")
+    if len(outputs) == 0:
+        raise ValueError(f"{who} got an empty batch")
+    if len(outputs) != len(targets):
+        raise ValueError(f"{who} got {len(outputs)} outputs but {len(targets)} targets")
+
+
+def _class_index(t) -> int:
+    """An int class id (numpy integers too); TypeError for bools, floats and the rest."""
+    if not isinstance(t, bool):
+        try:
+            return operator.index(t)
+        except TypeError:
+            pass
+    raise TypeError(f"class targets must be ints, got {type(t).__name__}")
+
+
+def _as_scalar(v, who: str) -> Scalar:
+    if isinstance(v, Scalar):
+        return v
+    if isinstance(v, (list, tuple)) and len(v) == 1:
+        return _as_scalar(v[0], who)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return Scalar(v)
+    raise ValueError(f"{who} expects each output to be a Scalar or a 1-element list, got {v!r}"[:200])
+
+
+def _number(v, who: str) -> float:
+    if isinstance(v, Scalar):
+        return v.data
+    if isinstance(v, (list, tuple)) and len(v) == 1:
+        return _number(v[0], who)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TypeError(f"{who} targets must be numbers, got {type(v).__name__}")
+    return float(v)
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        self.reduction = reduction
+
+    def _reduce(self, losses: list):
+        if self.reduction == "none":
+            return losses
+        return F.mean(losses) if self.reduction == "mean" else F.sum(losses)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+
+# ---- cross-entropy: one node per sample ----------------------------------------------
+# y = logsumexp(z) - sum_j c_j z_j with c_j = (1 - eps) [j == t] + eps / n
+# dy/dz_j = softmax(z)_j - c_j
+
+def _cross_entropy_rule(M, zs, y, c):
+    lse = y + sum(cj * z for cj, z in zip(c, zs))
+    return [M.exp(z - lse) - cj for z, cj in zip(zs, c)]
+
+
+register_op_name(_cross_entropy_rule, "cross_entropy")
+
+
+def cross_entropy(logits: Sequence[Scalar], target: int, label_smoothing: float = 0.0) -> Scalar:
+    """Cross-entropy of one sample's logits against class ``target``, as one node."""
+    n = len(logits)
+    target = _class_index(target)
+    if not 0 <= target < n:
+        raise ValueError(f"class index {target} is out of range for {n} logits")
+    zs = [z if isinstance(z, Scalar) else Scalar(z) for z in logits]
+    data = [z.data for z in zs]
+    m = max(data)
+    if math.isinf(m):
+        lse = m
+    else:
+        lse = m + _flog(sum(_fexp(d - m) for d in data))
+    eps = label_smoothing
+    c = [eps / n] * n
+    c[target] += 1.0 - eps
+    y = lse - sum(cj * d for cj, d in zip(c, data))
+    return _node(y, tuple(zs), _cross_entropy_rule(FloatMath, data, y, c), _cross_entropy_rule, c)
+
+
+class CrossEntropyLoss(_Loss):
+    """Cross-entropy over raw logits (log-softmax inside), as ``torch.nn.CrossEntropyLoss``.
+
+    ``outputs`` is a list of logit lists, ``targets`` a list of class ids.
+
+    >>> loss = CrossEntropyLoss()([[Scalar(2.0), Scalar(0.0)]], [0])
+    >>> round(loss.data, 4)
+    0.1269
+    """
+
+    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__(reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"label_smoothing must be between 0 and 1, got {label_smoothing}")
+        self.label_smoothing = float(label_smoothing)
+
+    def forward(self, outputs: Sequence[Sequence[Scalar]], targets: Sequence[int]):
+        """Loss of a batch of logit lists against class ids."""
+        _check_batch(outputs, targets, "CrossEntropyLoss")
+        losses = []
+        for i, (logits, t) in enumerate(zip(outputs, targets)):
+            if not isinstance(logits, (list, tuple)) or not logits:
+                raise ValueError(f"CrossEntropyLoss: output {i} must be a non-empty list of logits")
+            try:
+                losses.append(cross_entropy(logits, t, self.label_smoothing))
+            except (ValueError, TypeError) as e:
+                raise type(e)(f"CrossEntropyLoss, sample {i}: {e}") from None
+        return self._reduce(losses)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities (e.g. from ``functional.log_softmax``)."""
+
+    def forward(self, outputs: Sequence[Sequence[Scalar]], targets: Sequence[int]):
+        """``-outputs[i][targets[i]]``, reduced over the batch."""
+        _check_batch(outputs, targets, "NLLLoss")
+        picked = []
+        for i, (logp, t) in enumerate(zip(outputs, targets)):
+            try:
+                t = _class_index(t)
+            except TypeError as e:
+                raise TypeError(f"NLLLoss, sample {i}: {e}") from None
+            if not 0 <= t < len(logp):
+                raise ValueError(f"NLLLoss, sample {i}: class index {t} is out of range for {len(logp)} outputs")
+            picked.append(-_as_scalar(logp[t], "NLLLoss"))
+        return self._reduce(picked)
+
+
+# ---- regression ------------------------------------------------------------------------
+
+def _pairs(outputs, targets, who: str):
+    """Flatten outputs (Scalars or lists of them) and targets into matching (Scalar, target) pairs."""
+    _check_batch(outputs, targets, who)
+    pairs = []
+    for i, (o, t) in enumerate(zip(outputs, targets)):
+        if isinstance(o, (list, tuple)):
+            ts = t if isinstance(t, (list, tuple)) else [t]
+            if len(ts) != len(o):
+                raise ValueError(f"{who}: output {i} has {len(o)} values but its target has {len(ts)}")
+            pairs.extend(zip(o, ts))
+        else:
+            pairs.append((o, t))
+    return [(_as_scalar(o, who), t if isinstance(t, Scalar) else _number(t, who)) for o, t in pairs]
+
+
+class MSELoss(_Loss):
+    """Mean squared error; outputs are 1-element lists (or Scalars), targets floats.
+
+    >>> round(MSELoss()([[Scalar(1.0)], [Scalar(3.0)]], [0.0, 2.0]).data, 3)
+    1.0
+    """
+
+    def forward(self, outputs, targets):
+        """Mean (or sum) of ``(output - target) ** 2``."""
+        losses = []
+        for o, t in _pairs(outputs, targets, "MSELoss"):
+            d = o - t
+            losses.append(d * d)
+        return self._reduce(losses)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error."""
+
+    def forward(self, outputs, targets):
+        """Mean (or sum) of ``|output - target|``."""
+        return self._reduce([(o - t).abs() for o, t in _pairs(outputs, targets, "L1Loss")])
+
+
+class HingeLoss(_Loss):
+    """Max-margin loss ``max(0, 1 - y * score)`` with targets -1 or +1 (micrograd's moon demo)."""
+
+    def forward(self, outputs, targets):
+        """Mean (or sum) of ``relu(1 - target * score)``."""
+        pairs = _pairs(outputs, targets, "HingeLoss")
+        for _, t in pairs:
+            if t not in (-1.0, 1.0):
+                raise ValueError(f"HingeLoss targets must be -1 or 1, got {t}")
+        return self._reduce([(1.0 - t * o).relu() for o, t in pairs])
+
+
+# ---- binary classification: one node per sample ------------------------------------
+
+_BCE_EPS = 9.999999960041972e-13  # PyTorch clamps the gradient's denominator here: 1e-12 as a float32
+_LOG_FLOOR = -100.0  # and each log term here, so p = 0 or 1 gives a finite loss
+
+
+def _bce_rule(M, xs, y, t):  # y = -(t log p + (1 - t) log(1 - p))
+    p = xs[0]
+    denominator = (1.0 - p) * p
+    denominator = max(denominator, _BCE_EPS)
+    return (M.div(p - t, denominator),)
+
+
+def _bce_with_logits_rule(M, xs, y, t):  # y = softplus(z) - t z
+    return (M.sigmoid(xs[0]) - t,)
+
+
+register_op_name(_bce_rule, "bce")
+register_op_name(_bce_with_logits_rule, "bce_logits")
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy on probabilities in [0, 1] (log terms floored at -100, as PyTorch)."""
+
+    def forward(self, outputs, targets):
+        """Mean (or sum) of ``-(t log p + (1 - t) log(1 - p))``."""
+        losses = []
+        for p, t in _pairs(outputs, targets, "BCELoss"):
+            t = _number(t, "BCELoss")
+            pv = p.data
+            if not 0.0 <= pv <= 1.0:
+                raise ValueError(f"BCELoss expects probabilities in [0, 1], got {pv}")
+            y = -(t * max(_flog(pv), _LOG_FLOOR) + (1.0 - t) * max(_flog(1.0 - pv), _LOG_FLOOR))
+            losses.append(_node(y, (p,), _bce_rule(FloatMath, (pv,), y, t), _bce_rule, t))
+        return self._reduce(losses)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy on logits, stable for any magnitude (sigmoid inside)."""
+
+    def forward(self, outputs, targets):
+        """Mean (or sum) of ``softplus(z) - t z``."""
+        losses = []
+        for z, t in _pairs(outputs, targets, "BCEWithLogitsLoss"):
+            t = _number(t, "BCEWithLogitsLoss")
+            zv = z.data
+            y = (zv if zv > 0.0 else 0.0) - t * zv + math.log1p(_fexp(-abs(zv)))
+            losses.append(_node(y, (z,), _bce_with_logits_rule(FloatMath, (zv,), y, t), _bce_with_logits_rule, t))
+        return self._reduce(losses)

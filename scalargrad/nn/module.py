@@ -1,0 +1,273 @@
+"""``Module``: the base of every layer, found-by-walking parameters and state dicts.
+
+As in ``torch.nn.Module``, a module's parameters are the Scalars it holds in
+its attributes (directly, or in lists and nested lists) plus those of its
+child modules, found by walking the attributes in the order they were set.
+So a Neuron gives its weights then its bias, a Linear goes neuron by neuron
+and a Sequential module by module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..scalar import Scalar
+
+__all__ = ["Module"]
+
+
+def _shape(value) -> tuple:
+    """Shape of a Scalar (``()``) or of nested lists of Scalars / numbers."""
+    shape = []
+    while isinstance(value, (list, tuple)):
+        shape.append(len(value))
+        if not value:
+            break
+        value = value[0]
+    return tuple(shape)
+
+
+def _is_params(value) -> bool:
+    """A Scalar, or a non-empty (nested) list whose leaves are Scalars."""
+    while isinstance(value, (list, tuple)):
+        if not value:
+            return False
+        value = value[0]
+    return isinstance(value, Scalar)
+
+
+def _flatten(value, prefix: str) -> Iterator[tuple[str, Scalar]]:
+    if isinstance(value, Scalar):
+        yield prefix, value
+    else:
+        for i, item in enumerate(value):
+            yield from _flatten(item, f"{prefix}.{i}")
+
+
+def _to_floats(value):
+    if isinstance(value, Scalar):
+        return value.data
+    return [_to_floats(v) for v in value]
+
+
+def _check_values(value, where: str, problems: list) -> None:
+    """Collect a problem for any leaf of ``value`` that is not a real number."""
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            _check_values(v, where, problems)
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        problems.append(f"{where}: expected numbers, found {type(value).__name__}")
+
+
+def _assign(params, values) -> None:
+    if isinstance(params, Scalar):
+        params.data = float(values)
+    else:
+        for p, v in zip(params, values):
+            _assign(p, v)
+
+
+class Module:
+    """Base class for layers and models.
+
+    Subclasses set their parameters (Scalars, or lists of Scalars) and child
+    modules as attributes and implement ``forward``; calling the module
+    calls ``forward``.
+
+    >>> from scalargrad import Scalar
+    >>> class Scale(Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.k = Scalar(2.0)
+    ...     def forward(self, x):
+    ...         return self.k * x
+    >>> m = Scale()
+    >>> m(3.0).data, m.num_parameters()
+    (6.0, 1)
+    """
+
+    training = True  # so a subclass that forgets super().__init__() still works
+
+    def __init__(self) -> None:
+        self.training = True
+
+    def forward(self, *args, **kwargs):
+        """Compute the module's output; subclasses implement it."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ---- the tree -----------------------------------------------------------
+
+    def _entries(self) -> Iterator[tuple[str, Any]]:
+        """(name, value) for each attribute holding a child module or parameters, in order."""
+        for name, value in vars(self).items():
+            if isinstance(value, Module) or _is_params(value):
+                yield name, value
+            elif isinstance(value, (list, tuple)) and value and isinstance(value[0], Module):
+                for i, child in enumerate(value):
+                    if isinstance(child, Module):
+                        yield f"{name}.{i}", child
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct sub-modules with their attribute names."""
+        for name, value in self._entries():
+            if isinstance(value, Module):
+                yield name, value
+
+    def children(self) -> Iterator[Module]:
+        """Direct sub-modules."""
+        for _, child in self.named_children():
+            yield child
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every module below it, depth first."""
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def _named_tensors(self, prefix: str = "") -> Iterator[tuple[str, Any]]:
+        """(name, Scalar or nested list of Scalars) for every parameter entry, in order."""
+        for name, value in self._entries():
+            full = f"{prefix}.{name}" if prefix else name
+            if isinstance(value, Module):
+                yield from value._named_tensors(full)
+            else:
+                yield full, value
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Scalar]]:
+        """(name, Scalar) for every parameter, e.g. ``('0.neurons.3.w.5', w)``; shared ones once."""
+        seen = set()
+        for name, value in self._named_tensors(prefix):
+            for full, p in _flatten(value, name):
+                if p not in seen:
+                    seen.add(p)
+                    yield full, p
+
+    def parameters(self) -> list[Scalar]:
+        """All parameters as a list, in a stable order (weights before bias, layer by layer)."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """How many Scalars the optimizer will update."""
+        return len(self.parameters())
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def name_parameters(self) -> Module:
+        """Set each parameter's ``name`` to its path in this model (for graph pictures)."""
+        for name, p in self.named_parameters():
+            p.name = name
+        return self
+
+    def train(self, mode: bool = True) -> Module:
+        """Switch this module and all below it to training mode (or eval with ``mode=False``)."""
+        for _, m in self.named_modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Switch to evaluation mode (e.g. Dropout passes inputs through)."""
+        return self.train(False)
+
+    # ---- state -------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        """Parameter values as plain floats: ``{'0.neurons.0.w': [0.1, ...], '0.neurons.0.b': 0.2}``."""
+        return {name: _to_floats(value) for name, value in self._named_tensors()}
+
+    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:
+        """Copy values from ``state_dict`` into the parameters.
+
+        Every key, shape and value is checked first; on any problem a
+        ValueError lists the missing, unexpected and mis-shaped entries and
+        the model is left unchanged. With ``strict=False`` missing and
+        unexpected keys are allowed (shapes still have to match).
+        """
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"load_state_dict expects a dict, got {type(state_dict).__name__}")
+        own = dict(self._named_tensors())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems = []
+        for key, params in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            expected, got = _shape(params), _shape(value)
+            if expected != got or not _regular(value, expected):
+                problems.append(f"{key}: expected shape {list(expected)}, got {_describe_shape(value)}")
+            else:
+                _check_values(value, key, problems)
+        if strict and (missing or unexpected):
+            if missing:
+                problems.insert(0, "missing keys: " + ", ".join(missing))
+            if unexpected:
+                problems.insert(0 if not missing else 1, "unexpected keys: " + ", ".join(map(str, unexpected)))
+        if problems:
+            raise ValueError(f"cannot load state dict into {type(self).__name__}:\n  " + "\n  ".join(problems))
+        for key, params in own.items():
+            if key in state_dict:
+                _assign(params, state_dict[key])
+
+    def save(self, path: str) -> None:
+        """Write this model's state dict to ``path`` as JSON, atomically."""
+        from .serialization import save
+
+        save(self, path)
+
+    def load(self, path: str, strict: bool = True) -> Module:
+        """Load parameters saved with ``save`` (checked first; no code is run)."""
+        from .serialization import load
+
+        state = load(path)
+        if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict) \
+                and not any(k == "model" for k, _ in self._named_tensors()):
+            state = state["model"]
+        self.load_state_dict(state, strict=strict)
+        return self
+
+    # ---- PyTorch -------------------------------------------------------------
+
+    def to_torch(self):
+        """An equivalent ``torch.nn.Module`` in float64 (implemented by the built-in layers)."""
+        raise NotImplementedError(f"{type(self).__name__} has no PyTorch equivalent; implement to_torch()")
+
+    # ---- display -----------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses in ``repr``."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = list(self.named_children())
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        if self.extra_repr():
+            lines.append("  " + self.extra_repr())
+        for name, child in children:
+            text = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {text}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _regular(value, shape: tuple) -> bool:
+    """True when every nested list has the length ``shape`` says (not just the first)."""
+    if not shape:
+        return not isinstance(value, (list, tuple))
+    if not isinstance(value, (list, tuple)) or len(value) != shape[0]:
+        return False
+    return all(_regular(v, shape[1:]) for v in value)
+
+
+def _describe_shape(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return f"a ragged or mis-sized list (outer shape {list(_shape(value))})"
+    return f"a {type(value).__name__}" if not isinstance(value, (int, float)) else "a number (shape [])"
