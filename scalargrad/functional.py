@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import builtins
 import math
+import numbers
 from collections.abc import Sequence
 from operator import mul
 from typing import Union
 
-from .scalar import Scalar, _fexp, _flog, _node, register_op_name
+from .scalar import FloatMath, Scalar, _binary, _fexp, _flog, _nary, register_op_name
+
+_d_sub = Scalar._d_sub
 
 __all__ = ["dot", "log_softmax", "logsumexp", "matmul", "matvec", "mean", "softmax", "sum"]
 
@@ -45,21 +48,18 @@ def _split(xs: Sequence[Value], what: str):
 
 # ---- sum: y = sum x_i, dy/dx_i = 1 --------------------------------------------
 
-def _sum_rule(M, xs, y, c):
-    return [1.0] * len(xs)
-
-
 def sum(xs: Sequence[Value], start: float = 0.0) -> Scalar:
     """Sum of Scalars (numbers allowed) as one node with n parents."""
     scalars, datas, const = _split(xs, "sum")
-    return _node(builtins.sum(datas) + const + start, tuple(scalars), [1.0] * len(scalars), _sum_rule)
+    y = builtins.sum(datas, 0.0) + const + start
+    return _nary(tuple(scalars), y, _d_sum(FloatMath, datas, y, None), _d_sum)
+
+
+def _d_sum(M, xs, y, c):
+    return [1.0] * len(xs)
 
 
 # ---- mean: y = sum x_i / n, dy/dx_i = 1/n --------------------------------------
-
-def _mean_rule(M, xs, y, c):
-    return [c] * len(xs)
-
 
 def mean(xs: Sequence[Value]) -> Scalar:
     """Arithmetic mean as one node with n parents."""
@@ -67,140 +67,155 @@ def mean(xs: Sequence[Value]) -> Scalar:
     if n == 0:
         raise ValueError("mean of an empty sequence")
     scalars, datas, const = _split(xs, "mean")
-    inv = 1.0 / n
-    return _node((builtins.sum(datas) + const) / n, tuple(scalars), [inv] * len(scalars), _mean_rule, inv)
+    y = (builtins.sum(datas, 0.0) + const) / n
+    return _nary(tuple(scalars), y, _d_mean(FloatMath, datas, y, 1.0 / n), _d_mean, 1.0 / n)
 
 
-# ---- dot: y = sum w_i x_i, dy/dw_i = x_i, dy/dx_i = w_i --------------------------
+def _d_mean(M, xs, y, inv_n):
+    return [inv_n] * len(xs)
 
-def _dot_rule(M, xs, y, partners):
-    # partners[i] is what parent i was multiplied by; when both sides are all
-    # Scalars they are not stored: the parents are ws + xs and the partners
-    # are the same list with its halves swapped.
-    if partners is not None:
-        return partners
-    n = len(xs) // 2
-    return xs[n:] + xs[:n]
 
+# ---- dot: y = sum w_i x_i (+ b), dy/dw_i = x_i, dy/dx_i = w_i, dy/db = 1 ------------
 
 def dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value = None) -> Scalar:
     """sum(w * x for w, x in zip(ws, xs)) (+ bias) as one node.
 
-    Either side may hold plain floats; only Scalars become parents.
+    Either side may hold plain floats: a side of numbers (a network's input,
+    say) adds no parents, and its values are kept as the derivatives.
     """
     n = len(ws)
     if len(xs) != n:
         raise ValueError(f"dot: the sequences have different lengths ({n} and {len(xs)})")
-    # All Scalars? numpy scalars have a .data attribute too (a memoryview),
-    # so the first element's type decides before .data is collected.
-    try:
-        wd = [w.data for w in ws] if n == 0 or isinstance(ws[0], Scalar) else None
-        w_all = wd is not None
-    except AttributeError:
-        w_all = False
-    try:
-        xd = [x.data for x in xs] if n == 0 or isinstance(xs[0], Scalar) else None
-        x_all = xd is not None
-    except AttributeError:
-        x_all = False
-
-    if w_all and x_all:  # both sides recorded: partners are implied
-        data = builtins.sum(map(mul, wd, xd), 0.0)  # 0.0: a float even when empty
-        prev, local, partners = (*ws, *xs), xd + wd, None
-    elif w_all and _all_numbers(xs):  # constant inputs, e.g. a network's first layer
-        local = partners = [float(x) for x in xs]
-        data = builtins.sum(map(mul, wd, local))
-        prev = tuple(ws)
-    elif x_all and _all_numbers(ws):
-        local = partners = [float(w) for w in ws]
-        data = builtins.sum(map(mul, local, xd))
-        prev = tuple(xs)
-    else:  # a mix of Scalars and numbers on the same side
-        prev_l, partners, data = [], [], 0.0
-        for w, x in zip(ws, xs):
-            wv, xv = _value(w, "dot"), _value(x, "dot")
-            data += wv * xv
-            if isinstance(w, Scalar):
-                prev_l.append(w)
-                partners.append(x)
-            if isinstance(x, Scalar):
-                prev_l.append(x)
-                partners.append(w)
-        prev = tuple(prev_l)
-        local = [_value(p, "dot") for p in partners]
-    rule = _dot_rule
-    if isinstance(bias, Scalar):
-        data += bias.data
-        prev += (bias,)
-        local = local + [1.0]
-        if partners is None:
-            rule = _dot_bias_rule
-        else:
-            partners = partners + [1.0]
+    w_data, x_data = _side(ws), _side(xs)
+    if w_data is None or x_data is None:  # Scalars and numbers mixed within a side
+        return _mixed_dot(ws, xs, bias)
+    w_scalars = n == 0 or isinstance(ws[0], Scalar)
+    x_scalars = n == 0 or isinstance(xs[0], Scalar)
+    if x_scalars and not w_scalars:  # make ws the recorded side; the product is symmetric
+        ws, xs, w_data, x_data, w_scalars, x_scalars = xs, ws, x_data, w_data, True, False
+    y = builtins.sum(map(mul, w_data, x_data), 0.0)
+    has_bias = isinstance(bias, Scalar)
+    if has_bias:
+        y += bias.data
     elif bias is not None:
-        data += _value(bias, "dot bias")
-    return _node(data, prev, local, rule, partners)
+        y += _value(bias, "dot bias")
+    tail = (bias,) if has_bias else ()
+    if w_scalars and x_scalars:  # both recorded: the derivatives are the partners' values
+        values = w_data + x_data
+        if has_bias:
+            values.append(bias.data)
+        return _nary((*ws, *xs, *tail), y, _d_dot(FloatMath, values, y, None), _d_dot)
+    if not w_scalars:  # neither side recorded
+        return _nary(tail, y, [1.0] * len(tail), _d_sum)
+    partners = x_data + [1.0] if has_bias else x_data
+    return _nary((*ws, *tail), y, _d_dot(FloatMath, None, y, partners), _d_dot, partners)
 
 
-def _dot_bias_rule(M, xs, y, c):  # both sides recorded, bias last
-    n = (len(xs) - 1) // 2
-    return xs[n:2 * n] + xs[:n] + (1.0,)
+def _mixed_dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value) -> Scalar:
+    """dot where a side mixes Scalars and numbers: parents are the Scalars, in order."""
+    w_rec = [(w, x) for w, x in zip(ws, xs) if isinstance(w, Scalar)]
+    x_rec = [(x, w) for w, x in zip(ws, xs) if isinstance(x, Scalar)]
+    pairs = w_rec + x_rec + ([(bias, 1.0)] if isinstance(bias, Scalar) else [])
+    y = builtins.sum(_value(w, "dot") * _value(x, "dot") for w, x in zip(ws, xs))
+    if bias is not None:
+        y += _value(bias, "dot bias")
+    parents = tuple(p for p, _ in pairs)
+    partners = [q for _, q in pairs]
+    local = [_value(q, "dot") for q in _d_dot(FloatMath, None, y, partners)]
+    return _nary(parents, y, local, _d_dot, partners)
 
 
-def _all_numbers(xs) -> bool:
-    return all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
+def _d_dot(M, xs, y, partners):
+    if partners is not None:  # a side held numbers: what each parent was multiplied by
+        return partners
+    n = len(xs) // 2  # parents are ws + xs (+ bias): each gets its partner
+    d = list(xs[n:2 * n])
+    d += xs[:n]
+    if len(xs) % 2:
+        d.append(1.0)
+    return d
+
+
+def _side(values: Sequence[Value]):
+    """Floats of an all-Scalar or all-number sequence; None if it mixes the two."""
+    if len(values) == 0:
+        return []
+    if isinstance(values[0], Scalar):
+        try:
+            return [v.data for v in values]
+        except AttributeError:
+            return None
+    if any(isinstance(v, Scalar) for v in values):
+        return None
+    return [_value(v, "dot") for v in values]
 
 
 def _value(x: Value, what: str) -> float:
     if isinstance(x, Scalar):
         return x.data
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):  # ints, numpy numbers
         return float(x)
     raise TypeError(f"{what}: elements must be Scalars or numbers, got {type(x).__name__}")
 
 
+def _scalars(xs: Sequence[Scalar], what: str) -> list[Scalar]:
+    if len(xs) == 0:
+        raise ValueError(f"{what} of an empty sequence")
+    if not all(isinstance(x, Scalar) for x in xs):
+        raise TypeError(f"{what}: every element must be a Scalar")
+    return list(xs)
+
+
+def _max_and_sum(datas: list) -> tuple[float, float]:
+    """(m, sum of e^(x - m)) with m the largest value: nothing overflows."""
+    m = max(datas)
+    if math.isinf(m) or math.isnan(m):
+        return m, 1.0
+    return m, builtins.sum(_fexp(d - m) for d in datas)
+
+
 # ---- logsumexp: y = log sum e^x_i, dy/dx_i = softmax_i = e^(x_i - y) --------------
-
-def _logsumexp_rule(M, xs, y, c):
-    return [M.exp(x - y) for x in xs]
-
 
 def logsumexp(xs: Sequence[Scalar]) -> Scalar:
     """log(sum(exp(x))) as one node, stable for inputs of any magnitude."""
-    if len(xs) == 0:
-        raise ValueError("logsumexp of an empty sequence")
-    scalars, datas, _const = _split(xs, "logsumexp")
-    if len(scalars) != len(xs):
-        raise TypeError("logsumexp: every element must be a Scalar")
-    m = max(datas)
-    if m == math.inf or m == -math.inf:
-        y = m
-    else:
-        y = m + _flog(builtins.sum(_fexp(d - m) for d in datas))
-    return _node(y, tuple(scalars), [_fexp(d - y) for d in datas], _logsumexp_rule)
+    xs = _scalars(xs, "logsumexp")
+    datas = [x.data for x in xs]
+    m, s = _max_and_sum(datas)
+    y = m + _flog(s)
+    return _nary(tuple(xs), y, _d_logsumexp(FloatMath, datas, y, None), _d_logsumexp)
+
+
+def _d_logsumexp(M, xs, y, c):
+    return [M.exp(x - y) for x in xs]
 
 
 def log_softmax(xs: Sequence[Scalar]) -> list[Scalar]:
-    """x_i - logsumexp(x): log-probabilities, stable for any logits."""
+    """x_i - logsumexp(x): log-probabilities, stable for any logits.
+
+    Each value is computed as (x_i - max) - log(sum e^(x - max)), which keeps
+    the digits that x_i - logsumexp would lose for large logits.
+    """
+    xs = _scalars(xs, "log_softmax")
     lse = logsumexp(xs)
-    return [x - lse for x in xs]
+    m, s = _max_and_sum([x.data for x in xs])
+    log_s = _flog(s)
+    return [_binary(x, lse, (x.data - m) - log_s, _d_sub) for x in xs]
 
 
-# ---- softmax: p_i = e^(x_i - L) with L = logsumexp(x); dp_i/dx_i = p_i, dp_i/dL = -p_i
-
-def _exp_diff_rule(M, xs, y, c):
-    return (y, -y)
-
+# ---- softmax: p_i = e^(x_i - L), L = logsumexp(x); dp_i/dx_i = p_i, dp_i/dL = -p_i
 
 def softmax(xs: Sequence[Scalar]) -> list[Scalar]:
     """Probabilities exp(x_i) / sum(exp(x)) as n + 1 nodes (O(n) edges, not n^2)."""
+    xs = _scalars(xs, "softmax")
     lse = logsumexp(xs)
-    L = lse.data
-    out = []
-    for x in xs:
-        p = _fexp(x.data - L)
-        out.append(_node(p, (x, lse), (p, -p), _exp_diff_rule))
-    return out
+    m, s = _max_and_sum([x.data for x in xs])
+    return [_binary(x, lse, _fexp(x.data - m) / s, _d_softmax) for x in xs]
+
+
+def _d_softmax(M, x, lse, y, c):
+    return y, -y
 
 
 # ---- matrices as nested lists ------------------------------------------------------
@@ -221,7 +236,6 @@ def matmul(A: Sequence[Sequence[Value]], B: Sequence[Sequence[Value]]) -> list[l
     return [[dot(row, col) for col in columns] for row in A]
 
 
-for _rule, _name in ((_sum_rule, "sum"), (_mean_rule, "mean"), (_dot_rule, "dot"),
-                     (_dot_bias_rule, "dot"), (_logsumexp_rule, "logsumexp"),
-                     (_exp_diff_rule, "softmax")):
+for _rule, _name in ((_d_sum, "sum"), (_d_mean, "mean"), (_d_dot, "dot"),
+                     (_d_logsumexp, "logsumexp"), (_d_softmax, "softmax")):
     register_op_name(_rule, _name)

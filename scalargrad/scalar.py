@@ -1,26 +1,32 @@
 """The autograd engine: a `Scalar` node and the local-derivative rule of every op.
 
 Every op computes its value on plain floats and records, on the new node, its
-parents (``_prev``) and the local derivatives d(out)/d(parent) (``_local``).
-``backward()`` then needs only one multiply-add per edge.
+parents and the local derivatives d(out)/d(parent). ``backward()`` then needs
+only one multiply-add per edge.
 
-Each op's derivative is written once, as a *rule* ``rule(M, xs, y, ctx)``:
-``xs`` are the parents' values, ``y`` the op's output and ``ctx`` an op
-constant (an exponent, a slope). ``M`` is a small math namespace: with
-``FloatMath`` the rule runs on floats and fills ``_local`` during the forward
-pass; with ``ScalarMath`` it runs on Scalars, which is how
-``backward(create_graph=True)`` records the backward pass for higher-order
-derivatives. Rules use ``+ - *`` directly and ``M`` for everything that could
-raise on floats (division, exp, log, ...).
+Each op's derivative is written once, as a *rule* beside the op. A rule takes
+``M`` (a math namespace), the op's inputs, its output ``y`` and an op constant
+``c`` (an exponent, a slope), and returns the local derivatives:
+``rule(M, x, y, c) -> dx`` for one input, ``rule(M, a, b, y, c) -> (da, db)``
+for two, ``rule(M, xs, y, c) -> [dx, ...]`` for n. With ``FloatMath`` the rule
+runs on floats during the forward pass; with ``ScalarMath`` it runs on
+Scalars, which is how ``backward(create_graph=True)`` records the backward
+pass for higher-order derivatives. Rules use ``+ - *`` directly and ``M`` for
+whatever could raise on floats (division, exp, log, ...).
 
-Why the engine looks the way it does (measured, see DESIGN.md):
+Why the engine looks the way it does (measured with benchmarks/bench_engine.py):
 
+* A node keeps up to two parents and their local derivatives in its own
+  slots (``_a``/``_da``, ``_b``/``_db``); only n-ary nodes (sum, dot, ...)
+  hold a tuple of parents and a list of derivatives. One object per node
+  instead of three roughly halves what the cyclic garbage collector walks
+  while a graph is built, and saves memory.
 * ``__slots__`` and no per-node names keep a node small and cheap to create.
-* A node stores its rule (a module-level function), never a closure over
-  itself, so a graph holds no reference cycles: dropping the last reference
-  to the output frees the whole graph at once, without the cyclic GC.
-* The topological sort is iterative, so a graph of millions of nodes never
-  hits Python's recursion limit, and leaves are kept out of it.
+* A node stores its rule (a plain function), never a closure over itself, so a
+  graph holds no reference cycles: dropping the last reference to the output
+  frees the whole graph at once.
+* The topological sort is iterative, so a graph of millions of nodes never hits
+  Python's recursion limit, and leaves are kept out of it.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ Number = Union[int, float]
 _INF = math.inf
 _NAN = math.nan
 _object_new = object.__new__
+_NUMBERS = (int, float)  # plain numbers mix with Scalars (bool is an int, as in torch)
 
 
 # --------------------------------------------------------------------------
@@ -180,27 +187,60 @@ def enable_grad():
 
 
 # --------------------------------------------------------------------------
-# The node.
+# Node constructors. Slots of a node:
+#   leaf:    _a is None
+#   unary:   _a = input,           _da = d y/d input,      _b = None
+#   binary:  _a, _b = inputs,      _da, _db = derivatives
+#   n-ary:   _a = tuple of inputs, _da = list of derivatives, _b = None
 # --------------------------------------------------------------------------
 
-_NO_PARENTS: tuple = ()
 
-
-def _node(data: float, prev: tuple, local, rule: Callable, ctx=None) -> Scalar:
-    """Create an interior node without the argument checks of ``Scalar()``."""
+def _unary(x: Scalar, y: float, rule: Callable, c=None) -> Scalar:
     s = _object_new(Scalar)
-    s.data = data
+    s.data = y
     s.grad = 0.0
     s.name = None
+    s._b = s._db = None
+    s._ctx = c
     if _grad_enabled:
-        s._prev = prev
-        s._local = local
+        s._a = x
+        s._da = rule(FloatMath, x.data, y, c)
         s._rule = rule
     else:
-        s._prev = _NO_PARENTS
-        s._local = _NO_PARENTS
-        s._rule = None
-    s._ctx = ctx
+        s._a = s._da = s._rule = None
+    return s
+
+
+def _binary(a: Scalar, b: Scalar, y: float, rule: Callable) -> Scalar:
+    s = _object_new(Scalar)
+    s.data = y
+    s.grad = 0.0
+    s.name = None
+    s._ctx = None
+    if _grad_enabled:
+        s._a = a
+        s._b = b
+        s._da, s._db = rule(FloatMath, a.data, b.data, y, None)
+        s._rule = rule
+    else:
+        s._a = s._b = s._da = s._db = s._rule = None
+    return s
+
+
+def _nary(xs: tuple, y: float, local: list, rule: Callable, c=None) -> Scalar:
+    """An n-ary node; ``local`` is ``rule(FloatMath, data of xs, y, c)``, computed by the caller."""
+    s = _object_new(Scalar)
+    s.data = y
+    s.grad = 0.0
+    s.name = None
+    s._b = s._db = None
+    s._ctx = c
+    if _grad_enabled and xs:
+        s._a = xs
+        s._da = local
+        s._rule = rule
+    else:
+        s._a = s._da = s._rule = None
     return s
 
 
@@ -224,7 +264,7 @@ class Scalar:
     (0.53, 0.1)
     """
 
-    __slots__ = ("__weakref__", "_ctx", "_local", "_prev", "_rule", "data", "grad", "name")
+    __slots__ = ("__weakref__", "_a", "_b", "_ctx", "_da", "_db", "_rule", "data", "grad", "name")
 
     def __init__(self, data: Number, name: str | None = None) -> None:
         self.data = _checked_float(data, "Scalar data")
@@ -232,22 +272,24 @@ class Scalar:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Scalar name must be a str, got {type(name).__name__}")
         self.name = name
-        self._prev = _NO_PARENTS
-        self._local = _NO_PARENTS
-        self._rule = None
-        self._ctx = None
+        self._a = self._b = self._da = self._db = self._rule = self._ctx = None
 
     # ---- basics -----------------------------------------------------------
 
     @property
     def is_leaf(self) -> bool:
         """True for a value that no recorded op produced (inputs, parameters)."""
-        return not self._prev
+        return self._a is None
 
     @property
     def parents(self) -> tuple[Scalar, ...]:
         """The Scalars this one was computed from (empty for a leaf)."""
-        return self._prev
+        a = self._a
+        if a is None:
+            return ()
+        if type(a) is tuple:
+            return a
+        return (a,) if self._b is None else (a, self._b)
 
     @property
     def op(self) -> str:
@@ -297,138 +339,239 @@ class Scalar:
         o = _data_of(other)
         return NotImplemented if o is None else self.data >= o
 
-    # ---- arithmetic: forward value and, beside it, the derivative rule ------
+    # ---- arithmetic: each op, then its derivative rule ----------------------
 
     def __add__(self, other):
         if isinstance(other, Scalar):
-            return _node(self.data + other.data, (self, other), _ONE_ONE, _add_rule)
-        if isinstance(other, (int, float)):
-            return _node(self.data + float(other), (self,), _ONE, _add_rule)
+            return _binary(self, other, self.data + other.data, Scalar._d_add)
+        if isinstance(other, _NUMBERS):
+            c = float(other)
+            return _unary(self, self.data + c, Scalar._d_shift)
         return NotImplemented
 
     __radd__ = __add__
 
+    @staticmethod
+    def _d_add(M, a, b, y, c):  # y = a + b
+        return 1.0, 1.0
+
+    @staticmethod
+    def _d_shift(M, x, y, c):  # y = x + const (also x - const, identity)
+        return 1.0
+
     def __sub__(self, other):
         if isinstance(other, Scalar):
-            return _node(self.data - other.data, (self, other), _ONE_MINUS_ONE, _sub_rule)
-        if isinstance(other, (int, float)):
-            return _node(self.data - float(other), (self,), _ONE, _add_rule)
+            return _binary(self, other, self.data - other.data, Scalar._d_sub)
+        if isinstance(other, _NUMBERS):
+            c = float(other)
+            return _unary(self, self.data - c, Scalar._d_shift)
         return NotImplemented
 
+    @staticmethod
+    def _d_sub(M, a, b, y, c):  # y = a - b
+        return 1.0, -1.0
+
     def __rsub__(self, other):  # other - self
-        if isinstance(other, (int, float)):
-            return _node(float(other) - self.data, (self,), _MINUS_ONE, _neg_rule)
+        if isinstance(other, _NUMBERS):
+            c = float(other)
+            return _unary(self, c - self.data, Scalar._d_neg)
         return NotImplemented
 
     def __neg__(self):
-        return _node(-self.data, (self,), _MINUS_ONE, _neg_rule)
+        return _unary(self, -self.data, Scalar._d_neg)
+
+    @staticmethod
+    def _d_neg(M, x, y, c):  # y = -x (also const - x)
+        return -1.0
 
     def __pos__(self):
         return self
 
     def __mul__(self, other):
         if isinstance(other, Scalar):
-            a, b = self.data, other.data
-            return _node(a * b, (self, other), (b, a), _mul_rule)
-        if isinstance(other, (int, float)):
+            return _binary(self, other, self.data * other.data, Scalar._d_mul)
+        if isinstance(other, _NUMBERS):
             c = float(other)
-            return _node(self.data * c, (self,), (c,), _scale_rule, c)
+            return _unary(self, self.data * c, Scalar._d_scale, c)
         return NotImplemented
 
     __rmul__ = __mul__
 
+    @staticmethod
+    def _d_mul(M, a, b, y, c):  # y = a * b
+        return b, a
+
+    @staticmethod
+    def _d_scale(M, x, y, c):  # y = c * x
+        return c
+
     def __truediv__(self, other):
         if isinstance(other, Scalar):
-            return _binary(self, other, _fdiv(self.data, other.data), _div_rule)
-        if isinstance(other, (int, float)):
+            return _binary(self, other, _fdiv(self.data, other.data), Scalar._d_div)
+        if isinstance(other, _NUMBERS):
             c = float(other)
-            inv = _fdiv(1.0, c)
-            return _node(_fdiv(self.data, c), (self,), (inv,), _scale_rule, inv)
+            return _unary(self, _fdiv(self.data, c), Scalar._d_scale, _fdiv(1.0, c))
         return NotImplemented
 
+    @staticmethod
+    def _d_div(M, a, b, y, c):  # y = a / b; d/db written -(a / b) / b as torch, finite where b * b is not
+        return M.div(1.0, b), M.div(-y, b)
+
     def __rtruediv__(self, other):  # other / self
-        if isinstance(other, (int, float)):
+        if isinstance(other, _NUMBERS):
             c = float(other)
-            return _unary(self, _fdiv(c, self.data), _rdiv_rule, c)
+            return _unary(self, _fdiv(c, self.data), Scalar._d_rdiv, c)
         return NotImplemented
+
+    @staticmethod
+    def _d_rdiv(M, x, y, c):  # y = c / x; written -c * (1/x)**2 as torch (c * reciprocal(x)) does
+        r = M.div(1.0, x)
+        return -c * (r * r)
 
     def __pow__(self, other):
         if isinstance(other, Scalar):
-            return _binary(self, other, _fpow(self.data, other.data), _pow_rule)
-        if isinstance(other, (int, float)):
+            return _binary(self, other, _fpow(self.data, other.data), Scalar._d_pow)
+        if isinstance(other, _NUMBERS):
             c = float(other)
-            return _unary(self, _fpow(self.data, c), _pow_const_rule, c)
+            return _unary(self, _fpow(self.data, c), Scalar._d_pow_const, c)
         return NotImplemented
 
+    @staticmethod
+    def _d_pow(M, a, b, y, c):  # y = a ** b; torch zeroes d/da where b == 0 and d/db where a == 0, b >= 0
+        da = 0.0 if b == 0.0 else b * M.pow(a, b - 1.0)
+        db = 0.0 if (a == 0.0 and b >= 0.0) else y * M.log(a)
+        return da, db
+
+    @staticmethod
+    def _d_pow_const(M, x, y, c):  # y = x ** c
+        return 0.0 if c == 0.0 else c * M.pow(x, c - 1.0)
+
     def __rpow__(self, other):  # other ** self
-        if isinstance(other, (int, float)):
+        if isinstance(other, _NUMBERS):
             c = float(other)
-            return _unary(self, _fpow(c, self.data), _exp_base_rule, c)
+            return _unary(self, _fpow(c, self.data), Scalar._d_exp_base, c)
         return NotImplemented
+
+    @staticmethod
+    def _d_exp_base(M, x, y, c):  # y = c ** x, dy/dx = y log c (0 where c == 0, x >= 0, as torch)
+        return 0.0 if (c == 0.0 and x >= 0.0) else y * M.log(c)
 
     # ---- functions ----------------------------------------------------------
 
-    def __abs__(self):
-        return _unary(self, abs(self.data), _abs_rule)
-
     def abs(self) -> Scalar:
         """|x|; the gradient at 0 is 0, as in PyTorch."""
-        return _unary(self, abs(self.data), _abs_rule)
+        return _unary(self, abs(self.data), Scalar._d_abs)
+
+    __abs__ = abs
+
+    @staticmethod
+    def _d_abs(M, x, y, c):  # torch: sgn(x), which is 0 at 0 and at nan
+        return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
     def exp(self) -> Scalar:
         """e**x (inf when it overflows)."""
-        return _unary(self, _fexp(self.data), _exp_rule)
+        return _unary(self, _fexp(self.data), Scalar._d_exp)
+
+    @staticmethod
+    def _d_exp(M, x, y, c):
+        return y
 
     def log(self) -> Scalar:
         """Natural log (-inf at 0, nan below)."""
-        return _unary(self, _flog(self.data), _log_rule)
+        return _unary(self, _flog(self.data), Scalar._d_log)
+
+    @staticmethod
+    def _d_log(M, x, y, c):
+        return M.div(1.0, x)
 
     def log1p(self) -> Scalar:
         """log(1 + x), accurate for small x."""
-        return _unary(self, _flog1p(self.data), _log1p_rule)
+        return _unary(self, _flog1p(self.data), Scalar._d_log1p)
+
+    @staticmethod
+    def _d_log1p(M, x, y, c):
+        return M.div(1.0, 1.0 + x)
 
     def sqrt(self) -> Scalar:
         """Square root (nan below 0)."""
-        return _unary(self, _fsqrt(self.data), _sqrt_rule)
+        return _unary(self, _fsqrt(self.data), Scalar._d_sqrt)
+
+    @staticmethod
+    def _d_sqrt(M, x, y, c):
+        return M.div(0.5, y)
 
     def sin(self) -> Scalar:
         """Sine."""
-        return _unary(self, _fsin(self.data), _sin_rule)
+        return _unary(self, _fsin(self.data), Scalar._d_sin)
+
+    @staticmethod
+    def _d_sin(M, x, y, c):
+        return M.cos(x)
 
     def cos(self) -> Scalar:
         """Cosine."""
-        return _unary(self, _fcos(self.data), _cos_rule)
+        return _unary(self, _fcos(self.data), Scalar._d_cos)
+
+    @staticmethod
+    def _d_cos(M, x, y, c):
+        return -M.sin(x)
 
     def tanh(self) -> Scalar:
         """Hyperbolic tangent (stable for any input)."""
-        return _unary(self, math.tanh(self.data), _tanh_rule)
+        return _unary(self, math.tanh(self.data), Scalar._d_tanh)
+
+    @staticmethod
+    def _d_tanh(M, x, y, c):
+        return 1.0 - y * y
 
     def arctanh(self) -> Scalar:
         """Inverse hyperbolic tangent (+-inf at +-1, nan outside)."""
-        return _unary(self, _fatanh(self.data), _arctanh_rule)
+        return _unary(self, _fatanh(self.data), Scalar._d_arctanh)
+
+    @staticmethod
+    def _d_arctanh(M, x, y, c):
+        return M.div(1.0, 1.0 - x * x)
 
     def sigmoid(self) -> Scalar:
         """1 / (1 + e**-x) (stable for any input)."""
-        return _unary(self, _fsigmoid(self.data), _sigmoid_rule)
+        return _unary(self, _fsigmoid(self.data), Scalar._d_sigmoid)
+
+    @staticmethod
+    def _d_sigmoid(M, x, y, c):
+        return y * (1.0 - y)
 
     def relu(self) -> Scalar:
         """max(x, 0); the gradient at 0 is 0, as in PyTorch."""
         x = self.data
-        return _unary(self, 0.0 if x <= 0.0 else x, _relu_rule)
+        return _unary(self, 0.0 if x <= 0.0 else x, Scalar._d_relu)  # not max(): relu(nan) is nan
+
+    @staticmethod
+    def _d_relu(M, x, y, c):  # torch: 0 where x <= 0, else 1 (also at nan)
+        return 0.0 if x <= 0.0 else 1.0
 
     def leaky_relu(self, slope: float = 0.01) -> Scalar:
         """x for x > 0, slope * x otherwise."""
         x = self.data
         slope = float(slope)
-        return _unary(self, x if x > 0.0 else x * slope, _leaky_relu_rule, slope)
+        return _unary(self, x if x > 0.0 else x * slope, Scalar._d_leaky_relu, slope)
+
+    @staticmethod
+    def _d_leaky_relu(M, x, y, c):
+        return 1.0 if x > 0.0 else c
 
     def softplus(self) -> Scalar:
         """log(1 + e**x) (stable for any input)."""
-        return _unary(self, _fsoftplus(self.data), _softplus_rule)
+        return _unary(self, _fsoftplus(self.data), Scalar._d_softplus)
+
+    @staticmethod
+    def _d_softplus(M, x, y, c):
+        return M.sigmoid(x)
 
     def identity(self) -> Scalar:
         """x itself, as a node (so activations can be chosen by name)."""
-        return _node(self.data, (self,), _ONE, _add_rule)
+        return _unary(self, self.data, Scalar._d_shift)
+
+    # ---- pictures -----------------------------------------------------------
 
     def render(self, path: str | None = None, format: str | None = None, show: bool | None = None,
                rankdir: str = "LR", max_nodes: int = 500, show_grad: bool = True):
@@ -452,36 +595,46 @@ class Scalar:
         differentiated again.
         """
         grad = _checked_float(grad, "backward grad")
-        if not self._prev:
+        if self._a is None:
             self.grad = self.grad + grad
             return
-        leaves = set()
-        topo = _topological_order(self, leaves)
-        for node in topo:
-            node.grad = 0.0
-        # Leaves that already hold a gradient gather this call's gradient from
-        # zero and add it to the old one once at the end, as torch does, so
-        # backward twice gives exactly twice the gradient (adding edge by
-        # edge onto the old value would round differently).
-        held = [(leaf, leaf.grad) for leaf in leaves]
-        for leaf, _ in held:
-            leaf.grad = 0.0
+        held = []
+        order = _backward_order(self, held)
         self.grad = grad
         if create_graph:
             with enable_grad():
-                for node in reversed(topo):
-                    g = node.grad
-                    local = node._rule(ScalarMath, node._prev, node, node._ctx)
-                    for p, d in zip(node._prev, local):
-                        p.grad = p.grad + g * d
+                _backward_recorded(order)
         else:
             # The hot loop: one multiply-add per edge, no calls.
-            for node in reversed(topo):
+            for node in reversed(order):
                 g = node.grad
-                for p, d in zip(node._prev, node._local):
-                    p.grad += g * d
+                a = node._a
+                if type(a) is tuple:
+                    for p, d in zip(a, node._da):
+                        p.grad += g * d
+                else:
+                    a.grad += g * node._da
+                    b = node._b
+                    if b is not None:
+                        b.grad += g * node._db
         for leaf, old in held:
             leaf.grad = old + leaf.grad
+
+
+def _backward_recorded(order: list) -> None:
+    """The backward loop of ``create_graph=True``: the rules run on Scalars, so every step is recorded."""
+    for node in reversed(order):
+        g = node.grad
+        a, b, rule, c = node._a, node._b, node._rule, node._ctx
+        if type(a) is tuple:
+            for p, d in zip(a, rule(ScalarMath, a, node, c)):
+                p.grad = p.grad + g * d
+        elif b is None:
+            a.grad = a.grad + g * rule(ScalarMath, a, node, c)
+        else:
+            da, db = rule(ScalarMath, a, b, node, c)
+            a.grad = a.grad + g * da
+            b.grad = b.grad + g * db
 
 
 def _data_of(value) -> float | None:
@@ -492,171 +645,56 @@ def _data_of(value) -> float | None:
     return None
 
 
-def _topological_order(root: Scalar, leaves: set | None = None) -> list:
-    """Interior nodes reachable from root, every node after all its parents.
+def _backward_order(root: Scalar, held: list) -> list:
+    """Interior nodes reachable from root, every node after all its parents, gradients zeroed.
 
-    Iterative depth-first search, so depth is never limited by recursion.
-    A node is pushed with a ``None`` marker below its parents; when the
-    marker comes off the stack all its parents are done and the node is
-    appended. The stack holds only references (no per-node tuples or
-    iterators), which keeps the cyclic GC from waking up during the sort.
-    Leaves are left out of the order (they only receive gradient and never
-    pass it on); those already holding a nonzero gradient are added to
-    ``leaves`` when a set is given.
+    Iterative depth-first search, so depth is never limited by recursion. A
+    node is pushed with a ``None`` marker below its parents; when the marker
+    comes off the stack all its parents are done and the node is appended.
+    The stack holds only references (no per-node tuples or iterators), which
+    keeps the cyclic GC asleep during the sort. Leaves stay out of the order:
+    they only receive gradient. A leaf that already holds a gradient is
+    zeroed and listed in ``held`` as ``(leaf, old)``: the caller adds the old
+    value back once at the end, as torch does, so two backward calls give
+    exactly twice the gradient (adding edge by edge would round differently).
     """
     order = []
     seen = set()
     stack = [root]
     push, pop, finish, mark = stack.append, stack.pop, order.append, seen.add
-    add_leaf = (set() if leaves is None else leaves).add
     while stack:
         node = pop()
         if node is None:
-            finish(pop())
+            node = pop()
+            node.grad = 0.0
+            finish(node)
             continue
         if node in seen:
             continue
         mark(node)
         push(node)
         push(None)
-        for p in node._prev:
-            if p._prev:
+        a = node._a
+        if type(a) is not tuple:
+            a = (a,) if node._b is None else (a, node._b)
+        for p in a:
+            if p._a is not None:
                 if p not in seen:
                     push(p)
             elif p.grad:
-                add_leaf(p)
+                held.append((p, p.grad))
+                p.grad = 0.0
     return order
 
 
-# --------------------------------------------------------------------------
-# Node constructors and the derivative rules, op by op.
-# --------------------------------------------------------------------------
-
-_ONE = (1.0,)
-_MINUS_ONE = (-1.0,)
-_ONE_ONE = (1.0, 1.0)
-_ONE_MINUS_ONE = (1.0, -1.0)
-
-
-def _unary(x: Scalar, y: float, rule: Callable, ctx=None) -> Scalar:
-    return _node(y, (x,), rule(FloatMath, (x.data,), y, ctx), rule, ctx)
-
-
-def _binary(a: Scalar, b: Scalar, y: float, rule: Callable) -> Scalar:
-    return _node(y, (a, b), rule(FloatMath, (a.data, b.data), y, None), rule)
-
-
-# rule(M, xs, y, ctx) -> local derivatives d y / d xs[i]
-
-def _add_rule(M, xs, y, c):  # y = a + b (or a + const, or identity)
-    return _ONE_ONE if len(xs) == 2 else _ONE
-
-
-def _sub_rule(M, xs, y, c):  # y = a - b
-    return _ONE_MINUS_ONE
-
-
-def _neg_rule(M, xs, y, c):  # y = -x (or const - x)
-    return _MINUS_ONE
-
-
-def _mul_rule(M, xs, y, c):  # y = a * b
-    a, b = xs
-    return (b, a)
-
-
-def _scale_rule(M, xs, y, c):  # y = c * x
-    return (c,)
-
-
-def _div_rule(M, xs, y, c):  # y = a / b; torch: d/db = -(a / b) / b, finite where b * b is not
-    b = xs[1]
-    return (M.div(1.0, b), M.div(-y, b))
-
-
-def _rdiv_rule(M, xs, y, c):  # y = c / x
-    (x,) = xs
-    return (M.div(-c, x * x),)
-
-
-def _pow_const_rule(M, xs, y, c):  # y = x ** c; torch: zero gradient when c == 0
-    return (0.0,) if c == 0.0 else (c * M.pow(xs[0], c - 1.0),)
-
-
-def _exp_base_rule(M, xs, y, c):  # y = c ** x; torch masks c == 0, x >= 0 to 0
-    if c == 0.0 and xs[0] >= 0.0:
-        return (0.0,)
-    return (y * M.log(c),)
-
-
-def _pow_rule(M, xs, y, c):  # y = a ** b, both recorded
-    a, b = xs
-    da = 0.0 if b == 0.0 else b * M.pow(a, b - 1.0)
-    db = 0.0 if (a == 0.0 and b >= 0.0) else y * M.log(a)
-    return (da, db)
-
-
-def _abs_rule(M, xs, y, c):  # y = |x|; torch: sgn(x), which is 0 at 0 and at nan
-    x = xs[0]
-    return (1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,)
-
-
-def _exp_rule(M, xs, y, c):  # y = e^x
-    return (y,)
-
-
-def _log_rule(M, xs, y, c):  # y = log x
-    return (M.div(1.0, xs[0]),)
-
-
-def _log1p_rule(M, xs, y, c):  # y = log(1 + x)
-    return (M.div(1.0, 1.0 + xs[0]),)
-
-
-def _sqrt_rule(M, xs, y, c):  # y = sqrt x
-    return (M.div(0.5, y),)
-
-
-def _sin_rule(M, xs, y, c):  # y = sin x
-    return (M.cos(xs[0]),)
-
-
-def _cos_rule(M, xs, y, c):  # y = cos x
-    return (-M.sin(xs[0]),)
-
-
-def _tanh_rule(M, xs, y, c):  # y = tanh x
-    return (1.0 - y * y,)
-
-
-def _arctanh_rule(M, xs, y, c):  # y = artanh x
-    x = xs[0]
-    return (M.div(1.0, 1.0 - x * x),)
-
-
-def _sigmoid_rule(M, xs, y, c):  # y = sigmoid x
-    return (y * (1.0 - y),)
-
-
-def _relu_rule(M, xs, y, c):  # y = max(x, 0); torch: gradient 0 where x <= 0 (not at nan)
-    return (0.0,) if xs[0] <= 0.0 else _ONE
-
-
-def _leaky_relu_rule(M, xs, y, c):  # y = x if x > 0 else c * x
-    return _ONE if xs[0] > 0.0 else (c,)
-
-
-def _softplus_rule(M, xs, y, c):  # y = log(1 + e^x)
-    return (M.sigmoid(xs[0]),)
-
-
 _OP_NAMES = {
-    _add_rule: "+", _sub_rule: "-", _neg_rule: "neg", _mul_rule: "*", _scale_rule: "*",
-    _div_rule: "/", _rdiv_rule: "/", _pow_const_rule: "**", _exp_base_rule: "**",
-    _pow_rule: "**", _abs_rule: "abs", _exp_rule: "exp", _log_rule: "log",
-    _log1p_rule: "log1p", _sqrt_rule: "sqrt", _sin_rule: "sin", _cos_rule: "cos",
-    _tanh_rule: "tanh", _arctanh_rule: "arctanh", _sigmoid_rule: "sigmoid",
-    _relu_rule: "relu", _leaky_relu_rule: "leaky_relu", _softplus_rule: "softplus",
+    Scalar._d_add: "+", Scalar._d_shift: "+", Scalar._d_sub: "-", Scalar._d_neg: "neg",
+    Scalar._d_mul: "*", Scalar._d_scale: "*", Scalar._d_div: "/", Scalar._d_rdiv: "/",
+    Scalar._d_pow: "**", Scalar._d_pow_const: "**", Scalar._d_exp_base: "**", Scalar._d_abs: "abs",
+    Scalar._d_exp: "exp", Scalar._d_log: "log", Scalar._d_log1p: "log1p", Scalar._d_sqrt: "sqrt",
+    Scalar._d_sin: "sin", Scalar._d_cos: "cos", Scalar._d_tanh: "tanh", Scalar._d_arctanh: "arctanh",
+    Scalar._d_sigmoid: "sigmoid", Scalar._d_relu: "relu", Scalar._d_leaky_relu: "leaky_relu",
+    Scalar._d_softplus: "softplus",
 }
 
 

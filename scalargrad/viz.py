@@ -53,7 +53,7 @@ def _collect(root: Scalar, max_nodes: int):
     queue = deque([root])
     while queue and len(order) < max_nodes:
         node = queue.popleft()
-        for p in node._prev:
+        for p in node.parents:
             if p not in kept:
                 if len(order) >= max_nodes:
                     break
@@ -64,8 +64,8 @@ def _collect(root: Scalar, max_nodes: int):
     seen, stack, edges = {root}, [root], 0
     while stack:
         node = stack.pop()
-        edges += len(node._prev)
-        for p in node._prev:
+        edges += len(node.parents)
+        for p in node.parents:
             if p not in seen:
                 seen.add(p)
                 stack.append(p)
@@ -102,21 +102,21 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
         if show_grad:
             fields.append(f"grad {_fmt(node.grad)}")
         dot.node(uid, "{ " + " | ".join(fields) + " }", shape="record",
-                 style="filled", fillcolor="#e8f0fe" if node._prev else "#ffffff")
-        if node._prev:
+                 style="filled", fillcolor="#e8f0fe" if node.parents else "#ffffff")
+        if node.parents:
             op = node.op or "op"
-            fan_in = len(node._prev)
+            fan_in = len(node.parents)
             label = f"{op} ({fan_in})" if fan_in > 2 else op
             dot.node(uid + "op", _escape(label), shape="ellipse", fontsize="10")
             dot.edge(uid + "op", uid)
-            for p in node._prev:
+            for p in node.parents:
                 if p in kept:
                     dot.edge(str(id(p)), uid + "op")
     if hidden:
         dot.node("more", f"+ {hidden} more nodes, {edges} edges in all", shape="note",
                  style="filled", fillcolor="#fff3cd")
         for node in order:
-            if node._prev and any(p not in kept for p in node._prev):
+            if node.parents and any(p not in kept for p in node.parents):
                 dot.edge("more", str(id(node)) + "op", style="dashed")
 
     if path is not None:

@@ -14,7 +14,7 @@ import operator
 from collections.abc import Sequence
 
 from .. import functional as F
-from ..scalar import FloatMath, Scalar, _fexp, _flog, _node, register_op_name
+from ..scalar import FloatMath, Scalar, _fexp, _flog, _nary, _unary, register_op_name
 from .module import Module
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "L1Loss", "MSELoss", "NLLLoss"]
@@ -106,7 +106,7 @@ def cross_entropy(logits: Sequence[Scalar], target: int, label_smoothing: float 
     c = [eps / n] * n
     c[target] += 1.0 - eps
     y = lse - sum(cj * d for cj, d in zip(c, data))
-    return _node(y, tuple(zs), _cross_entropy_rule(FloatMath, data, y, c), _cross_entropy_rule, c)
+    return _nary(tuple(zs), y, _cross_entropy_rule(FloatMath, data, y, c), _cross_entropy_rule, c)
 
 
 class CrossEntropyLoss(_Loss):
@@ -216,15 +216,12 @@ _BCE_EPS = 9.999999960041972e-13  # PyTorch clamps the gradient's denominator he
 _LOG_FLOOR = -100.0  # and each log term here, so p = 0 or 1 gives a finite loss
 
 
-def _bce_rule(M, xs, y, t):  # y = -(t log p + (1 - t) log(1 - p))
-    p = xs[0]
-    denominator = (1.0 - p) * p
-    denominator = max(denominator, _BCE_EPS)
-    return (M.div(p - t, denominator),)
+def _bce_rule(M, p, y, t):  # y = -(t log p + (1 - t) log(1 - p))
+    return M.div(p - t, max((1.0 - p) * p, _BCE_EPS))
 
 
-def _bce_with_logits_rule(M, xs, y, t):  # y = softplus(z) - t z
-    return (M.sigmoid(xs[0]) - t,)
+def _bce_with_logits_rule(M, z, y, t):  # y = softplus(z) - t z
+    return M.sigmoid(z) - t
 
 
 register_op_name(_bce_rule, "bce")
@@ -243,7 +240,7 @@ class BCELoss(_Loss):
             if not 0.0 <= pv <= 1.0:
                 raise ValueError(f"BCELoss expects probabilities in [0, 1], got {pv}")
             y = -(t * max(_flog(pv), _LOG_FLOOR) + (1.0 - t) * max(_flog(1.0 - pv), _LOG_FLOOR))
-            losses.append(_node(y, (p,), _bce_rule(FloatMath, (pv,), y, t), _bce_rule, t))
+            losses.append(_unary(p, y, _bce_rule, t))
         return self._reduce(losses)
 
 
@@ -257,5 +254,5 @@ class BCEWithLogitsLoss(_Loss):
             t = _number(t, "BCEWithLogitsLoss")
             zv = z.data
             y = (zv if zv > 0.0 else 0.0) - t * zv + math.log1p(_fexp(-abs(zv)))
-            losses.append(_node(y, (z,), _bce_with_logits_rule(FloatMath, (zv,), y, t), _bce_with_logits_rule, t))
+            losses.append(_unary(z, y, _bce_with_logits_rule, t))
         return self._reduce(losses)
