@@ -30,6 +30,7 @@ _d_sub = Scalar._d_sub
 __all__ = ["dot", "log_softmax", "logsumexp", "matmul", "matvec", "mean", "softmax", "sum"]
 
 Value = Union[Scalar, float, int]
+_JUST_FLOAT = {float}
 
 
 def _split(xs: Sequence[Value], what: str):
@@ -145,6 +146,8 @@ def _side(values: Sequence[Value]):
             return [v.data for v in values]
         except AttributeError:
             return None
+    if set(map(type, values)) == _JUST_FLOAT:  # plain floats (checked at C speed; numpy floats convert below)
+        return list(values)  # a copy: the node keeps these as derivatives
     if any(isinstance(v, Scalar) for v in values):
         return None
     return [_value(v, "dot") for v in values]

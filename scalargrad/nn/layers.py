@@ -116,6 +116,8 @@ class Linear(Module):
     (2, 8)
     """
 
+    _summary_as_layer = True
+
     def __init__(self, size_in: int, size_out: int, activation: str = "identity", bias: bool = True) -> None:
         super().__init__()
         self.size_in = _positive_int(size_in, "Linear size_in")
@@ -161,6 +163,11 @@ class Linear(Module):
         if act is None:
             return [dot(n.w, x, n.b) for n in self.neurons]
         return [act(dot(n.w, x, n.b)) for n in self.neurons]
+
+    @property
+    def output_size(self) -> int:
+        """How many values the layer returns."""
+        return self.size_out
 
     def weight(self) -> list[list[float]]:
         """The weights as a ``size_out x size_in`` list of floats (rows are neurons)."""

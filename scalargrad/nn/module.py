@@ -37,6 +37,10 @@ def _is_params(value) -> bool:
     return isinstance(value, Scalar)
 
 
+def _holds_modules(value) -> bool:
+    return isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value)
+
+
 def _flatten(value, prefix: str) -> Iterator[tuple[str, Scalar]]:
     if isinstance(value, Scalar):
         yield prefix, value
@@ -99,6 +103,20 @@ class Module:
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        # Parameters or sub-modules joining the tree get names saying where they
+        # sit ('0.neurons.3.w.5'), so the leaves of a rendered graph are readable.
+        if isinstance(value, Module) or _is_params(value) or _holds_modules(value):
+            self._name_new_parameters()
+
+    def _name_new_parameters(self) -> None:
+        # Only unnamed parameters, or ones whose name is the tail of their path here
+        # (a name given by a sub-module before it was adopted), are renamed.
+        for path, p in self.named_parameters():
+            if p.name is None or path.endswith("." + p.name):
+                p.name = path
+
     # ---- the tree -----------------------------------------------------------
 
     def _entries(self) -> Iterator[tuple[str, Any]]:
@@ -160,7 +178,11 @@ class Module:
             p.grad = 0.0
 
     def name_parameters(self) -> Module:
-        """Set each parameter's ``name`` to its path in this model (for graph pictures)."""
+        """Set every parameter's ``name`` to its path in this model, replacing any name it had.
+
+        Modules name their parameters this way on their own as they are put
+        together; call it to re-name after moving parameters around.
+        """
         for name, p in self.named_parameters():
             p.name = name
         return self
@@ -240,6 +262,57 @@ class Module:
 
     # ---- display -----------------------------------------------------------
 
+    # Set True on modules that show as one row in summary() even though they
+    # have sub-modules (a Linear's neurons are an implementation detail).
+    _summary_as_layer = False
+
+    def _layer_rows(self, prefix: str = ""):
+        """(name, module) for the layers summary() lists: children, expanding containers."""
+        for name, child in self.named_children():
+            full = f"{prefix}.{name}" if prefix else name
+            if child._summary_as_layer or not any(True for _ in child.named_children()):
+                yield full, child
+            else:
+                yield from child._layer_rows(full)
+
+    def summary(self, input_size: int | tuple[int, ...] | None = None) -> str:
+        """A table of the layers with output sizes and parameter counts, like Keras' or torchinfo's.
+
+        With ``input_size`` (``16`` for a vector, ``(1, 8, 8)`` for an image)
+        the model is run once on zeros, without recording a graph, so every
+        output size is known; otherwise sizes a layer knows by itself are shown.
+
+        >>> from scalargrad.nn import Sequential, Linear
+        >>> print(Sequential([Linear(4, 3, activation='relu'), Linear(3, 2)]).summary())  # doctest: +NORMALIZE_WHITESPACE
+        Layer                     Type                  Output size     Parameters
+        ==========================================================================
+        0                         Linear(relu)          3               15
+        1                         Linear                2               8
+        ==========================================================================
+        Total parameters: 23
+        """
+        rows = list(self._layer_rows()) or [(type(self).__name__, self)]
+        sizes = _traced_output_sizes(self, rows, input_size) if input_size is not None else {}
+        table = []
+        for name, layer in rows:
+            kind = type(layer).__name__
+            activation = getattr(layer, "activation", None)
+            if isinstance(activation, str) and activation != "identity":
+                kind += f"({activation})"
+            size = sizes.get(id(layer)) or getattr(layer, "output_size", None) or "-"
+            table.append((name, kind, str(size), str(layer.num_parameters())))
+        width = [max(25, *(len(r[0]) + 1 for r in table)), 21, 15, 10]
+        line = "=" * (sum(width) + 3)
+
+        def fmt(cells):
+            return " ".join(c.ljust(w) for c, w in zip(cells, width)).rstrip()
+
+        out = [fmt(("Layer", "Type", "Output size", "Parameters")), line]
+        out += [fmt(r) for r in table]
+        out += [line, f"Total parameters: {self.num_parameters()}"]
+        return "\n".join(out)
+
+
     def extra_repr(self) -> str:
         """The text inside this module's parentheses in ``repr``."""
         return ""
@@ -271,3 +344,49 @@ def _describe_shape(value) -> str:
     if isinstance(value, (list, tuple)):
         return f"a ragged or mis-sized list (outer shape {list(_shape(value))})"
     return f"a {type(value).__name__}" if not isinstance(value, (int, float)) else "a number (shape [])"
+
+
+def _size_of(output) -> str:
+    if isinstance(output, (list, tuple)):
+        shape = _shape(output)
+        return " x ".join(map(str, shape)) if shape else "0"
+    return "1"
+
+
+def _zeros(size):
+    if isinstance(size, int):
+        return [0.0] * size
+    if len(size) == 1:
+        return [0.0] * size[0]
+    return [_zeros(size[1:]) for _ in range(size[0])]
+
+
+def _traced_output_sizes(model: Module, rows, input_size) -> dict:
+    """Run ``model`` once on zeros, recording each listed layer's output size."""
+    from ..scalar import no_grad
+
+    sizes = {}
+    wrapped = []
+    for _, layer in rows:
+        if "forward" in vars(layer):
+            continue  # the same layer listed twice
+        original = layer.forward
+
+        def traced(*args, _original=original, _layer=layer, **kwargs):
+            out = _original(*args, **kwargs)
+            sizes[id(_layer)] = _size_of(out)
+            return out
+
+        object.__setattr__(layer, "forward", traced)
+        wrapped.append(layer)
+    was_training = [(m, m.training) for _, m in model.named_modules()]
+    try:
+        model.eval()
+        with no_grad():
+            model(_zeros(input_size))
+    finally:
+        for layer in wrapped:
+            object.__delattr__(layer, "forward")
+        for m, mode in was_training:
+            object.__setattr__(m, "training", mode)
+    return sizes

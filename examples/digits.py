@@ -1,0 +1,109 @@
+"""Recognise real handwritten digits (scikit-learn's 1,797 8x8 images) with an MLP or a small CNN.
+
+An 80/20 train/test split; Adam (lr 0.01) with a cosine-annealed learning
+rate, batch size 32. The default model is an MLP 64-64-10 (25 epochs, about
+40 s); ``--conv`` trains Conv2D(1, 8, 3x3, padding 1, relu) -> MaxPool2D(2)
+-> Flatten -> Linear(128, 10) on the images as [1][8][8] nested lists
+(20 epochs, about 90 s). Both reach about 97.5% held-out accuracy.
+
+Needs scikit-learn for the images (they ship with it, no download):
+``pip install scikit-learn``.
+
+    python -m examples.digits                          # MLP
+    python -m examples.digits --conv                   # CNN
+    python -m examples.digits --epochs 3 --limit 500   # a quick look on the first 500 images
+    python -m examples.digits --plot                   # also draws the history (needs matplotlib)
+
+The last line printed is ``final accuracy=<held-out test accuracy>``.
+"""
+
+import argparse
+import random
+import sys
+
+from scalargrad.data import load_digits, split_train_val
+from scalargrad.nn import (
+    Adam,
+    Conv2D,
+    CosineAnnealingLR,
+    CrossEntropyLoss,
+    Flatten,
+    Linear,
+    MaxPool2D,
+    Sequential,
+)
+from scalargrad.train import AccuracyMetric, Evaluator, LossMetric, Trainer
+
+
+def build_model(conv):
+    """The CNN of ``--conv`` or the default MLP (weights drawn from Python's random module)."""
+    if conv:
+        return Sequential([
+            Conv2D(1, 8, 3, padding=1, activation='relu'),  # [1][8][8] -> [8][8][8]
+            MaxPool2D(2),                                   # -> [8][4][4]
+            Flatten(),                                      # -> 128 values
+            Linear(128, 10),
+        ])
+    return Sequential([
+        Linear(64, 64, activation='relu'),
+        Linear(64, 10),
+    ])
+
+
+def main(argv=None):
+    """Train and test the digit classifier; returns the held-out accuracy."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--conv", action="store_true", help="train the CNN instead of the MLP")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="training epochs; the cosine schedule spans them (default 25, or 20 with --conv)")
+    parser.add_argument("--lr", type=float, default=0.01, help="Adam's initial learning rate (default 0.01)")
+    parser.add_argument("--batch-size", type=int, default=32, help="samples per Adam step (default 32)")
+    parser.add_argument("--test-size", type=float, default=0.2, help="fraction held out for testing (default 0.2)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N",
+                        help="use only the first N images (a quick run; default: all 1,797)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the split, weights and shuffling (default 0)")
+    parser.add_argument("--plot", metavar="PATH", nargs="?", const="digits.png",
+                        help="plot the training history to PATH (default digits.png); needs matplotlib")
+    args = parser.parse_args(argv)
+    epochs = args.epochs if args.epochs is not None else (20 if args.conv else 25)
+
+    try:
+        x, y = load_digits(as_images=args.conv)
+    except ImportError:
+        print("examples.digits needs scikit-learn for the digit images: pip install scikit-learn",
+              file=sys.stderr)
+        sys.exit(1)
+    if args.limit is not None:
+        x, y = x[:args.limit], y[:args.limit]
+    x_train, y_train, x_test, y_test = split_train_val(x, y, val_size=args.test_size, seed=args.seed)
+    shape = "1x8x8 images" if args.conv else "64 pixels each"
+    print(f"{len(x_train)} training and {len(x_test)} test images ({shape}), 10 classes")
+
+    random.seed(args.seed)
+    model = build_model(args.conv)
+    print(model)
+    print(f"number of parameters: {model.num_parameters()}")
+    loss = CrossEntropyLoss()
+    optimizer = Adam(model.parameters(), lr=args.lr)
+    scheduler = CosineAnnealingLR(optimizer, T_max=epochs)  # lr: 0.01 down to 0 over the run
+
+    # after every epoch: loss and accuracy on the held-out images.
+    evaluator = Evaluator(x=x_test, y=y_test, model=model, metric=[LossMetric(loss), AccuracyMetric()])
+    trainer = Trainer(
+        x=x_train, y=y_train, model=model, loss=loss, optimizer=optimizer,
+        batch_size=args.batch_size, num_epochs=epochs, evaluator=evaluator, scheduler=scheduler,
+        seed=args.seed,
+    )
+    history = trainer.run()  # Ctrl-C stops cleanly after the current batch
+
+    if args.plot:
+        from examples._plotting import save_plot
+
+        save_plot("plot_history", history, path=args.plot)
+    accuracy = evaluator.evaluate()['accuracy']  # the final weights, also after a Ctrl-C
+    print(f"final accuracy={accuracy:.4f}")
+    return accuracy
+
+
+if __name__ == "__main__":
+    main()
