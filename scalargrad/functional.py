@@ -23,11 +23,11 @@ from collections.abc import Sequence
 from operator import mul
 from typing import Union
 
-from .scalar import FloatMath, Scalar, _binary, _fexp, _flog, _nary, register_op_name
+from .scalar import FloatMath, Scalar, _binary, _fexp, _flog, _fsigmoid, _fsoftplus, _nary, register_op_name
 
 _d_sub = Scalar._d_sub
 
-__all__ = ["dot", "log_softmax", "logsumexp", "matmul", "matvec", "mean", "softmax", "sum"]
+__all__ = ["dot", "linear", "log_softmax", "logsumexp", "matmul", "matvec", "mean", "neuron", "softmax", "sum"]
 
 Value = Union[Scalar, float, int]
 _JUST_FLOAT = {float}
@@ -137,6 +137,96 @@ def _d_dot(M, xs, y, partners):
     return d
 
 
+# ---- neuron: y = act(w . x + b), one node ------------------------------------------
+# dy/dw_i = act'(z) x_i, dy/dx_i = act'(z) w_i, dy/db = act'(z). Each derivative is
+# written from the output y, so the rule can run on Scalars for create_graph.
+
+_ACTIVATIONS = {  # name: (y from the pre-activation z, act'(z) from y)
+    "identity": (lambda z, slope: z, lambda M, y, slope: 1.0),
+    "relu": (lambda z, slope: 0.0 if z <= 0.0 else z, lambda M, y, slope: 0.0 if y <= 0.0 else 1.0),
+    "leaky_relu": (lambda z, slope: z if z > 0.0 else z * slope, lambda M, y, slope: 1.0 if y > 0.0 else slope),
+    "sigmoid": (lambda z, slope: _fsigmoid(z), lambda M, y, slope: y * (1.0 - y)),
+    "tanh": (lambda z, slope: math.tanh(z), lambda M, y, slope: 1.0 - y * y),
+    "softplus": (lambda z, slope: _fsoftplus(z), lambda M, y, slope: -M.expm1(-y)),
+}
+
+
+def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Sequence[Value] | None = None,
+           activation: str = "identity", slope: float = 0.01) -> list[Scalar]:
+    """``[activation(dot(w, x) + b) for w, b in zip(weights, biases)]``, one node per output.
+
+    The input side is read once for the whole layer. A ReLU that is off
+    (output 0, gradient 0) comes back as a constant with no parents, so
+    backward never walks into it. ``activation`` is one of
+    'identity', 'relu', 'leaky_relu' (with ``slope`` >= 0), 'sigmoid', 'tanh', 'softplus'.
+
+    >>> from scalargrad import Scalar
+    >>> w = [[Scalar(1.0), Scalar(-1.0)], [Scalar(0.5), Scalar(0.5)]]
+    >>> [y.data for y in linear(w, [2.0, 3.0], activation='relu')]
+    [0.0, 2.5]
+    """
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of: {', '.join(_ACTIVATIONS)}")
+    value_of = _ACTIVATIONS[activation][0]
+    x_data = _side(x)
+    n = len(x)
+    if x_data is None or any(len(w) != n for w in weights):  # unusual inputs: the general path
+        return [_activate(dot(w, x, b), activation, slope)
+                for w, b in zip(weights, biases if biases is not None else [None] * len(weights))]
+    x_recorded = tuple(x) if n and isinstance(x[0], Scalar) else ()
+    prune = activation == "relu"
+    ctx = (activation, slope, None)
+    if not x_recorded:  # a network's input: its values are the weights' derivatives, for every neuron
+        float_partners = x_data + [1.0] if biases is not None else x_data
+        ctx = (activation, slope, float_partners)
+    out = []
+    for j, w in enumerate(weights):
+        w_data = _side(w)
+        b = biases[j] if biases is not None else None
+        if w_data is None or not (n == 0 or isinstance(w[0], Scalar)) or (b is not None and not isinstance(b, Scalar)):
+            out.append(_activate(dot(w, x, b), activation, slope))
+            continue
+        z = builtins.sum(map(mul, w_data, x_data), 0.0)
+        if b is not None:
+            z += b.data
+        y = value_of(z, slope)
+        if prune and y <= 0.0:  # a ReLU that is off: nothing flows back (torch masks, never multiplies)
+            out.append(_nary((), y, None, None))
+            continue
+        tail = (b,) if b is not None else ()
+        if x_recorded:
+            partners = x_data + w_data + [1.0] if b is not None else x_data + w_data
+            local = _d_neuron(FloatMath, None, y, (activation, slope, partners))
+            out.append(_nary((*w, *x_recorded, *tail), y, local, _d_neuron, ctx))
+        else:
+            out.append(_nary((*w, *tail), y, _d_neuron(FloatMath, None, y, ctx), _d_neuron, ctx))
+    return out
+
+
+def neuron(w: Sequence[Value], x: Sequence[Value], b: Value = None, activation: str = "identity",
+           slope: float = 0.01) -> Scalar:
+    """``activation(dot(w, x) + b)`` as one node; see ``linear``."""
+    return linear([w], x, None if b is None else [b], activation, slope)[0]
+
+
+def _d_neuron(M, xs, y, c):
+    activation, slope, partners = c
+    if partners is None:  # parents are ws + xs (+ bias): each gets its partner
+        partners = _d_dot(M, xs, y, None)
+    d = _ACTIVATIONS[activation][1](M, y, slope)
+    if type(d) is float and d == 1.0:
+        return partners
+    return [d * p for p in partners]
+
+
+def _activate(y: Scalar, activation: str, slope: float) -> Scalar:
+    if activation == "identity":
+        return y
+    if activation == "leaky_relu":
+        return y.leaky_relu(slope)
+    return getattr(y, activation)()
+
+
 def _side(values: Sequence[Value]):
     """Floats of an all-Scalar or all-number sequence; None if it mixes the two."""
     if len(values) == 0:
@@ -239,6 +329,6 @@ def matmul(A: Sequence[Sequence[Value]], B: Sequence[Sequence[Value]]) -> list[l
     return [[dot(row, col) for col in columns] for row in A]
 
 
-for _rule, _name in ((_d_sum, "sum"), (_d_mean, "mean"), (_d_dot, "dot"),
+for _rule, _name in ((_d_sum, "sum"), (_d_mean, "mean"), (_d_dot, "dot"), (_d_neuron, "neuron"),
                      (_d_logsumexp, "logsumexp"), (_d_softmax, "softmax")):
     register_op_name(_rule, _name)

@@ -58,6 +58,13 @@ def _fexp(x: float) -> float:
         return _INF
 
 
+def _fexpm1(x: float) -> float:
+    try:
+        return math.expm1(x)
+    except OverflowError:
+        return _INF
+
+
 def _flog(x: float) -> float:
     if x > 0.0:
         return math.log(x)
@@ -137,6 +144,7 @@ class FloatMath:
     """Math on plain floats with IEEE results; rules run on it in the forward pass."""
 
     exp = staticmethod(_fexp)
+    expm1 = staticmethod(_fexpm1)
     log = staticmethod(_flog)
     sqrt = staticmethod(_fsqrt)
     sin = staticmethod(_fsin)
@@ -718,6 +726,10 @@ class ScalarMath:
     sin = _scalar_or("sin", _fsin)
     cos = _scalar_or("cos", _fcos)
     sigmoid = _scalar_or("sigmoid", _fsigmoid)
+
+    @staticmethod
+    def expm1(x):
+        return x.exp() - 1.0 if isinstance(x, Scalar) else _fexpm1(x)
 
     @staticmethod
     def div(a, b):

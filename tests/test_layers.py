@@ -190,11 +190,23 @@ class TestNeuron:
         out_floats = neuron([0.5] * size)
         assert len(out_floats.parents) == size + 1
         assert {id(p) for p in out_floats.parents} == {id(p) for p in neuron.w + [neuron.b]}
-        for activation in ACTIVATIONS[1:]:
+        for activation in ACTIVATIONS[1:]:  # the activation is fused into the same node
             act_neuron = Neuron(size, activation=activation)
+            act_neuron.initialize(w=[0.1] * size, b=0.1)  # pre-activation > 0: every activation is "on"
             y = act_neuron(xs)
-            assert len(y.parents) == 1, activation
-            assert len(y.parents[0].parents) == 2 * size + 1, activation
+            assert len(y.parents) == 2 * size + 1, activation
+
+    @parameterized.expand([(f"n{n}", n) for n in SIZES])
+    def test_relu_that_is_off_passes_no_gradient_and_adds_no_edges(self, _, size):
+        neuron = Neuron(size, activation="relu")
+        neuron.initialize(w=[-0.1] * size, b=-0.1)
+        xs = [Scalar(0.5) for _ in range(size)]
+        y = neuron(xs)
+        assert y.data == 0.0 and y.parents == ()
+        loss = y * 3.0 + xs[0]
+        loss.backward()
+        assert all(p.grad == 0.0 for p in neuron.parameters())
+        assert xs[0].grad == 1.0 and all(x.grad == 0.0 for x in xs[1:])
 
     def test_initialize_sets_values_and_keeps_the_scalars(self):
         neuron = Neuron(size=3, activation="relu")

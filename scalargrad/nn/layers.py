@@ -22,7 +22,8 @@ __all__ = [
     "Neuron", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
 ]
 
-# name -> Scalar method; 'identity' adds no node at all.
+# Activations by name, with the Scalar method each stands for. Layers fuse the
+# activation into the neuron's node (functional.linear); 'identity' adds nothing.
 ACTIVATIONS: dict[str, Callable | None] = {
     "identity": None,
     "relu": Scalar.relu,
@@ -33,10 +34,10 @@ ACTIVATIONS: dict[str, Callable | None] = {
 }
 
 
-def _activation(name: str) -> Callable | None:
+def _check_activation(name: str) -> str:
     if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
-    return ACTIVATIONS[name]
+    return name
 
 
 def _positive_int(value, what: str) -> int:
@@ -70,8 +71,7 @@ class Neuron(Module):
     def __init__(self, size: int, activation: str = "identity", bias: bool = True) -> None:
         super().__init__()
         self.size = _positive_int(size, "Neuron size")
-        self._act = _activation(activation)
-        self.activation = activation
+        self.activation = _check_activation(activation)
         self.w = [Scalar(0.0) for _ in range(size)]
         self.b = Scalar(0.0) if bias else None
         self.initialize()
@@ -101,8 +101,7 @@ class Neuron(Module):
     def forward(self, x: Sequence[Scalar | float]) -> Scalar:
         """``activation(dot(w, x) + b)``."""
         _check_inputs(x, self.size, f"Neuron of size {self.size}")
-        s = F.dot(self.w, x, self.b)
-        return s if self._act is None else self._act(s)
+        return F.neuron(self.w, x, self.b, self.activation)
 
     def extra_repr(self) -> str:
         return f"size={self.size}, activation={self.activation!r}" + ("" if self.b is not None else ", bias=False")
@@ -122,8 +121,7 @@ class Linear(Module):
         super().__init__()
         self.size_in = _positive_int(size_in, "Linear size_in")
         self.size_out = _positive_int(size_out, "Linear size_out")
-        self.activation = activation
-        self._act = _activation(activation)
+        self.activation = _check_activation(activation)
         self.neurons = [Neuron(size_in, activation, bias) for _ in range(size_out)]
 
     def initialize(self, neurons: Sequence[Any] | None = None) -> None:
@@ -159,10 +157,9 @@ class Linear(Module):
     def forward(self, x: Sequence[Scalar | float]) -> list[Scalar]:
         """One output per neuron."""
         _check_inputs(x, self.size_in, f"Linear({self.size_in}, {self.size_out})")
-        act, dot = self._act, F.dot
-        if act is None:
-            return [dot(n.w, x, n.b) for n in self.neurons]
-        return [act(dot(n.w, x, n.b)) for n in self.neurons]
+        neurons = self.neurons
+        biases = [n.b for n in neurons] if neurons[0].b is not None else None
+        return F.linear([n.w for n in neurons], x, biases, self.activation)
 
     @property
     def output_size(self) -> int:
@@ -456,8 +453,7 @@ class Conv2D(Module):
         self.padding = _pair(padding, "padding")
         if min(self.kernel_size) < 1 or min(self.stride) < 1:
             raise ValueError("kernel_size and stride must be at least 1")
-        self.activation = activation
-        self._act = _activation(activation)
+        self.activation = _check_activation(activation)
         kh, kw = self.kernel_size
         self.weight = [[[[Scalar(0.0) for _ in range(kw)] for _ in range(kh)] for _ in range(in_channels)]
                        for _ in range(out_channels)]
@@ -514,7 +510,7 @@ class Conv2D(Module):
         height, width = _image_shape(x, self.in_channels, f"Conv2D({self.in_channels}, {self.out_channels})")
         fields = self._receptive_fields(height, width)
         flat = [[p for ch in out for row in ch for p in row] for out in self.weight]
-        act, dot = self._act, F.dot
+        activation, neuron = self.activation, F.neuron
         out = []
         for o in range(self.out_channels):
             w_o = flat[o]
@@ -523,8 +519,8 @@ class Conv2D(Module):
             for field_row in fields:
                 line = []
                 for taps in field_row:
-                    y = dot([w_o[t[0]] for t in taps], [x[t[1]][t[2]][t[3]] for t in taps], b_o)
-                    line.append(y if act is None else act(y))
+                    line.append(neuron([w_o[t[0]] for t in taps], [x[t[1]][t[2]][t[3]] for t in taps], b_o,
+                                       activation))
                 plane.append(line)
             out.append(plane)
         return out
