@@ -33,6 +33,9 @@ Each workload is trained, from the same initial weights (uniform in
   same one-hot targets. The output says so.
 * (d) PyTorch, batched: one float64 tensor per batch, ``torch.nn.Linear``
   layers, ``torch.optim.SGD``. Batches are turned into tensors before timing.
+  torch runs on one thread (``torch.set_num_threads(1)``): batch-32 matmuls
+  gain nothing from more, and a thread pool on a 2-core machine stalls by
+  50x whenever another process holds a core.
 * (e) PyTorch, one 0-dim float64 tensor per number (per weight and per input
   element), the network built node by node like micrograd; very slow, so only
   a few steps are run. Input tensors are made before timing.
@@ -41,12 +44,17 @@ Before anything is timed every implementation takes one step from the
 initial weights; the loss at step 1 and every weight after it must agree with
 scalargrad's within 1e-9 relative, or the script exits 1 with a message.
 
-It then reports, per training sample (one step's time / 32), the best of a
-few repeats (``time.perf_counter``, default GC settings, leftover garbage
-collected between runs outside the timing); the ratios a/b (target <= 2),
-c/a (target >= 50), a/d and e/a; and the peak memory of a few steps for
-(a), (b), (c) (``tracemalloc`` peak above the start, model already built; not
-available on PyPy). Targets are printed as met/NOT met, never asserted.
+It then reports, per training sample (one step's time / 32), the best of a few
+repeats (``time.perf_counter``, default GC settings, leftover garbage
+collected between runs outside the timing; one untimed warm-up run first, for
+PyPy's JIT; the repeats of all columns are interleaved, and on CPython the
+objects alive before a timed run -- imported modules such as torch, the model,
+the data -- are set aside with ``gc.freeze()``, so no column's full
+collections walk objects it did not make, which would otherwise inflate
+micrograd's GC-bound time); the ratios a/b (target <= 2), c/a (target >= 50),
+a/d and e/a; and the peak memory of a few steps for (a), (b), (c)
+(``tracemalloc`` peak above the start, model already built; not available on
+PyPy). Targets are printed as met/NOT met, never asserted.
 
 How to run
 ----------
@@ -477,6 +485,11 @@ def columns() -> tuple[list[Column], list[str]]:
         notes.append("(c) micrograd skipped: not importable here (pip install micrograd==0.1.0, or put its "
                      "source on PYTHONPATH)")
     if torch_available():
+        import torch
+
+        # One thread: batch-32 matmuls gain nothing from more (measured the same on an
+        # idle machine), and a thread pool stalls whenever another process holds a core.
+        torch.set_num_threads(1)
         cols.append(Column("d", "torch batched", TorchBatchedImpl, False, False))
         cols.append(Column("e", "torch scalar tensors", TorchScalarImpl, True, False))
     else:
@@ -622,11 +635,31 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def measure(col: Column, w: Workload, steps: int, repeats: int, mem_steps: int) -> Result:
-    """Best-of-``repeats`` time per sample, and the peak memory of ``mem_steps`` steps."""
-    best = min(time_run(col, w, steps) for _ in range(repeats))
-    peak = peak_memory(col, w, mem_steps) if col.traced else None
-    return Result(steps, repeats, best / (steps * w.batch) * 1e6, peak)
+def measure(cols: Sequence[Column], w: Workload, args: argparse.Namespace) -> dict[str, Result]:
+    """Per column: best-of-repeats time per sample, and the peak memory of a few steps.
+
+    An untimed warm-up run comes first (for micrograd and torch-scalar on
+    PyPy only). The repeats are interleaved (round r runs every column
+    once), so a burst of load on the machine hits all columns alike instead
+    of one column's every run.
+    """
+    pypy = platform.python_implementation() == "PyPy"
+    for col in cols:  # one untimed run each: warms PyPy's JIT (cheap there; on CPython the slow ones are skipped)
+        if pypy or not col.slow:
+            time_run(col, w, args.slow_steps if col.slow else args.steps)
+    best: dict[str, float] = {}
+    for r in range(max(args.repeats, args.slow_repeats)):
+        for col in cols:
+            if r < (args.slow_repeats if col.slow else args.repeats):
+                t = time_run(col, w, args.slow_steps if col.slow else args.steps)
+                best[col.key] = min(best.get(col.key, math.inf), t)
+    out = {}
+    for col in cols:
+        steps = args.slow_steps if col.slow else args.steps
+        repeats = args.slow_repeats if col.slow else args.repeats
+        peak = peak_memory(col, w, min(steps, 3)) if col.traced else None
+        out[col.key] = Result(steps, repeats, best[col.key] / (steps * w.batch) * 1e6, peak)
+    return out
 
 
 def profile_scalargrad(w: Workload, steps: int, top: int = 14) -> str:
@@ -655,7 +688,7 @@ def _fmt_us(x: float | None) -> str:
     """Microseconds: 3 significant digits for small values, whole numbers with separators above."""
     if x is None:
         return "-"
-    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
+    return f"{x:,.0f}" if x >= 100 else f"{x:#.3g}"
 
 
 def _fmt_kib(b: int | None) -> str:
@@ -743,7 +776,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--slow-steps", type=int, default=None,
                    help="timed steps per run for micrograd and torch-scalar (default 3; 1 with --quick)")
     p.add_argument("--repeats", type=int, default=None,
-                   help="timed runs per implementation, best kept (default 5; 3 with --quick; slow columns 2/1)")
+                   help="timed runs per implementation, best kept (default 5; 3 with --quick)")
+    p.add_argument("--slow-repeats", type=int, default=None,
+                   help="timed runs for micrograd and torch-scalar (default 2; 1 with --quick)")
     p.add_argument("--profile", action="store_true", help="also print a cProfile of (a) on each workload")
     args = p.parse_args(argv)
     if args.steps is None:
@@ -752,8 +787,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.slow_steps = min(args.steps, 1 if args.quick else 3)
     if args.repeats is None:
         args.repeats = 3 if args.quick else 5
-    if args.steps < 1 or args.slow_steps < 1 or args.repeats < 1:
-        p.error("--steps, --slow-steps and --repeats must be at least 1")
+    if args.slow_repeats is None:
+        args.slow_repeats = 1 if args.quick else 2
+    if min(args.steps, args.slow_steps, args.repeats, args.slow_repeats) < 1:
+        p.error("--steps, --slow-steps, --repeats and --slow-repeats must be at least 1")
     return args
 
 
@@ -777,11 +814,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # 2. Measurements, workload by workload.
     results: dict[tuple[str, str], Result] = {}
     for w in WORKLOADS:
-        for col in cols:
-            steps = args.slow_steps if col.slow else args.steps
-            repeats = (1 if args.quick else 2) if col.slow else args.repeats
-            mem_steps = min(steps, 3)
-            results[(col.key, w.key)] = measure(col, w, steps, repeats, mem_steps)
+        for key, result in measure(cols, w, args).items():
+            results[(key, w.key)] = result
 
     # 3. Report.
     impl = platform.python_implementation()
@@ -792,9 +826,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(c.key == "d" for c in cols):
         import torch
 
-        versions.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+        versions.append(f"torch {torch.__version__} ({torch.get_num_threads()} thread)")
     print(", ".join(versions) + f"; batch 32; best of {args.repeats} runs "
-          f"(micrograd, torch-scalar: {1 if args.quick else 2}); default GC settings")
+          f"(micrograd, torch-scalar: {args.slow_repeats}), interleaved; default GC settings")
     for w in WORKLOADS:
         print(f"  {w.key}: {w.title}, SGD lr {w.lr:g}, batch {w.batch}, {sum(len(flat([lay])) for lay in init_layers(w)):,}"
               f" parameters")

@@ -329,6 +329,7 @@ def matmul(A: Sequence[Sequence[Value]], B: Sequence[Sequence[Value]]) -> list[l
     return [[dot(row, col) for col in columns] for row in A]
 
 
-for _rule, _name in ((_d_sum, "sum"), (_d_mean, "mean"), (_d_dot, "dot"), (_d_neuron, "neuron"),
+for _rule, _name in ((_d_sum, "sum"), (_d_mean, "mean"), (_d_dot, "dot"),
                      (_d_logsumexp, "logsumexp"), (_d_softmax, "softmax")):
     register_op_name(_rule, _name)
+register_op_name(_d_neuron, lambda c: "dot" if c[0] == "identity" else f"{c[0]}(dot)")

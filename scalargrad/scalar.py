@@ -302,7 +302,10 @@ class Scalar:
     @property
     def op(self) -> str:
         """Name of the op that produced this value ('' for a leaf)."""
-        return _OP_NAMES.get(self._rule, "") if self._rule is not None else ""
+        if self._rule is None:
+            return ""
+        name = _OP_NAMES.get(self._rule, "")
+        return name(self._ctx) if callable(name) else name
 
     def __repr__(self) -> str:
         name = f", name={self.name!r}" if self.name is not None else ""
@@ -582,7 +585,7 @@ class Scalar:
     # ---- pictures -----------------------------------------------------------
 
     def render(self, path: str | None = None, format: str | None = None, show: bool | None = None,
-               rankdir: str = "LR", max_nodes: int = 500, show_grad: bool = True):
+               rankdir: str = "LR", max_nodes: int = 500, show_grad: bool = True, layout_timeout: float = 60.0):
         """Draw the graph that produced this value (needs graphviz).
 
         See ``scalargrad.viz.draw_graph``; returns the graphviz Digraph.
@@ -590,7 +593,7 @@ class Scalar:
         from .viz import draw_graph  # optional dependency, imported on use
 
         return draw_graph(self, path=path, format=format, show=show, rankdir=rankdir,
-                          max_nodes=max_nodes, show_grad=show_grad)
+                          max_nodes=max_nodes, show_grad=show_grad, layout_timeout=layout_timeout)
 
     # ---- backward -----------------------------------------------------------
 
@@ -706,8 +709,11 @@ _OP_NAMES = {
 }
 
 
-def register_op_name(rule: Callable, name: str) -> None:
-    """Give a rule a display name (used by ``Scalar.op`` and graph pictures)."""
+def register_op_name(rule: Callable, name: str | Callable) -> None:
+    """Give a rule a display name (used by ``Scalar.op`` and graph pictures).
+
+    ``name`` may be a function of the node's op constant, for ops whose name depends on it.
+    """
     _OP_NAMES[rule] = name
 
 

@@ -45,6 +45,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Callable, Union
 
+from ._files import atomic_open
 from .data import DataLoader, Dataset, split_train_val
 from .nn.lr_scheduler import ReduceLROnPlateau
 from .nn.module import Module
@@ -741,7 +742,7 @@ class History:
 
     def to_json(self, path: str | os.PathLike) -> None:
         """Write the records (and the interrupted flag) as JSON."""
-        with open(path, "w", encoding="utf-8") as f:
+        with atomic_open(path, "w") as f:
             json.dump(self.state_dict(), f, indent=1)
             f.write("\n")
 
@@ -753,7 +754,7 @@ class History:
 
     def to_csv(self, path: str | os.PathLike) -> None:
         """Write one row per epoch, one column per key (empty where a record lacks it)."""
-        with open(path, "w", encoding="utf-8", newline="") as f:
+        with atomic_open(path, "w") as f:
             writer = csv.DictWriter(f, fieldnames=self.keys(), restval="")
             writer.writeheader()
             for r in self.records:

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import subprocess
 import sys
 from collections import deque
 
+from ._files import atomic_open
 from .scalar import Scalar
 
-__all__ = ["draw_graph", "plot_decision_boundary", "plot_history"]
+__all__ = ["draw_graph", "plot_decision_boundary", "plot_history", "plot_model"]
 
 _FORMATS = ("png", "svg", "pdf")
 
@@ -76,7 +79,8 @@ def _collect(root: Scalar, max_nodes: int):
 
 
 def draw_graph(root: Scalar, path: str | None = None, format: str | None = None, show: bool | None = None,
-               rankdir: str = "LR", max_nodes: int = 500, show_grad: bool = True):
+               rankdir: str = "LR", max_nodes: int = 500, show_grad: bool = True,
+               layout_timeout: float = 60.0):
     """Draw the graph that produced ``root``: one record per value, one small node per op.
 
     Returns the ``graphviz.Digraph`` (a notebook shows it inline). With ``path``
@@ -84,7 +88,8 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
     file's suffix). With ``show=True`` it is opened with Pillow. Called with
     neither on a machine without a display, it writes ``graph.png`` in the
     working directory and says so. Graphs above ``max_nodes`` keep the nodes
-    nearest the root and summarise the rest in one node.
+    nearest the root and summarise the rest in one node; if Graphviz still
+    needs more than ``layout_timeout`` seconds, fewer nodes are drawn.
     """
     if not isinstance(root, Scalar):
         raise TypeError(f"draw_graph needs a Scalar, got {type(root).__name__}")
@@ -96,7 +101,10 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
         raise ValueError(f"format must be one of {', '.join(_FORMATS)}, got {fmt!r}")
 
     order, kept, hidden, edges = _collect(root, max_nodes)
-    dot = graphviz.Digraph(format=fmt, graph_attr={"rankdir": rankdir},
+    graph_attr = {"rankdir": rankdir}
+    if len(order) > _FAST_LAYOUT_ABOVE:
+        graph_attr.update(_FAST_LAYOUT)
+    dot = graphviz.Digraph(format=fmt, graph_attr=graph_attr,
                            node_attr={"fontname": "Helvetica", "fontsize": "11"})
     for node in order:
         uid = str(id(node))
@@ -122,31 +130,102 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
             if node.parents and any(p not in kept for p in node.parents):
                 dot.edge("more", str(id(node)) + "op", style="dashed")
 
+    if path is None and show is False:
+        return dot
+    try:
+        image = _run_dot(dot.source, fmt if path is not None else "png", layout_timeout)
+    except subprocess.TimeoutExpired:
+        if max_nodes <= _SMALLEST_RETRY:
+            raise RuntimeError(f"Graphviz could not lay out even {max_nodes} nodes in {layout_timeout:g} s") from None
+        fewer = max(_SMALLEST_RETRY, max_nodes // 4)
+        print(f"graph too large to lay out in {layout_timeout:g} s; drawing the {fewer} nodes nearest the root")
+        return draw_graph(root, path, format, show, rankdir, fewer, show_grad, layout_timeout)
     if path is not None:
-        _write(dot, path, fmt, graphviz)
+        _write_bytes(path, image)
     if show or (show is None and path is None):
+        png = image if path is None or fmt == "png" else _run_dot(dot.source, "png", layout_timeout)
         if show is None and not _has_display():
-            path = os.path.abspath("graph.png")
-            _write(dot, path, "png", graphviz)
-            print(f"no display found: graph written to {path}")
+            target = os.path.abspath("graph.png")
+            _write_bytes(target, png)
+            print(f"no display found: graph written to {target}")
         else:
-            _open_with_pillow(dot, graphviz)
+            _show_png(png)
     return dot
 
 
-def _write(dot, path: str, fmt: str, graphviz) -> None:
-    try:
-        data = dot.pipe(format=fmt)
-    except graphviz.ExecutableNotFound:
+def plot_model(model, path: str | None = None, input_size=None, format: str | None = None,
+               rankdir: str = "TB"):
+    """Draw a model's layers as a graphviz diagram: one box per layer, in order.
+
+    Each box names the layer, its type with sizes and activation, its output
+    size (all of them with ``input_size``, as in ``Module.summary``) and its
+    parameter count. Returns the ``graphviz.Digraph``; with ``path`` the
+    picture is also written there (png, svg or pdf).
+
+    >>> from scalargrad.nn import Sequential, Linear
+    >>> dot = plot_model(Sequential([Linear(2, 4, activation='relu'), Linear(4, 1)]))
+    >>> 'Linear' in dot.source and '12 parameters' in dot.source
+    True
+    """
+    from .nn.module import Module, _traced_output_sizes
+
+    if not isinstance(model, Module):
+        raise TypeError(f"plot_model needs a Module, got {type(model).__name__}")
+    graphviz = _import_graphviz()
+    fmt = format or (os.path.splitext(path)[1].lstrip(".").lower() if path else "") or "png"
+    if fmt not in _FORMATS:
+        raise ValueError(f"format must be one of {', '.join(_FORMATS)}, got {fmt!r}")
+    rows = list(model._layer_rows()) or [(type(model).__name__, model)]
+    sizes = _traced_output_sizes(model, rows, input_size) if input_size is not None else {}
+    dot = graphviz.Digraph(format=fmt, graph_attr={"rankdir": rankdir},
+                           node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "record",
+                                      "style": "filled", "fillcolor": "#e8f0fe"})
+    if input_size is not None:
+        shape = input_size if isinstance(input_size, int) else " x ".join(map(str, input_size))
+        dot.node("input", f"input | {shape}", fillcolor="#ffffff")
+    previous = "input" if input_size is not None else None
+    for i, (name, layer) in enumerate(rows):
+        uid = f"layer{i}"
+        text = _escape(repr(layer).split("\n")[0].rstrip("("))
+        size = sizes.get(id(layer)) or getattr(layer, "output_size", None)
+        fields = [_escape(name), text]
+        if size is not None:
+            fields.append(f"output {size}")
+        fields.append(f"{layer.num_parameters()} parameters")
+        dot.node(uid, "{ " + " | ".join(fields) + " }")
+        if previous is not None:
+            dot.edge(previous, uid)
+        previous = uid
+    if path is not None:
+        _write_bytes(path, _run_dot(dot.source, fmt, 60.0))
+    return dot
+
+
+# dot's layout can take minutes on a few hundred nodes with long edges; these
+# settings bound its optimisation passes and draw straight edges.
+_FAST_LAYOUT_ABOVE = 150
+_FAST_LAYOUT = {"nslimit": "2", "nslimit1": "2", "mclimit": "0.2", "searchsize": "10", "splines": "line"}
+_SMALLEST_RETRY = 25
+
+
+def _run_dot(source: str, fmt: str, timeout: float) -> bytes:
+    """Lay out and render ``source`` with the ``dot`` program, within ``timeout`` seconds."""
+    program = shutil.which("dot")
+    if program is None:
         raise RuntimeError(
             "drawing a graph needs the Graphviz 'dot' program on PATH: "
             "apt-get install graphviz (Debian/Ubuntu) or brew install graphviz (macOS)"
-        ) from None
-    # Write next to the target and rename, so an interrupted write leaves no half picture.
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
+        )
+    done = subprocess.run([program, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True,
+                          timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"Graphviz dot failed: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    with atomic_open(path, "wb") as f:  # an interrupted write leaves no half picture
         f.write(data)
-    os.replace(tmp, path)
 
 
 def _has_display() -> bool:
@@ -155,17 +234,14 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _open_with_pillow(dot, graphviz) -> None:
+def _show_png(png: bytes) -> None:
     try:
         from PIL import Image
     except ImportError:
         raise ImportError("showing a graph needs Pillow: pip install pillow") from None
     import io
-    try:
-        data = dot.pipe(format="png")
-    except graphviz.ExecutableNotFound:
-        raise RuntimeError("drawing a graph needs the Graphviz 'dot' program: apt-get install graphviz") from None
-    Image.open(io.BytesIO(data)).show()
+
+    Image.open(io.BytesIO(png)).show()
 
 
 # ---- plots (matplotlib) ------------------------------------------------------------
@@ -207,20 +283,8 @@ def _save_figure(fig, path) -> None:
     supported = fig.canvas.get_supported_filetypes()
     if fmt not in supported:
         raise ValueError(f"cannot save a plot as {fmt!r}; use one of {', '.join(sorted(supported))}")
-    import secrets
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask decides permissions
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format=fmt)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format=fmt)
 
 
 def _is_number(value) -> bool:

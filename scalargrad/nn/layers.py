@@ -526,8 +526,11 @@ class Conv2D(Module):
         return out
 
     def extra_repr(self) -> str:
+        extra = "" if self.bias is not None else ", bias=False"
+        if self.activation != "identity":
+            extra += f", activation={self.activation!r}"
         return (f"in_channels={self.in_channels}, out_channels={self.out_channels}, "
-                f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}")
+                f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}{extra}")
 
     def to_torch(self):
         from .interop import conv_to_torch

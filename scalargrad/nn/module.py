@@ -254,6 +254,13 @@ class Module:
         self.load_state_dict(state, strict=strict)
         return self
 
+    def plot(self, path: str | None = None, input_size: int | tuple[int, ...] | None = None,
+             format: str | None = None, rankdir: str = "TB"):
+        """Draw the layers as a diagram with graphviz; see ``scalargrad.viz.plot_model``."""
+        from ..viz import plot_model  # optional dependency, imported on use
+
+        return plot_model(self, path=path, input_size=input_size, format=format, rankdir=rankdir)
+
     # ---- PyTorch -------------------------------------------------------------
 
     def to_torch(self):

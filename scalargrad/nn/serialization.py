@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
 from typing import Any
 
+from .._files import atomic_open
 from ..scalar import Scalar
 
 __all__ = ["load", "save"]
@@ -55,33 +55,8 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     path = os.fspath(path)
     payload = {"format": _FORMAT, "version": _VERSION, "state": _plain(obj)}
     text = json.dumps(payload, allow_nan=True, separators=(",", ":"))
-    folder = os.path.dirname(os.path.abspath(path))
-    # A fresh name beside the target; os.open with mode 0o666 lets the umask
-    # decide the permissions, as for any file the user writes.
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable where the platform allows it
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    with atomic_open(path, "w") as f:
+        f.write(text)
 
 
 def load(path: str | os.PathLike) -> Any:

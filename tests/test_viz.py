@@ -1,0 +1,202 @@
+"""Graph pictures with the real Graphviz ``dot`` program, model summaries and diagrams."""
+
+import os
+import re
+import shutil
+import sys
+
+import pytest
+from PIL import Image
+
+from scalargrad import Scalar
+from scalargrad import functional as F
+from scalargrad.nn import Conv2D, Flatten, Linear, MaxPool2D, Sequential
+from scalargrad.viz import draw_graph, plot_model
+
+
+@pytest.fixture
+def dot_program():
+    """Skip without ``dot`` on a developer machine; in CI (which installs it) a missing ``dot`` fails."""
+    if shutil.which("dot") is None:
+        if os.environ.get("CI"):
+            pytest.fail("the Graphviz 'dot' program is missing in CI: .ci/run must apt-get install graphviz")
+        pytest.skip("the Graphviz 'dot' program is not installed")
+
+
+def quickstart():
+    x0, x1 = Scalar(0.1, name="x0"), Scalar(0.2, name="x1")
+    w0, w1, b = Scalar(0.3, name="w0"), Scalar(0.4, name="w1"), Scalar(0.5, name="b")
+    f = (x0 * w0) + (x1 * w1) + b
+    f.backward()
+    return f
+
+
+def chain(n):
+    x = Scalar(0.5, name="x")
+    y = x
+    for _ in range(n):
+        y = y * 1.0001 + x
+    return y
+
+
+def test_png_opens_with_pillow_and_has_a_sensible_size(dot_program, tmp_path):
+    path = tmp_path / "f.png"
+    quickstart().render(str(path))
+    with Image.open(path) as im:
+        assert im.format == "PNG"
+        width, height = im.size
+        assert 300 < width < 5000 and 100 < height < 3000
+        low, high = im.convert("L").getextrema()
+        assert high - low > 100  # not blank
+
+
+def test_svg_holds_names_data_and_grads(dot_program, tmp_path):
+    path = tmp_path / "f.svg"
+    quickstart().render(str(path))
+    svg = path.read_text()
+    for text in ("x0", "w1", "data 0.61", "grad 1", "data 0.3", "grad 0.1", ">+<", ">*<"):
+        assert text in svg, text
+
+
+def test_pdf_and_explicit_format(dot_program, tmp_path):
+    path = tmp_path / "f.out"
+    quickstart().render(str(path), format="pdf")
+    assert path.read_bytes().startswith(b"%PDF")
+
+
+def test_show_grad_false_leaves_gradients_out():
+    source = draw_graph(quickstart(), show=False, show_grad=False).source
+    assert "data 0.61" in source and "grad" not in source
+
+
+def test_returns_a_digraph_and_draws_one_op_node_per_operation():
+    f = quickstart()
+    dot = f.render(show=False)
+    assert type(dot).__name__ == "Digraph"
+    values = re.findall(r"shape=record", dot.source)
+    ops = re.findall(r"shape=ellipse", dot.source)
+    assert len(values) == 9 and len(ops) == 4  # 5 leaves + 4 results; 2 products, 2 sums
+
+
+def test_fused_nodes_show_one_op_with_their_fan_in():
+    ws = [Scalar(0.1 * i, name=f"w{i}") for i in range(5)]
+    y = F.dot(ws, [Scalar(1.0) for _ in range(5)])
+    source = draw_graph(y, show=False).source
+    assert "dot (10)" in source
+    layer = Linear(3, 1, activation="tanh")
+    layer.initialize([([0.1, 0.2, 0.3], 0.1)])
+    assert "tanh(dot) (4)" in draw_graph(layer([1.0, 2.0, 3.0])[0], show=False).source
+
+
+def test_above_max_nodes_the_rest_becomes_one_summary_node():
+    y = chain(1000)  # 2000 interior nodes + 1 leaf
+    source = draw_graph(y, show=False, max_nodes=50).source
+    drawn = len(re.findall(r"shape=record", source))
+    assert drawn == 50
+    match = re.search(r"\+ (\d+) more nodes, (\d+) edges in all", source)
+    assert match, source[-500:]
+    assert int(match.group(1)) == 2001 - 50
+    assert int(match.group(2)) == 3000  # per step: y * c (one edge) and + x (two)
+
+
+def test_a_100000_node_graph_is_summarised_and_rendered(dot_program, tmp_path):
+    y = chain(50_000)  # 100,001 nodes
+    path = tmp_path / "big.png"
+    dot = y.render(str(path))
+    assert "+ 99501 more nodes" in dot.source
+    assert path.stat().st_size > 1000
+
+
+def test_parameters_are_named_after_their_place_in_the_model():
+    model = Sequential([Linear(2, 4, activation="relu"), Linear(4, 1)])
+    names = [p.name for p in model.parameters()]
+    assert names[:3] == ["0.neurons.0.w.0", "0.neurons.0.w.1", "0.neurons.0.b"]
+    assert "0.neurons.3.w.1" in names and names[-1] == "1.neurons.0.b"
+    y = model([Scalar(1.0), Scalar(2.0)])[0]
+    assert y.name is None  # interior values stay nameless
+    user = Scalar(1.0, name="mine")
+    model.modules[1].neurons[0].b = user
+    assert user.name == "mine"  # a name the user gave is kept
+
+
+def test_headless_render_writes_graph_png_and_says_where(dot_program, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    quickstart().render()
+    assert (tmp_path / "graph.png").stat().st_size > 1000
+    assert str(tmp_path / "graph.png") in capsys.readouterr().out
+
+
+def test_show_true_opens_the_png_with_pillow(dot_program, monkeypatch):
+    shown = []
+    monkeypatch.setattr(Image.Image, "show", lambda im, *a, **k: shown.append(im.size))
+    quickstart().render(show=True)
+    assert len(shown) == 1 and shown[0][0] > 300
+
+
+def test_without_the_graphviz_package_the_error_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    with pytest.raises(ImportError, match="pip install graphviz"):
+        quickstart().render(show=False)
+
+
+def test_without_the_dot_program_the_error_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot here
+    with pytest.raises(RuntimeError, match="apt-get install graphviz"):
+        quickstart().render(str(tmp_path / "f.png"))
+    assert not (tmp_path / "f.png").exists()
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="format"):
+        quickstart().render(show=False, format="gif")
+    with pytest.raises(ValueError, match="max_nodes"):
+        quickstart().render(show=False, max_nodes=0)
+    with pytest.raises(TypeError, match="Scalar"):
+        draw_graph(3.0)
+
+
+def test_summary_counts_match_num_parameters():
+    model = Sequential([Conv2D(1, 4, 3, padding=1, activation="relu"), MaxPool2D(2), Flatten(), Linear(64, 10)])
+    text = model.summary(input_size=(1, 8, 8))
+    rows = [line.split() for line in text.splitlines()[2:-2]]
+    assert [r[0] for r in rows] == ["0", "1", "2", "3"]
+    assert sum(int(r[-1]) for r in rows) == model.num_parameters() == 4 * 9 + 4 + 64 * 10 + 10
+    assert text.splitlines()[-1] == f"Total parameters: {model.num_parameters()}"
+    assert "4 x 8 x 8" in text and "4 x 4 x 4" in text and " 64 " in text
+
+
+def test_model_plot_draws_each_layer_with_sizes(dot_program, tmp_path):
+    model = Sequential([Linear(16, 16, activation="relu"), Linear(16, 8, activation="relu"), Linear(8, 3)])
+    path = tmp_path / "model.png"
+    dot = model.plot(str(path), input_size=16)
+    assert dot.source.count("parameters") == 3
+    assert "272 parameters" in dot.source and "activation=\\'relu\\'" in dot.source.replace("'", "\\'")
+    assert "output 3" in dot.source
+    with Image.open(path) as im:
+        assert im.size[1] > im.size[0] / 4  # top to bottom
+    with pytest.raises(TypeError, match="Module"):
+        plot_model(quickstart())
+
+
+def test_a_layout_that_takes_too_long_is_redrawn_with_fewer_nodes(monkeypatch, capsys, tmp_path):
+    import subprocess
+
+    from scalargrad import viz
+
+    calls = []
+
+    def slow_then_fast(source, fmt, timeout):
+        calls.append(source.count("shape=record"))
+        if len(calls) == 1:
+            raise subprocess.TimeoutExpired("dot", timeout)
+        return b"\x89PNG fake"
+
+    monkeypatch.setattr(viz, "_run_dot", slow_then_fast)
+    dot = chain(1000).render(str(tmp_path / "g.png"), max_nodes=400, layout_timeout=5)
+    assert calls == [400, 100]
+    assert "drawing the 100 nodes nearest the root" in capsys.readouterr().out
+    assert dot.source.count("shape=record") == 100
+    assert (tmp_path / "g.png").read_bytes() == b"\x89PNG fake"
