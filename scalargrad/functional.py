@@ -173,33 +173,42 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
     if x_data is None or any(len(w) != n for w in weights):  # unusual inputs: the general path
         return [_activate(dot(w, x, b), activation, slope)
                 for w, b in zip(weights, biases if biases is not None else [None] * len(weights))]
+    if biases is not None and len(biases) != len(weights):
+        raise ValueError(f"linear: {len(weights)} weight rows but {len(biases)} biases")
     x_recorded = tuple(x) if n and isinstance(x[0], Scalar) else ()
     prune = activation == "relu"
+    d_act = _ACTIVATIONS[activation][1]
     ctx = (activation, slope, None)
     if not x_recorded:  # a network's input: its values are the weights' derivatives, for every neuron
-        float_partners = x_data + [1.0] if biases is not None else x_data
-        ctx = (activation, slope, float_partners)
+        ctx = (activation, slope, x_data + [1.0] if biases is not None else x_data)
     out = []
+    append = out.append
+    # The hot loop of every MLP: kept to list building at C speed and one node per neuron.
     for j, w in enumerate(weights):
-        w_data = _side(w)
         b = biases[j] if biases is not None else None
-        if w_data is None or not (n == 0 or isinstance(w[0], Scalar)) or (b is not None and not isinstance(b, Scalar)):
-            out.append(_activate(dot(w, x, b), activation, slope))
+        try:
+            w_data = [p.data for p in w] if n == 0 or type(w[0]) is Scalar else None
+            z = builtins.sum(map(mul, w_data, x_data), 0.0) + (0.0 if b is None else b.data)
+        except (AttributeError, TypeError):  # weights that are not all Scalars: the general path
+            w_data = None
+        if w_data is None:
+            append(_activate(dot(w, x, b), activation, slope))
             continue
-        z = builtins.sum(map(mul, w_data, x_data), 0.0)
-        if b is not None:
-            z += b.data
         y = value_of(z, slope)
         if prune and y <= 0.0:  # a ReLU that is off: nothing flows back (torch masks, never multiplies)
-            out.append(_nary((), y, None, None))
+            append(_nary((), y, None, None))
             continue
         tail = (b,) if b is not None else ()
         if x_recorded:
-            partners = x_data + w_data + [1.0] if b is not None else x_data + w_data
-            local = _d_neuron(FloatMath, None, y, (activation, slope, partners))
-            out.append(_nary((*w, *x_recorded, *tail), y, local, _d_neuron, ctx))
+            partners = x_data + w_data
+            if b is not None:
+                partners.append(1.0)
+            parents = (*w, *x_recorded, *tail)
         else:
-            out.append(_nary((*w, *tail), y, _d_neuron(FloatMath, None, y, ctx), _d_neuron, ctx))
+            partners = ctx[2]
+            parents = (*w, *tail)
+        d = d_act(FloatMath, y, slope)  # _d_neuron on floats: act'(y) times each partner
+        append(_nary(parents, y, partners if d == 1.0 else [d * v for v in partners], _d_neuron, ctx))
     return out
 
 
