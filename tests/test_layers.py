@@ -808,3 +808,30 @@ class TestMaxPool2D:
         all_close(out, ty, "outputs")
         all_close([p.grad for p in model.parameters()], torch_flat(tm, "grad"), "parameter grads")
         grads_close(xs, tx.grad, "input grads")
+
+
+@parameterized.expand([(a,) for a in ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "softplus")])
+def test_fused_neuron_second_derivatives_match_torch(activation):
+    """backward(create_graph=True) through a fused neuron node, then again: d2y/dx_i dx_0 and d2y/dw_i dx_0."""
+    w_vals, x_vals, b_val = [0.3, -0.4, 0.5], [0.7, 0.2, -0.1], 0.05
+    neuron = Neuron(3, activation=activation)
+    neuron.initialize(w=w_vals, b=b_val)
+    xs = [Scalar(v) for v in x_vals]
+    y = neuron(xs)
+    y.backward(create_graph=True)
+    g0 = xs[0].grad
+    for p in xs + neuron.parameters():
+        p.grad = 0.0
+    g0.backward()
+
+    tw, tx, tb = tt(w_vals), tt(x_vals), tt(b_val)
+    z = (tw * tx).sum() + tb
+    act = {"identity": lambda v: v, "relu": torch.relu, "leaky_relu": lambda v: TF.leaky_relu(v, 0.01),
+           "sigmoid": torch.sigmoid, "tanh": torch.tanh, "softplus": lambda v: TF.softplus(v, threshold=50)}
+    ty = act[activation](z)
+    (tg,) = torch.autograd.grad(ty, tx, create_graph=True)
+    second_x, second_w = torch.autograd.grad(tg[0], (tx, tw), allow_unused=True)
+    close(g0.data, tg[0], "first derivative")
+    for i in range(3):
+        close(xs[i].grad, second_x[i] if second_x is not None else 0.0, f"d2y/dx{i}dx0")
+        close(neuron.w[i].grad, second_w[i] if second_w is not None else 0.0, f"d2y/dw{i}dx0")

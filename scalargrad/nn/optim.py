@@ -298,6 +298,24 @@ class Optimizer:
     def _step_group(self, group: ParamGroup) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not implement _step_group()")
 
+    def _gradients(self, group: ParamGroup, new_state: Callable[[], dict[str, Any]] | None = None):
+        """``(parameter, gradient, state)`` for each parameter of ``group``.
+
+        The gradient is negated under ``maximize``; with ``new_state`` a
+        parameter seen for the first time gets its state from it.
+        """
+        maximize, state = group["maximize"], self.state
+        for p in group["params"]:
+            g = _grad_of(p)
+            if maximize:
+                g = -g
+            entry = None
+            if new_state is not None:
+                entry = state.get(p)
+                if entry is None:
+                    entry = state[p] = new_state()
+            yield p, g, entry
+
     # ---- state dict ---------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
@@ -470,12 +488,9 @@ class SGD(Optimizer):
 
     def _step_group(self, group: ParamGroup) -> None:
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+        weight_decay, nesterov = group["weight_decay"], group["nesterov"]
         state = self.state
-        for p in group["params"]:
-            g = _grad_of(p)
-            if maximize:
-                g = -g
+        for p, g, _ in self._gradients(group):
             if weight_decay != 0.0:
                 g = g + weight_decay * p.data
             if momentum != 0.0:
@@ -532,18 +547,15 @@ class Adam(Optimizer):
     def _step_group(self, group: ParamGroup) -> None:
         lr, eps, weight_decay, amsgrad = group["lr"], group["eps"], group["weight_decay"], group["amsgrad"]
         beta1, beta2 = group["betas"]
-        maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
-        state = self.state
-        for p in group["params"]:
-            g = _grad_of(p)
-            if maximize:
-                g = -g
-            entry = state.get(p)
-            if entry is None:
-                entry = {"step": 0, "exp_avg": 0.0, "exp_avg_sq": 0.0}
-                if amsgrad:
-                    entry["max_exp_avg_sq"] = 0.0
-                state[p] = entry
+        decoupled = group["decoupled_weight_decay"]
+
+        def new_state():
+            entry = {"step": 0, "exp_avg": 0.0, "exp_avg_sq": 0.0}
+            if amsgrad:
+                entry["max_exp_avg_sq"] = 0.0
+            return entry
+
+        for p, g, entry in self._gradients(group, new_state):
             step = entry["step"] + 1
             entry["step"] = step
             if weight_decay != 0.0:
@@ -616,21 +628,17 @@ class RMSprop(Optimizer):
 
     def _step_group(self, group: ParamGroup) -> None:
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-        weight_decay, momentum, centered, maximize = (group["weight_decay"], group["momentum"],
-                                                      group["centered"], group["maximize"])
-        state = self.state
-        for p in group["params"]:
-            g = _grad_of(p)
-            if maximize:
-                g = -g
-            entry = state.get(p)
-            if entry is None:
-                entry = {"step": 0, "square_avg": 0.0}
-                if momentum > 0.0:
-                    entry["momentum_buffer"] = 0.0
-                if centered:
-                    entry["grad_avg"] = 0.0
-                state[p] = entry
+        weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
+
+        def new_state():
+            entry = {"step": 0, "square_avg": 0.0}
+            if momentum > 0.0:
+                entry["momentum_buffer"] = 0.0
+            if centered:
+                entry["grad_avg"] = 0.0
+            return entry
+
+        for p, g, entry in self._gradients(group, new_state):
             entry["step"] += 1
             if weight_decay != 0.0:
                 g = g + weight_decay * p.data
@@ -678,15 +686,8 @@ class Adagrad(Optimizer):
 
     def _step_group(self, group: ParamGroup) -> None:
         lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-        weight_decay, maximize = group["weight_decay"], group["maximize"]
-        state = self.state
-        for p in group["params"]:
-            g = _grad_of(p)
-            if maximize:
-                g = -g
-            entry = state.get(p)
-            if entry is None:
-                entry = state[p] = {"step": 0, "sum": group["initial_accumulator_value"]}
+        weight_decay, initial = group["weight_decay"], group["initial_accumulator_value"]
+        for p, g, entry in self._gradients(group, lambda: {"step": 0, "sum": initial}):
             step = entry["step"] = entry["step"] + 1
             if weight_decay != 0.0:
                 g = g + weight_decay * p.data
@@ -722,15 +723,8 @@ class Adadelta(Optimizer):
 
     def _step_group(self, group: ParamGroup) -> None:
         lr, rho, eps = group["lr"], group["rho"], group["eps"]
-        weight_decay, maximize = group["weight_decay"], group["maximize"]
-        state = self.state
-        for p in group["params"]:
-            g = _grad_of(p)
-            if maximize:
-                g = -g
-            entry = state.get(p)
-            if entry is None:
-                entry = state[p] = {"step": 0, "square_avg": 0.0, "acc_delta": 0.0}
+        weight_decay = group["weight_decay"]
+        for p, g, entry in self._gradients(group, lambda: {"step": 0, "square_avg": 0.0, "acc_delta": 0.0}):
             entry["step"] += 1
             if weight_decay != 0.0:
                 g = g + weight_decay * p.data
