@@ -23,7 +23,18 @@ from collections.abc import Sequence
 from operator import mul
 from typing import Union
 
-from .scalar import FloatMath, Scalar, _binary, _fexp, _flog, _fsigmoid, _fsoftplus, _nary, register_op_name
+from .scalar import (
+    FloatMath,
+    Scalar,
+    _binary,
+    _fexp,
+    _flog,
+    _fsigmoid,
+    _fsoftplus,
+    _nary,
+    is_grad_enabled,
+    register_op_name,
+)
 
 _d_sub = Scalar._d_sub
 
@@ -176,6 +187,7 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
     if biases is not None and len(biases) != len(weights):
         raise ValueError(f"linear: {len(weights)} weight rows but {len(biases)} biases")
     x_recorded = tuple(x) if n and isinstance(x[0], Scalar) else ()
+    recording = is_grad_enabled()  # under no_grad only the values are needed
     prune = activation == "relu"
     d_act = _ACTIVATIONS[activation][1]
     ctx = (activation, slope, None)
@@ -195,7 +207,7 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
             append(_activate(dot(w, x, b), activation, slope))
             continue
         y = value_of(z, slope)
-        if prune and y <= 0.0:  # a ReLU that is off: nothing flows back (torch masks, never multiplies)
+        if not recording or (prune and y <= 0.0):  # (a ReLU that is off passes nothing back: torch masks)
             append(_nary((), y, None, None))
             continue
         tail = (b,) if b is not None else ()
