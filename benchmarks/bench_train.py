@@ -78,6 +78,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
+import importlib
 import io
 import math
 import os
@@ -304,10 +305,10 @@ class FloatImpl(Impl):
         return flat(list(zip(self.W, self.b)))
 
 
-def micrograd_available() -> bool:
-    """Whether micrograd can be imported here."""
+def importable(module: str) -> bool:
+    """Whether ``module`` can be imported here."""
     try:
-        import micrograd.nn  # noqa: F401
+        importlib.import_module(module)
     except ImportError:
         return False
     return True
@@ -353,15 +354,6 @@ class MicrogradImpl(Impl):
     def params(self) -> list[float]:
         """Parameter values in micrograd's order (the same as ``flat()``)."""
         return [p.data for p in self.parameters]
-
-
-def torch_available() -> bool:
-    """Whether torch can be imported here."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 class TorchBatchedImpl(Impl):
@@ -479,12 +471,12 @@ def columns() -> tuple[list[Column], list[str]]:
     cols = [Column("a", "scalargrad", ScalargradImpl, False, True),
             Column("b", "hand-written floats", FloatImpl, False, True)]
     notes = []
-    if micrograd_available():
+    if importable("micrograd.nn"):
         cols.append(Column("c", "micrograd 0.1.0", MicrogradImpl, True, True))
     else:
         notes.append("(c) micrograd skipped: not importable here (pip install micrograd==0.1.0, or put its "
                      "source on PYTHONPATH)")
-    if torch_available():
+    if importable("torch"):
         import torch
 
         # One thread: batch-32 matmuls gain nothing from more (measured the same on an

@@ -65,3 +65,45 @@ def check_against_torch(sg_fn, torch_fn, values, rel_tol: float = REL_TOL, abs_t
     for i, (x, t) in enumerate(zip(xs, ts)):
         assert_close(x.grad, t.grad, f"grad of input {i}", rel_tol, abs_tol)
     return y, xs
+
+
+def flat(x):
+    """Row-major list of the leaves of nested lists."""
+    if isinstance(x, (list, tuple)):
+        return [v for item in x for v in flat(item)]
+    return [x]
+
+
+def data(x):
+    """The floats of (nested lists of) Scalars and numbers, flattened."""
+    return [v.data if isinstance(v, Scalar) else v for v in flat(x)]
+
+
+def scalars(values):
+    """Nested lists of numbers as the same nesting of Scalars."""
+    if isinstance(values, (list, tuple)):
+        return [scalars(v) for v in values]
+    return Scalar(values)
+
+
+def all_close(actual, expected, what, rel_tol=REL_TOL, abs_tol=ABS_TOL):
+    """Floats (or Scalars' data) against a tensor / nested list, element by element."""
+    actual = data(actual)
+    expected = expected.detach().flatten().tolist() if isinstance(expected, torch.Tensor) else flat(expected)
+    assert len(actual) == len(expected), f"{what}: {len(actual)} values, torch has {len(expected)}"
+    for i, (a, e) in enumerate(zip(actual, expected)):
+        assert_close(a, e, f"{what}[{i}]", rel_tol, abs_tol)
+
+
+def grads_close(params, torch_grad, what, rel_tol=REL_TOL, abs_tol=ABS_TOL):
+    """The ``.grad`` of (nested lists of) Scalars against torch's gradient (None: all zero)."""
+    actual = [p.grad for p in flat(params)]
+    expected = torch.zeros(len(actual)) if torch_grad is None else torch_grad
+    all_close(actual, expected, what, rel_tol, abs_tol)
+
+
+def with_tolerances(check, rel_tol, abs_tol):
+    """``check`` with other default tolerances; callers may still pass ``rel=`` / ``abs_=``."""
+    def checked(*args, rel=rel_tol, abs_=abs_tol):
+        return check(*args, rel_tol=rel, abs_tol=abs_)
+    return checked

@@ -12,6 +12,9 @@ import random
 import pytest
 import torch
 import torch.nn.functional as TF
+from helpers import all_close as helpers_all_close
+from helpers import assert_close, data, flat, scalars, tt, with_tolerances
+from helpers import grads_close as helpers_grads_close
 from parameterized import parameterized
 
 from scalargrad import Scalar
@@ -52,52 +55,9 @@ SIZES = [1, 2, 7, 64, 500]
 # helpers
 # --------------------------------------------------------------------------
 
-def tt(value):
-    return torch.tensor(value, dtype=torch.float64, requires_grad=True)
-
-
-def close(actual, expected, what, rel=REL, abs_=ABS):
-    assert type(actual) is float, f"{what}: expected a float, got {type(actual).__name__}"
-    expected = expected.item() if isinstance(expected, torch.Tensor) else float(expected)
-    if math.isnan(expected) or math.isnan(actual):
-        assert math.isnan(expected) and math.isnan(actual), f"{what}: {actual!r} vs torch {expected!r}"
-        return
-    assert math.isclose(actual, expected, rel_tol=rel, abs_tol=abs_), f"{what}: {actual!r} vs torch {expected!r}"
-
-
-def flat(x):
-    """Row-major list of the leaves of nested lists."""
-    if isinstance(x, (list, tuple)):
-        return [v for item in x for v in flat(item)]
-    return [x]
-
-
-def data(x):
-    return [v.data if isinstance(v, Scalar) else v for v in flat(x)]
-
-
-def all_close(actual, expected, what, rel=REL, abs_=ABS):
-    """Floats (or Scalars' data) against a tensor / nested list, element by element."""
-    actual = data(actual)
-    if isinstance(expected, torch.Tensor):
-        expected = expected.detach().flatten().tolist()
-    else:
-        expected = flat(expected)
-    assert len(actual) == len(expected), f"{what}: {len(actual)} values, torch has {len(expected)}"
-    for i, (a, e) in enumerate(zip(actual, expected)):
-        close(a, e, f"{what}[{i}]", rel, abs_)
-
-
-def grads_close(params, torch_grad, what, rel=REL, abs_=ABS):
-    actual = [p.grad for p in flat(params)]
-    expected = torch.zeros(len(actual)) if torch_grad is None else torch_grad
-    all_close(actual, expected, what, rel, abs_)
-
-
-def scalars(values):
-    if isinstance(values, (list, tuple)):
-        return [scalars(v) for v in values]
-    return Scalar(values)
+close = with_tolerances(assert_close, REL, ABS)
+all_close = with_tolerances(helpers_all_close, REL, ABS)
+grads_close = with_tolerances(helpers_grads_close, REL, ABS)
 
 
 def rand_nested(rng, shape, lo=-1.0, hi=1.0):

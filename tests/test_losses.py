@@ -8,6 +8,9 @@ import random
 import pytest
 import torch
 import torch.nn.functional as TF
+from helpers import all_close as helpers_all_close
+from helpers import assert_close, flat, scalars, tt, with_tolerances
+from helpers import grads_close as helpers_grads_close
 from parameterized import parameterized
 
 from scalargrad import Scalar
@@ -28,41 +31,9 @@ REL = 1e-9
 ABS = 1e-15
 
 
-def tt(value):
-    return torch.tensor(value, dtype=torch.float64, requires_grad=True)
-
-
-def close(actual, expected, what, rel=REL, abs_=ABS):
-    assert type(actual) is float, f"{what}: expected a float, got {type(actual).__name__}"
-    expected = expected.item() if isinstance(expected, torch.Tensor) else float(expected)
-    if math.isnan(expected) or math.isnan(actual):
-        assert math.isnan(expected) and math.isnan(actual), f"{what}: {actual!r} vs torch {expected!r}"
-        return
-    assert math.isclose(actual, expected, rel_tol=rel, abs_tol=abs_), f"{what}: {actual!r} vs torch {expected!r}"
-
-
-def flat(x):
-    if isinstance(x, (list, tuple)):
-        return [v for item in x for v in flat(item)]
-    return [x]
-
-
-def all_close(actual, expected, what, rel=REL, abs_=ABS):
-    actual = [v.data if isinstance(v, Scalar) else v for v in flat(actual)]
-    expected = expected.detach().flatten().tolist() if isinstance(expected, torch.Tensor) else flat(expected)
-    assert len(actual) == len(expected), f"{what}: {len(actual)} values, torch has {len(expected)}"
-    for i, (a, e) in enumerate(zip(actual, expected)):
-        close(a, e, f"{what}[{i}]", rel, abs_)
-
-
-def grads_close(params, torch_grad, what, rel=REL, abs_=ABS):
-    all_close([p.grad for p in flat(params)], torch_grad, what, rel, abs_)
-
-
-def scalars(values):
-    if isinstance(values, (list, tuple)):
-        return [scalars(v) for v in values]
-    return Scalar(values)
+close = with_tolerances(assert_close, REL, ABS)
+all_close = with_tolerances(helpers_all_close, REL, ABS)
+grads_close = with_tolerances(helpers_grads_close, REL, ABS)
 
 
 def backward_both(loss, torch_loss, reduction, rng):
