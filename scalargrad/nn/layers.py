@@ -510,19 +510,14 @@ class Conv2D(Module):
         height, width = _image_shape(x, self.in_channels, f"Conv2D({self.in_channels}, {self.out_channels})")
         fields = self._receptive_fields(height, width)
         flat = [[p for ch in out for row in ch for p in row] for out in self.weight]
-        activation, neuron = self.activation, F.neuron
-        out = []
-        for o in range(self.out_channels):
-            w_o = flat[o]
-            b_o = self.bias[o] if self.bias is not None else None
-            plane = []
-            for field_row in fields:
-                line = []
-                for taps in field_row:
-                    line.append(neuron([w_o[t[0]] for t in taps], [x[t[1]][t[2]][t[3]] for t in taps], b_o,
-                                       activation))
-                plane.append(line)
-            out.append(plane)
+        out = [[[None] * len(fields[0]) for _ in fields] for _ in range(self.out_channels)]
+        # One fused layer per output position: its receptive field is read once for all channels.
+        for i, field_row in enumerate(fields):
+            for j, taps in enumerate(field_row):
+                xs = [x[c][r][col] for _, c, r, col in taps]
+                ws = [[w_o[t[0]] for t in taps] for w_o in flat]
+                for o, y in enumerate(F.linear(ws, xs, self.bias, self.activation)):
+                    out[o][i][j] = y
         return out
 
     def extra_repr(self) -> str:
