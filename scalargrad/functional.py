@@ -181,7 +181,7 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
     value_of = _ACTIVATIONS[activation][0]
     x_data = _side(x)
     n = len(x)
-    if x_data is None or any(len(w) != n for w in weights):  # unusual inputs: the general path
+    if x_data is None or (weights and set(map(len, weights)) != {n}):  # unusual inputs: the general path
         return [_activate(dot(w, x, b), activation, slope)
                 for w, b in zip(weights, biases if biases is not None else [None] * len(weights))]
     if biases is not None and len(biases) != len(weights):
