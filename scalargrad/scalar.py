@@ -656,6 +656,18 @@ def _data_of(value) -> float | None:
     return None
 
 
+class _Visited:
+    """Marks, in ``grad``, an interior node the topological sort has reached."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<being sorted for backward>"
+
+
+_VISITED = _Visited()
+
+
 def _backward_order(root: Scalar, held: list) -> list:
     """Interior nodes reachable from root, every node after all its parents, gradients zeroed.
 
@@ -663,38 +675,46 @@ def _backward_order(root: Scalar, held: list) -> list:
     node is pushed with a ``None`` marker below its parents; when the marker
     comes off the stack all its parents are done and the node is appended.
     The stack holds only references (no per-node tuples or iterators), which
-    keeps the cyclic GC asleep during the sort. Leaves stay out of the order:
-    they only receive gradient. A leaf that already holds a gradient is
-    zeroed and listed in ``held`` as ``(leaf, old)``: the caller adds the old
-    value back once at the end, as torch does, so two backward calls give
-    exactly twice the gradient (adding edge by edge would round differently).
+    keeps the cyclic GC asleep during the sort. A node reached once is marked
+    in its own ``grad`` slot (backward resets interior gradients anyway), not
+    in a set: hashing millions of nodes by identity is slow on PyPy.
+    Leaves stay out of the order: they only receive gradient. A leaf that
+    already holds a gradient is zeroed and listed in ``held`` as
+    ``(leaf, old)``: the caller adds the old value back once at the end, as
+    torch does, so two backward calls give exactly twice the gradient.
     """
     order = []
-    seen = set()
     stack = [root]
-    push, pop, finish, mark = stack.append, stack.pop, order.append, seen.add
-    while stack:
-        node = pop()
-        if node is None:
+    push, pop, finish = stack.append, stack.pop, order.append
+    visited = _VISITED
+    try:
+        while stack:
             node = pop()
-            node.grad = 0.0
-            finish(node)
-            continue
-        if node in seen:
-            continue
-        mark(node)
-        push(node)
-        push(None)
-        a = node._a
-        if type(a) is not tuple:
-            a = (a,) if node._b is None else (a, node._b)
-        for p in a:
-            if p._a is not None:
-                if p not in seen:
-                    push(p)
-            elif p.grad:
-                held.append((p, p.grad))
-                p.grad = 0.0
+            if node is None:
+                finish(pop())
+                continue
+            if node.grad is visited:
+                continue
+            node.grad = visited
+            push(node)
+            push(None)
+            a = node._a
+            if type(a) is not tuple:
+                a = (a,) if node._b is None else (a, node._b)
+            for p in a:
+                if p._a is not None:
+                    if p.grad is not visited:
+                        push(p)
+                elif p.grad:
+                    held.append((p, p.grad))
+                    p.grad = 0.0
+    except BaseException:  # e.g. Ctrl-C mid-sort: leave no marks behind
+        for node in order + stack:
+            if node is not None and node.grad is visited:
+                node.grad = 0.0
+        raise
+    for node in order:
+        node.grad = 0.0
     return order
 
 

@@ -783,3 +783,24 @@ class TestCreateGraph:
         (x2.exp() * x2).backward()
         assert type(x2.grad) is float
         assert_close(x2.grad, x.grad.data)
+
+
+def test_an_exception_during_backward_leaves_no_sort_marks_in_gradients():
+    """The topological sort marks nodes in .grad; an error mid-sort must not leave those marks behind."""
+    x = Scalar(2.0)
+    a = x * 3.0
+    b = a + 1.0
+    c = b * b
+    a.grad = b.grad = c.grad = 5.0
+
+    class Broken:  # a parent that fails when the sort looks at it
+        @property
+        def _a(self):
+            raise KeyboardInterrupt
+
+    b._a = (a, Broken())  # n-ary layout: the sort walks this tuple
+    b._da = [1.0, 1.0]
+    with pytest.raises(KeyboardInterrupt):
+        c.backward()
+    for node in (a, b, c):
+        assert isinstance(node.grad, float), node.grad
