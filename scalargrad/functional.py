@@ -38,7 +38,7 @@ from .scalar import (
 
 _d_sub = Scalar._d_sub
 
-__all__ = ["dot", "linear", "log_softmax", "logsumexp", "matmul", "matvec", "mean", "neuron", "softmax", "sum"]
+__all__ = ["ACTIVATIONS", "dot", "linear", "log_softmax", "logsumexp", "matmul", "matvec", "mean", "neuron", "softmax", "sum"]
 
 Value = Union[Scalar, float, int]
 _JUST_FLOAT = {float}
@@ -161,6 +161,14 @@ _ACTIVATIONS = {  # name: (y from the pre-activation z, act'(z) from y)
     "softplus": (lambda z, slope: _fsoftplus(z), lambda M, y, slope: -M.expm1(-y)),
 }
 
+ACTIVATIONS = tuple(_ACTIVATIONS)  # the activation names neurons and layers accept
+
+
+def _check_activation(name: str) -> str:
+    if not isinstance(name, str) or name not in _ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of: {', '.join(_ACTIVATIONS)}")
+    return name
+
 
 def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Sequence[Value] | None = None,
            activation: str = "identity", slope: float = 0.01) -> list[Scalar]:
@@ -176,9 +184,7 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
     >>> [y.data for y in linear(w, [2.0, 3.0], activation='relu')]
     [0.0, 2.5]
     """
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of: {', '.join(_ACTIVATIONS)}")
-    value_of = _ACTIVATIONS[activation][0]
+    value_of = _ACTIVATIONS[_check_activation(activation)][0]
     x_data = _side(x)
     n = len(x)
     if x_data is None or (weights and set(map(len, weights)) != {n}):  # unusual inputs: the general path

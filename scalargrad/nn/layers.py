@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 from .. import functional as F
+from ..functional import _check_activation
 from ..scalar import Scalar
 from .module import Module
 
@@ -22,22 +23,8 @@ __all__ = [
     "Neuron", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
 ]
 
-# Activations by name, with the Scalar method each stands for. Layers fuse the
-# activation into the neuron's node (functional.linear); 'identity' adds nothing.
-ACTIVATIONS: dict[str, Callable | None] = {
-    "identity": None,
-    "relu": Scalar.relu,
-    "sigmoid": Scalar.sigmoid,
-    "tanh": Scalar.tanh,
-    "leaky_relu": Scalar.leaky_relu,
-    "softplus": Scalar.softplus,
-}
-
-
-def _check_activation(name: str) -> str:
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
-    return name
+# Activations by name; layers fuse the activation into the neuron's node (functional.linear).
+ACTIVATIONS = F.ACTIVATIONS
 
 
 def _positive_int(value, what: str) -> int:
@@ -250,10 +237,14 @@ class Sequential(Module):
 # ---- elementwise activations ---------------------------------------------------------
 
 def _map(fn: Callable, x):
-    """Apply ``fn`` to a Scalar, or to every element of (nested) lists."""
+    """Apply ``fn`` to a value, or to every element of (nested) lists."""
     if isinstance(x, (list, tuple)):
         return [_map(fn, v) for v in x]
-    return fn(x if isinstance(x, Scalar) else Scalar(x))
+    return fn(x)
+
+
+def _as_scalar(v) -> Scalar:
+    return v if isinstance(v, Scalar) else Scalar(v)
 
 
 class _Elementwise(Module):
@@ -261,7 +252,8 @@ class _Elementwise(Module):
 
     def forward(self, x):
         """Apply the activation to a Scalar or to each element of (nested) lists."""
-        return _map(type(self)._fn, x)
+        fn = type(self)._fn
+        return _map(lambda v: fn(_as_scalar(v)), x)
 
     def to_torch(self):
         from .interop import activation_to_torch
@@ -316,7 +308,7 @@ class LeakyReLU(Module):
     def forward(self, x):
         """Apply leaky ReLU to a Scalar or to each element of (nested) lists."""
         slope = self.negative_slope
-        return _map(lambda v: v.leaky_relu(slope), x)
+        return _map(lambda v: _as_scalar(v).leaky_relu(slope), x)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -372,7 +364,7 @@ class Dropout(Module):
         def drop(v):
             return v * (0.0 if rand() < p else keep_scale)
 
-        return _map_any(drop, x)
+        return _map(drop, x)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -381,12 +373,6 @@ class Dropout(Module):
         from .interop import dropout_to_torch
 
         return dropout_to_torch(self)
-
-
-def _map_any(fn: Callable, x):
-    if isinstance(x, (list, tuple)):
-        return [_map_any(fn, v) for v in x]
-    return fn(x)
 
 
 def _flatten_values(x, out: list) -> list:
@@ -463,6 +449,7 @@ class Conv2D(Module):
 
     @property
     def fan_in(self) -> int:
+        """Inputs feeding each output value: in_channels * kernel height * kernel width."""
         return self.in_channels * self.kernel_size[0] * self.kernel_size[1]
 
     def initialize(self) -> None:
