@@ -188,8 +188,13 @@ def flat(layers: Sequence[Layer]) -> list[float]:
 class Impl:
     """Base of the implementations under test."""
 
+    one_hot = False  # train a classification workload with MSE against one-hot targets
+    n_out = 0
+
     def prepare(self, batches: list[Batch]) -> list[Any]:
         """Convert batches to this implementation's input format (outside the timing)."""
+        if self.one_hot:
+            return [(xb, one_hot(yb, self.n_out)) for xb, yb in batches]
         return batches
 
     def step(self, batch: Any) -> float:
@@ -215,12 +220,6 @@ class ScalargradImpl(Impl):
         self.n_out = w.sizes[-1]
         self.loss_fn = MSELoss() if (loss or w.loss) == "mse" else CrossEntropyLoss()
         self.opt = SGD(self.model.parameters(), lr=w.lr)
-
-    def prepare(self, batches: list[Batch]) -> list[Any]:
-        """One-hot targets when a classification workload is trained with MSE."""
-        if self.one_hot:
-            return [(xb, one_hot(yb, self.n_out)) for xb, yb in batches]
-        return batches
 
     def step(self, batch: Batch) -> float:
         """The README's training step."""
@@ -330,12 +329,6 @@ class MicrogradImpl(Impl):
         self.lr = w.lr
         self.one_hot = w.loss == "ce"
         self.n_out = w.sizes[-1]
-
-    def prepare(self, batches: list[Batch]) -> list[Any]:
-        """One-hot float targets for the classification workload (trained with MSE here)."""
-        if self.one_hot:
-            return [(xb, one_hot(yb, self.n_out)) for xb, yb in batches]
-        return batches
 
     def step(self, batch: Batch) -> float:
         """Forward, mean squared error over all outputs, backward, ``p.data -= lr * p.grad``."""
