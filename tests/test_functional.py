@@ -7,6 +7,7 @@ import random
 import numpy
 import pytest
 import torch
+import torch.nn.functional as TF
 from helpers import as_float, assert_close, tt
 from parameterized import parameterized
 
@@ -486,3 +487,52 @@ def test_second_derivative_through_functional(_name, sg_fn, torch_fn):
     grads[0].backward()
     for i, x in enumerate(xs):
         assert_close(x.grad, h0[i], f"hessian[0][{i}]")
+
+
+LINEAR_ACTS = {"identity": lambda t: t, "relu": torch.relu, "leaky_relu": lambda t: TF.leaky_relu(t, 0.01),
+               "sigmoid": torch.sigmoid, "tanh": torch.tanh, "softplus": lambda t: TF.softplus(t, threshold=50)}
+
+
+@parameterized.expand([(f"{a}_{inp}_{bias}", a, inp, bias) for a in LINEAR_ACTS
+                       for inp in ("scalars", "floats", "mixed") for bias in (True, False)])
+def test_linear_matches_torch(_name, activation, inputs, with_bias):
+    rng = random.Random(5)
+    w_vals = [[rng.uniform(-1, 1) for _ in range(4)] for _ in range(3)]
+    b_vals = [rng.uniform(-1, 1) for _ in range(3)]
+    x_vals = [rng.uniform(-1, 1) for _ in range(4)]
+    ws = [[Scalar(v) for v in row] for row in w_vals]
+    bs = [Scalar(v) for v in b_vals] if with_bias else None
+    if inputs == "scalars":
+        xs = [Scalar(v) for v in x_vals]
+    elif inputs == "floats":
+        xs = list(x_vals)
+    else:  # a Scalar among numbers: the general path through dot
+        xs = [Scalar(x_vals[0])] + x_vals[1:]
+    ys = F.linear(ws, xs, bs, activation)
+    coeffs = [0.5, -1.5, 2.0]
+    F.dot(ys, coeffs).backward()
+
+    tw, tx = tt(w_vals), tt(x_vals)
+    tb = tt(b_vals) if with_bias else None
+    ty = LINEAR_ACTS[activation](TF.linear(tx, tw, tb))
+    (ty * torch.tensor(coeffs, dtype=torch.float64)).sum().backward()
+    for i in range(3):
+        assert_close(ys[i].data, ty[i], f"output {i}")
+        for k in range(4):
+            assert_close(ws[i][k].grad, tw.grad[i][k], f"w[{i}][{k}]")
+        if with_bias:
+            assert_close(bs[i].grad, tb.grad[i], f"b[{i}]")
+    if inputs != "floats":
+        assert_close(xs[0].grad, tx.grad[0], "x[0]")
+
+
+def test_linear_bad_inputs_are_named():
+    w = [[Scalar(1.0), Scalar(2.0)]]
+    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
+        F.linear(w, [1.0, 2.0], activation="gelu")
+    with pytest.raises(ValueError, match="1 weight rows but 2 biases"):
+        F.linear(w, [1.0, 2.0], [Scalar(0.0), Scalar(0.0)])
+    with pytest.raises(ValueError, match="different lengths"):
+        F.linear(w, [1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="str"):
+        F.linear(w, [1.0, "2"])
