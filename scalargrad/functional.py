@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from operator import mul
 from typing import Union
 
+from . import scalar as _engine
 from .scalar import (
     FloatMath,
     Scalar,
@@ -32,11 +33,12 @@ from .scalar import (
     _fsigmoid,
     _fsoftplus,
     _nary,
+    binary_replay,
     is_grad_enabled,
+    nary_replay,
     register_op_name,
+    register_replay,
 )
-
-_d_sub = Scalar._d_sub
 
 __all__ = ["ACTIVATIONS", "dot", "linear", "log_softmax", "logsumexp", "matmul", "matvec", "mean", "neuron", "softmax", "sum"]
 
@@ -63,8 +65,9 @@ def _split(xs: Sequence[Value], what: str):
 def sum(xs: Sequence[Value], start: float = 0.0) -> Scalar:
     """Sum of Scalars (numbers allowed) as one node with n parents."""
     scalars, datas, const = _split(xs, "sum")
-    y = builtins.sum(datas, 0.0) + const + start
-    return _nary(tuple(scalars), y, _d_sum(FloatMath, datas, y, None), _d_sum)
+    offset = const + start
+    y = builtins.sum(datas, 0.0) + offset
+    return _nary(tuple(scalars), y, _d_sum(FloatMath, datas, y, offset), _d_sum, offset)
 
 
 def _d_sum(M, xs, y, c):
@@ -80,11 +83,12 @@ def mean(xs: Sequence[Value]) -> Scalar:
         raise ValueError("mean of an empty sequence")
     scalars, datas, const = _split(xs, "mean")
     y = (builtins.sum(datas, 0.0) + const) / n
-    return _nary(tuple(scalars), y, _d_mean(FloatMath, datas, y, 1.0 / n), _d_mean, 1.0 / n)
+    c = (1.0 / n, const, n)
+    return _nary(tuple(scalars), y, _d_mean(FloatMath, datas, y, c), _d_mean, c)
 
 
-def _d_mean(M, xs, y, inv_n):
-    return [inv_n] * len(xs)
+def _d_mean(M, xs, y, c):  # c = (1 / n, sum of the plain numbers, n)
+    return [c[0]] * len(xs)
 
 
 # ---- dot: y = sum w_i x_i (+ b), dy/dw_i = x_i, dy/dx_i = w_i, dy/db = 1 ------------
@@ -99,32 +103,33 @@ def dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value = None) -> Scalar:
     if len(xs) != n:
         raise ValueError(f"dot: the sequences have different lengths ({n} and {len(xs)})")
     w_data, x_data = _side(ws), _side(xs)
-    if w_data is None or x_data is None:  # Scalars and numbers mixed within a side
-        return _mixed_dot(ws, xs, bias)
+    if w_data is None or x_data is None or not (bias is None or isinstance(bias, Scalar)):
+        return _mixed_dot(ws, xs, bias)  # Scalars and numbers mixed within a side, or a constant bias
     w_scalars = n == 0 or isinstance(ws[0], Scalar)
     x_scalars = n == 0 or isinstance(xs[0], Scalar)
     if x_scalars and not w_scalars:  # make ws the recorded side; the product is symmetric
         ws, xs, w_data, x_data, w_scalars, x_scalars = xs, ws, x_data, w_data, True, False
     y = builtins.sum(map(mul, w_data, x_data), 0.0)
-    has_bias = isinstance(bias, Scalar)
+    if not w_scalars:  # neither side recorded: a constant, plus the bias
+        return sum([] if bias is None else [bias], y)
+    has_bias = bias is not None
     if has_bias:
         y += bias.data
-    elif bias is not None:
-        y += _value(bias, "dot bias")
     tail = (bias,) if has_bias else ()
-    if w_scalars and x_scalars:  # both recorded: the derivatives are the partners' values
+    if x_scalars:  # both recorded: the derivatives are the partners' values
         values = w_data + x_data
         if has_bias:
             values.append(bias.data)
         return _nary((*ws, *xs, *tail), y, _d_dot(FloatMath, values, y, None), _d_dot)
-    if not w_scalars:  # neither side recorded
-        return _nary(tail, y, [1.0] * len(tail), _d_sum)
     partners = x_data + [1.0] if has_bias else x_data
     return _nary((*ws, *tail), y, _d_dot(FloatMath, None, y, partners), _d_dot, partners)
 
 
 def _mixed_dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value) -> Scalar:
-    """dot where a side mixes Scalars and numbers: parents are the Scalars, in order."""
+    """dot where a side mixes Scalars and numbers: parents are the Scalars, in order.
+
+    Its node cannot be replayed: the products of numbers with numbers are folded into its value.
+    """
     w_rec = [(w, x) for w, x in zip(ws, xs) if isinstance(w, Scalar)]
     x_rec = [(x, w) for w, x in zip(ws, xs) if isinstance(x, Scalar)]
     pairs = w_rec + x_rec + ([(bias, 1.0)] if isinstance(bias, Scalar) else [])
@@ -134,7 +139,11 @@ def _mixed_dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value) -> Scalar:
     parents = tuple(p for p, _ in pairs)
     partners = [q for _, q in pairs]
     local = [_value(q, "dot") for q in _d_dot(FloatMath, None, y, partners)]
-    return _nary(parents, y, local, _d_dot, partners)
+    return _nary(parents, y, local, _d_mixed_dot, partners)
+
+
+def _d_mixed_dot(M, xs, y, partners):  # as _d_dot with partners; not replayable (constant pairs are folded in)
+    return partners
 
 
 def _d_dot(M, xs, y, partners):
@@ -146,6 +155,14 @@ def _d_dot(M, xs, y, partners):
     if len(xs) % 2:
         d.append(1.0)
     return d
+
+
+def _dot_value(xs, partners):  # the float expressions of dot() and linear()
+    if partners is not None:  # a bias's partner is 1.0, and b * 1.0 is exactly b
+        return builtins.sum(map(mul, xs, partners), 0.0)
+    n = len(xs) // 2
+    y = builtins.sum(map(mul, xs[:n], xs[n:2 * n]), 0.0)
+    return y + xs[-1] if len(xs) % 2 else y
 
 
 # ---- neuron: y = act(w . x + b), one node ------------------------------------------
@@ -192,6 +209,8 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
                 for w, b in zip(weights, biases if biases is not None else [None] * len(weights))]
     if biases is not None and len(biases) != len(weights):
         raise ValueError(f"linear: {len(weights)} weight rows but {len(biases)} biases")
+    if _engine._replay_build is not None:
+        return _replay_linear(weights, x, x_data, biases, activation, slope, _engine._replay_build)
     x_recorded = tuple(x) if n and isinstance(x[0], Scalar) else ()
     recording = is_grad_enabled()  # under no_grad only the values are needed
     prune = activation == "relu"
@@ -230,20 +249,78 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
     return out
 
 
+def _replay_linear(weights, x, x_data, biases, activation, slope, build) -> list[Scalar]:
+    """``linear`` while a Replay is built: a fixed structure, values read through shared gathers.
+
+    Every neuron becomes a node, ReLUs that are off included (with no
+    derivatives, so backward passes nothing through them, as torch masks).
+    A neuron's weights (and bias) are read once per replayed step for the
+    whole batch, and a sample's input once for all the layer's neurons.
+    The parents are (inputs, weights, bias) when the input is recorded, else
+    (weights, bias): a Replay's fed inputs need no gradient, so they are
+    treated like a network's input of plain numbers.
+    """
+    extra = [1.0] if biases is not None else []  # the bias's partner
+    x_recorded = tuple(x) if x and isinstance(x[0], Scalar) else ()
+    if x_recorded and not all(id(v) in build.input_ids for v in x_recorded):
+        inputs, partners = _engine._Gather(x_recorded, extra), None
+    else:
+        inputs = _engine._Gather(x_recorded, extra) if x_recorded else _engine._Gather((), x_data + extra)
+        partners, x_recorded = inputs.values, ()
+    out = []
+    for j, w in enumerate(weights):
+        b = biases[j] if biases is not None else None
+        if not all(type(p) is Scalar for p in w) or not (b is None or isinstance(b, Scalar)):
+            out.append(_activate(dot(w, x, b), activation, slope))  # the general path
+            continue
+        params = (*w, b) if b is not None else tuple(w)
+        node = _nary((*x_recorded, *params), 0.0, None, _d_neuron,
+                     (activation, slope, partners, build.gather(params, []), inputs))
+        _replay_neuron(node)
+        out.append(node)
+    return out
+
+
 def neuron(w: Sequence[Value], x: Sequence[Value], b: Value = None, activation: str = "identity",
            slope: float = 0.01) -> Scalar:
     """``activation(dot(w, x) + b)`` as one node; see ``linear``."""
     return linear([w], x, None if b is None else [b], activation, slope)[0]
 
 
-def _d_neuron(M, xs, y, c):
-    activation, slope, partners = c
-    if partners is None:  # parents are ws + xs (+ bias): each gets its partner
+def _d_neuron(M, xs, y, c):  # c = (activation, slope, partners or None[, weight and input gathers])
+    activation, slope, partners = c[0], c[1], c[2]
+    if partners is None:  # parents are ws + xs (+ bias), or xs + ws (+ bias): each gets its partner
         partners = _d_dot(M, xs, y, None)
     d = _ACTIVATIONS[activation][1](M, y, slope)
     if type(d) is float and d == 1.0:
         return partners
     return [d * p for p in partners]
+
+
+def _replay_neuron(node: Scalar) -> None:
+    ctx = node._ctx
+    activation, slope, partners = ctx[0], ctx[1], ctx[2]
+    value_of, d_act = _ACTIVATIONS[activation]
+    if len(ctx) == 5:  # built by _replay_linear
+        w, x = ctx[3].values, ctx[4].values
+        node.data = y = value_of(builtins.sum(map(mul, w, x), 0.0), slope)  # a bias meets its partner 1.0
+        d = d_act(FloatMath, y, slope)
+        if d == 0.0 and activation == "relu":  # an off ReLU passes nothing back, as torch masks
+            node._da = ()
+            return
+        local = x if partners is not None else w[:len(ctx[4].sources)] + x
+        node._da = local if d == 1.0 else [d * v for v in local]
+        return
+    xs = [p.data for p in node._a]  # a neuron made by linear() outside a Replay build
+    if partners is None:
+        n = len(xs) // 2
+        z = builtins.sum(map(mul, xs[:n], xs[n:2 * n]), 0.0) + (xs[-1] if len(xs) % 2 else 0.0)
+        partners = xs[n:2 * n] + xs[:n] + ([1.0] if len(xs) % 2 else [])
+    else:  # a bias's partner is 1.0, and b * 1.0 is exactly b
+        z = builtins.sum(map(mul, xs, partners), 0.0)
+    node.data = y = value_of(z, slope)
+    d = d_act(FloatMath, y, slope)
+    node._da = partners if d == 1.0 else [d * v for v in partners]
 
 
 def _activate(y: Scalar, activation: str, slope: float) -> Scalar:
@@ -300,11 +377,27 @@ def _max_and_sum(datas: list) -> tuple[float, float]:
 
 def logsumexp(xs: Sequence[Scalar]) -> Scalar:
     """log(sum(exp(x))) as one node, stable for inputs of any magnitude."""
-    xs = _scalars(xs, "logsumexp")
+    return _logsumexp(_scalars(xs, "logsumexp"), None)
+
+
+def _logsumexp(xs: list[Scalar], stats: list | None) -> Scalar:
+    """The logsumexp node; ``stats``, if given, receives [max, sum e^(x - max), its log] (for softmax)."""
     datas = [x.data for x in xs]
+    node = _nary(tuple(xs), 0.0, None, _d_logsumexp, stats)
+    _replay_logsumexp(node, datas)
+    return node
+
+
+def _replay_logsumexp(node: Scalar, datas: list | None = None) -> None:
+    if datas is None:
+        datas = [x.data for x in node._a]
     m, s = _max_and_sum(datas)
-    y = m + _flog(s)
-    return _nary(tuple(xs), y, _d_logsumexp(FloatMath, datas, y, None), _d_logsumexp)
+    log_s = _flog(s)
+    node.data = y = m + log_s
+    if node._a is not None:
+        node._da = _d_logsumexp(FloatMath, datas, y, None)
+    if node._ctx is not None:
+        node._ctx[:] = m, s, log_s
 
 
 def _d_logsumexp(M, xs, y, c):
@@ -317,24 +410,27 @@ def log_softmax(xs: Sequence[Scalar]) -> list[Scalar]:
     Each value is computed as (x_i - max) - log(sum e^(x - max)), which keeps
     the digits that x_i - logsumexp would lose for large logits.
     """
-    xs = _scalars(xs, "log_softmax")
-    lse = logsumexp(xs)
-    m, s = _max_and_sum([x.data for x in xs])
-    log_s = _flog(s)
-    return [_binary(x, lse, (x.data - m) - log_s, _d_sub) for x in xs]
+    stats = [0.0, 0.0, 0.0]
+    lse = _logsumexp(_scalars(xs, "log_softmax"), stats)
+    m, _, log_s = stats
+    return [_binary(x, lse, (x.data - m) - log_s, _d_log_softmax, stats) for x in xs]
+
+
+def _d_log_softmax(M, x, lse, y, stats):  # y = (x - max) - log(sum e^(x - max)) = x - lse
+    return 1.0, -1.0
 
 
 # ---- softmax: p_i = e^(x_i - L), L = logsumexp(x); dp_i/dx_i = p_i, dp_i/dL = -p_i
 
 def softmax(xs: Sequence[Scalar]) -> list[Scalar]:
     """Probabilities exp(x_i) / sum(exp(x)) as n + 1 nodes (O(n) edges, not n^2)."""
-    xs = _scalars(xs, "softmax")
-    lse = logsumexp(xs)
-    m, s = _max_and_sum([x.data for x in xs])
-    return [_binary(x, lse, _fexp(x.data - m) / s, _d_softmax) for x in xs]
+    stats = [0.0, 0.0, 0.0]
+    lse = _logsumexp(_scalars(xs, "softmax"), stats)
+    m, s, _ = stats
+    return [_binary(x, lse, _fexp(x.data - m) / s, _d_softmax, stats) for x in xs]
 
 
-def _d_softmax(M, x, lse, y, c):
+def _d_softmax(M, x, lse, y, stats):
     return y, -y
 
 
@@ -356,7 +452,16 @@ def matmul(A: Sequence[Sequence[Value]], B: Sequence[Sequence[Value]]) -> list[l
     return [[dot(row, col) for col in columns] for row in A]
 
 
-for _rule, _name in ((_d_sum, "sum"), (_d_mean, "mean"), (_d_dot, "dot"),
-                     (_d_logsumexp, "logsumexp"), (_d_softmax, "softmax")):
+for _rule, _name in ((_d_sum, "sum"), (_d_mean, "mean"), (_d_dot, "dot"), (_d_mixed_dot, "dot"),
+                     (_d_logsumexp, "logsumexp"), (_d_log_softmax, "log_softmax"), (_d_softmax, "softmax")):
     register_op_name(_rule, _name)
 register_op_name(_d_neuron, lambda c: "dot" if c[0] == "identity" else f"{c[0]}(dot)")
+
+# Replay (scalargrad.replay): each value below is the expression its op computes above.
+register_replay(_d_sum, nary_replay(_d_sum, lambda xs, offset: builtins.sum(xs, 0.0) + offset))
+register_replay(_d_mean, nary_replay(_d_mean, lambda xs, c: (builtins.sum(xs, 0.0) + c[1]) / c[2]))
+register_replay(_d_dot, nary_replay(_d_dot, _dot_value))
+register_replay(_d_neuron, _replay_neuron, gathers=lambda node: node._ctx[3:])
+register_replay(_d_logsumexp, _replay_logsumexp)
+register_replay(_d_log_softmax, binary_replay(_d_log_softmax, lambda x, lse, st: (x - st[0]) - st[2]))
+register_replay(_d_softmax, binary_replay(_d_softmax, lambda x, lse, st: _fexp(x - st[0]) / st[1]))

@@ -37,7 +37,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Callable, Union
 
-__all__ = ["FloatMath", "Scalar", "ScalarMath", "enable_grad", "is_grad_enabled", "no_grad"]
+__all__ = ["FloatMath", "Scalar", "ScalarMath", "enable_grad", "is_grad_enabled", "no_grad", "register_op_name",
+           "register_replay"]
 
 Number = Union[int, float]
 
@@ -219,16 +220,16 @@ def _unary(x: Scalar, y: float, rule: Callable, c=None) -> Scalar:
     return s
 
 
-def _binary(a: Scalar, b: Scalar, y: float, rule: Callable) -> Scalar:
+def _binary(a: Scalar, b: Scalar, y: float, rule: Callable, c=None) -> Scalar:
     s = _object_new(Scalar)
     s.data = y
     s.grad = 0.0
     s.name = None
-    s._ctx = None
+    s._ctx = c
     if _grad_enabled:
         s._a = a
         s._b = b
-        s._da, s._db = rule(FloatMath, a.data, b.data, y, None)
+        s._da, s._db = rule(FloatMath, a.data, b.data, y, c)
         s._rule = rule
     else:
         s._a = s._b = s._da = s._db = s._rule = None
@@ -357,7 +358,7 @@ class Scalar:
             return _binary(self, other, self.data + other.data, Scalar._d_add)
         if isinstance(other, _NUMBERS):
             c = float(other)
-            return _unary(self, self.data + c, Scalar._d_shift)
+            return _unary(self, self.data + c, Scalar._d_shift, c)
         return NotImplemented
 
     __radd__ = __add__
@@ -367,7 +368,7 @@ class Scalar:
         return 1.0, 1.0
 
     @staticmethod
-    def _d_shift(M, x, y, c):  # y = x + const (also x - const, identity)
+    def _d_shift(M, x, y, c):  # y = x + c (x - c is x + -c; identity has c None)
         return 1.0
 
     def __sub__(self, other):
@@ -375,7 +376,7 @@ class Scalar:
             return _binary(self, other, self.data - other.data, Scalar._d_sub)
         if isinstance(other, _NUMBERS):
             c = float(other)
-            return _unary(self, self.data - c, Scalar._d_shift)
+            return _unary(self, self.data - c, Scalar._d_shift, -c)  # exactly x + -c in IEEE
         return NotImplemented
 
     @staticmethod
@@ -385,14 +386,14 @@ class Scalar:
     def __rsub__(self, other):  # other - self
         if isinstance(other, _NUMBERS):
             c = float(other)
-            return _unary(self, c - self.data, Scalar._d_neg)
+            return _unary(self, c - self.data, Scalar._d_neg, c)
         return NotImplemented
 
     def __neg__(self):
         return _unary(self, -self.data, Scalar._d_neg)
 
     @staticmethod
-    def _d_neg(M, x, y, c):  # y = -x (also const - x)
+    def _d_neg(M, x, y, c):  # y = -x, or c - x when c is not None
         return -1.0
 
     def __pos__(self):
@@ -421,8 +422,12 @@ class Scalar:
             return _binary(self, other, _fdiv(self.data, other.data), Scalar._d_div)
         if isinstance(other, _NUMBERS):
             c = float(other)
-            return _unary(self, _fdiv(self.data, c), Scalar._d_scale, _fdiv(1.0, c))
+            return _unary(self, _fdiv(self.data, c), Scalar._d_div_const, c)
         return NotImplemented
+
+    @staticmethod
+    def _d_div_const(M, x, y, c):  # y = x / c
+        return M.div(1.0, c)
 
     @staticmethod
     def _d_div(M, a, b, y, c):  # y = a / b; d/db written -(a / b) / b as torch, finite where b * b is not
@@ -616,20 +621,24 @@ class Scalar:
             with enable_grad():
                 _backward_recorded(order)
         else:
-            # The hot loop: one multiply-add per edge, no calls.
-            for node in reversed(order):
-                g = node.grad
-                a = node._a
-                if type(a) is tuple:
-                    for p, d in zip(a, node._da):
-                        p.grad += g * d
-                else:
-                    a.grad += g * node._da
-                    b = node._b
-                    if b is not None:
-                        b.grad += g * node._db
+            _propagate(order)
         for leaf, old in held:
             leaf.grad = old + leaf.grad
+
+
+def _propagate(order: list) -> None:
+    """The hot loop of backward: one multiply-add per edge, no calls."""
+    for node in reversed(order):
+        g = node.grad
+        a = node._a
+        if type(a) is tuple:
+            for p, d in zip(a, node._da):
+                p.grad += g * d
+        else:
+            a.grad += g * node._da
+            b = node._b
+            if b is not None:
+                b.grad += g * node._db
 
 
 def _backward_recorded(order: list) -> None:
@@ -720,7 +729,7 @@ def _backward_order(root: Scalar, held: list) -> list:
 
 _OP_NAMES = {
     Scalar._d_add: "+", Scalar._d_shift: "+", Scalar._d_sub: "-", Scalar._d_neg: "neg",
-    Scalar._d_mul: "*", Scalar._d_scale: "*", Scalar._d_div: "/", Scalar._d_rdiv: "/",
+    Scalar._d_mul: "*", Scalar._d_scale: "*", Scalar._d_div: "/", Scalar._d_div_const: "/", Scalar._d_rdiv: "/",
     Scalar._d_pow: "**", Scalar._d_pow_const: "**", Scalar._d_exp_base: "**", Scalar._d_abs: "abs",
     Scalar._d_exp: "exp", Scalar._d_log: "log", Scalar._d_log1p: "log1p", Scalar._d_sqrt: "sqrt",
     Scalar._d_sin: "sin", Scalar._d_cos: "cos", Scalar._d_tanh: "tanh", Scalar._d_arctanh: "arctanh",
@@ -735,6 +744,135 @@ def register_op_name(rule: Callable, name: str | Callable) -> None:
     ``name`` may be a function of the node's op constant, for ops whose name depends on it.
     """
     _OP_NAMES[rule] = name
+
+
+# --------------------------------------------------------------------------
+# Replay (scalargrad.replay): recompute a recorded node in place from its
+# parents' current data. Each rule maps to a ``forward(node)`` that sets
+# ``node.data`` and the node's local derivatives with exactly the float
+# expressions the op used when it made the node, so a replayed graph gives
+# the same bits as a rebuilt one.
+# --------------------------------------------------------------------------
+
+_REPLAY: dict[Callable, Callable] = {}
+_REPLAY_GATHERS: dict[Callable, Callable] = {}
+
+class _Gather:
+    """The values of some Scalars, read once per replayed forward and shared by several nodes.
+
+    ``values`` holds the data of ``sources`` followed by fixed ``extra``
+    numbers. A layer's weights are read once per step for all the samples of
+    a batch, and a sample's input to a layer once for all the layer's
+    neurons, instead of once per neuron per sample.
+    """
+
+    __slots__ = ("sources", "values")
+
+    def __init__(self, sources: tuple, extra: list) -> None:
+        self.sources = sources
+        self.values = [p.data for p in sources] + extra
+
+    def refresh(self) -> None:
+        """Read the sources' current data (Replay runs this before the first node that uses it)."""
+        self.values[:len(self.sources)] = [p.data for p in self.sources]
+
+
+class _ReplayBuild:
+    """What a ``Replay`` collects while its graph is built.
+
+    Code whose graph would depend on the data (a ReLU left out when it is
+    off, a Dropout mask, a max-pool choice) checks for a build in progress
+    and makes a fixed structure or refuses. ``input_ids`` are the ids of the
+    fed inputs. ``gather(sources, extra)`` gives one shared ``_Gather`` per
+    distinct tuple of sources (a neuron's weights, used by every sample).
+    """
+
+    __slots__ = ("_gathers", "input_ids")
+
+    def __init__(self, inputs: list) -> None:
+        self.input_ids = {id(p) for p in inputs}
+        self._gathers: dict[tuple, _Gather] = {}  # the Gathers keep their sources alive, so ids stay unique
+
+    def gather(self, sources: tuple, extra: list) -> _Gather:
+        key = (*map(id, sources), *extra)
+        g = self._gathers.get(key)
+        if g is None:
+            g = self._gathers[key] = _Gather(sources, extra)
+        return g
+
+
+_replay_build: _ReplayBuild | None = None  # the Replay being built, if any
+
+
+def register_replay(rule: Callable, forward: Callable, gathers: Callable | None = None) -> None:
+    """Teach ``Replay`` an op: ``forward(node)`` recomputes ``node.data`` and its derivatives in place.
+
+    ``gathers(node)``, if given, lists the shared ``_Gather`` objects the
+    node reads; Replay refreshes each before the first node that uses it.
+    """
+    _REPLAY[rule] = forward
+    if gathers is not None:
+        _REPLAY_GATHERS[rule] = gathers
+
+
+def unary_replay(rule: Callable, value: Callable) -> Callable:
+    """The replay forward of a one-input op whose value is ``value(x, c)``."""
+    def forward(node):
+        x, c = node._a.data, node._ctx
+        node.data = y = value(x, c)
+        node._da = rule(FloatMath, x, y, c)
+    return forward
+
+
+def binary_replay(rule: Callable, value: Callable) -> Callable:
+    """The replay forward of a two-input op whose value is ``value(a, b, c)``."""
+    def forward(node):
+        a, b, c = node._a.data, node._b.data, node._ctx
+        node.data = y = value(a, b, c)
+        node._da, node._db = rule(FloatMath, a, b, y, c)
+    return forward
+
+
+def nary_replay(rule: Callable, value: Callable) -> Callable:
+    """The replay forward of an n-input op whose value is ``value(list of input data, c)``."""
+    def forward(node):
+        xs, c = [p.data for p in node._a], node._ctx
+        node.data = y = value(xs, c)
+        node._da = rule(FloatMath, xs, y, c)
+    return forward
+
+
+for _rule, _value in (  # each value is the expression the op method above computes
+    (Scalar._d_shift, lambda x, c: x if c is None else x + c),
+    (Scalar._d_neg, lambda x, c: -x if c is None else c - x),
+    (Scalar._d_scale, lambda x, c: x * c),
+    (Scalar._d_div_const, lambda x, c: _fdiv(x, c)),
+    (Scalar._d_rdiv, lambda x, c: _fdiv(c, x)),
+    (Scalar._d_pow_const, lambda x, c: _fpow(x, c)),
+    (Scalar._d_exp_base, lambda x, c: _fpow(c, x)),
+    (Scalar._d_abs, lambda x, c: abs(x)),
+    (Scalar._d_exp, lambda x, c: _fexp(x)),
+    (Scalar._d_log, lambda x, c: _flog(x)),
+    (Scalar._d_log1p, lambda x, c: _flog1p(x)),
+    (Scalar._d_sqrt, lambda x, c: _fsqrt(x)),
+    (Scalar._d_sin, lambda x, c: _fsin(x)),
+    (Scalar._d_cos, lambda x, c: _fcos(x)),
+    (Scalar._d_tanh, lambda x, c: math.tanh(x)),
+    (Scalar._d_arctanh, lambda x, c: _fatanh(x)),
+    (Scalar._d_sigmoid, lambda x, c: _fsigmoid(x)),
+    (Scalar._d_relu, lambda x, c: 0.0 if x <= 0.0 else x),
+    (Scalar._d_leaky_relu, lambda x, c: x if x > 0.0 else x * c),
+    (Scalar._d_softplus, lambda x, c: _fsoftplus(x)),
+):
+    register_replay(_rule, unary_replay(_rule, _value))
+for _rule, _value in (
+    (Scalar._d_add, lambda a, b, c: a + b),
+    (Scalar._d_sub, lambda a, b, c: a - b),
+    (Scalar._d_mul, lambda a, b, c: a * b),
+    (Scalar._d_div, lambda a, b, c: _fdiv(a, b)),
+    (Scalar._d_pow, lambda a, b, c: _fpow(a, b)),
+):
+    register_replay(_rule, binary_replay(_rule, _value))
 
 
 def _scalar_or(method: str, on_float: Callable) -> Callable:

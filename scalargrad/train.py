@@ -23,6 +23,10 @@ A training step over a batch ``(xb, yb)`` is exactly::
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
+
+With ``Trainer(..., replay=True)`` the graph of that step is built once per
+batch size over placeholder inputs and then replayed with each batch's values
+(``scalargrad.replay``): the same numbers, without making new nodes.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from .nn.lr_scheduler import ReduceLROnPlateau
 from .nn.module import Module
 from .nn.serialization import load as _load
 from .nn.serialization import save as _save
+from .replay import Replay
 from .scalar import Scalar, no_grad
 
 __all__ = [
@@ -1041,6 +1046,55 @@ def _rng_from_json(value: Any) -> tuple:
     return state
 
 
+def _flatten_into(values: Any, out: list) -> list:
+    """The numbers of nested lists, in order, appended to ``out``."""
+    if isinstance(values, (list, tuple)):
+        if values and not isinstance(values[0], (list, tuple)):
+            out.extend(values)
+        else:
+            for v in values:
+                _flatten_into(v, out)
+    else:
+        out.append(values)
+    return out
+
+
+def _placeholders(values: Any) -> Any:
+    """Leaf Scalars shaped like ``values`` (nested lists of numbers), holding its values."""
+    if isinstance(values, (list, tuple)):
+        return [_placeholders(v) for v in values]
+    return Scalar(values)
+
+
+class _BatchReplays:
+    """The graphs of ``Trainer(replay=True)``: one Replay per batch size, fed with each batch."""
+
+    def __init__(self, model: Callable[[Any], Any], loss_fn: Callable[[list, list], Any]) -> None:
+        self.model, self.loss_fn = model, loss_fn
+        self._by_size: dict[int, Replay] = {}
+
+    def forward(self, xb: Sequence[Any], yb: Sequence[Any]) -> Replay:
+        """The Replay for this batch's size, run forward on its values."""
+        values = _flatten_into(yb, _flatten_into(xb, []))
+        replay = self._by_size.get(len(xb))
+        if replay is None:
+            replay = self._by_size[len(xb)] = self._build(xb, yb)
+        if len(values) != len(replay.inputs):
+            raise ValueError(f"Trainer(replay=True): a batch of {len(xb)} samples holds {len(values)} numbers, "
+                             f"but the first one held {len(replay.inputs)}; samples must all have one shape")
+        replay.forward(values)
+        return replay
+
+    def _build(self, xb: Sequence[Any], yb: Sequence[Any]) -> Replay:
+        model, loss_fn = self.model, self.loss_fn
+        try:
+            x_in, y_in = _placeholders(list(xb)), _placeholders(list(yb))
+            inputs = _flatten_into(y_in, _flatten_into(x_in, []))
+            return Replay(lambda: loss_fn([model(x) for x in x_in], y_in), inputs)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"Trainer(replay=True) cannot replay this model and loss: {e}") from e
+
+
 class Trainer:
     """Train ``model`` with ``loss`` and ``optimizer`` for ``num_epochs`` epochs; ``run()`` returns a History.
 
@@ -1069,6 +1123,11 @@ class Trainer:
       scheduler, history, position, random state) is written there
       atomically after every epoch and on interrupt. ``Trainer.resume(path)``
       continues from it.
+    * ``replay``: build each batch size's graph once and replay it with new
+      values (``scalargrad.replay.Replay``): the same losses and weights,
+      faster. The graph must not change with the data: no Dropout in
+      training mode, no MaxPool2D, and a loss whose targets can be fed
+      (MSE, L1, Hinge, BCE, BCEWithLogits, CrossEntropy; not NLL).
 
     Ctrl-C during ``run()`` stops at the next batch boundary and returns the
     History so far (``history.interrupted`` is True), writing the checkpoint;
@@ -1094,7 +1153,7 @@ class Trainer:
                  loader: Any = None, shuffle: bool | None = None, scheduler: Any = None,
                  scheduler_monitor: str | None = None, callbacks: Sequence[Any] | None = None,
                  seed: int | None = None, progress: bool | None = None,
-                 checkpoint: str | os.PathLike | None = None) -> None:
+                 checkpoint: str | os.PathLike | None = None, replay: bool = False) -> None:
         if model is None or not callable(model):
             raise TypeError(f"Trainer needs a callable model=, got {type(model).__name__}")
         if loss is None or not callable(loss):
@@ -1159,6 +1218,8 @@ class Trainer:
                 raise TypeError(f"a callback needs at least one of {list(_HOOKS)}, got {type(cb).__name__}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
             raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+        if replay not in (True, False):
+            raise TypeError(f"replay must be True or False, got {replay!r}")
         if progress not in (None, True, False):
             raise TypeError(f"progress must be None, True or False, got {progress!r}")
         if checkpoint is not None:
@@ -1178,6 +1239,7 @@ class Trainer:
         self.seed = None if seed is None else int(seed)
         self.progress = progress
         self.checkpoint = checkpoint
+        self.replay = bool(replay)
 
         # ---- run state ----
         self.history: History | None = None
@@ -1285,18 +1347,22 @@ class Trainer:
         lrs = self._lrs()
         t0 = time.perf_counter()
         model, loss_fn, optimizer = self.model, self.loss, self.optimizer
+        replays = _BatchReplays(model, loss_fn) if self.replay else None
         batch_hooks = self._hooks("on_batch_end")
         losses = self.losses
         bar = self._bar = self._open_bar(epoch, n_batches, start)
         batch = start
         try:
             for xb, yb in self._epoch_batches(loader, epoch_index, start):
-                outputs = [model(xi) for xi in xb]
-                loss = loss_fn(outputs, yb)
+                if replays is not None:
+                    loss = replays.forward(xb, yb)
+                else:
+                    outputs = [model(xi) for xi in xb]
+                    loss = loss_fn(outputs, yb)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-                value = loss.data
+                value = loss.data if replays is None else loss.output.data
                 loss_sum += value
                 count += 1
                 losses.append(value)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 from .. import functional as F
+from .. import scalar as _engine
 from ..functional import _check_activation
 from ..scalar import Scalar
 from .module import Module
@@ -358,6 +359,9 @@ class Dropout(Module):
         """Drop elements of a list (or nested lists) at random while training."""
         if not self.training or self.p == 0.0:
             return x
+        if _engine._replay_build is not None:
+            raise ValueError("Dropout draws a new mask every step, but a Replay would keep the first one; "
+                             "call model.eval() before building the Replay, or rebuild the graph each step")
         keep_scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
         p, rand = self.p, random.random
 
@@ -536,6 +540,9 @@ class MaxPool2D(Module):
 
     def forward(self, x):
         """``[C][H][W]`` -> ``[C][H'][W']``."""
+        if _engine._replay_build is not None:
+            raise ValueError("MaxPool2D picks its inputs by value, so its graph changes with the data and "
+                             "cannot be replayed; rebuild the graph each step instead")
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         out = []
         for channel in x:

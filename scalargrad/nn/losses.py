@@ -14,7 +14,18 @@ import operator
 from collections.abc import Sequence
 
 from .. import functional as F
-from ..scalar import FloatMath, Scalar, _fexp, _flog, _nary, _unary, register_op_name
+from .. import scalar as _engine
+from ..scalar import (
+    FloatMath,
+    Scalar,
+    _fexp,
+    _flog,
+    _nary,
+    _unary,
+    register_op_name,
+    register_replay,
+    unary_replay,
+)
 from .module import Module
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "L1Loss", "MSELoss", "NLLLoss"]
@@ -32,7 +43,11 @@ def _check_batch(outputs, targets, who: str) -> None:
 
 
 def _class_index(t) -> int:
-    """An int class id (numpy integers too); TypeError for bools, floats and the rest."""
+    """An int class id (numpy integers too, or a Scalar holding a whole number); TypeError for the rest."""
+    if isinstance(t, Scalar):  # a Replay's fed target
+        if not t.data.is_integer():
+            raise ValueError(f"class targets must be whole numbers, got {t.data}")
+        return int(t.data)
     if not isinstance(t, bool):
         try:
             return operator.index(t)
@@ -80,33 +95,55 @@ class _Loss(Module):
 # ---- cross-entropy: one node per sample ----------------------------------------------
 # y = logsumexp(z) - sum_j c_j z_j with c_j = (1 - eps) [j == t] + eps / n
 # dy/dz_j = softmax(z)_j - c_j
+# The node's constant is (c, target, eps); target is the class id, or the Scalar
+# holding it when a Replay feeds the targets.
 
-def _cross_entropy_rule(M, zs, y, c):
+def _cross_entropy_rule(M, zs, y, ctx):
+    c = ctx[0]
     lse = y + sum(cj * z for cj, z in zip(c, zs))
     return [M.exp(z - lse) - cj for z, cj in zip(zs, c)]
 
 
-register_op_name(_cross_entropy_rule, "cross_entropy")
+def _smoothed_target(target, n: int, eps: float) -> list[float]:
+    """c_j = (1 - eps) [j == target] + eps / n."""
+    t = _class_index(target)
+    if not 0 <= t < n:
+        raise ValueError(f"class index {t} is out of range for {n} logits")
+    c = [eps / n] * n
+    c[t] += 1.0 - eps
+    return c
 
 
-def cross_entropy(logits: Sequence[Scalar], target: int, label_smoothing: float = 0.0) -> Scalar:
-    """Cross-entropy of one sample's logits against class ``target``, as one node."""
-    n = len(logits)
-    target = _class_index(target)
-    if not 0 <= target < n:
-        raise ValueError(f"class index {target} is out of range for {n} logits")
-    zs = [z if isinstance(z, Scalar) else Scalar(z) for z in logits]
-    data = [z.data for z in zs]
+def _cross_entropy_value(data: list[float], c: list[float]) -> float:
     m = max(data)
     if math.isinf(m):
         lse = m
     else:
         lse = m + _flog(sum(_fexp(d - m) for d in data))
-    eps = label_smoothing
-    c = [eps / n] * n
-    c[target] += 1.0 - eps
-    y = lse - sum(cj * d for cj, d in zip(c, data))
-    return _nary(tuple(zs), y, _cross_entropy_rule(FloatMath, data, y, c), _cross_entropy_rule, c)
+    return lse - sum(cj * d for cj, d in zip(c, data))
+
+
+def cross_entropy(logits: Sequence[Scalar], target: int | Scalar, label_smoothing: float = 0.0) -> Scalar:
+    """Cross-entropy of one sample's logits against class ``target``, as one node."""
+    c = _smoothed_target(target, len(logits), label_smoothing)
+    zs = [z if isinstance(z, Scalar) else Scalar(z) for z in logits]
+    data = [z.data for z in zs]
+    y = _cross_entropy_value(data, c)
+    ctx = (c, target, label_smoothing)
+    return _nary(tuple(zs), y, _cross_entropy_rule(FloatMath, data, y, ctx), _cross_entropy_rule, ctx)
+
+
+def _replay_cross_entropy(node: Scalar) -> None:
+    c, target, eps = node._ctx
+    data = [z.data for z in node._a]
+    if isinstance(target, Scalar):  # a fed target: the class may have changed
+        c[:] = _smoothed_target(target, len(data), eps)
+    node.data = y = _cross_entropy_value(data, c)
+    node._da = _cross_entropy_rule(FloatMath, data, y, node._ctx)
+
+
+register_op_name(_cross_entropy_rule, "cross_entropy")
+register_replay(_cross_entropy_rule, _replay_cross_entropy)
 
 
 class CrossEntropyLoss(_Loss):
@@ -147,6 +184,9 @@ class NLLLoss(_Loss):
         _check_batch(outputs, targets, "NLLLoss")
         picked = []
         for i, (logp, t) in enumerate(zip(outputs, targets)):
+            if isinstance(t, Scalar) and _engine._replay_build is not None:
+                raise ValueError("NLLLoss picks an output by the target's value, so its graph changes with the "
+                                 "targets and cannot be replayed; use CrossEntropyLoss on the logits instead")
             try:
                 t = _class_index(t)
             except TypeError as e:
@@ -216,16 +256,40 @@ _BCE_EPS = 9.999999960041972e-13  # PyTorch clamps the gradient's denominator he
 _LOG_FLOOR = -100.0  # and each log term here, so p = 0 or 1 gives a finite loss
 
 
+# The node's constant is the target: a number, or the Scalar a Replay feeds it through.
+
+def _target(t) -> float:
+    return t.data if isinstance(t, Scalar) else t
+
+
+def _bce_value(p: float, t) -> float:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"BCELoss expects probabilities in [0, 1], got {p}")
+    t = _target(t)
+    return -(t * max(_flog(p), _LOG_FLOOR) + (1.0 - t) * max(_flog(1.0 - p), _LOG_FLOOR))
+
+
 def _bce_rule(M, p, y, t):  # y = -(t log p + (1 - t) log(1 - p))
-    return M.div(p - t, max((1.0 - p) * p, _BCE_EPS))
+    return M.div(p - _target(t), max((1.0 - p) * p, _BCE_EPS))
+
+
+def _bce_with_logits_value(z: float, t) -> float:
+    return (z if z > 0.0 else 0.0) - _target(t) * z + math.log1p(_fexp(-abs(z)))
 
 
 def _bce_with_logits_rule(M, z, y, t):  # y = softplus(z) - t z
-    return M.sigmoid(z) - t
+    return M.sigmoid(z) - _target(t)
 
 
 register_op_name(_bce_rule, "bce")
 register_op_name(_bce_with_logits_rule, "bce_logits")
+register_replay(_bce_rule, unary_replay(_bce_rule, _bce_value))
+register_replay(_bce_with_logits_rule, unary_replay(_bce_with_logits_rule, _bce_with_logits_value))
+
+
+def _bce_target(t, who: str):
+    """A number, or a Scalar kept as it is (a Replay feeds new targets through it)."""
+    return t if isinstance(t, Scalar) else _number(t, who)
 
 
 class BCELoss(_Loss):
@@ -235,12 +299,8 @@ class BCELoss(_Loss):
         """Mean (or sum) of ``-(t log p + (1 - t) log(1 - p))``."""
         losses = []
         for p, t in _pairs(outputs, targets, "BCELoss"):
-            t = _number(t, "BCELoss")
-            pv = p.data
-            if not 0.0 <= pv <= 1.0:
-                raise ValueError(f"BCELoss expects probabilities in [0, 1], got {pv}")
-            y = -(t * max(_flog(pv), _LOG_FLOOR) + (1.0 - t) * max(_flog(1.0 - pv), _LOG_FLOOR))
-            losses.append(_unary(p, y, _bce_rule, t))
+            t = _bce_target(t, "BCELoss")
+            losses.append(_unary(p, _bce_value(p.data, t), _bce_rule, t))
         return self._reduce(losses)
 
 
@@ -251,8 +311,6 @@ class BCEWithLogitsLoss(_Loss):
         """Mean (or sum) of ``softplus(z) - t z``."""
         losses = []
         for z, t in _pairs(outputs, targets, "BCEWithLogitsLoss"):
-            t = _number(t, "BCEWithLogitsLoss")
-            zv = z.data
-            y = (zv if zv > 0.0 else 0.0) - t * zv + math.log1p(_fexp(-abs(zv)))
-            losses.append(_unary(z, y, _bce_with_logits_rule, t))
+            t = _bce_target(t, "BCEWithLogitsLoss")
+            losses.append(_unary(z, _bce_with_logits_value(z.data, t), _bce_with_logits_rule, t))
         return self._reduce(losses)
