@@ -64,7 +64,11 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed for the split, weights and shuffling (default 0)")
     parser.add_argument("--plot", metavar="PATH", nargs="?", const="digits.png",
                         help="plot the training history to PATH (default digits.png); needs matplotlib")
+    parser.add_argument("--replay", action="store_true",
+                        help="build each step's graph once and replay it (faster, same result; MLP only)")
     args = parser.parse_args(argv)
+    if args.replay and args.conv:
+        parser.error("--replay works with the MLP only: MaxPool2D's graph changes with the data")
     epochs = args.epochs if args.epochs is not None else (20 if args.conv else 25)
 
     try:
@@ -92,7 +96,7 @@ def main(argv=None):
     trainer = Trainer(
         x=x_train, y=y_train, model=model, loss=loss, optimizer=optimizer,
         batch_size=args.batch_size, num_epochs=epochs, evaluator=evaluator, scheduler=scheduler,
-        seed=args.seed,
+        seed=args.seed, replay=args.replay,
     )
     history = trainer.run()  # Ctrl-C stops cleanly after the current batch
 
