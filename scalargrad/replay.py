@@ -38,9 +38,8 @@ from .scalar import (
     Number,
     Scalar,
     _backward_order,
-    _backward_recorded,
     _checked_float,
-    _propagate,
+    _run_backward,
     enable_grad,
 )
 
@@ -135,14 +134,6 @@ class Replay:
             if leaf.grad:
                 held.append((leaf, leaf.grad))
                 leaf.grad = 0.0
-        order = self._order
-        for node in order:
+        for node in self._order:
             node.grad = 0.0
-        self.output.grad = grad
-        if create_graph:
-            with enable_grad():
-                _backward_recorded(order)
-        else:
-            _propagate(order)
-        for leaf, old in held:
-            leaf.grad = old + leaf.grad
+        _run_backward(self.output, self._order, grad, held, create_graph)

@@ -616,14 +616,19 @@ class Scalar:
             return
         held = []
         order = _backward_order(self, held)
-        self.grad = grad
-        if create_graph:
-            with enable_grad():
-                _backward_recorded(order)
-        else:
-            _propagate(order)
-        for leaf, old in held:
-            leaf.grad = old + leaf.grad
+        _run_backward(self, order, grad, held, create_graph)
+
+
+def _run_backward(root: Scalar, order: list, grad: float, held: list, create_graph: bool) -> None:
+    """Seed ``root`` with ``grad``, run the pass over ``order``, then add the held leaf gradients back."""
+    root.grad = grad
+    if create_graph:
+        with enable_grad():
+            _backward_recorded(order)
+    else:
+        _propagate(order)
+    for leaf, old in held:
+        leaf.grad = old + leaf.grad
 
 
 def _propagate(order: list) -> None:
