@@ -122,8 +122,15 @@ class Replay:
                 raise ValueError(f"Replay.forward got {len(values)} values for {len(self.inputs)} inputs")
             for p, v in zip(self.inputs, values):
                 p.data = v if type(v) is float else _checked_float(v, "Replay input")
-        for run, target in self._steps:  # node forwards, and refreshes of shared values
-            run(target)
+        anomaly = _engine._anomaly
+        if anomaly is None:
+            for run, target in self._steps:  # node forwards, and refreshes of shared values
+                run(target)
+        else:  # inside detect_anomaly(): check each node's new value
+            for run, target in self._steps:
+                run(target)
+                if type(target) is Scalar:
+                    anomaly.check_forward(target)
         return self.output.data
 
     def backward(self, grad: Number = 1.0, create_graph: bool = False) -> None:

@@ -33,12 +33,15 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import sys
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Callable, Union
 
-__all__ = ["FloatMath", "Scalar", "ScalarMath", "enable_grad", "is_grad_enabled", "no_grad", "register_op_name",
-           "register_replay"]
+__all__ = ["AnomalyError", "FloatMath", "RemovableHandle", "Scalar", "ScalarMath", "detect_anomaly", "enable_grad",
+           "is_grad_enabled", "no_grad", "register_op_name", "register_replay"]
 
 Number = Union[int, float]
 
@@ -215,6 +218,8 @@ def _unary(x: Scalar, y: float, rule: Callable, c=None) -> Scalar:
         s._a = x
         s._da = rule(FloatMath, x.data, y, c)
         s._rule = rule
+        if _anomaly is not None:
+            _anomaly.created(s)
     else:
         s._a = s._da = s._rule = None
     return s
@@ -231,6 +236,8 @@ def _binary(a: Scalar, b: Scalar, y: float, rule: Callable, c=None) -> Scalar:
         s._b = b
         s._da, s._db = rule(FloatMath, a.data, b.data, y, c)
         s._rule = rule
+        if _anomaly is not None:
+            _anomaly.created(s)
     else:
         s._a = s._b = s._da = s._db = s._rule = None
     return s
@@ -248,6 +255,8 @@ def _nary(xs: tuple, y: float, local: list, rule: Callable, c=None) -> Scalar:
         s._a = xs
         s._da = local
         s._rule = rule
+        if _anomaly is not None:
+            _anomaly.created(s)
     else:
         s._a = s._da = s._rule = None
     return s
@@ -587,6 +596,27 @@ class Scalar:
         """x itself, as a node (so activations can be chosen by name)."""
         return _unary(self, self.data, Scalar._d_shift)
 
+    # ---- hooks ----------------------------------------------------------------
+
+    def register_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(grad)`` when backward has this node's gradient, as in PyTorch.
+
+        The hook may return a replacement (a number, or a Scalar under
+        ``create_graph=True``), which is what flows on to the inputs, or what
+        a leaf accumulates; ``None`` keeps the gradient. For a leaf the hook
+        sees the gradient of one backward pass, before it is added to ``.grad``.
+
+        >>> x = Scalar(3.0)
+        >>> handle = x.register_hook(lambda g: g * 10)
+        >>> (x * x).backward()
+        >>> x.grad
+        60.0
+        >>> handle.remove()
+        """
+        if not callable(hook):
+            raise TypeError(f"register_hook needs a callable, got {type(hook).__name__}")
+        return _HOOKS.add(self, hook)
+
     # ---- pictures -----------------------------------------------------------
 
     def render(self, path: str | None = None, format: str | None = None, show: bool | None = None,
@@ -612,7 +642,7 @@ class Scalar:
         """
         grad = _checked_float(grad, "backward grad")
         if self._a is None:
-            self.grad = self.grad + grad
+            self.grad = self.grad + (_HOOKS.call(self, grad, create_graph) if id(self) in _HOOKS else grad)
             return
         held = []
         order = _backward_order(self, held)
@@ -622,9 +652,11 @@ class Scalar:
 def _run_backward(root: Scalar, order: list, grad: float, held: list, create_graph: bool) -> None:
     """Seed ``root`` with ``grad``, run the pass over ``order``, then add the held leaf gradients back."""
     root.grad = grad
-    if create_graph:
-        with enable_grad():
-            _backward_recorded(order)
+    if create_graph or _HOOKS or _anomaly is not None:
+        with _grad_mode(True if create_graph else _grad_enabled):
+            hooked_leaves = _propagate_general(order, create_graph)
+        for leaf in hooked_leaves:  # a leaf's hooks see the sum of this pass, before it is added
+            leaf.grad = _HOOKS.call(leaf, leaf.grad, create_graph)
     else:
         _propagate(order)
     for leaf, old in held:
@@ -646,20 +678,30 @@ def _propagate(order: list) -> None:
                 b.grad += g * node._db
 
 
-def _backward_recorded(order: list) -> None:
-    """The backward loop of ``create_graph=True``: the rules run on Scalars, so every step is recorded."""
+def _propagate_general(order: list, create_graph: bool) -> list:
+    """The backward loop with hooks, anomaly checks or ``create_graph`` (then the rules run on Scalars,
+    so every step is recorded). Returns the leaves reached that have hooks."""
+    hooks, anomaly = _HOOKS, _anomaly
+    hooked_leaves = {}
     for node in reversed(order):
         g = node.grad
+        if hooks and id(node) in hooks:
+            g = node.grad = hooks.call(node, g, create_graph)
         a, b, rule, c = node._a, node._b, node._rule, node._ctx
         if type(a) is tuple:
-            for p, d in zip(a, rule(ScalarMath, a, node, c)):
-                p.grad = p.grad + g * d
+            parents, local = a, (rule(ScalarMath, a, node, c) if create_graph else node._da)
         elif b is None:
-            a.grad = a.grad + g * rule(ScalarMath, a, node, c)
+            parents, local = (a,), ((rule(ScalarMath, a, node, c) if create_graph else node._da),)
         else:
-            da, db = rule(ScalarMath, a, b, node, c)
-            a.grad = a.grad + g * da
-            b.grad = b.grad + g * db
+            parents, local = (a, b), (rule(ScalarMath, a, b, node, c) if create_graph else (node._da, node._db))
+        for i, (p, d) in enumerate(zip(parents, local)):
+            v = g * d
+            if anomaly is not None:
+                anomaly.check_backward(node, i, g, d, v)
+            p.grad = p.grad + v
+            if hooks and p._a is None and id(p) in hooks:
+                hooked_leaves[id(p)] = p
+    return list(hooked_leaves.values())
 
 
 def _data_of(value) -> float | None:
@@ -680,6 +722,158 @@ class _Visited:
 
 
 _VISITED = _Visited()
+
+
+# --------------------------------------------------------------------------
+# Hooks and anomaly detection. Both are tables keyed by node id, outside the
+# nodes: a node holds no hook list (no slot, no cost when unused), and an
+# entry goes away with its node through a weakref callback.
+# --------------------------------------------------------------------------
+
+class RemovableHandle:
+    """What ``Scalar.register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    __slots__ = ("_fn", "_key", "_table")
+
+    def __init__(self, table: _HookTable, key: int, fn: Callable) -> None:
+        self._table, self._key, self._fn = table, key, fn
+
+    def remove(self) -> None:
+        """Take the hook off (a second call does nothing)."""
+        self._table.remove(self._key, self._fn)
+
+
+class _HookTable:
+    """The hooks of every node that has any, by ``id(node)``."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple] = {}  # id -> (weakref to the node, [hooks])
+
+    def __bool__(self) -> bool:
+        return bool(self._entries)
+
+    def __contains__(self, key: int) -> bool:
+        return key in self._entries
+
+    def add(self, node: Scalar, fn: Callable) -> RemovableHandle:
+        key = id(node)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = (weakref.ref(node, lambda _, k=key: self._entries.pop(k, None)), [])
+        entry[1].append(fn)
+        return RemovableHandle(self, key, fn)
+
+    def remove(self, key: int, fn: Callable) -> None:
+        entry = self._entries.get(key)
+        if entry is not None and fn in entry[1]:
+            entry[1].remove(fn)
+            if not entry[1]:
+                del self._entries[key]
+
+    def call(self, node: Scalar, grad, create_graph: bool = False):
+        """Run the node's hooks in order; each may return a replacement gradient.
+
+        A Scalar returned outside ``create_graph`` counts as its value, so
+        ``.grad`` stays a float.
+        """
+        for fn in list(self._entries[id(node)][1]):
+            result = fn(grad)
+            if result is not None:
+                if not isinstance(result, (Scalar, int, float)) or isinstance(result, bool):
+                    raise TypeError(f"a gradient hook returned {type(result).__name__}; "
+                                    f"return a number, a Scalar or None")
+                grad = result if create_graph and isinstance(result, Scalar) else float(result)
+        return grad
+
+
+_HOOKS = _HookTable()
+
+
+class AnomalyError(RuntimeError):
+    """Raised inside ``detect_anomaly()`` by the first op that makes a nan or inf."""
+
+
+def _isfinite(v) -> bool:
+    return math.isfinite(v.data if isinstance(v, Scalar) else v)
+
+
+def _describe(values) -> str:
+    shown = [f"{v.data if isinstance(v, Scalar) else v!r}" for v in values[:6]]
+    return "[" + ", ".join(shown) + (f", ... ({len(values)} in all)]" if len(values) > 6 else "]")
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _caller_outside_package() -> str:
+    """'file:line in function' of the nearest frame outside scalargrad (where an op was called)."""
+    frame = sys._getframe(2)
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) \
+            .startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "an unknown place"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+
+
+class _AnomalyMode:
+    """What ``detect_anomaly()`` checks: each new node's value, and each gradient backward makes."""
+
+    def __init__(self) -> None:
+        self._sites: dict[int, tuple] = {}  # id -> (weakref to the node, where it was made)
+
+    def created(self, node: Scalar) -> None:
+        key = id(node)
+        self._sites[key] = (weakref.ref(node, lambda _, k=key: self._sites.pop(k, None)),
+                            _caller_outside_package())
+        self.check_forward(node)
+
+    def check_forward(self, node: Scalar) -> None:
+        parents = node.parents
+        if not math.isfinite(node.data) and all(_isfinite(p) for p in parents):
+            raise AnomalyError(f"{node.op!r} made {node.data} from finite inputs {_describe(parents)} "
+                               f"(at {self.site(node)})")
+
+    def site(self, node: Scalar) -> str:
+        entry = self._sites.get(id(node))
+        return entry[1] if entry is not None else "a place outside detect_anomaly()"
+
+    def check_backward(self, node: Scalar, i: int, g, d, v) -> None:
+        if not _isfinite(v) and _isfinite(g):
+            parents = node.parents
+            raise AnomalyError(
+                f"backward of {node.op!r} (made at {self.site(node)}) gave {v.data if isinstance(v, Scalar) else v}"
+                f" for its input {i} of {len(parents)} (value {parents[i].data}): incoming gradient "
+                f"{g.data if isinstance(g, Scalar) else g}, local derivative {d.data if isinstance(d, Scalar) else d};"
+                f" its inputs are {_describe(parents)}")
+
+
+_anomaly: _AnomalyMode | None = None
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Inside it, the first op that makes a nan or inf raises ``AnomalyError`` naming it.
+
+    Forward: an op whose inputs are finite but whose value is not. Backward:
+    a gradient that turns non-finite where the incoming one was finite. The
+    message names the op, its inputs and the line that made the node. The
+    checks cost time; use it to find a problem, not while training.
+
+    >>> x = Scalar(0.0)
+    >>> with detect_anomaly():
+    ...     y = x.log()
+    Traceback (most recent call last):
+    ...
+    scalargrad.scalar.AnomalyError: 'log' made -inf from finite inputs [0.0] (at <doctest ...>)
+    """
+    global _anomaly
+    previous = _anomaly
+    _anomaly = _AnomalyMode()
+    try:
+        yield
+    finally:
+        _anomaly = previous
 
 
 def _backward_order(root: Scalar, held: list) -> list:
