@@ -1,6 +1,6 @@
-"""Draw the pictures in the README: the quickstart's graph, a small MLP's graph, a model diagram.
+"""Draw the pictures of the README and of docs/how-backward-works.md.
 
-    python -m examples.graphs            # writes examples/linear.png, examples/mlp.png, examples/model.png
+    python -m examples.graphs   # examples/linear.png, mlp.png, model.png; docs/backward.png, docs/derivative.png
 
 Needs graphviz (pip install graphviz, and the dot program: apt-get install graphviz).
 """
@@ -9,10 +9,11 @@ import argparse
 import os
 import random
 
-from scalargrad import Scalar
+from scalargrad import Scalar, grad
 from scalargrad.nn import Conv2D, CrossEntropyLoss, Flatten, Linear, MaxPool2D, Sequential
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+DOCS = os.path.join(os.path.dirname(HERE), "docs")
 
 
 def linear_function() -> Scalar:
@@ -34,17 +35,38 @@ def small_mlp() -> Scalar:
     return loss
 
 
+def tanh_unit() -> Scalar:
+    """The docs' walk-through: y = tanh(x*w + b), back-propagated."""
+    x, w, b = Scalar(2.0, name='x'), Scalar(-0.5, name='w'), Scalar(0.3, name='b')
+    y = (x * w + b).tanh()
+    y.backward()
+    return y
+
+
+def first_derivative() -> Scalar:
+    """The docs' second-derivative example: dy/dx of y = sin(x) * x is itself a graph."""
+    x = Scalar(0.5, name='x')
+    (dy,) = grad(x.sin() * x, x, create_graph=True)
+    return dy
+
+
 def main(argv=None) -> None:
-    """Write the three pictures into ``--out`` (default: the examples folder)."""
+    """Write the README's three pictures into ``--out`` and the docs' two into ``--docs``."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=HERE, help="folder to write the PNGs to (default: examples/)")
+    parser.add_argument("--out", default=HERE, help="folder for the README's PNGs (default: examples/)")
+    parser.add_argument("--docs", default=DOCS, help="folder for the docs' PNGs (default: docs/)")
     args = parser.parse_args(argv)
     paths = [os.path.join(args.out, name) for name in ("linear.png", "mlp.png", "model.png")]
+    paths += [os.path.join(args.docs, name) for name in ("backward.png", "derivative.png")]
+    for folder in (args.out, args.docs):
+        os.makedirs(folder, exist_ok=True)
     linear_function().render(paths[0])
     small_mlp().render(paths[1])
     digits_conv = Sequential([Conv2D(1, 8, 3, padding=1, activation='relu'), MaxPool2D(2), Flatten(),
                               Linear(128, 10)])
     digits_conv.plot(paths[2], input_size=(1, 8, 8))
+    tanh_unit().render(paths[3])
+    first_derivative().render(paths[4], show_grad=False)
     for path in paths:
         print(f"wrote {path}")
     print(f"final pictures={len(paths)}")

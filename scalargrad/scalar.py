@@ -698,7 +698,9 @@ def _propagate_general(order: list, create_graph: bool) -> list:
             v = g * d
             if anomaly is not None:
                 anomaly.check_backward(node, i, g, d, v)
-            p.grad = p.grad + v
+            pg = p.grad
+            # a recorded first contribution is the gradient itself: no "0 + v" node in its graph
+            p.grad = v if create_graph and type(pg) is float and pg == 0.0 and isinstance(v, Scalar) else pg + v
             if hooks and p._a is None and id(p) in hooks:
                 hooked_leaves[id(p)] = p
     return list(hooked_leaves.values())

@@ -9,7 +9,9 @@ skipped without it.
 import importlib
 import importlib.util
 import math
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -187,3 +189,13 @@ def test_linear_regression(capsys):
     assert metric == "slope"
     assert abs(value - 2.0) < 1e-3
     assert abs(float(lines[-2].split("=")[1])) < 0.1  # intercept
+
+
+@pytest.mark.skipif(importlib.util.find_spec("graphviz") is None
+                    or (shutil.which("dot") is None and not os.environ.get("CI")),
+                    reason="the pictures need graphviz and its dot program (CI installs both)")
+def test_graphs_writes_the_readme_and_docs_pictures(capsys, tmp_path):
+    metric, value, _ = run(capsys, "graphs", "--out", str(tmp_path / "readme"), "--docs", str(tmp_path / "docs"))
+    assert (metric, value) == ("pictures", 5.0)
+    for name in ("readme/linear.png", "readme/mlp.png", "readme/model.png", "docs/backward.png", "docs/derivative.png"):
+        assert (tmp_path / name).stat().st_size > 1000, name

@@ -1,4 +1,7 @@
-"""The README is the front door: its Python blocks must run and print what it shows."""
+"""The README is the front door: its Python blocks must run and print what it shows.
+
+The pages under ``docs/`` are held to the same rule.
+"""
 
 import contextlib
 import io
@@ -9,13 +12,15 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+DOCS = sorted((ROOT / "docs").glob("*.md"))
 FENCE = re.compile(r"```(\w*)\n(.*?)```", re.DOTALL)
 
 
-def _blocks():
-    """(python source, expected output or None) for every ```python block of the README."""
-    text = README.read_text(encoding="utf-8")
+def _blocks(page: Path = README):
+    """(python source, expected output or None) for every ```python block of a Markdown page."""
+    text = page.read_text(encoding="utf-8")
     fences = list(FENCE.finditer(text))
     found = []
     for i, m in enumerate(fences):
@@ -32,12 +37,37 @@ def _blocks():
 
 
 BLOCKS = _blocks()
+DOC_BLOCKS = [(page.name, source, expected) for page in DOCS for source, expected in _blocks(page)]
 
 
 def test_readme_has_the_quickstarts():
     sources = "\n".join(src for src, _ in BLOCKS)
     assert "f.render()" in sources and "CrossEntropyLoss" in sources
     assert sum(expected is not None for _, expected in BLOCKS) >= 2
+
+
+def test_readme_links_the_docs_and_their_pictures_exist():
+    text = README.read_text(encoding="utf-8")
+    assert DOCS, "docs/ has no pages"
+    for page in DOCS:
+        assert f"docs/{page.name}" in text, f"the README does not link docs/{page.name}"
+        for picture in re.findall(r'src="([^"]+)"', page.read_text(encoding="utf-8")):
+            assert (page.parent / picture).stat().st_size > 1000, f"{page.name}: missing picture {picture}"
+
+
+@pytest.mark.parametrize("index", range(len(DOC_BLOCKS)))
+def test_docs_block_runs_and_prints_what_it_shows(index):
+    """The docs' blocks run in order within a page, sharing names, as a reader would run them."""
+    page = DOC_BLOCKS[index][0]
+    namespace = {"__name__": "__docs__"}
+    for name, source, expected in DOC_BLOCKS[:index + 1]:
+        if name != page:
+            continue
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(source, f"{name} block", "exec"), namespace)  # noqa: S102
+    if expected is not None:
+        assert out.getvalue().strip() == expected.strip(), f"{page}: the output differs from what the code prints"
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
