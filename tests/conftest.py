@@ -3,9 +3,17 @@
 On CPython CI every library is installed and every module runs. On PyPy,
 where torch, numpy and Pillow are not available, the rest of the suite (the
 engine's own behaviour, nn, training, data, examples, README) still runs.
+
+Property-based tests (``test_property_*.py``) take their Hypothesis settings
+from two profiles registered here: ``ci`` (the default: a few hundred examples
+per property) and ``slow`` (thousands), chosen with ``pytest --slow``. Both are
+derandomized and keep no example database, so every run draws the same
+examples and a failure seen in CI reproduces locally.
 """
 
 import importlib.util
+
+import pytest
 
 _NEEDS = {
     "test_scalar.py": "torch",
@@ -13,9 +21,34 @@ _NEEDS = {
     "test_layers.py": "torch",
     "test_losses.py": "torch",
     "test_module.py": "torch",
+    "test_property_graphs.py": "torch",
+    "test_property_loading.py": "hypothesis",
     "test_data.py": "numpy",
     "test_viz.py": "PIL",
 }
 
 collect_ignore = ["helpers.py"] + [name for name, package in _NEEDS.items()
                                    if importlib.util.find_spec(package) is None]
+
+if importlib.util.find_spec("hypothesis") is not None:
+    from hypothesis import HealthCheck, settings
+
+    # deadline=None: the first example pays for imports and torch warm-up, and
+    # a 2-core CI machine is noisy; too_slow: drawing a 50-op graph is the point.
+    _COMMON = dict(derandomize=True, database=None, deadline=None, print_blob=False,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    settings.register_profile("ci", max_examples=250, **_COMMON)
+    settings.register_profile("slow", max_examples=3000, **_COMMON)
+    settings.load_profile("ci")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", default=False,
+                     help="run the property-based tests with thousands of examples each (hypothesis profile 'slow')")
+
+
+def pytest_configure(config):
+    if config.getoption("--slow") and importlib.util.find_spec("hypothesis") is not None:
+        from hypothesis import settings
+
+        settings.load_profile("slow")
