@@ -13,8 +13,6 @@ examples and a failure seen in CI reproduces locally.
 
 import importlib.util
 
-import pytest
-
 _NEEDS = {
     "test_scalar.py": "torch",
     "test_functional.py": "torch",
@@ -33,12 +31,11 @@ collect_ignore = ["helpers.py"] + [name for name, package in _NEEDS.items()
 if importlib.util.find_spec("hypothesis") is not None:
     from hypothesis import HealthCheck, settings
 
-    # deadline=None: the first example pays for imports and torch warm-up, and
-    # a 2-core CI machine is noisy; too_slow: drawing a 50-op graph is the point.
-    _COMMON = dict(derandomize=True, database=None, deadline=None, print_blob=False,
-                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    settings.register_profile("ci", max_examples=250, **_COMMON)
-    settings.register_profile("slow", max_examples=3000, **_COMMON)
+    # derandomize: the same examples on every run; deadline=None: the first example pays for imports and
+    # torch's warm-up, and a 2-core CI machine is noisy; too_slow: drawing a 50-op graph takes a while.
+    settings.register_profile("ci", max_examples=300, derandomize=True, database=None, deadline=None,
+                              print_blob=False, suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile("slow", settings.get_profile("ci"), max_examples=3000)
     settings.load_profile("ci")
 
 

@@ -62,6 +62,11 @@ def _check_values(value, where: str, problems: list) -> None:
             _check_values(v, where, problems)
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
         problems.append(f"{where}: expected numbers, found {type(value).__name__}")
+    elif isinstance(value, int):
+        try:
+            float(value)
+        except OverflowError:  # past 2**1024; checked here, not halfway through copying the values in
+            problems.append(f"{where}: an int too large for a float ({value.bit_length()} bits)")
 
 
 def _assign(params, values) -> None:

@@ -78,6 +78,8 @@ def load(path: str | os.PathLike) -> Any:
                          f"column {e.colno})") from None
     except RecursionError:
         raise ValueError(f"{path}: not a scalargrad checkpoint (nested too deeply)") from None
+    except ValueError as e:  # json's other refusals, such as an int longer than sys.get_int_max_str_digits()
+        raise ValueError(f"{path}: corrupt checkpoint ({e})") from None
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT or "state" not in payload:
         raise ValueError(f"{path}: not a scalargrad checkpoint (no '{_FORMAT}' header)")
     version = payload.get("version")
