@@ -323,3 +323,16 @@ def test_checkpoint_with_an_int_too_long_to_read_names_the_file(folder):
     with pytest.raises(ValueError, match="corrupt checkpoint") as info:
         load(path)
     assert path in str(info.value)
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_a_list_inside_itself_is_refused_and_changes_nothing(size):
+    # Reported by the property run (JSON cannot make one, a Python caller can): the shape walk
+    # followed v[0] forever.
+    model = Linear(size, 1)
+    before = _bits(list(model.state_dict().values()))
+    looped = []
+    looped.append(looped)
+    with pytest.raises(ValueError, match=r"neurons\.0\.w: expected shape"):
+        model.load_state_dict({"neurons.0.w": looped, "neurons.0.b": 0.0})
+    assert _bits(list(model.state_dict().values())) == before

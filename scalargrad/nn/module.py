@@ -18,9 +18,10 @@ __all__ = ["Module"]
 
 
 def _shape(value) -> tuple:
-    """Shape of a Scalar (``()``) or of nested lists of Scalars / numbers."""
-    shape = []
-    while isinstance(value, (list, tuple)):
+    """Shape of a Scalar (``()``) or of nested lists of Scalars / numbers (a list inside itself ends it)."""
+    shape, seen = [], set()
+    while isinstance(value, (list, tuple)) and id(value) not in seen:
+        seen.add(id(value))
         shape.append(len(value))
         if not value:
             break
