@@ -32,7 +32,10 @@ What it measures
 (iii) Import cost. Best-of-5 wall time of ``python -c "import scalargrad"``
     and ``python -c "import torch"`` run as subprocesses of this interpreter,
     minus the bare start-up (``-c "pass"``), and their ratio torch/scalargrad
-    (aim: 20x or more); plus a subprocess check that after ``import
+    (aim: 20x or more). The subprocesses may cache bytecode, as an installed
+    package does (in a temporary ``PYTHONPYCACHEPREFIX``, even where
+    ``PYTHONDONTWRITEBYTECODE`` is set), so the best run measures an import,
+    not a compilation; plus a subprocess check that after ``import
     scalargrad, scalargrad.nn, scalargrad.train, scalargrad.data,
     scalargrad.viz`` none of the optional packages (torch, numpy, graphviz,
     PIL, matplotlib, tqdm, sklearn) is in ``sys.modules``.
@@ -61,6 +64,7 @@ import os
 import platform
 import random
 import subprocess
+import tempfile
 import sys
 import time
 from collections.abc import Sequence
@@ -284,10 +288,15 @@ def train_memory(steps: int, early_step: int = 10, seed: int = 0) -> TrainMemory
 # (iii) Import cost, in subprocesses.
 # --------------------------------------------------------------------------
 
+_PYCACHE = tempfile.mkdtemp(prefix="bench-scale-pycache-")  # bytecode for the import runs, outside the tree
+
+
 def _run_python(code: str) -> tuple[float, subprocess.CompletedProcess]:
     """Wall time of ``sys.executable -c code`` run from the repository root."""
     env = dict(os.environ)
     env["PYTHONPATH"] = _REPO_ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = _PYCACHE
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code], cwd=_REPO_ROOT, env=env,
                           capture_output=True, text=True, check=False)
