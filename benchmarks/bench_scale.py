@@ -64,8 +64,8 @@ import os
 import platform
 import random
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass

@@ -312,12 +312,9 @@ def _replay_neuron(node: Scalar) -> None:
         node._da = local if d == 1.0 else [d * v for v in local]
         return
     xs = [p.data for p in node._a]  # a neuron made by linear() outside a Replay build
+    z = _dot_value(xs, partners)
     if partners is None:
-        n = len(xs) // 2
-        z = builtins.sum(map(mul, xs[:n], xs[n:2 * n]), 0.0) + (xs[-1] if len(xs) % 2 else 0.0)
-        partners = xs[n:2 * n] + xs[:n] + ([1.0] if len(xs) % 2 else [])
-    else:  # a bias's partner is 1.0, and b * 1.0 is exactly b
-        z = builtins.sum(map(mul, xs, partners), 0.0)
+        partners = _d_dot(FloatMath, xs, z, None)
     node.data = y = value_of(z, slope)
     d = d_act(FloatMath, y, slope)
     node._da = partners if d == 1.0 else [d * v for v in partners]

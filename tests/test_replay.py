@@ -267,6 +267,23 @@ class TestMLP:
         for g, p in zip(grads, conv.parameters()):
             assert math.isclose(g, p.grad, rel_tol=1e-10, abs_tol=1e-14)
 
+    @parameterized.expand([("recorded_input", True), ("float_input", False)])
+    def test_nodes_made_before_the_build_are_recomputed_too(self, _name, recorded):
+        w, b, x = [Scalar(0.4), Scalar(-0.3)], Scalar(0.1), [Scalar(0.5), Scalar(2.0)]
+        outside = F.neuron(w, x if recorded else [0.5, 2.0], b, activation="tanh")  # before the Replay
+        p = Scalar(0.0)
+        replay = Replay(lambda: outside * p, [p])
+        w[0].data = -1.5
+        got = replay.forward([3.0])
+        replay.backward()
+        grads = [q.grad for q in (*w, b)]
+        for q in (*w, b):
+            q.grad = 0.0
+        ref = F.neuron(w, [0.5, 2.0], b, activation="tanh") * 3.0
+        ref.backward()
+        assert got == ref.data
+        assert grads == [q.grad for q in (*w, b)]
+
     def test_dropout_in_eval_mode_replays(self):
         model = Sequential([Linear(2, 3, activation="tanh"), Dropout(0.5), Linear(3, 1)])
         model.eval()
