@@ -40,7 +40,8 @@ from .scalar import (
     register_replay,
 )
 
-__all__ = ["ACTIVATIONS", "dot", "linear", "log_softmax", "logsumexp", "matmul", "matvec", "mean", "neuron", "softmax", "sum"]
+__all__ = ["ACTIVATIONS", "dot", "linear", "log_softmax", "logsumexp", "matmul", "matvec", "max_index", "mean",
+           "neuron", "softmax", "sum", "window_max"]
 
 Value = Union[Scalar, float, int]
 _JUST_FLOAT = {float}
@@ -431,6 +432,35 @@ def _d_softmax(M, x, lse, y, stats):
     return y, -y
 
 
+# ---- the maximum of a window (max pooling) ------------------------------------------
+
+def max_index(values: Sequence[float]) -> int:
+    """Index of the largest value: the first on ties, as torch's max pooling; a nan wins."""
+    best = 0
+    for i, v in enumerate(values):
+        if v > values[best] or math.isnan(v):
+            best = i
+    return best
+
+
+def window_max(xs: Sequence[Value]) -> Scalar:
+    """The largest of ``xs`` as one node over all of them (derivative 1 for the one picked, else 0).
+
+    ``MaxPool2D`` uses it while a Replay is built, so the graph stays the same
+    whichever element is largest; otherwise pooling just passes the largest
+    element on. Numbers among ``xs`` become constants.
+    """
+    xs = tuple(x if isinstance(x, Scalar) else Scalar(_value(x, "window_max")) for x in xs)
+    datas = [x.data for x in xs]
+    y = datas[max_index(datas)]
+    return _nary(xs, y, _d_window_max(FloatMath, datas, y, None), _d_window_max)
+
+
+def _d_window_max(M, xs, y, c):
+    picked = max_index([x.data if isinstance(x, Scalar) else x for x in xs])
+    return [1.0 if i == picked else 0.0 for i in range(len(xs))]
+
+
 # ---- matrices as nested lists ------------------------------------------------------
 
 def matvec(W: Sequence[Sequence[Value]], x: Sequence[Value]) -> list[Scalar]:
@@ -450,7 +480,8 @@ def matmul(A: Sequence[Sequence[Value]], B: Sequence[Sequence[Value]]) -> list[l
 
 
 for _rule, _name in ((_d_sum, "sum"), (_d_mean, "mean"), (_d_dot, "dot"), (_d_mixed_dot, "dot"),
-                     (_d_logsumexp, "logsumexp"), (_d_log_softmax, "log_softmax"), (_d_softmax, "softmax")):
+                     (_d_logsumexp, "logsumexp"), (_d_log_softmax, "log_softmax"), (_d_softmax, "softmax"),
+                     (_d_window_max, "max")):
     register_op_name(_rule, _name)
 register_op_name(_d_neuron, lambda c: "dot" if c[0] == "identity" else f"{c[0]}(dot)")
 
@@ -459,6 +490,7 @@ register_replay(_d_sum, nary_replay(_d_sum, lambda xs, offset: builtins.sum(xs, 
 register_replay(_d_mean, nary_replay(_d_mean, lambda xs, c: (builtins.sum(xs, 0.0) + c[1]) / c[2]))
 register_replay(_d_dot, nary_replay(_d_dot, _dot_value))
 register_replay(_d_neuron, _replay_neuron, gathers=lambda node: node._ctx[3:])
+register_replay(_d_window_max, nary_replay(_d_window_max, lambda xs, c: xs[max_index(xs)]))
 register_replay(_d_logsumexp, _replay_logsumexp)
 register_replay(_d_log_softmax, binary_replay(_d_log_softmax, lambda x, lse, st: (x - st[0]) - st[2]))
 register_replay(_d_softmax, binary_replay(_d_softmax, lambda x, lse, st: _fexp(x - st[0]) / st[1]))

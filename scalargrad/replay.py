@@ -11,8 +11,9 @@ its node.
 
 The structure must not depend on the data. While a Replay builds its graph,
 ``functional.linear`` keeps ReLUs that are off (as nodes whose derivative is
-0; a normal build leaves them out), and ``Dropout`` in training mode and
-``MaxPool2D`` refuse to build, since their graphs change from step to step.
+0; a normal build leaves them out), ``MaxPool2D`` makes one node per window
+(``functional.window_max``) that picks the maximum again at every step, and
+``Dropout`` in training mode refuses to build, since its mask would be frozen.
 Python control flow on values (``if x > 0``) is frozen at the first build: use
 a Replay only for code whose ops do not depend on the values.
 

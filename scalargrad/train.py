@@ -1126,8 +1126,8 @@ class Trainer:
     * ``replay``: build each batch size's graph once and replay it with new
       values (``scalargrad.replay.Replay``): the same losses and weights,
       faster. The graph must not change with the data: no Dropout in
-      training mode, no MaxPool2D, and a loss whose targets can be fed
-      (MSE, L1, Hinge, BCE, BCEWithLogits, CrossEntropy; not NLL).
+      training mode, and a loss whose targets can be fed (MSE, L1, Hinge,
+      BCE, BCEWithLogits, CrossEntropy; not NLL).
 
     Ctrl-C during ``run()`` stops at the next batch boundary and returns the
     History so far (``history.interrupted`` is True), writing the checkpoint;

@@ -536,3 +536,31 @@ def test_linear_bad_inputs_are_named():
         F.linear(w, [1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match="str"):
         F.linear(w, [1.0, "2"])
+
+
+class TestWindowMax:
+    @parameterized.expand([
+        ("distinct", [0.3, -1.0, 2.5, 0.7]),
+        ("tie_first_wins", [1.0, 3.0, 3.0, -2.0]),
+        ("single", [4.0]),
+        ("negative", [-3.0, -1.5, -2.0]),
+    ])
+    def test_matches_torch_max_pooling(self, _name, values):
+        xs = [Scalar(v) for v in values]
+        y = F.window_max(xs) * 2.0
+        y.backward()
+        t = tt(values)
+        ty = TF.max_pool1d(t.view(1, 1, -1), kernel_size=len(values)).sum() * 2.0
+        ty.backward()
+        assert_close(y.data, ty, "value")
+        for i, x in enumerate(xs):
+            assert_close(x.grad, t.grad[i], f"grad {i}")
+        assert F.max_index(values) == int(torch.argmax(torch.tensor(values)))
+
+    def test_numbers_become_constants_and_nan_wins(self):
+        x = Scalar(1.0)
+        y = F.window_max([x, 5.0])
+        assert y.data == 5.0 and len(y.parents) == 2
+        y.backward()
+        assert x.grad == 0.0
+        assert F.max_index([1.0, math.nan, 2.0]) == 1

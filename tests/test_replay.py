@@ -284,6 +284,33 @@ class TestMLP:
         assert got == ref.data
         assert grads == [q.grad for q in (*w, b)]
 
+    def test_max_pooling_picks_again_at_every_step(self):
+        """The largest element moves between steps; the replayed pool follows it, ties and nan included."""
+        random.seed(2)
+        model = Sequential([Conv2D(1, 2, 2, activation="tanh"), MaxPool2D(2), Flatten(), Linear(8, 2)])
+        img = [[[Scalar(0.0) for _ in range(5)] for _ in range(5)]]
+        flat = [p for row in img[0] for p in row]
+        replay = Replay(lambda: CrossEntropyLoss()([model(img)], [0]), flat)
+        rng = random.Random(4)
+        for step in range(6):
+            values = [rng.choice([-1.0, 0.0, 1.0]) if step % 2 else rng.uniform(-2, 2) for _ in range(25)]
+            model.zero_grad()
+            got = replay.forward(values)
+            replay.backward()
+            grads = [p.grad for p in model.parameters()]
+            model.zero_grad()
+            ref = CrossEntropyLoss()([model([[values[r * 5:r * 5 + 5] for r in range(5)]])], [0])
+            ref.backward()
+            assert got == ref.data
+            assert all(math.isclose(g, p.grad, rel_tol=1e-12, abs_tol=1e-15) for g, p in zip(grads, model.parameters()))
+        x = [Scalar(1.0), Scalar(3.0), Scalar(3.0), Scalar(2.0)]
+        node = Replay(lambda: F.window_max(x) * 2.0, x)
+        node.forward([1.0, 3.0, 3.0, 2.0])
+        node.backward()
+        assert [p.grad for p in x] == [0.0, 2.0, 0.0, 0.0]  # the first of a tie, as torch
+        node.forward([1.0, math.nan, 3.0, 2.0])
+        assert math.isnan(node.output.data)
+
     def test_dropout_in_eval_mode_replays(self):
         model = Sequential([Linear(2, 3, activation="tanh"), Dropout(0.5), Linear(3, 1)])
         model.eval()
@@ -349,10 +376,6 @@ class TestErrors:
         drop = Dropout(0.5)
         with pytest.raises(ValueError, match="Dropout draws a new mask"):
             Replay(lambda: F.sum(drop(x)), x)
-        pool = MaxPool2D(2)
-        img = [[[Scalar(0.0), Scalar(1.0)], [Scalar(2.0), Scalar(3.0)]]]
-        with pytest.raises(ValueError, match="MaxPool2D picks its inputs by value"):
-            Replay(lambda: pool(img)[0][0][0] * 2.0, [])
 
     def test_ops_that_cannot_be_replayed_are_named(self):
         x = Scalar(0.0)

@@ -529,6 +529,8 @@ class MaxPool2D(Module):
 
     Each output is the input element holding the maximum (the first on ties,
     as in PyTorch), so the gradient flows to it unchanged and no node is added.
+    While a ``Replay`` is built, each output is instead a node over its whole
+    window that picks the maximum again at every replayed step.
     """
 
     def __init__(self, kernel_size, stride=None) -> None:
@@ -540,9 +542,7 @@ class MaxPool2D(Module):
 
     def forward(self, x):
         """``[C][H][W]`` -> ``[C][H'][W']``."""
-        if _engine._replay_build is not None:
-            raise ValueError("MaxPool2D picks its inputs by value, so its graph changes with the data and "
-                             "cannot be replayed; rebuild the graph each step instead")
+        pick = F.window_max if _engine._replay_build is not None else _largest
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         out = []
         for channel in x:
@@ -553,15 +553,7 @@ class MaxPool2D(Module):
             for i in range(0, height - kh + 1, sh):
                 line = []
                 for j in range(0, width - kw + 1, sw):
-                    best = channel[i][j]
-                    best_v = _value(best)
-                    for a in range(kh):
-                        for b in range(kw):
-                            v = channel[i + a][j + b]
-                            d = _value(v)
-                            if d > best_v or math.isnan(d):  # nan wins, as in torch
-                                best, best_v = v, d
-                    line.append(best)
+                    line.append(pick([channel[i + a][j + b] for a in range(kh) for b in range(kw)]))
                 plane.append(line)
             out.append(plane)
         return out
@@ -575,5 +567,6 @@ class MaxPool2D(Module):
         return maxpool_to_torch(self)
 
 
-def _value(v) -> float:
-    return v.data if isinstance(v, Scalar) else v
+def _largest(window: list):
+    """The element of ``window`` holding its maximum (see ``functional.max_index``)."""
+    return window[F.max_index([v.data if isinstance(v, Scalar) else v for v in window])]
