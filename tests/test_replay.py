@@ -410,6 +410,10 @@ class TestErrors:
             replay.forward([2.0])
         with pytest.raises(ValueError, match="whole numbers"):
             replay.forward([0.5])
+        score, label = Scalar(0.3), Scalar(1.0)
+        replay = Replay(lambda: HingeLoss()([[score * 2.0]], [label]), [label])
+        with pytest.raises(ValueError, match="HingeLoss targets must be -1 or 1, got 0.5"):
+            replay.forward([0.5])
         p = Scalar(0.5)
         replay = Replay(lambda: BCELoss()([[p * 1.0]], [1.0]), [])
         p.data = 1.5

@@ -238,28 +238,42 @@ class L1Loss(_Loss):
         return self._reduce([(o - t).abs() for o, t in _pairs(outputs, targets, "L1Loss")])
 
 
+# ---- one node per sample, keeping its target ------------------------------------------
+# The node's constant is the target: a number, or the Scalar a Replay feeds it through.
+
+def _target(t) -> float:
+    return t.data if isinstance(t, Scalar) else t
+
+
+def _hinge_value(score: float, t) -> float:
+    t = _target(t)
+    if t != 1.0 and t != -1.0:
+        raise ValueError(f"HingeLoss targets must be -1 or 1, got {t}")
+    margin = 1.0 - score * t
+    return 0.0 if margin <= 0.0 else margin  # relu, nan kept
+
+
+def _hinge_rule(M, score, y, t):  # y = relu(1 - t score); 0 where the margin is met (relu'(0) = 0)
+    return 0.0 if y <= 0.0 else -_target(t)
+
+
+register_op_name(_hinge_rule, "hinge")
+register_replay(_hinge_rule, unary_replay(_hinge_rule, _hinge_value))
+
+
 class HingeLoss(_Loss):
     """Max-margin loss ``max(0, 1 - y * score)`` with targets -1 or +1 (micrograd's moon demo)."""
 
     def forward(self, outputs, targets):
-        """Mean (or sum) of ``relu(1 - target * score)``."""
-        pairs = _pairs(outputs, targets, "HingeLoss")
-        for _, t in pairs:
-            if t not in (-1.0, 1.0):
-                raise ValueError(f"HingeLoss targets must be -1 or 1, got {t}")
-        return self._reduce([(1.0 - t * o).relu() for o, t in pairs])
+        """Mean (or sum) of ``relu(1 - target * score)``, one node per sample."""
+        return self._reduce([_unary(o, _hinge_value(o.data, t), _hinge_rule, t)
+                             for o, t in _pairs(outputs, targets, "HingeLoss")])
 
 
 # ---- binary classification: one node per sample ------------------------------------
 
 _BCE_EPS = 9.999999960041972e-13  # PyTorch clamps the gradient's denominator here: 1e-12 as a float32
 _LOG_FLOOR = -100.0  # and each log term here, so p = 0 or 1 gives a finite loss
-
-
-# The node's constant is the target: a number, or the Scalar a Replay feeds it through.
-
-def _target(t) -> float:
-    return t.data if isinstance(t, Scalar) else t
 
 
 def _bce_value(p: float, t) -> float:
