@@ -177,7 +177,7 @@ class GradcheckResult:
                 f"numerical {n!r}, |difference| {self.max_error:.3g})")
 
 
-def _outputs(value, who: str) -> list:
+def _outputs(value) -> list:
     if isinstance(value, (list, tuple)):
         return list(value)
     return [value]
@@ -201,13 +201,13 @@ def gradcheck(fn: Callable[..., Scalar | Sequence[Scalar]], inputs: Sequence[Num
         raise ValueError(f"gradcheck: eps must be positive, got {eps}")
     values = [x.data if isinstance(x, Scalar) else _checked_float(x, "gradcheck input") for x in inputs]
     xs = [Scalar(v) for v in values]
-    outs = _outputs(fn(*xs), "fn")
+    outs = _outputs(fn(*xs))
     analytical = [_zero_if_none(grad(o, xs, allow_unused=True)) if isinstance(o, Scalar) else [0.0] * len(xs)
                   for o in outs]
 
     def evaluate(point: list[float]) -> list[float]:
         with no_grad():
-            return [float(o) for o in _outputs(fn(*[Scalar(v) for v in point]), "fn")]
+            return [float(o) for o in _outputs(fn(*[Scalar(v) for v in point]))]
 
     worst, worst_excess, max_error, passed = (0, 0, 0.0, 0.0), -math.inf, 0.0, True
     for j in range(len(values)):

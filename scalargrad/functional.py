@@ -276,7 +276,7 @@ def _replay_linear(weights, x, x_data, biases, activation, slope, build) -> list
             continue
         params = (*w, b) if b is not None else tuple(w)
         node = _nary((*x_recorded, *params), 0.0, None, _d_neuron,
-                     (activation, slope, partners, build.gather(params, []), inputs))
+                     (activation, slope, partners, build.gather(params), inputs))
         _replay_neuron(node)
         out.append(node)
     return out

@@ -984,8 +984,8 @@ class _ReplayBuild:
     Code whose graph would depend on the data (a ReLU left out when it is
     off, a Dropout mask, a max-pool choice) checks for a build in progress
     and makes a fixed structure or refuses. ``input_ids`` are the ids of the
-    fed inputs. ``gather(sources, extra)`` gives one shared ``_Gather`` per
-    distinct tuple of sources (a neuron's weights, used by every sample).
+    fed inputs. ``gather(sources)`` gives one shared ``_Gather`` per distinct
+    tuple of sources (a neuron's weights, used by every sample).
     """
 
     __slots__ = ("_gathers", "input_ids")
@@ -994,11 +994,11 @@ class _ReplayBuild:
         self.input_ids = {id(p) for p in inputs}
         self._gathers: dict[tuple, _Gather] = {}  # the Gathers keep their sources alive, so ids stay unique
 
-    def gather(self, sources: tuple, extra: list) -> _Gather:
-        key = (*map(id, sources), *extra)
+    def gather(self, sources: tuple) -> _Gather:
+        key = tuple(map(id, sources))
         g = self._gathers.get(key)
         if g is None:
-            g = self._gathers[key] = _Gather(sources, extra)
+            g = self._gathers[key] = _Gather(sources, [])
         return g
 
 

@@ -51,6 +51,7 @@ from typing import Any, Callable, Union
 
 from ._files import atomic_open
 from .data import DataLoader, Dataset, split_train_val
+from .nn.layers import _flatten_values
 from .nn.lr_scheduler import ReduceLROnPlateau
 from .nn.module import Module
 from .nn.serialization import load as _load
@@ -1046,19 +1047,6 @@ def _rng_from_json(value: Any) -> tuple:
     return state
 
 
-def _flatten_into(values: Any, out: list) -> list:
-    """The numbers of nested lists, in order, appended to ``out``."""
-    if isinstance(values, (list, tuple)):
-        if values and not isinstance(values[0], (list, tuple)):
-            out.extend(values)
-        else:
-            for v in values:
-                _flatten_into(v, out)
-    else:
-        out.append(values)
-    return out
-
-
 def _placeholders(values: Any) -> Any:
     """Leaf Scalars shaped like ``values`` (nested lists of numbers), holding its values."""
     if isinstance(values, (list, tuple)):
@@ -1075,7 +1063,7 @@ class _BatchReplays:
 
     def forward(self, xb: Sequence[Any], yb: Sequence[Any]) -> Replay:
         """The Replay for this batch's size, run forward on its values."""
-        values = _flatten_into(yb, _flatten_into(xb, []))
+        values = _flatten_values(yb, _flatten_values(xb, []))
         replay = self._by_size.get(len(xb))
         if replay is None:
             replay = self._by_size[len(xb)] = self._build(xb, yb)
@@ -1089,7 +1077,7 @@ class _BatchReplays:
         model, loss_fn = self.model, self.loss_fn
         try:
             x_in, y_in = _placeholders(list(xb)), _placeholders(list(yb))
-            inputs = _flatten_into(y_in, _flatten_into(x_in, []))
+            inputs = _flatten_values(y_in, _flatten_values(x_in, []))
             return Replay(lambda: loss_fn([model(x) for x in x_in], y_in), inputs)
         except (TypeError, ValueError) as e:
             raise type(e)(f"Trainer(replay=True) cannot replay this model and loss: {e}") from e

@@ -88,6 +88,11 @@ class _Loss(Module):
             return losses
         return F.mean(losses) if self.reduction == "mean" else F.sum(losses)
 
+    def _per_element(self, outputs, targets, value, rule):
+        """One node per (output, target) pair: ``value(output, target)`` with ``rule``, the target its constant."""
+        who = type(self).__name__
+        return self._reduce([_unary(o, value(o.data, t), rule, t) for o, t in _pairs(outputs, targets, who)])
+
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
 
@@ -266,8 +271,7 @@ class HingeLoss(_Loss):
 
     def forward(self, outputs, targets):
         """Mean (or sum) of ``relu(1 - target * score)``, one node per sample."""
-        return self._reduce([_unary(o, _hinge_value(o.data, t), _hinge_rule, t)
-                             for o, t in _pairs(outputs, targets, "HingeLoss")])
+        return self._per_element(outputs, targets, _hinge_value, _hinge_rule)
 
 
 # ---- binary classification: one node per sample ------------------------------------
@@ -301,21 +305,12 @@ register_replay(_bce_rule, unary_replay(_bce_rule, _bce_value))
 register_replay(_bce_with_logits_rule, unary_replay(_bce_with_logits_rule, _bce_with_logits_value))
 
 
-def _bce_target(t, who: str):
-    """A number, or a Scalar kept as it is (a Replay feeds new targets through it)."""
-    return t if isinstance(t, Scalar) else _number(t, who)
-
-
 class BCELoss(_Loss):
     """Binary cross-entropy on probabilities in [0, 1] (log terms floored at -100, as PyTorch)."""
 
     def forward(self, outputs, targets):
         """Mean (or sum) of ``-(t log p + (1 - t) log(1 - p))``."""
-        losses = []
-        for p, t in _pairs(outputs, targets, "BCELoss"):
-            t = _bce_target(t, "BCELoss")
-            losses.append(_unary(p, _bce_value(p.data, t), _bce_rule, t))
-        return self._reduce(losses)
+        return self._per_element(outputs, targets, _bce_value, _bce_rule)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -323,8 +318,4 @@ class BCEWithLogitsLoss(_Loss):
 
     def forward(self, outputs, targets):
         """Mean (or sum) of ``softplus(z) - t z``."""
-        losses = []
-        for z, t in _pairs(outputs, targets, "BCEWithLogitsLoss"):
-            t = _bce_target(t, "BCEWithLogitsLoss")
-            losses.append(_unary(z, _bce_with_logits_value(z.data, t), _bce_with_logits_rule, t))
-        return self._reduce(losses)
+        return self._per_element(outputs, targets, _bce_with_logits_value, _bce_with_logits_rule)
