@@ -49,7 +49,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Callable, Union
 
-from ._files import atomic_open
+from ._util.files import atomic_open
 from .data import DataLoader, Dataset, split_train_val
 from .nn.layers import _flatten_values
 from .nn.lr_scheduler import ReduceLROnPlateau

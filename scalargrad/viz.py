@@ -21,7 +21,7 @@ import subprocess
 import sys
 from collections import deque
 
-from ._files import atomic_open
+from ._util.files import atomic_open
 from .scalar import Scalar
 
 __all__ = ["draw_graph", "plot_decision_boundary", "plot_history", "plot_model"]

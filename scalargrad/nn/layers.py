@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 from .. import functional as F
-from .. import scalar as _engine
-from ..functional import _check_activation
+from .._util.checks import one_of
+from ..extend import building_replay
 from ..scalar import Scalar
 from .module import Module
 
@@ -59,7 +59,7 @@ class Neuron(Module):
     def __init__(self, size: int, activation: str = "identity", bias: bool = True) -> None:
         super().__init__()
         self.size = _positive_int(size, "Neuron size")
-        self.activation = _check_activation(activation)
+        self.activation = one_of(activation, "activation", F.ACTIVATIONS)
         self.w = [Scalar(0.0) for _ in range(size)]
         self.b = Scalar(0.0) if bias else None
         self.initialize()
@@ -109,7 +109,7 @@ class Linear(Module):
         super().__init__()
         self.size_in = _positive_int(size_in, "Linear size_in")
         self.size_out = _positive_int(size_out, "Linear size_out")
-        self.activation = _check_activation(activation)
+        self.activation = one_of(activation, "activation", F.ACTIVATIONS)
         self.neurons = [Neuron(size_in, activation, bias) for _ in range(size_out)]
 
     def initialize(self, neurons: Sequence[Any] | None = None) -> None:
@@ -359,7 +359,7 @@ class Dropout(Module):
         """Drop elements of a list (or nested lists) at random while training."""
         if not self.training or self.p == 0.0:
             return x
-        if _engine._replay_build is not None:
+        if building_replay():
             raise ValueError("Dropout draws a new mask every step, but a Replay would keep the first one; "
                              "call model.eval() before building the Replay, or rebuild the graph each step")
         keep_scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
@@ -443,7 +443,7 @@ class Conv2D(Module):
         self.padding = _pair(padding, "padding")
         if min(self.kernel_size) < 1 or min(self.stride) < 1:
             raise ValueError("kernel_size and stride must be at least 1")
-        self.activation = _check_activation(activation)
+        self.activation = one_of(activation, "activation", F.ACTIVATIONS)
         kh, kw = self.kernel_size
         self.weight = [[[[Scalar(0.0) for _ in range(kw)] for _ in range(kh)] for _ in range(in_channels)]
                        for _ in range(out_channels)]
@@ -542,7 +542,7 @@ class MaxPool2D(Module):
 
     def forward(self, x):
         """``[C][H][W]`` -> ``[C][H'][W']``."""
-        pick = F.window_max if _engine._replay_build is not None else _largest
+        pick = F.window_max if building_replay() else _largest
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         out = []
         for channel in x:

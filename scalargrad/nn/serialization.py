@@ -15,7 +15,7 @@ import math
 import os
 from typing import Any
 
-from .._files import atomic_open
+from .._util.files import atomic_open
 from ..scalar import Scalar
 
 __all__ = ["load", "save"]

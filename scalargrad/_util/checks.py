@@ -1,0 +1,117 @@
+"""Argument checks: one function per rule, one policy for the whole package.
+
+The policy, as Python's own functions have it: a value of the wrong *type*
+raises ``TypeError``, a value of the right type that is out of range raises
+``ValueError``. A bool is never a number (``lr=True`` is a mistake, not 1.0);
+numpy numbers are numbers. Each check returns the value as a plain Python
+``float``/``int``/``bool``, so callers keep what the check gives back.
+``where`` is appended to messages (e.g. ``" (parameter group 1)"``).
+
+>>> positive_int(3, "size")
+3
+>>> number(True, "lr")
+Traceback (most recent call last):
+...
+TypeError: lr must be an int or float, got bool
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["boolean", "finite", "integer", "is_number", "nonnegative", "nonnegative_int", "number", "one_of",
+           "positive", "positive_int", "unit_interval"]
+
+
+def is_number(value: Any) -> bool:
+    """True for ints, floats and numpy numbers; False for bools and everything else."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def number(value: Any, name: str, where: str = "") -> float:
+    """``value`` as a float; TypeError unless it is a real number (not a bool)."""
+    if type(value) is float:
+        return value
+    if not is_number(value):
+        raise TypeError(f"{name} must be an int or float, got {type(value).__name__}{where}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} is too large for a float ({value!r:.40}...){where}") from None
+
+
+def integer(value: Any, name: str, where: str = "") -> int:
+    """``value`` as an int; TypeError unless it is an int (numpy ints too, never a bool or a float)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got bool{where}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}{where}") from None
+
+
+def positive_int(value: Any, name: str, where: str = "") -> int:
+    """An int >= 1."""
+    n = integer(value, name, where)
+    if n < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}{where}")
+    return n
+
+
+def nonnegative_int(value: Any, name: str, where: str = "") -> int:
+    """An int >= 0."""
+    n = integer(value, name, where)
+    if n < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value!r}{where}")
+    return n
+
+
+def positive(value: Any, name: str, where: str = "") -> float:
+    """A float > 0 (nan is refused)."""
+    x = number(value, name, where)
+    if not x > 0.0:
+        raise ValueError(f"{name} must be positive, got {value!r}{where}")
+    return x
+
+
+def nonnegative(value: Any, name: str, where: str = "") -> float:
+    """A float >= 0 (nan is refused)."""
+    x = number(value, name, where)
+    if not x >= 0.0:
+        raise ValueError(f"{name} must be non-negative, got {value!r}{where}")
+    return x
+
+
+def finite(value: Any, name: str, where: str = "") -> float:
+    """A float that is neither inf nor nan."""
+    x = number(value, name, where)
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {value!r}{where}")
+    return x
+
+
+def unit_interval(value: Any, name: str, include_one: bool = True, where: str = "") -> float:
+    """A float in [0, 1] (or [0, 1) with ``include_one=False``)."""
+    x = number(value, name, where)
+    if not (0.0 <= x <= 1.0 if include_one else 0.0 <= x < 1.0):
+        raise ValueError(f"{name} must be in {'[0, 1]' if include_one else '[0, 1)'}, got {value!r}{where}")
+    return x
+
+
+def boolean(value: Any, name: str, where: str = "") -> bool:
+    """A bool (numpy bools too); TypeError for anything else, 0 and 1 included."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, got {type(value).__name__}{where}")
+
+
+def one_of(value: Any, name: str, choices: Iterable[str], where: str = "") -> str:
+    """One of the strings ``choices``; ValueError listing them otherwise."""
+    choices = tuple(choices)
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; choose one of: {', '.join(choices)}{where}")
+    return value
