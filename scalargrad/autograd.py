@@ -21,27 +21,17 @@ import math
 from collections.abc import Sequence
 from typing import Callable, Union
 
-from .scalar import (
-    Scalar,
-    _backward_order,
-    _checked_float,
-    _nary,
-    _run_backward,
-    enable_grad,
-    no_grad,
-    register_op_name,
-)
+from .extend import Op, Scalar, as_float, make_node
+from .scalar import backward_order, enable_grad, no_grad, run_backward
 
 __all__ = ["GradcheckError", "GradcheckResult", "grad", "gradcheck", "hessian", "jacobian"]
 
 Number = Union[int, float]
 
 
-def _d_seed(M, xs, y, weights):  # the virtual root of grad(): y = sum_i weights_i * outputs_i
-    return weights
-
-
-register_op_name(_d_seed, "grad_outputs")
+# The virtual root of grad(): y = sum_i weights_i * outputs_i (its value is never read).
+_seed = Op("grad_outputs", lambda xs, weights: sum(w * x for w, x in zip(weights, xs)),
+           lambda M, xs, y, weights: weights, arity="n", constant=True)
 
 
 def _scalars(values, what: str) -> list[Scalar]:
@@ -86,9 +76,9 @@ def grad(outputs: Scalar | Sequence[Scalar], inputs: Scalar | Sequence[Scalar],
         weights = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
         if len(weights) != len(outputs):
             raise ValueError(f"grad: {len(weights)} grad_outputs for {len(outputs)} outputs")
-        weights = [w if isinstance(w, Scalar) else _checked_float(w, "grad_outputs") for w in weights]
+        weights = [w if isinstance(w, Scalar) else as_float(w, "grad_outputs") for w in weights]
     with enable_grad():
-        root = _nary(tuple(outputs), 0.0, weights, _d_seed, weights)
+        root = make_node(_seed, tuple(outputs), 0.0, weights, weights)
     nodes = _reachable(root)
     reached = {id(n) for n in nodes}
     unused = [i for i, x in enumerate(inputs) if id(x) not in reached]
@@ -99,8 +89,8 @@ def grad(outputs: Scalar | Sequence[Scalar], inputs: Scalar | Sequence[Scalar],
     try:
         for n in nodes:  # start from zero, so the results are this pass alone
             n.grad = 0.0
-        order = _backward_order(root, [])
-        _run_backward(root, order, 1.0, [], create_graph)
+        order = backward_order(root, [])
+        run_backward(root, order, 1.0, [], create_graph)
         return tuple(None if id(x) not in reached else x.grad for x in inputs)
     finally:
         for n, g in saved:
@@ -111,7 +101,7 @@ def _leaves(xs: Sequence[Number | Scalar]) -> list[Scalar]:
     """The Scalars given, and new leaves for the plain numbers."""
     if isinstance(xs, Scalar) or not isinstance(xs, (list, tuple)):
         raise TypeError(f"inputs must be a list of numbers or Scalars, got {type(xs).__name__}")
-    return [x if isinstance(x, Scalar) else Scalar(_checked_float(x, "an input")) for x in xs]
+    return [x if isinstance(x, Scalar) else Scalar(as_float(x, "an input")) for x in xs]
 
 
 def _zero_if_none(values: tuple) -> list:
@@ -199,7 +189,7 @@ def gradcheck(fn: Callable[..., Scalar | Sequence[Scalar]], inputs: Sequence[Num
     """
     if not eps > 0.0:
         raise ValueError(f"gradcheck: eps must be positive, got {eps}")
-    values = [x.data if isinstance(x, Scalar) else _checked_float(x, "gradcheck input") for x in inputs]
+    values = [x.data if isinstance(x, Scalar) else as_float(x, "gradcheck input") for x in inputs]
     xs = [Scalar(v) for v in values]
     outs = _outputs(fn(*xs))
     analytical = [_zero_if_none(grad(o, xs, allow_unused=True)) if isinstance(o, Scalar) else [0.0] * len(xs)

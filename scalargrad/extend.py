@@ -1,16 +1,69 @@
 """The public extension API: what a new op, layer or tool needs from the engine.
 
-(Filled in as the engine is restructured.)
+An op is declared once (``defop``): its name, the float function that
+computes its value, and its derivative rule. The function ``defop`` returns
+applies the op to Scalars, and the op then gets everything the built-in ops
+get: ``backward()``, derivatives of any order with ``create_graph=True``,
+graph replay, its name in ``render()`` and in anomaly messages, and
+``gradcheck``.
+
+>>> from scalargrad import Scalar
+>>> @defop("softsign", lambda x: x / (1.0 + abs(x)))
+... def softsign(M, x, y, c):          # d/dx x / (1 + |x|) = 1 / (1 + |x|)**2
+...     return M.div(1.0, (1.0 + abs(x)) * (1.0 + abs(x)))
+>>> x = Scalar(3.0)
+>>> y = softsign(x)
+>>> y.backward()
+>>> y.data, x.grad, y.op
+(0.75, 0.0625, 'softsign')
+
+The rule takes ``M`` (``FloatMath`` on floats, ``ScalarMath`` on Scalars),
+the inputs, the output ``y`` and the op's constant ``c``; write it with
+``+ - *`` and ``abs``, comparisons, and ``M.div``/``M.exp``/``M.log``/... for
+anything that could raise on floats, and it serves both first derivatives
+and recorded higher-order ones. Library code (``functional``, the losses)
+uses the lower-level pieces below: ``Op`` and ``make_node`` to build nodes
+with derivatives it already has, and ``current_replay_build`` to keep a
+graph's structure fixed while a Replay is built.
 """
 
 from __future__ import annotations
 
-from . import scalar as _engine
+from typing import Any, Callable
 
-__all__ = ["building_replay"]
+from .op import Op, declare
+from .replay.build import ReplayBuild, SharedValues, current_build
+from .scalar import FloatMath, Scalar, ScalarMath, as_float, is_grad_enabled, make_node
+
+__all__ = ["FloatMath", "Op", "ReplayBuild", "ScalarMath", "SharedValues", "as_float", "building_replay",
+           "current_replay_build", "declare", "defop", "is_grad_enabled", "make_node"]
+
+
+def defop(name: str, value: Callable, **options: Any) -> Callable[[Callable], Callable[..., Scalar]]:
+    """Decorator: declare an op whose derivative rule is the decorated function; returns the op as a
+    function on Scalars (numbers become constants). See ``scalargrad.op.Op`` for ``options``
+    (``arity=2`` or ``'n'``, ``constant=True``, ``label``, ...); the declaration is ``fn.op``."""
+    def make(rule: Callable) -> Callable[..., Scalar]:
+        declared = Op(name, value, rule, **options)
+
+        def apply(*inputs: Any, constant: Any = None) -> Scalar:
+            items = inputs[0] if declared.arity == "n" and len(inputs) == 1 else inputs
+            xs = tuple([x if isinstance(x, Scalar) else Scalar(x) for x in items])
+            if declared.arity != "n" and len(xs) != declared.arity:
+                raise TypeError(f"op {name!r} takes {declared.arity} input(s), got {len(xs)}")
+            return make_node(declared, xs, declared.evaluate([x.data for x in xs], constant), constant)
+
+        apply.__name__, apply.__doc__, apply.op = name, rule.__doc__, declared
+        return apply
+    return make
+
+
+def current_replay_build() -> ReplayBuild | None:
+    """The Replay build in progress (for ``SharedValues`` and its fed inputs), or None."""
+    return current_build()
 
 
 def building_replay() -> bool:
     """True while a ``Replay`` builds its graph: code whose graph would depend on values must then
     make a fixed structure (or refuse)."""
-    return _engine._replay_build is not None
+    return current_build() is not None

@@ -18,27 +18,13 @@ from __future__ import annotations
 
 import builtins
 import math
-import numbers
 from collections.abc import Sequence
 from operator import mul
 from typing import Union
 
-from . import scalar as _engine
-from .scalar import (
-    FloatMath,
-    Scalar,
-    _binary,
-    _fexp,
-    _flog,
-    _fsigmoid,
-    _fsoftplus,
-    _nary,
-    binary_replay,
-    is_grad_enabled,
-    nary_replay,
-    register_op_name,
-    register_replay,
-)
+from . import _floats as fl
+from ._util.checks import is_number, one_of
+from .extend import FloatMath, Op, Scalar, SharedValues, current_replay_build, is_grad_enabled, make_node
 
 __all__ = ["ACTIVATIONS", "dot", "linear", "log_softmax", "logsumexp", "matmul", "matvec", "max_index", "mean",
            "neuron", "softmax", "sum", "window_max"]
@@ -63,19 +49,22 @@ def _split(xs: Sequence[Value], what: str):
 
 # ---- sum: y = sum x_i, dy/dx_i = 1 --------------------------------------------
 
+_sum = Op("sum", lambda xs, offset: builtins.sum(xs, 0.0) + offset, lambda M, xs, y, c: [1.0] * len(xs),
+          arity="n", constant=True)
+
+
 def sum(xs: Sequence[Value], start: float = 0.0) -> Scalar:
     """Sum of Scalars (numbers allowed) as one node with n parents."""
     scalars, datas, const = _split(xs, "sum")
     offset = const + start
-    y = builtins.sum(datas, 0.0) + offset
-    return _nary(tuple(scalars), y, _d_sum(FloatMath, datas, y, offset), _d_sum, offset)
-
-
-def _d_sum(M, xs, y, c):
-    return [1.0] * len(xs)
+    return make_node(_sum, tuple(scalars), builtins.sum(datas, 0.0) + offset, offset, [1.0] * len(datas))
 
 
 # ---- mean: y = sum x_i / n, dy/dx_i = 1/n --------------------------------------
+
+_mean = Op("mean", lambda xs, c: (builtins.sum(xs, 0.0) + c[1]) / c[2],
+           lambda M, xs, y, c: [c[0]] * len(xs), arity="n", constant=True)  # c = (1 / n, sum of numbers, n)
+
 
 def mean(xs: Sequence[Value]) -> Scalar:
     """Arithmetic mean as one node with n parents."""
@@ -83,16 +72,36 @@ def mean(xs: Sequence[Value]) -> Scalar:
     if n == 0:
         raise ValueError("mean of an empty sequence")
     scalars, datas, const = _split(xs, "mean")
-    y = (builtins.sum(datas, 0.0) + const) / n
     c = (1.0 / n, const, n)
-    return _nary(tuple(scalars), y, _d_mean(FloatMath, datas, y, c), _d_mean, c)
-
-
-def _d_mean(M, xs, y, c):  # c = (1 / n, sum of the plain numbers, n)
-    return [c[0]] * len(xs)
+    return make_node(_mean, tuple(scalars), (builtins.sum(datas, 0.0) + const) / n, c, [c[0]] * len(datas))
 
 
 # ---- dot: y = sum w_i x_i (+ b), dy/dw_i = x_i, dy/dx_i = w_i, dy/db = 1 ------------
+# The parents are ws + xs (+ bias) when both sides are recorded (constant None),
+# or the recorded side (+ bias) with ``partners``, what each was multiplied by.
+
+def _dot_value(xs, partners):
+    """The float value of a dot node (and a neuron's pre-activation), on floats or on Scalars."""
+    if partners is not None:  # a bias's partner is 1.0, and b * 1.0 is exactly b
+        return builtins.sum(map(mul, xs, partners), 0.0)
+    n = len(xs) // 2
+    y = builtins.sum(map(mul, xs[:n], xs[n:2 * n]), 0.0)
+    return y + xs[-1] if len(xs) % 2 else y
+
+
+def _d_dot(M, xs, y, partners):
+    if partners is not None:  # a side held numbers: what each parent was multiplied by
+        return partners
+    n = len(xs) // 2  # each parent gets its partner
+    d = list(xs[n:2 * n])
+    d += xs[:n]
+    if len(xs) % 2:
+        d.append(1.0)
+    return d
+
+
+_dot = Op("dot", _dot_value, _d_dot, arity="n", constant=True)
+
 
 def dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value = None) -> Scalar:
     """sum(w * x for w, x in zip(ws, xs)) (+ bias) as one node.
@@ -103,7 +112,7 @@ def dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value = None) -> Scalar:
     n = len(ws)
     if len(xs) != n:
         raise ValueError(f"dot: the sequences have different lengths ({n} and {len(xs)})")
-    w_data, x_data = _side(ws), _side(xs)
+    w_data, x_data = _floats_of(ws), _floats_of(xs)
     if w_data is None or x_data is None or not (bias is None or isinstance(bias, Scalar)):
         return _mixed_dot(ws, xs, bias)  # Scalars and numbers mixed within a side, or a constant bias
     w_scalars = n == 0 or isinstance(ws[0], Scalar)
@@ -121,71 +130,102 @@ def dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value = None) -> Scalar:
         values = w_data + x_data
         if has_bias:
             values.append(bias.data)
-        return _nary((*ws, *xs, *tail), y, _d_dot(FloatMath, values, y, None), _d_dot)
+        return make_node(_dot, (*ws, *xs, *tail), y, None, _d_dot(FloatMath, values, y, None))
     partners = x_data + [1.0] if has_bias else x_data
-    return _nary((*ws, *tail), y, _d_dot(FloatMath, None, y, partners), _d_dot, partners)
+    return make_node(_dot, (*ws, *tail), y, partners, partners)
+
+
+# A dot whose sides mix Scalars and numbers: the constant is (each parent's partner, a Scalar
+# or a number; the sum of the number-by-number products). Not replayable: the replayed sum
+# would add in another order.
+_mixed_dot_op = Op("dot", lambda xs, c: _dot_value(xs, [_value(q, "dot") for q in c[0]]) + c[1],
+                   lambda M, xs, y, c: c[0], arity="n", constant=True, replayable=False)
 
 
 def _mixed_dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value) -> Scalar:
-    """dot where a side mixes Scalars and numbers: parents are the Scalars, in order.
-
-    Its node cannot be replayed: the products of numbers with numbers are folded into its value.
-    """
-    w_rec = [(w, x) for w, x in zip(ws, xs) if isinstance(w, Scalar)]
-    x_rec = [(x, w) for w, x in zip(ws, xs) if isinstance(x, Scalar)]
-    pairs = w_rec + x_rec + ([(bias, 1.0)] if isinstance(bias, Scalar) else [])
+    """dot where a side mixes Scalars and numbers: parents are the Scalars, in order."""
+    pairs = [(w, x) for w, x in zip(ws, xs) if isinstance(w, Scalar)]
+    pairs += [(x, w) for w, x in zip(ws, xs) if isinstance(x, Scalar)]
+    if isinstance(bias, Scalar):
+        pairs.append((bias, 1.0))
     y = builtins.sum(_value(w, "dot") * _value(x, "dot") for w, x in zip(ws, xs))
+    folded = builtins.sum(_value(w, "dot") * _value(x, "dot") for w, x in zip(ws, xs)
+                          if not isinstance(w, Scalar) and not isinstance(x, Scalar))
     if bias is not None:
         y += _value(bias, "dot bias")
-    parents = tuple(p for p, _ in pairs)
+        if not isinstance(bias, Scalar):
+            folded += _value(bias, "dot bias")
     partners = [q for _, q in pairs]
-    local = [_value(q, "dot") for q in _d_dot(FloatMath, None, y, partners)]
-    return _nary(parents, y, local, _d_mixed_dot, partners)
-
-
-def _d_mixed_dot(M, xs, y, partners):  # as _d_dot with partners; not replayable (constant pairs are folded in)
-    return partners
-
-
-def _d_dot(M, xs, y, partners):
-    if partners is not None:  # a side held numbers: what each parent was multiplied by
-        return partners
-    n = len(xs) // 2  # parents are ws + xs (+ bias): each gets its partner
-    d = list(xs[n:2 * n])
-    d += xs[:n]
-    if len(xs) % 2:
-        d.append(1.0)
-    return d
-
-
-def _dot_value(xs, partners):  # the float expressions of dot() and linear()
-    if partners is not None:  # a bias's partner is 1.0, and b * 1.0 is exactly b
-        return builtins.sum(map(mul, xs, partners), 0.0)
-    n = len(xs) // 2
-    y = builtins.sum(map(mul, xs[:n], xs[n:2 * n]), 0.0)
-    return y + xs[-1] if len(xs) % 2 else y
+    return make_node(_mixed_dot_op, tuple([p for p, _ in pairs]), y, (partners, folded),
+                     [_value(q, "dot") for q in partners])
 
 
 # ---- neuron: y = act(w . x + b), one node ------------------------------------------
-# dy/dw_i = act'(z) x_i, dy/dx_i = act'(z) w_i, dy/db = act'(z). Each derivative is
-# written from the output y, so the rule can run on Scalars for create_graph.
+# dy/dw_i = act'(z) x_i, dy/dx_i = act'(z) w_i, dy/db = act'(z), with act' the
+# activation op's own rule (the engine's relu, sigmoid, ...), so no activation's
+# math is written twice.
 
-_ACTIVATIONS = {  # name: (y from the pre-activation z, act'(z) from y)
-    "identity": (lambda z, slope: z, lambda M, y, slope: 1.0),
-    "relu": (lambda z, slope: 0.0 if z <= 0.0 else z, lambda M, y, slope: 0.0 if y <= 0.0 else 1.0),
-    "leaky_relu": (lambda z, slope: z if z > 0.0 else z * slope, lambda M, y, slope: 1.0 if y > 0.0 else slope),
-    "sigmoid": (lambda z, slope: _fsigmoid(z), lambda M, y, slope: y * (1.0 - y)),
-    "tanh": (lambda z, slope: math.tanh(z), lambda M, y, slope: 1.0 - y * y),
-    "softplus": (lambda z, slope: _fsoftplus(z), lambda M, y, slope: -M.expm1(-y)),
-}
+_ACTIVATION_OPS = {name: getattr(Scalar, name).op
+                   for name in ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "softplus")}
 
-ACTIVATIONS = tuple(_ACTIVATIONS)  # the activation names neurons and layers accept
+ACTIVATIONS = tuple(_ACTIVATION_OPS)  # the activation names neurons and layers accept
 
 
-def _check_activation(name: str) -> str:
-    if not isinstance(name, str) or name not in _ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of: {', '.join(_ACTIVATIONS)}")
-    return name
+class _NeuronConstant:
+    """What a neuron node keeps besides its inputs.
+
+    ``partners``: the input values (plus 1.0 for the bias) when the input
+    side is plain numbers, else None (the parents are then the inputs
+    and the weights). While a Replay builds, ``weights`` and ``inputs`` are
+    the ``SharedValues`` the replayed step reads instead of the parents.
+    """
+
+    __slots__ = ("activation", "inputs", "op", "partners", "slope", "weights")
+
+    def __init__(self, activation: str, slope: float, partners: list | None,
+                 weights: SharedValues | None = None, inputs: SharedValues | None = None) -> None:
+        self.activation, self.op, self.slope, self.partners = activation, _ACTIVATION_OPS[activation], slope, partners
+        self.weights, self.inputs = weights, inputs
+
+
+def _activation_value(spec: _NeuronConstant, z: float) -> float:
+    return spec.op.value(z, spec.slope) if spec.op.constant else spec.op.value(z)
+
+
+def _d_neuron(M, xs, y, spec):
+    """act'(z) times each parent's partner; ``z`` is recomputed from the parents (a recorded
+    expression under ``create_graph``, so softplus's second derivative is exact)."""
+    z = _dot_value(xs, spec.partners)
+    partners = _d_dot(M, xs, z, spec.partners)
+    d = spec.op.derivative(M, z, y, spec.slope)
+    if type(d) is float and d == 1.0:
+        return partners
+    return [d * p for p in partners]
+
+
+def _recompute_neuron(parents: tuple, spec: _NeuronConstant) -> tuple:
+    """A neuron's value and local derivatives from its inputs' current data (for Replay)."""
+    if spec.weights is not None:  # built while a Replay was built: read the shared values
+        w, x = spec.weights.values, spec.inputs.values
+        z = builtins.sum(map(mul, w, x), 0.0)  # a bias meets its partner 1.0
+        y = _activation_value(spec, z)
+        d = spec.op.derivative(FloatMath, z, y, spec.slope)
+        if d == 0.0 and spec.activation == "relu":  # an off ReLU passes nothing back, as torch masks
+            return y, ()
+        local = x if spec.partners is not None else w[:len(spec.inputs.sources)] + x
+        return y, (local if d == 1.0 else [d * v for v in local])
+    xs = [p.data for p in parents]  # a neuron made by linear() outside a Replay build
+    z = _dot_value(xs, spec.partners)
+    partners = _d_dot(FloatMath, xs, z, spec.partners)
+    y = _activation_value(spec, z)
+    d = spec.op.derivative(FloatMath, z, y, spec.slope)
+    return y, (partners if d == 1.0 else [d * v for v in partners])
+
+
+_neuron = Op("neuron", lambda xs, spec: _activation_value(spec, _dot_value(xs, spec.partners)), _d_neuron,
+             arity="n", constant=True, recompute=_recompute_neuron,
+             label=lambda spec: "dot" if spec.activation == "identity" else f"{spec.activation}(dot)",
+             shared=lambda spec: () if spec.weights is None else (spec.weights, spec.inputs))
 
 
 def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Sequence[Value] | None = None,
@@ -202,25 +242,27 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
     >>> [y.data for y in linear(w, [2.0, 3.0], activation='relu')]
     [0.0, 2.5]
     """
-    value_of = _ACTIVATIONS[_check_activation(activation)][0]
-    x_data = _side(x)
+    check_activation(activation)
+    x_data = _floats_of(x)
     n = len(x)
     if x_data is None or (weights and set(map(len, weights)) != {n}):  # unusual inputs: the general path
         return [_activate(dot(w, x, b), activation, slope)
                 for w, b in zip(weights, biases if biases is not None else [None] * len(weights))]
     if biases is not None and len(biases) != len(weights):
         raise ValueError(f"linear: {len(weights)} weight rows but {len(biases)} biases")
-    if _engine._replay_build is not None:
-        return _replay_linear(weights, x, x_data, biases, activation, slope, _engine._replay_build)
+    build = current_replay_build()
+    if build is not None:
+        return _replay_linear(weights, x, x_data, biases, activation, slope, build)
     x_recorded = tuple(x) if n and isinstance(x[0], Scalar) else ()
     recording = is_grad_enabled()  # under no_grad only the values are needed
     prune = activation == "relu"
-    d_act = _ACTIVATIONS[activation][1]
-    ctx = (activation, slope, None)
-    if not x_recorded:  # a network's input: its values are the weights' derivatives, for every neuron
-        ctx = (activation, slope, x_data + [1.0] if biases is not None else x_data)
+    act = _ACTIVATION_OPS[activation]
+    act_value, act_rule, with_slope = act.value, act.derivative, act.constant
+    # a network's input: its values are the weights' derivatives, for every neuron
+    spec = _NeuronConstant(activation, slope, None if x_recorded else (x_data + [1.0] if biases is not None
+                                                                       else x_data))
     out = []
-    append = out.append
+    append = out.append  # bound method: the loop below runs once per neuron per sample
     # The hot loop of every MLP: kept to list building at C speed and one node per neuron.
     for j, w in enumerate(weights):
         b = biases[j] if biases is not None else None
@@ -232,9 +274,9 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
         if w_data is None:
             append(_activate(dot(w, x, b), activation, slope))
             continue
-        y = value_of(z, slope)
+        y = act_value(z, slope) if with_slope else act_value(z)
         if not recording or (prune and y <= 0.0):  # (a ReLU that is off passes nothing back: torch masks)
-            append(_nary((), y, None, None))
+            append(make_node(_neuron, (), y))
             continue
         tail = (b,) if b is not None else ()
         if x_recorded:
@@ -243,15 +285,15 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
                 partners.append(1.0)
             parents = (*w, *x_recorded, *tail)
         else:
-            partners = ctx[2]
+            partners = spec.partners
             parents = (*w, *tail)
-        d = d_act(FloatMath, y, slope)  # _d_neuron on floats: act'(y) times each partner
-        append(_nary(parents, y, partners if d == 1.0 else [d * v for v in partners], _d_neuron, ctx))
+        d = act_rule(FloatMath, z, y, slope)  # _d_neuron on floats: act'(z) times each partner
+        append(make_node(_neuron, parents, y, spec, partners if d == 1.0 else [d * v for v in partners]))
     return out
 
 
 def _replay_linear(weights, x, x_data, biases, activation, slope, build) -> list[Scalar]:
-    """``linear`` while a Replay is built: a fixed structure, values read through shared gathers.
+    """``linear`` while a Replay is built: a fixed structure, values read through shared values.
 
     Every neuron becomes a node, ReLUs that are off included (with no
     derivatives, so backward passes nothing through them, as torch masks).
@@ -264,9 +306,9 @@ def _replay_linear(weights, x, x_data, biases, activation, slope, build) -> list
     extra = [1.0] if biases is not None else []  # the bias's partner
     x_recorded = tuple(x) if x and isinstance(x[0], Scalar) else ()
     if x_recorded and not all(id(v) in build.input_ids for v in x_recorded):
-        inputs, partners = _engine._Gather(x_recorded, extra), None
+        inputs, partners = SharedValues(x_recorded, extra), None
     else:
-        inputs = _engine._Gather(x_recorded, extra) if x_recorded else _engine._Gather((), x_data + extra)
+        inputs = SharedValues(x_recorded, extra) if x_recorded else SharedValues((), x_data + extra)
         partners, x_recorded = inputs.values, ()
     out = []
     for j, w in enumerate(weights):
@@ -275,10 +317,10 @@ def _replay_linear(weights, x, x_data, biases, activation, slope, build) -> list
             out.append(_activate(dot(w, x, b), activation, slope))  # the general path
             continue
         params = (*w, b) if b is not None else tuple(w)
-        node = _nary((*x_recorded, *params), 0.0, None, _d_neuron,
-                     (activation, slope, partners, build.gather(params), inputs))
-        _replay_neuron(node)
-        out.append(node)
+        spec = _NeuronConstant(activation, slope, partners, build.shared(params), inputs)
+        parents = (*x_recorded, *params)
+        y, local = _recompute_neuron(parents, spec)
+        out.append(make_node(_neuron, parents, y, spec, local))
     return out
 
 
@@ -288,37 +330,9 @@ def neuron(w: Sequence[Value], x: Sequence[Value], b: Value = None, activation: 
     return linear([w], x, None if b is None else [b], activation, slope)[0]
 
 
-def _d_neuron(M, xs, y, c):  # c = (activation, slope, partners or None[, weight and input gathers])
-    activation, slope, partners = c[0], c[1], c[2]
-    if partners is None:  # parents are ws + xs (+ bias), or xs + ws (+ bias): each gets its partner
-        partners = _d_dot(M, xs, y, None)
-    d = _ACTIVATIONS[activation][1](M, y, slope)
-    if type(d) is float and d == 1.0:
-        return partners
-    return [d * p for p in partners]
-
-
-def _replay_neuron(node: Scalar) -> None:
-    ctx = node._ctx
-    activation, slope, partners = ctx[0], ctx[1], ctx[2]
-    value_of, d_act = _ACTIVATIONS[activation]
-    if len(ctx) == 5:  # built by _replay_linear
-        w, x = ctx[3].values, ctx[4].values
-        node.data = y = value_of(builtins.sum(map(mul, w, x), 0.0), slope)  # a bias meets its partner 1.0
-        d = d_act(FloatMath, y, slope)
-        if d == 0.0 and activation == "relu":  # an off ReLU passes nothing back, as torch masks
-            node._da = ()
-            return
-        local = x if partners is not None else w[:len(ctx[4].sources)] + x
-        node._da = local if d == 1.0 else [d * v for v in local]
-        return
-    xs = [p.data for p in node._a]  # a neuron made by linear() outside a Replay build
-    z = _dot_value(xs, partners)
-    if partners is None:
-        partners = _d_dot(FloatMath, xs, z, None)
-    node.data = y = value_of(z, slope)
-    d = d_act(FloatMath, y, slope)
-    node._da = partners if d == 1.0 else [d * v for v in partners]
+def check_activation(name: str) -> str:
+    """``name`` if it is one of ``ACTIVATIONS``; ValueError listing them otherwise."""
+    return one_of(name, "activation", ACTIVATIONS)
 
 
 def _activate(y: Scalar, activation: str, slope: float) -> Scalar:
@@ -329,7 +343,7 @@ def _activate(y: Scalar, activation: str, slope: float) -> Scalar:
     return getattr(y, activation)()
 
 
-def _side(values: Sequence[Value]):
+def _floats_of(values: Sequence[Value]):
     """Floats of an all-Scalar or all-number sequence; None if it mixes the two."""
     if len(values) == 0:
         return []
@@ -350,7 +364,7 @@ def _value(x: Value, what: str) -> float:
         return x.data
     if type(x) is float:
         return x
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):  # ints, numpy numbers
+    if is_number(x):  # ints, numpy numbers
         return float(x)
     raise TypeError(f"{what}: elements must be Scalars or numbers, got {type(x).__name__}")
 
@@ -363,43 +377,47 @@ def _scalars(xs: Sequence[Scalar], what: str) -> list[Scalar]:
     return list(xs)
 
 
-def _max_and_sum(datas: list) -> tuple[float, float]:
-    """(m, sum of e^(x - m)) with m the largest value: nothing overflows."""
-    m = max(datas)
-    if math.isinf(m) or math.isnan(m):
-        return m, 1.0
-    return m, builtins.sum(_fexp(d - m) for d in datas)
-
-
 # ---- logsumexp: y = log sum e^x_i, dy/dx_i = softmax_i = e^(x_i - y) --------------
+# The constant is a list [max, sum e^(x - max), its log] that softmax and
+# log_softmax read; recomputing the node refreshes it.
+
+def _logsumexp_parts(xs: list[float], stats: list) -> float:
+    m, s = fl.logsumexp_parts(xs)
+    log_s = fl.log(s)
+    stats[:] = m, s, log_s
+    return m + log_s
+
+
+def _d_logsumexp(M, xs, y, stats):
+    return [M.exp(x - y) for x in xs]
+
+
+def _recompute_logsumexp(parents: tuple, stats: list) -> tuple:
+    xs = [p.data for p in parents]
+    y = _logsumexp_parts(xs, stats)
+    return y, _d_logsumexp(FloatMath, xs, y, stats)
+
+
+_logsumexp = Op("logsumexp", lambda xs, stats: _logsumexp_parts(xs, stats), _d_logsumexp, arity="n",
+                constant=True, recompute=_recompute_logsumexp)
+
 
 def logsumexp(xs: Sequence[Scalar]) -> Scalar:
     """log(sum(exp(x))) as one node, stable for inputs of any magnitude."""
-    return _logsumexp(_scalars(xs, "logsumexp"), None)
+    return _logsumexp_node(_scalars(xs, "logsumexp"))[0]
 
 
-def _logsumexp(xs: list[Scalar], stats: list | None) -> Scalar:
-    """The logsumexp node; ``stats``, if given, receives [max, sum e^(x - max), its log] (for softmax)."""
-    datas = [x.data for x in xs]
-    node = _nary(tuple(xs), 0.0, None, _d_logsumexp, stats)
-    _replay_logsumexp(node, datas)
-    return node
+def _logsumexp_node(xs: list[Scalar]) -> tuple[Scalar, list]:
+    """The logsumexp node over ``xs``, and its [max, sum, log of sum] (which it refreshes when replayed)."""
+    stats = [0.0, 0.0, 0.0]
+    y, local = _recompute_logsumexp(tuple(xs), stats)
+    return make_node(_logsumexp, tuple(xs), y, stats, local), stats
 
 
-def _replay_logsumexp(node: Scalar, datas: list | None = None) -> None:
-    if datas is None:
-        datas = [x.data for x in node._a]
-    m, s = _max_and_sum(datas)
-    log_s = _flog(s)
-    node.data = y = m + log_s
-    if node._a is not None:
-        node._da = _d_logsumexp(FloatMath, datas, y, None)
-    if node._ctx is not None:
-        node._ctx[:] = m, s, log_s
+# ---- log_softmax: y_i = (x_i - max) - log(sum e^(x - max)) = x_i - logsumexp(x) -------
 
-
-def _d_logsumexp(M, xs, y, c):
-    return [M.exp(x - y) for x in xs]
+_log_softmax = Op("log_softmax", lambda x, lse, st: (x - st[0]) - st[2], lambda M, x, lse, y, st: (1.0, -1.0),
+                  arity=2, constant=True)
 
 
 def log_softmax(xs: Sequence[Scalar]) -> list[Scalar]:
@@ -408,28 +426,22 @@ def log_softmax(xs: Sequence[Scalar]) -> list[Scalar]:
     Each value is computed as (x_i - max) - log(sum e^(x - max)), which keeps
     the digits that x_i - logsumexp would lose for large logits.
     """
-    stats = [0.0, 0.0, 0.0]
-    lse = _logsumexp(_scalars(xs, "log_softmax"), stats)
-    m, _, log_s = stats
-    return [_binary(x, lse, (x.data - m) - log_s, _d_log_softmax, stats) for x in xs]
-
-
-def _d_log_softmax(M, x, lse, y, stats):  # y = (x - max) - log(sum e^(x - max)) = x - lse
-    return 1.0, -1.0
+    xs = _scalars(xs, "log_softmax")
+    lse, stats = _logsumexp_node(xs)
+    return [make_node(_log_softmax, (x, lse), _log_softmax.value(x.data, lse.data, stats), stats) for x in xs]
 
 
 # ---- softmax: p_i = e^(x_i - L), L = logsumexp(x); dp_i/dx_i = p_i, dp_i/dL = -p_i
 
+_softmax = Op("softmax", lambda x, lse, st: fl.exp(x - st[0]) / st[1], lambda M, x, lse, y, st: (y, -y),
+              arity=2, constant=True)
+
+
 def softmax(xs: Sequence[Scalar]) -> list[Scalar]:
     """Probabilities exp(x_i) / sum(exp(x)) as n + 1 nodes (O(n) edges, not n^2)."""
-    stats = [0.0, 0.0, 0.0]
-    lse = _logsumexp(_scalars(xs, "softmax"), stats)
-    m, s, _ = stats
-    return [_binary(x, lse, _fexp(x.data - m) / s, _d_softmax, stats) for x in xs]
-
-
-def _d_softmax(M, x, lse, y, stats):
-    return y, -y
+    xs = _scalars(xs, "softmax")
+    lse, stats = _logsumexp_node(xs)
+    return [make_node(_softmax, (x, lse), _softmax.value(x.data, lse.data, stats), stats) for x in xs]
 
 
 # ---- the maximum of a window (max pooling) ------------------------------------------
@@ -443,6 +455,14 @@ def max_index(values: Sequence[float]) -> int:
     return best
 
 
+def _d_window_max(M, xs, y, c):
+    picked = max_index([getattr(x, "data", x) for x in xs])
+    return [1.0 if i == picked else 0.0 for i in range(len(xs))]
+
+
+_window_max = Op("max", lambda xs: xs[max_index(xs)], _d_window_max, arity="n")
+
+
 def window_max(xs: Sequence[Value]) -> Scalar:
     """The largest of ``xs`` as one node over all of them (derivative 1 for the one picked, else 0).
 
@@ -450,15 +470,9 @@ def window_max(xs: Sequence[Value]) -> Scalar:
     whichever element is largest; otherwise pooling just passes the largest
     element on. Numbers among ``xs`` become constants.
     """
-    xs = tuple(x if isinstance(x, Scalar) else Scalar(_value(x, "window_max")) for x in xs)
+    xs = tuple([x if isinstance(x, Scalar) else Scalar(_value(x, "window_max")) for x in xs])
     datas = [x.data for x in xs]
-    y = datas[max_index(datas)]
-    return _nary(xs, y, _d_window_max(FloatMath, datas, y, None), _d_window_max)
-
-
-def _d_window_max(M, xs, y, c):
-    picked = max_index([x.data if isinstance(x, Scalar) else x for x in xs])
-    return [1.0 if i == picked else 0.0 for i in range(len(xs))]
+    return make_node(_window_max, xs, datas[max_index(datas)])
 
 
 # ---- matrices as nested lists ------------------------------------------------------
@@ -479,18 +493,3 @@ def matmul(A: Sequence[Sequence[Value]], B: Sequence[Sequence[Value]]) -> list[l
     return [[dot(row, col) for col in columns] for row in A]
 
 
-for _rule, _name in ((_d_sum, "sum"), (_d_mean, "mean"), (_d_dot, "dot"), (_d_mixed_dot, "dot"),
-                     (_d_logsumexp, "logsumexp"), (_d_log_softmax, "log_softmax"), (_d_softmax, "softmax"),
-                     (_d_window_max, "max")):
-    register_op_name(_rule, _name)
-register_op_name(_d_neuron, lambda c: "dot" if c[0] == "identity" else f"{c[0]}(dot)")
-
-# Replay (scalargrad.replay): each value below is the expression its op computes above.
-register_replay(_d_sum, nary_replay(_d_sum, lambda xs, offset: builtins.sum(xs, 0.0) + offset))
-register_replay(_d_mean, nary_replay(_d_mean, lambda xs, c: (builtins.sum(xs, 0.0) + c[1]) / c[2]))
-register_replay(_d_dot, nary_replay(_d_dot, _dot_value))
-register_replay(_d_neuron, _replay_neuron, gathers=lambda node: node._ctx[3:])
-register_replay(_d_window_max, nary_replay(_d_window_max, lambda xs, c: xs[max_index(xs)]))
-register_replay(_d_logsumexp, _replay_logsumexp)
-register_replay(_d_log_softmax, binary_replay(_d_log_softmax, lambda x, lse, st: (x - st[0]) - st[2]))
-register_replay(_d_softmax, binary_replay(_d_softmax, lambda x, lse, st: _fexp(x - st[0]) / st[1]))

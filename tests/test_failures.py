@@ -18,7 +18,7 @@ compares with an uninterrupted reference run, bit for bit.
   boundary past the reported batch), and resuming from it gives the
   reference weights.
 * ``test_sigkill_while_writing_a_checkpoint``: the child wraps the calls
-  ``scalargrad._files.atomic_open`` makes (the file's ``write``, ``os.fsync``,
+  ``scalargrad._util.files.atomic_open`` makes (the file's ``write``, ``os.fsync``,
   ``os.replace``); from the second checkpoint write on, the wrapper prints a
   marker and sleeps inside that call, and the parent SIGKILLs it there (exit
   code -9 proves the kill landed; the leftover temp file, named with the

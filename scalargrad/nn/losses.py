@@ -9,23 +9,12 @@ magnitude give a finite loss and gradient.
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Sequence
 
+from .. import _floats as fl
 from .. import functional as F
-from .. import scalar as _engine
-from ..scalar import (
-    FloatMath,
-    Scalar,
-    _fexp,
-    _flog,
-    _nary,
-    _unary,
-    register_op_name,
-    register_replay,
-    unary_replay,
-)
+from ..extend import FloatMath, Op, Scalar, building_replay, make_node
 from .module import Module
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "L1Loss", "MSELoss", "NLLLoss"]
@@ -88,10 +77,10 @@ class _Loss(Module):
             return losses
         return F.mean(losses) if self.reduction == "mean" else F.sum(losses)
 
-    def _per_element(self, outputs, targets, value, rule):
-        """One node per (output, target) pair: ``value(output, target)`` with ``rule``, the target its constant."""
+    def _per_element(self, outputs, targets, op: Op):
+        """One node of ``op`` per (output, target) pair, the target its constant."""
         who = type(self).__name__
-        return self._reduce([_unary(o, value(o.data, t), rule, t) for o, t in _pairs(outputs, targets, who)])
+        return self._reduce([make_node(op, (o,), op.value(o.data, t), t) for o, t in _pairs(outputs, targets, who)])
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
@@ -119,36 +108,30 @@ def _smoothed_target(target, n: int, eps: float) -> list[float]:
     return c
 
 
-def _cross_entropy_value(data: list[float], c: list[float]) -> float:
-    m = max(data)
-    if math.isinf(m):
-        lse = m
-    else:
-        lse = m + _flog(sum(_fexp(d - m) for d in data))
-    return lse - sum(cj * d for cj, d in zip(c, data))
+def _cross_entropy_value(data: list[float], ctx: tuple) -> float:
+    m, s = fl.logsumexp_parts(data)
+    return m + fl.log(s) - sum(cj * d for cj, d in zip(ctx[0], data))
+
+
+def _recompute_cross_entropy(parents: tuple, ctx: tuple) -> tuple:
+    c, target, eps = ctx
+    data = [z.data for z in parents]
+    if isinstance(target, Scalar):  # a fed target: the class may have changed
+        c[:] = _smoothed_target(target, len(data), eps)
+    y = _cross_entropy_value(data, ctx)
+    return y, _cross_entropy_rule(FloatMath, data, y, ctx)
+
+
+_cross_entropy = Op("cross_entropy", _cross_entropy_value, _cross_entropy_rule, arity="n", constant=True,
+                    recompute=_recompute_cross_entropy)
 
 
 def cross_entropy(logits: Sequence[Scalar], target: int | Scalar, label_smoothing: float = 0.0) -> Scalar:
     """Cross-entropy of one sample's logits against class ``target``, as one node."""
-    c = _smoothed_target(target, len(logits), label_smoothing)
-    zs = [z if isinstance(z, Scalar) else Scalar(z) for z in logits]
-    data = [z.data for z in zs]
-    y = _cross_entropy_value(data, c)
-    ctx = (c, target, label_smoothing)
-    return _nary(tuple(zs), y, _cross_entropy_rule(FloatMath, data, y, ctx), _cross_entropy_rule, ctx)
-
-
-def _replay_cross_entropy(node: Scalar) -> None:
-    c, target, eps = node._ctx
-    data = [z.data for z in node._a]
-    if isinstance(target, Scalar):  # a fed target: the class may have changed
-        c[:] = _smoothed_target(target, len(data), eps)
-    node.data = y = _cross_entropy_value(data, c)
-    node._da = _cross_entropy_rule(FloatMath, data, y, node._ctx)
-
-
-register_op_name(_cross_entropy_rule, "cross_entropy")
-register_replay(_cross_entropy_rule, _replay_cross_entropy)
+    ctx = (_smoothed_target(target, len(logits), label_smoothing), target, label_smoothing)
+    zs = tuple([z if isinstance(z, Scalar) else Scalar(z) for z in logits])  # a list first: tuple(generator) over-allocates
+    y, local = _recompute_cross_entropy(zs, ctx)
+    return make_node(_cross_entropy, zs, y, ctx, local)
 
 
 class CrossEntropyLoss(_Loss):
@@ -189,7 +172,7 @@ class NLLLoss(_Loss):
         _check_batch(outputs, targets, "NLLLoss")
         picked = []
         for i, (logp, t) in enumerate(zip(outputs, targets)):
-            if isinstance(t, Scalar) and _engine._replay_build is not None:
+            if isinstance(t, Scalar) and building_replay():
                 raise ValueError("NLLLoss picks an output by the target's value, so its graph changes with the "
                                  "targets and cannot be replayed; use CrossEntropyLoss on the logits instead")
             try:
@@ -250,20 +233,21 @@ def _target(t) -> float:
     return t.data if isinstance(t, Scalar) else t
 
 
+_relu_rule = Scalar.relu.op.derivative
+
+
 def _hinge_value(score: float, t) -> float:
     t = _target(t)
     if t != 1.0 and t != -1.0:
         raise ValueError(f"HingeLoss targets must be -1 or 1, got {t}")
-    margin = 1.0 - score * t
-    return 0.0 if margin <= 0.0 else margin  # relu, nan kept
+    return fl.relu(1.0 - score * t)
 
 
-def _hinge_rule(M, score, y, t):  # y = relu(1 - t score); 0 where the margin is met (relu'(0) = 0)
-    return 0.0 if y <= 0.0 else -_target(t)
+def _hinge_rule(M, score, y, t):  # y = relu(1 - t score): relu's rule (0 where y <= 0) times -t
+    return _relu_rule(M, y, y, None) * -_target(t)
 
 
-register_op_name(_hinge_rule, "hinge")
-register_replay(_hinge_rule, unary_replay(_hinge_rule, _hinge_value))
+_hinge = Op("hinge", _hinge_value, _hinge_rule, constant=True)
 
 
 class HingeLoss(_Loss):
@@ -271,7 +255,7 @@ class HingeLoss(_Loss):
 
     def forward(self, outputs, targets):
         """Mean (or sum) of ``relu(1 - target * score)``, one node per sample."""
-        return self._per_element(outputs, targets, _hinge_value, _hinge_rule)
+        return self._per_element(outputs, targets, _hinge)
 
 
 # ---- binary classification: one node per sample ------------------------------------
@@ -284,7 +268,7 @@ def _bce_value(p: float, t) -> float:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"BCELoss expects probabilities in [0, 1], got {p}")
     t = _target(t)
-    return -(t * max(_flog(p), _LOG_FLOOR) + (1.0 - t) * max(_flog(1.0 - p), _LOG_FLOOR))
+    return -(t * max(fl.log(p), _LOG_FLOOR) + (1.0 - t) * max(fl.log(1.0 - p), _LOG_FLOOR))
 
 
 def _bce_rule(M, p, y, t):  # y = -(t log p + (1 - t) log(1 - p))
@@ -292,17 +276,15 @@ def _bce_rule(M, p, y, t):  # y = -(t log p + (1 - t) log(1 - p))
 
 
 def _bce_with_logits_value(z: float, t) -> float:
-    return (z if z > 0.0 else 0.0) - _target(t) * z + math.log1p(_fexp(-abs(z)))
+    return fl.softplus(z) - _target(t) * z
 
 
 def _bce_with_logits_rule(M, z, y, t):  # y = softplus(z) - t z
     return M.sigmoid(z) - _target(t)
 
 
-register_op_name(_bce_rule, "bce")
-register_op_name(_bce_with_logits_rule, "bce_logits")
-register_replay(_bce_rule, unary_replay(_bce_rule, _bce_value))
-register_replay(_bce_with_logits_rule, unary_replay(_bce_with_logits_rule, _bce_with_logits_value))
+_bce = Op("bce", _bce_value, _bce_rule, constant=True)
+_bce_with_logits = Op("bce_logits", _bce_with_logits_value, _bce_with_logits_rule, constant=True)
 
 
 class BCELoss(_Loss):
@@ -310,7 +292,7 @@ class BCELoss(_Loss):
 
     def forward(self, outputs, targets):
         """Mean (or sum) of ``-(t log p + (1 - t) log(1 - p))``."""
-        return self._per_element(outputs, targets, _bce_value, _bce_rule)
+        return self._per_element(outputs, targets, _bce)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -318,4 +300,4 @@ class BCEWithLogitsLoss(_Loss):
 
     def forward(self, outputs, targets):
         """Mean (or sum) of ``softplus(z) - t z``."""
-        return self._per_element(outputs, targets, _bce_with_logits_value, _bce_with_logits_rule)
+        return self._per_element(outputs, targets, _bce_with_logits)

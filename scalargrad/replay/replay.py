@@ -1,48 +1,22 @@
-"""Graph replay: build a graph once over placeholder inputs, then run it again on new values.
-
-Building a graph makes one node object per op and sorts the nodes before
-every backward pass; in a training loop whose graph has the same shape at
-every step, that work repeats. ``Replay`` builds the graph once, keeps its
-nodes in topological order, and at each step recomputes every node in place
-from its parents' current data: no new objects and no sort. Values and
-gradients are the ones a rebuilt graph of the same structure gives, bit for
-bit, because every op replays the exact float expression it used when it made
-its node.
-
-The structure must not depend on the data. While a Replay builds its graph,
-``functional.linear`` keeps ReLUs that are off (as nodes whose derivative is
-0; a normal build leaves them out), ``MaxPool2D`` makes one node per window
-(``functional.window_max``) that picks the maximum again at every step, and
-``Dropout`` in training mode refuses to build, since its mask would be frozen.
-Python control flow on values (``if x > 0``) is frozen at the first build: use
-a Replay only for code whose ops do not depend on the values.
-
->>> from scalargrad import Scalar
->>> x, w, b = Scalar(0.0), Scalar(2.0), Scalar(0.5)   # x is the placeholder
->>> step = Replay(lambda: (w * x + b) ** 2, inputs=[x])
->>> step.forward([1.0])                                # (2 * 1 + 0.5) ** 2
-6.25
->>> step.backward()
->>> w.grad, b.grad
-(5.0, 5.0)
->>> step.forward([3.0]), len(step)                     # same 3 nodes, new values
-(42.25, 3)
-"""
+"""``Replay``: a graph built once over placeholder inputs, recomputed in place at every step."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Callable
 
-from . import scalar as _engine
-from .scalar import (
+from ..scalar import (
     Number,
     Scalar,
-    _backward_order,
-    _checked_float,
-    _run_backward,
+    anomaly_checker,
+    as_float,
+    backward_order,
     enable_grad,
+    recompute_function,
+    run_backward,
+    shared_inputs,
 )
+from .build import SharedValues, end_build, start_build
 
 __all__ = ["Replay"]
 
@@ -68,39 +42,35 @@ class Replay:
                 raise TypeError(f"Replay inputs must be Scalars, input {i} is {type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError(f"Replay input {i} is computed by an op; inputs must be leaves")
-        if _engine._replay_build is not None:
-            raise RuntimeError("a Replay cannot be built inside another Replay's build function")
-        _engine._replay_build = _engine._ReplayBuild(inputs)
+        start_build(inputs)
         try:
             with enable_grad():
                 output = build()
         finally:
-            _engine._replay_build = None
+            end_build()
         if not isinstance(output, Scalar):
             raise TypeError(f"the build function must return a Scalar, got {type(output).__name__}")
         if output.is_leaf:
             raise ValueError("the build function returned a leaf (no ops recorded): there is nothing to replay")
         held = []
-        order = _backward_order(output, held)
+        order = backward_order(output, held)
         for leaf, old in held:  # the sort zeroed them; this is not a backward pass
             leaf.grad = old
-        steps, gathered = [], set()
+        steps, refreshed = [], set()
         for node in order:
-            rule = node._rule
-            forward = _engine._REPLAY.get(rule)
-            if forward is None:
-                raise ValueError(f"op {node.op or rule.__name__!r} cannot be replayed "
-                                 f"(its value is not recomputable from its inputs); rebuild the graph instead")
-            gathers = _engine._REPLAY_GATHERS.get(rule)
-            for g in gathers(node) if gathers is not None else ():
-                if id(g) not in gathered:  # refreshed once per forward, before its first reader
-                    gathered.add(id(g))
-                    steps.append((_engine._Gather.refresh, g))
-            steps.append((forward, node))
+            recompute = recompute_function(node)
+            if recompute is None:
+                raise ValueError(f"op {node.op!r} cannot be replayed (its value is not recomputable from its "
+                                 f"inputs); rebuild the graph instead")
+            for shared in shared_inputs(node):
+                if id(shared) not in refreshed:  # refreshed once per forward, before its first reader
+                    refreshed.add(id(shared))
+                    steps.append((SharedValues.refresh, shared))
+            steps.append((recompute, node))
         leaves, seen = [], set()
         for node in order:
             for p in node.parents:
-                if p._a is None and id(p) not in seen:
+                if p.is_leaf and id(p) not in seen:
                     seen.add(id(p))
                     leaves.append(p)
         self.output = output
@@ -122,10 +92,10 @@ class Replay:
             if len(values) != len(self.inputs):
                 raise ValueError(f"Replay.forward got {len(values)} values for {len(self.inputs)} inputs")
             for p, v in zip(self.inputs, values):
-                p.data = v if type(v) is float else _checked_float(v, "Replay input")
-        anomaly = _engine._anomaly
+                p.data = v if type(v) is float else as_float(v, "Replay input")
+        anomaly = anomaly_checker()
         if anomaly is None:
-            for run, target in self._steps:  # node forwards, and refreshes of shared values
+            for run, target in self._steps:  # node recomputations, and refreshes of shared values
                 run(target)
         else:  # inside detect_anomaly(): check each node's new value
             for run, target in self._steps:
@@ -136,7 +106,7 @@ class Replay:
 
     def backward(self, grad: Number = 1.0, create_graph: bool = False) -> None:
         """``output.backward(grad, create_graph)`` with the cached order: leaf gradients accumulate."""
-        grad = _checked_float(grad, "backward grad")
+        grad = as_float(grad, "backward grad")
         held = []
         for leaf in self._leaves:  # as Scalar.backward: add this pass's sum to the old value once, at the end
             if leaf.grad:
@@ -144,4 +114,4 @@ class Replay:
                 leaf.grad = 0.0
         for node in self._order:
             node.grad = 0.0
-        _run_backward(self.output, self._order, grad, held, create_graph)
+        run_backward(self.output, self._order, grad, held, create_graph)

@@ -1,0 +1,83 @@
+"""What an op is: one declaration of its name, its float forward and its derivative rule.
+
+The engine (``scalar.py``) declares its ops with ``Op(...)`` or ``@declare``
+right beside the methods that use them; ``functional``, the losses and user
+extensions (``scalargrad.extend``) declare theirs the same way. Every other
+part of the library reads an op from its declaration: backward and
+``create_graph`` call ``derivative``, a Replay recomputes with ``value``,
+pictures and anomaly messages show ``display_name``.
+
+A derivative rule takes ``M`` (a math namespace: ``FloatMath`` on floats,
+``ScalarMath`` on Scalars when a backward pass is recorded), the op's inputs,
+its output ``y`` and its constant ``c``, and returns the local derivatives:
+``rule(M, x, y, c) -> dx`` for one input, ``rule(M, a, b, y, c) -> (da, db)``
+for two, ``rule(M, xs, y, c) -> [dx, ...]`` for a list of inputs.
+
+>>> square = Op("square", lambda x: x * x, lambda M, x, y, c: 2.0 * x)
+>>> square.evaluate([3.0]), square.derivative(None, 3.0, 9.0, None)
+(9.0, 6.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Callable
+
+__all__ = ["Op", "declare"]
+
+
+class Op:
+    """One op, declared once: its display name, its float forward and its derivative rule.
+
+    ``value`` computes the op's result on floats: ``value(x)`` for one input,
+    ``value(a, b)`` for two, ``value(xs)`` for a list (``arity='n'``), with
+    the op's constant as one more argument when ``constant=True``.
+    ``derivative`` is the rule (see the module docstring). Optional:
+    ``label(constant)`` gives a name that depends on the constant;
+    ``recompute(inputs, constant) -> (value, local derivatives)`` replaces
+    the generic in-place recomputation of an n-ary op in a Replay;
+    ``shared(constant)`` lists the shared values (objects with ``refresh()``)
+    that recomputation reads; ``replayable=False`` marks an op whose value
+    cannot be recomputed from its inputs.
+    """
+
+    __slots__ = ("arity", "constant", "derivative", "label", "name", "recompute", "replayable", "shared", "value")
+
+    def __init__(self, name: str, value: Callable, derivative: Callable, *, arity: int | str = 1,
+                 constant: bool = False, label: Callable[[Any], str] | None = None,
+                 recompute: Callable | None = None, shared: Callable | None = None,
+                 replayable: bool = True) -> None:
+        if arity not in (1, 2, "n"):
+            raise ValueError(f"arity must be 1, 2 or 'n', got {arity!r}")
+        if not callable(value) or not callable(derivative):
+            raise TypeError(f"op {name!r}: value and derivative must be functions")
+        self.name, self.value, self.derivative, self.arity, self.constant = name, value, derivative, arity, constant
+        self.label, self.recompute, self.shared, self.replayable = label, recompute, shared, replayable
+
+    def display_name(self, constant: Any = None) -> str:
+        """The name pictures and ``Scalar.op`` show."""
+        return self.label(constant) if self.label is not None else self.name
+
+    def evaluate(self, inputs: Sequence[float], constant: Any = None) -> float:
+        """The op's value on plain floats (``inputs`` is the list of input values)."""
+        args = [list(inputs)] if self.arity == "n" else list(inputs)
+        if self.constant:
+            args.append(constant)
+        return self.value(*args)
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, arity={self.arity!r})"
+
+
+def declare(name: str, value: Callable, **options: Any) -> Callable[[Callable], Op]:
+    """Decorator: the decorated function is the derivative rule of a new ``Op`` (see ``Op``).
+
+    >>> @declare("cube", lambda x: x * x * x)
+    ... def cube(M, x, y, c):
+    ...     return 3.0 * x * x
+    >>> cube
+    Op('cube', arity=1)
+    """
+    def make(rule: Callable) -> Op:
+        return Op(name, value, rule, **options)
+    return make
