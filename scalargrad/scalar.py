@@ -36,33 +36,15 @@ from .anomaly import AnomalyChecker, AnomalyError
 from .hooks import HookTable, RemovableHandle
 from .op import Op, declare
 
-__all__ = [
-    "AnomalyError",
-    "FloatMath",
-    "Op",
-    "RemovableHandle",
-    "Scalar",
-    "ScalarMath",
-    "anomaly_checker",
-    "as_float",
-    "backward_order",
-    "detect_anomaly",
-    "enable_grad",
-    "is_grad_enabled",
-    "make_node",
-    "no_grad",
-    "recompute_function",
-    "run_backward",
-    "shared_inputs",
-]
+__all__ = ["AnomalyError", "FloatMath", "Number", "RemovableHandle", "Scalar", "ScalarMath", "anomaly_checker",
+           "as_float", "backward_order", "detect_anomaly", "enable_grad", "is_grad_enabled", "make_node",
+           "no_grad", "recompute_function", "run_backward", "shared_inputs"]
 
 Number = Union[int, float]
 _NUMBERS = (int, float)  # plain numbers mix with Scalars (bool is an int, as in torch)
 
 
-# --------------------------------------------------------------------------
-# Modes: recording on or off, anomaly checks on or off.
-# --------------------------------------------------------------------------
+# ==== Modes: recording on or off, anomaly checks on or off.
 
 _grad_enabled = True
 
@@ -416,16 +398,14 @@ class Scalar:
         """Call ``hook(grad)`` when backward has this node's gradient, as in PyTorch.
 
         The hook may return a replacement (a number, or a Scalar under
-        ``create_graph=True``), which is what flows on to the inputs, or what
-        a leaf accumulates; ``None`` keeps the gradient. For a leaf the hook
-        sees the gradient of one backward pass, before it is added to ``.grad``.
-        A hook whose closure refers to its own Scalar keeps that Scalar's
-        graph alive until the hook is removed, as in PyTorch.
+        ``create_graph=True``) that flows on to the inputs, or that a leaf
+        accumulates; ``None`` keeps the gradient. A leaf's hook sees one pass's
+        gradient before it is added to ``.grad``. A hook whose closure refers
+        to its own Scalar keeps that graph alive until removed, as in PyTorch.
 
         >>> x = Scalar(3.0)
         >>> handle = x.register_hook(lambda g: g * 10)
-        >>> (x * x).backward()
-        >>> x.grad
+        >>> (x * x).backward(); x.grad
         60.0
         >>> handle.remove()
         """
@@ -463,17 +443,12 @@ class Scalar:
         run_backward(self, order, grad, held, create_graph)
 
 
-# --------------------------------------------------------------------------
-# Backward, part 1: the topological sort.
-# --------------------------------------------------------------------------
+# ==== Backward, part 1: the topological sort.
 
 class _Visited:
     """Marks, in ``grad``, an interior node the topological sort has reached."""
 
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<being sorted for backward>"
+    __repr__ = lambda self: "<being sorted for backward>"
 
 
 _VISITED = _Visited()
@@ -482,17 +457,14 @@ _VISITED = _Visited()
 def backward_order(root: Scalar, held: list) -> list:
     """Interior nodes reachable from root, every node after all its inputs, gradients zeroed.
 
-    Iterative depth-first search, so depth is never limited by recursion. A
-    node is pushed with a ``None`` marker below its inputs; when the marker
-    comes off the stack all its inputs are done and the node is appended.
-    The stack holds only references (no per-node tuples or iterators), which
-    keeps the cyclic GC asleep during the sort. A node reached once is marked
-    in its own ``grad`` slot (backward resets interior gradients anyway), not
-    in a set: hashing millions of nodes by identity is slow on PyPy.
-    Leaves stay out of the order: they only receive gradient. A leaf that
-    already holds a gradient is zeroed and listed in ``held`` as
-    ``(leaf, old)``: the caller adds the old value back once at the end, as
-    torch does, so two backward calls give exactly twice the gradient.
+    Iterative depth-first search: a node is pushed with a ``None`` marker
+    below its inputs, and appended when the marker comes off the stack. The
+    stack holds only references (no per-node tuples), which keeps the cyclic
+    GC asleep. A node reached is marked in its own ``grad`` slot, not in a set:
+    hashing millions of nodes is slow on PyPy. Leaves stay out of the order;
+    a leaf already holding a gradient is zeroed and listed in ``held`` as
+    ``(leaf, old)``, and the caller adds the old value back once at the end,
+    so two backward calls give exactly twice the gradient, as in torch.
     """
     order = []
     stack = [root]
@@ -529,9 +501,7 @@ def backward_order(root: Scalar, held: list) -> list:
     return order
 
 
-# --------------------------------------------------------------------------
-# Backward, part 2: the propagation.
-# --------------------------------------------------------------------------
+# ==== Backward, part 2: the propagation.
 
 _HOOKS = HookTable()
 
@@ -604,9 +574,7 @@ def _propagate_general(order: list, create_graph: bool) -> list:
     return list(hooked_leaves.values())
 
 
-# --------------------------------------------------------------------------
-# Recomputing a node in place (what scalargrad.replay runs at each step).
-# --------------------------------------------------------------------------
+# ==== Recomputing a node in place (what scalargrad.replay runs at each step).
 
 def _recompute_unary(node: Scalar) -> None:
     x, c, op_ = node._a.data, node._constant, node._op
@@ -647,9 +615,7 @@ def shared_inputs(node: Scalar) -> tuple:
     return () if op_ is None or op_.shared is None else tuple(op_.shared(node._constant))
 
 
-# --------------------------------------------------------------------------
-# ScalarMath: the rules' math on Scalars, so a backward pass can be recorded.
-# --------------------------------------------------------------------------
+# ==== ScalarMath: the rules' math on Scalars, so a backward pass can be recorded.
 
 def _scalar_or(method: str, on_float: Callable) -> Callable:
     def apply(x):
