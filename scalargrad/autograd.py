@@ -31,7 +31,7 @@ Number = Union[int, float]
 
 # The virtual root of grad(): y = sum_i weights_i * outputs_i (its value is never read).
 _seed = Op("grad_outputs", lambda xs, weights: sum(w * x for w, x in zip(weights, xs)),
-           lambda M, xs, y, weights: weights, arity="n", constant=True)
+           lambda maths, xs, y, weights: weights, arity="n", constant=True)
 
 
 def _scalars(values, what: str) -> list[Scalar]:

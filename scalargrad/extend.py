@@ -9,8 +9,8 @@ graph replay, its name in ``render()`` and in anomaly messages, and
 
 >>> from scalargrad import Scalar
 >>> @defop("softsign", lambda x: x / (1.0 + abs(x)))
-... def softsign(M, x, y, c):          # d/dx x / (1 + |x|) = 1 / (1 + |x|)**2
-...     return M.div(1.0, (1.0 + abs(x)) * (1.0 + abs(x)))
+... def softsign(maths, x, y, c):          # d/dx x / (1 + |x|) = 1 / (1 + |x|)**2
+...     return maths.div(1.0, (1.0 + abs(x)) * (1.0 + abs(x)))
 >>> x = Scalar(3.0)
 >>> y = softsign(x)
 >>> y.backward()
@@ -19,7 +19,7 @@ graph replay, its name in ``render()`` and in anomaly messages, and
 
 The rule takes ``M`` (``FloatMath`` on floats, ``ScalarMath`` on Scalars),
 the inputs, the output ``y`` and the op's constant ``c``; write it with
-``+ - *`` and ``abs``, comparisons, and ``M.div``/``M.exp``/``M.log``/... for
+``+ - *`` and ``abs``, comparisons, and ``maths.div``/``maths.exp``/``maths.log``/... for
 anything that could raise on floats, and it serves both first derivatives
 and recorded higher-order ones. Library code (``functional``, the losses)
 uses the lower-level pieces below: ``Op`` and ``make_node`` to build nodes

@@ -49,7 +49,7 @@ def _split(xs: Sequence[Value], what: str):
 
 # ---- sum: y = sum x_i, dy/dx_i = 1 --------------------------------------------
 
-_sum = Op("sum", lambda xs, offset: builtins.sum(xs, 0.0) + offset, lambda M, xs, y, c: [1.0] * len(xs),
+_sum = Op("sum", lambda xs, offset: builtins.sum(xs, 0.0) + offset, lambda maths, xs, y, const: [1.0] * len(xs),
           arity="n", constant=True)
 
 
@@ -63,7 +63,7 @@ def sum(xs: Sequence[Value], start: float = 0.0) -> Scalar:
 # ---- mean: y = sum x_i / n, dy/dx_i = 1/n --------------------------------------
 
 _mean = Op("mean", lambda xs, c: (builtins.sum(xs, 0.0) + c[1]) / c[2],
-           lambda M, xs, y, c: [c[0]] * len(xs), arity="n", constant=True)  # c = (1 / n, sum of numbers, n)
+           lambda maths, xs, y, const: [const[0]] * len(xs), arity="n", constant=True)  # const = (1 / n, sum of numbers, n)
 
 
 def mean(xs: Sequence[Value]) -> Scalar:
@@ -89,7 +89,7 @@ def _dot_value(xs, partners):
     return y + xs[-1] if len(xs) % 2 else y
 
 
-def _d_dot(M, xs, y, partners):
+def _d_dot(maths, xs, y, partners):
     if partners is not None:  # a side held numbers: what each parent was multiplied by
         return partners
     n = len(xs) // 2  # each parent gets its partner
@@ -139,7 +139,7 @@ def dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value = None) -> Scalar:
 # or a number; the sum of the number-by-number products). Not replayable: the replayed sum
 # would add in another order.
 _mixed_dot_op = Op("dot", lambda xs, c: _dot_value(xs, [_value(q, "dot") for q in c[0]]) + c[1],
-                   lambda M, xs, y, c: c[0], arity="n", constant=True, replayable=False)
+                   lambda maths, xs, y, const: const[0], arity="n", constant=True, replayable=False)
 
 
 def _mixed_dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value) -> Scalar:
@@ -192,12 +192,12 @@ def _activation_value(spec: _NeuronConstant, z: float) -> float:
     return spec.op.value(z, spec.slope) if spec.op.constant else spec.op.value(z)
 
 
-def _d_neuron(M, xs, y, spec):
+def _d_neuron(maths, xs, y, spec):
     """act'(z) times each parent's partner; ``z`` is recomputed from the parents (a recorded
     expression under ``create_graph``, so softplus's second derivative is exact)."""
     z = _dot_value(xs, spec.partners)
-    partners = _d_dot(M, xs, z, spec.partners)
-    d = spec.op.derivative(M, z, y, spec.slope)
+    partners = _d_dot(maths, xs, z, spec.partners)
+    d = spec.op.derivative(maths, z, y, spec.slope)
     if type(d) is float and d == 1.0:
         return partners
     return [d * p for p in partners]
@@ -388,8 +388,8 @@ def _logsumexp_parts(xs: list[float], stats: list) -> float:
     return m + log_s
 
 
-def _d_logsumexp(M, xs, y, stats):
-    return [M.exp(x - y) for x in xs]
+def _d_logsumexp(maths, xs, y, stats):
+    return [maths.exp(x - y) for x in xs]
 
 
 def _recompute_logsumexp(parents: tuple, stats: list) -> tuple:
@@ -416,7 +416,7 @@ def _logsumexp_node(xs: list[Scalar]) -> tuple[Scalar, list]:
 
 # ---- log_softmax: y_i = (x_i - max) - log(sum e^(x - max)) = x_i - logsumexp(x) -------
 
-_log_softmax = Op("log_softmax", lambda x, lse, st: (x - st[0]) - st[2], lambda M, x, lse, y, st: (1.0, -1.0),
+_log_softmax = Op("log_softmax", lambda x, lse, st: (x - st[0]) - st[2], lambda maths, x, lse, y, st: (1.0, -1.0),
                   arity=2, constant=True)
 
 
@@ -433,7 +433,7 @@ def log_softmax(xs: Sequence[Scalar]) -> list[Scalar]:
 
 # ---- softmax: p_i = e^(x_i - L), L = logsumexp(x); dp_i/dx_i = p_i, dp_i/dL = -p_i
 
-_softmax = Op("softmax", lambda x, lse, st: fl.exp(x - st[0]) / st[1], lambda M, x, lse, y, st: (y, -y),
+_softmax = Op("softmax", lambda x, lse, st: fl.exp(x - st[0]) / st[1], lambda maths, x, lse, y, st: (y, -y),
               arity=2, constant=True)
 
 
@@ -455,7 +455,7 @@ def max_index(values: Sequence[float]) -> int:
     return best
 
 
-def _d_window_max(M, xs, y, c):
+def _d_window_max(maths, xs, y, const):
     picked = max_index([getattr(x, "data", x) for x in xs])
     return [1.0 if i == picked else 0.0 for i in range(len(xs))]
 

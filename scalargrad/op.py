@@ -10,10 +10,10 @@ pictures and anomaly messages show ``display_name``.
 A derivative rule takes ``M`` (a math namespace: ``FloatMath`` on floats,
 ``ScalarMath`` on Scalars when a backward pass is recorded), the op's inputs,
 its output ``y`` and its constant ``c``, and returns the local derivatives:
-``rule(M, x, y, c) -> dx`` for one input, ``rule(M, a, b, y, c) -> (da, db)``
-for two, ``rule(M, xs, y, c) -> [dx, ...]`` for a list of inputs.
+``rule(maths, x, y, c) -> dx`` for one input, ``rule(maths, a, b, y, c) -> (da, db)``
+for two, ``rule(maths, xs, y, c) -> [dx, ...]`` for a list of inputs.
 
->>> square = Op("square", lambda x: x * x, lambda M, x, y, c: 2.0 * x)
+>>> square = Op("square", lambda x: x * x, lambda maths, x, y, const: 2.0 * x)
 >>> square.evaluate([3.0]), square.derivative(None, 3.0, 9.0, None)
 (9.0, 6.0)
 """
@@ -73,7 +73,7 @@ def declare(name: str, value: Callable, **options: Any) -> Callable[[Callable], 
     """Decorator: the decorated function is the derivative rule of a new ``Op`` (see ``Op``).
 
     >>> @declare("cube", lambda x: x * x * x)
-    ... def cube(M, x, y, c):
+    ... def cube(maths, x, y, c):
     ...     return 3.0 * x * x
     >>> cube
     Op('cube', arity=1)

@@ -43,7 +43,6 @@ __all__ = ["AnomalyError", "FloatMath", "Number", "RemovableHandle", "Scalar", "
 Number = Union[int, float]
 _NUMBERS = (int, float)  # plain numbers mix with Scalars (bool is an int, as in torch)
 
-
 # ==== Modes: recording on or off, anomaly checks on or off.
 
 _grad_enabled = True
@@ -144,17 +143,17 @@ def _node(y: float, op_: Op | None, constant: Any, a: Any, da: Any, b: Any = Non
     return s
 
 
-def _unary(x: Scalar, y: float, op_: Op, c: Any = None) -> Scalar:
+def _unary(x: Scalar, y: float, op_: Op, constant: Any = None) -> Scalar:
     if _grad_enabled:
-        return _node(y, op_, c, x, op_.derivative(FloatMath, x.data, y, c))
-    return _node(y, None, c, None, None)
+        return _node(y, op_, constant, x, op_.derivative(FloatMath, x.data, y, constant))
+    return _node(y, None, constant, None, None)
 
 
-def _binary(a: Scalar, b: Scalar, y: float, op_: Op, c: Any = None) -> Scalar:
+def _binary(a: Scalar, b: Scalar, y: float, op_: Op, constant: Any = None) -> Scalar:
     if _grad_enabled:
-        da, db = op_.derivative(FloatMath, a.data, b.data, y, c)
-        return _node(y, op_, c, a, da, b, db)
-    return _node(y, None, c, None, None)
+        da, db = op_.derivative(FloatMath, a.data, b.data, y, constant)
+        return _node(y, op_, constant, a, da, b, db)
+    return _node(y, None, constant, None, None)
 
 
 def make_node(op_: Op, inputs: tuple, y: float, constant: Any = None, local: list | None = None) -> Scalar:
@@ -295,49 +294,49 @@ class Scalar:
     # ---- arithmetic: each operator is made from its ops' declarations --------
     # (an op with a Scalar on both sides, and one with a plain number as its constant)
 
-    _add = Op("+", operator.add, lambda M, a, b, y, c: (1.0, 1.0), arity=2)
-    _add_constant = Op("+", operator.add, lambda M, x, y, c: 1.0, constant=True)
+    _add = Op("+", operator.add, lambda maths, a, b, y, const: (1.0, 1.0), arity=2)
+    _add_constant = Op("+", operator.add, lambda maths, x, y, const: 1.0, constant=True)
     __add__ = __radd__ = _operator(_add, _add_constant)
 
-    _sub = Op("-", operator.sub, lambda M, a, b, y, c: (1.0, -1.0), arity=2)
-    _sub_constant = Op("-", operator.sub, lambda M, x, y, c: 1.0, constant=True)
+    _sub = Op("-", operator.sub, lambda maths, a, b, y, const: (1.0, -1.0), arity=2)
+    _sub_constant = Op("-", operator.sub, lambda maths, x, y, const: 1.0, constant=True)
     __sub__ = _operator(_sub, _sub_constant)
-    _subtract_from = Op("-", lambda x, c: c - x, lambda M, x, y, c: -1.0, constant=True)  # y = c - x
+    _subtract_from = Op("-", lambda x, c: c - x, lambda maths, x, y, const: -1.0, constant=True)  # y = const - x
     __rsub__ = _operator(None, _subtract_from)
 
-    _mul = Op("*", operator.mul, lambda M, a, b, y, c: (b, a), arity=2)
-    _scale = Op("*", operator.mul, lambda M, x, y, c: c, constant=True)
+    _mul = Op("*", operator.mul, lambda maths, a, b, y, const: (b, a), arity=2)
+    _scale = Op("*", operator.mul, lambda maths, x, y, const: const, constant=True)
     __mul__ = __rmul__ = _operator(_mul, _scale)
 
     # d/db written -(a / b) / b as torch, finite where b * b is not
-    _div = Op("/", fl.div, lambda M, a, b, y, c: (M.div(1.0, b), M.div(-y, b)), arity=2)
-    _div_by_constant = Op("/", fl.div, lambda M, x, y, c: M.div(1.0, c), constant=True)
+    _div = Op("/", fl.div, lambda maths, a, b, y, const: (maths.div(1.0, b), maths.div(-y, b)), arity=2)
+    _div_by_constant = Op("/", fl.div, lambda maths, x, y, const: maths.div(1.0, const), constant=True)
     __truediv__ = _operator(_div, _div_by_constant)
 
     @declare("/", lambda x, c: fl.div(c, x), constant=True)
-    def _divide_constant(M, x, y, c):  # y = c / x; written -c * (1/x)**2 as torch (c * reciprocal(x)) does
-        r = M.div(1.0, x)
-        return -c * (r * r)
+    def _divide_constant(maths, x, y, const):  # y = const / x, written as torch does it
+        r = maths.div(1.0, x)
+        return -const * (r * r)
 
     __rtruediv__ = _operator(None, _divide_constant)
 
     @declare("**", fl.pow, arity=2)
-    def _pow(M, a, b, y, c):  # torch zeroes d/da where b == 0 and d/db where a == 0, b >= 0
-        da = 0.0 if b == 0.0 else b * M.pow(a, b - 1.0)
-        db = 0.0 if (a == 0.0 and b >= 0.0) else y * M.log(a)
+    def _pow(maths, a, b, y, const):  # torch zeroes d/da where b == 0 and d/db where a == 0, b >= 0
+        da = 0.0 if b == 0.0 else b * maths.pow(a, b - 1.0)
+        db = 0.0 if (a == 0.0 and b >= 0.0) else y * maths.log(a)
         return da, db
 
-    _pow_constant = Op("**", fl.pow, lambda M, x, y, c: 0.0 if c == 0.0 else c * M.pow(x, c - 1.0),
-                       constant=True)  # y = x ** c
+    _pow_constant = Op("**", fl.pow, constant=True,  # y = x ** const
+                       derivative=lambda maths, x, y, const: 0.0 if const == 0.0 else const * maths.pow(x, const - 1.0))
     __pow__ = _operator(_pow, _pow_constant)
 
     @declare("**", lambda x, c: fl.pow(c, x), constant=True)
-    def _constant_pow(M, x, y, c):  # y = c ** x, dy/dx = y log c (0 where c == 0, x >= 0, as torch)
-        return 0.0 if (c == 0.0 and x >= 0.0) else y * M.log(c)
+    def _constant_pow(maths, x, y, const):  # y = const ** x: y log const (0 at const == 0, x >= 0, as torch)
+        return 0.0 if (const == 0.0 and x >= 0.0) else y * maths.log(const)
 
     __rpow__ = _operator(None, _constant_pow)
 
-    _neg = Op("neg", operator.neg, lambda M, x, y, c: -1.0)
+    _neg = Op("neg", operator.neg, lambda maths, x, y, const: -1.0)
     __neg__ = _function(_neg, "-x.")
 
     def __pos__(self):
@@ -345,43 +344,43 @@ class Scalar:
 
     # ---- functions: each method is made from its op's declaration (value and rule) --
 
-    _abs = Op("abs", abs, lambda M, x, y, c: 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0)  # torch: sgn(x)
+    _abs = Op("abs", abs, lambda maths, x, y, const: 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0)  # torch: sgn(x)
     abs = __abs__ = _function(_abs, "|x|; the gradient at 0 (and at nan) is 0, as in PyTorch.")
 
-    _exp = Op("exp", fl.exp, lambda M, x, y, c: y)
+    _exp = Op("exp", fl.exp, lambda maths, x, y, const: y)
     exp = _function(_exp, "e**x (inf when it overflows).")
 
-    _log = Op("log", fl.log, lambda M, x, y, c: M.div(1.0, x))
+    _log = Op("log", fl.log, lambda maths, x, y, const: maths.div(1.0, x))
     log = _function(_log, "Natural log (-inf at 0, nan below).")
 
-    _log1p = Op("log1p", fl.log1p, lambda M, x, y, c: M.div(1.0, 1.0 + x))
+    _log1p = Op("log1p", fl.log1p, lambda maths, x, y, const: maths.div(1.0, 1.0 + x))
     log1p = _function(_log1p, "log(1 + x), accurate for small x.")
 
-    _sqrt = Op("sqrt", fl.sqrt, lambda M, x, y, c: M.div(0.5, y))
+    _sqrt = Op("sqrt", fl.sqrt, lambda maths, x, y, const: maths.div(0.5, y))
     sqrt = _function(_sqrt, "Square root (nan below 0).")
 
-    _sin = Op("sin", fl.sin, lambda M, x, y, c: M.cos(x))
+    _sin = Op("sin", fl.sin, lambda maths, x, y, const: maths.cos(x))
     sin = _function(_sin, "Sine.")
 
-    _cos = Op("cos", fl.cos, lambda M, x, y, c: -M.sin(x))
+    _cos = Op("cos", fl.cos, lambda maths, x, y, const: -maths.sin(x))
     cos = _function(_cos, "Cosine.")
 
-    _tanh = Op("tanh", fl.tanh, lambda M, x, y, c: 1.0 - y * y)
+    _tanh = Op("tanh", fl.tanh, lambda maths, x, y, const: 1.0 - y * y)
     tanh = _function(_tanh, "Hyperbolic tangent (stable for any input).")
 
-    _arctanh = Op("arctanh", fl.atanh, lambda M, x, y, c: M.div(1.0, 1.0 - x * x))
+    _arctanh = Op("arctanh", fl.atanh, lambda maths, x, y, const: maths.div(1.0, 1.0 - x * x))
     arctanh = _function(_arctanh, "Inverse hyperbolic tangent (+-inf at +-1, nan outside).")
 
-    _sigmoid = Op("sigmoid", fl.sigmoid, lambda M, x, y, c: y * (1.0 - y))
+    _sigmoid = Op("sigmoid", fl.sigmoid, lambda maths, x, y, const: y * (1.0 - y))
     sigmoid = _function(_sigmoid, "1 / (1 + e**-x) (stable for any input).")
 
-    _relu = Op("relu", fl.relu, lambda M, x, y, c: 0.0 if x <= 0.0 else 1.0)  # torch: 0 at x <= 0, 1 at nan
+    _relu = Op("relu", fl.relu, lambda maths, x, y, const: 0.0 if x <= 0.0 else 1.0)  # torch: 0 at x <= 0, 1 at nan
     relu = _function(_relu, "max(x, 0), keeping nan; the gradient at 0 is 0, as in PyTorch.")
 
-    _softplus = Op("softplus", fl.softplus, lambda M, x, y, c: M.sigmoid(x))
+    _softplus = Op("softplus", fl.softplus, lambda maths, x, y, const: maths.sigmoid(x))
     softplus = _function(_softplus, "log(1 + e**x) (stable for any input).")
 
-    _identity = Op("identity", fl.identity, lambda M, x, y, c: 1.0)
+    _identity = Op("identity", fl.identity, lambda maths, x, y, const: 1.0)
     identity = _function(_identity, "x itself, as a node (so activations can be chosen by name).")
 
     def leaky_relu(self, slope: float = 0.01) -> Scalar:
@@ -389,7 +388,8 @@ class Scalar:
         slope = float(slope)
         return _unary(self, fl.leaky_relu(self.data, slope), Scalar._leaky_relu, slope)
 
-    _leaky_relu = Op("leaky_relu", fl.leaky_relu, lambda M, x, y, c: 1.0 if x > 0.0 else c, constant=True)
+    _leaky_relu = Op("leaky_relu", fl.leaky_relu, lambda maths, x, y, const: 1.0 if x > 0.0 else const,
+                     constant=True)
     leaky_relu.op = _leaky_relu
 
     # ---- hooks and pictures ----------------------------------------------------
@@ -438,9 +438,9 @@ class Scalar:
         if self._a is None:
             self.grad = self.grad + (_call_hooks(self, grad, create_graph) if id(self) in _HOOKS else grad)
             return
-        held = []
-        order = backward_order(self, held)
-        run_backward(self, order, grad, held, create_graph)
+        earlier_grads = []
+        order = backward_order(self, earlier_grads)
+        run_backward(self, order, grad, earlier_grads, create_graph)
 
 
 # ==== Backward, part 1: the topological sort.
@@ -454,7 +454,7 @@ class _Visited:
 _VISITED = _Visited()
 
 
-def backward_order(root: Scalar, held: list) -> list:
+def backward_order(root: Scalar, earlier_grads: list) -> list:
     """Interior nodes reachable from root, every node after all its inputs, gradients zeroed.
 
     Iterative depth-first search: a node is pushed with a ``None`` marker
@@ -462,7 +462,7 @@ def backward_order(root: Scalar, held: list) -> list:
     stack holds only references (no per-node tuples), which keeps the cyclic
     GC asleep. A node reached is marked in its own ``grad`` slot, not in a set:
     hashing millions of nodes is slow on PyPy. Leaves stay out of the order;
-    a leaf already holding a gradient is zeroed and listed in ``held`` as
+    a leaf already holding a gradient is zeroed and listed in ``earlier_grads`` as
     ``(leaf, old)``, and the caller adds the old value back once at the end,
     so two backward calls give exactly twice the gradient, as in torch.
     """
@@ -489,7 +489,7 @@ def backward_order(root: Scalar, held: list) -> list:
                     if p.grad is not visited:
                         push(p)
                 elif p.grad:
-                    held.append((p, p.grad))
+                    earlier_grads.append((p, p.grad))
                     p.grad = 0.0
     except BaseException:  # e.g. Ctrl-C mid-sort: leave no marks behind
         for node in order + stack:
@@ -517,8 +517,8 @@ def _call_hooks(node: Scalar, grad: Any, create_graph: bool) -> Any:
     return _HOOKS.call(node, grad, accept)
 
 
-def run_backward(root: Scalar, order: list, grad: float, held: list, create_graph: bool) -> None:
-    """Seed ``root`` with ``grad``, run the pass over ``order``, then add the held leaf gradients back."""
+def run_backward(root: Scalar, order: list, grad: float, earlier_grads: list, create_graph: bool) -> None:
+    """Seed ``root`` with ``grad``, run the pass over ``order``, then add the leaves' earlier gradients back."""
     root.grad = grad
     if create_graph or _HOOKS or _anomaly is not None:
         with _grad_mode(True if create_graph else _grad_enabled):
@@ -527,7 +527,7 @@ def run_backward(root: Scalar, order: list, grad: float, held: list, create_grap
             leaf.grad = _call_hooks(leaf, leaf.grad, create_graph)
     else:
         _propagate(order)
-    for leaf, old in held:
+    for leaf, old in earlier_grads:
         leaf.grad = old + leaf.grad
 
 
@@ -555,13 +555,13 @@ def _propagate_general(order: list, create_graph: bool) -> list:
         g = node.grad
         if hooks and id(node) in hooks:
             g = node.grad = _call_hooks(node, g, create_graph)
-        a, b, rule, c = node._a, node._b, node._op.derivative, node._constant
+        a, b, rule, const = node._a, node._b, node._op.derivative, node._constant
         if type(a) is tuple:
-            parents, local = a, (rule(ScalarMath, a, node, c) if create_graph else node._da)
+            parents, local = a, (rule(ScalarMath, a, node, const) if create_graph else node._da)
         elif b is None:
-            parents, local = (a,), ((rule(ScalarMath, a, node, c) if create_graph else node._da),)
+            parents, local = (a,), ((rule(ScalarMath, a, node, const) if create_graph else node._da),)
         else:
-            parents, local = (a, b), (rule(ScalarMath, a, b, node, c) if create_graph else (node._da, node._db))
+            parents, local = (a, b), (rule(ScalarMath, a, b, node, const) if create_graph else (node._da, node._db))
         for i, (p, d) in enumerate(zip(parents, local)):
             v = g * d
             if anomaly is not None:
@@ -577,21 +577,21 @@ def _propagate_general(order: list, create_graph: bool) -> list:
 # ==== Recomputing a node in place (what scalargrad.replay runs at each step).
 
 def _recompute_unary(node: Scalar) -> None:
-    x, c, op_ = node._a.data, node._constant, node._op
-    node.data = y = op_.value(x, c) if op_.constant else op_.value(x)
-    node._da = op_.derivative(FloatMath, x, y, c)
+    x, const, op_ = node._a.data, node._constant, node._op
+    node.data = y = op_.value(x, const) if op_.constant else op_.value(x)
+    node._da = op_.derivative(FloatMath, x, y, const)
 
 
 def _recompute_binary(node: Scalar) -> None:
-    a, b, c, op_ = node._a.data, node._b.data, node._constant, node._op
-    node.data = y = op_.value(a, b, c) if op_.constant else op_.value(a, b)
-    node._da, node._db = op_.derivative(FloatMath, a, b, y, c)
+    a, b, const, op_ = node._a.data, node._b.data, node._constant, node._op
+    node.data = y = op_.value(a, b, const) if op_.constant else op_.value(a, b)
+    node._da, node._db = op_.derivative(FloatMath, a, b, y, const)
 
 
 def _recompute_nary(node: Scalar) -> None:
-    xs, c, op_ = [p.data for p in node._a], node._constant, node._op
-    node.data = y = op_.value(xs, c) if op_.constant else op_.value(xs)
-    node._da = op_.derivative(FloatMath, xs, y, c)
+    xs, const, op_ = [p.data for p in node._a], node._constant, node._op
+    node.data = y = op_.value(xs, const) if op_.constant else op_.value(xs)
+    node._da = op_.derivative(FloatMath, xs, y, const)
 
 
 def _recompute_custom(node: Scalar) -> None:

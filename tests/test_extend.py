@@ -19,17 +19,17 @@ from scalargrad.replay import Replay
 
 
 @defop("softsign", lambda x: x / (1.0 + abs(x)))
-def softsign(M, x, y, c):  # 1 / (1 + |x|)**2
-    return M.div(1.0, (1.0 + abs(x)) * (1.0 + abs(x)))
+def softsign(maths, x, y, const):  # 1 / (1 + |x|)**2
+    return maths.div(1.0, (1.0 + abs(x)) * (1.0 + abs(x)))
 
 
 @defop("hypot", lambda a, b: math.hypot(a, b), arity=2)
-def hypot(M, a, b, y, c):  # (a / y, b / y)
-    return M.div(a, y), M.div(b, y)
+def hypot(maths, a, b, y, const):  # (a / y, b / y)
+    return maths.div(a, y), maths.div(b, y)
 
 
 @defop("sum_of_squares", lambda xs, scale: scale * sum(x * x for x in xs), arity="n", constant=True)
-def sum_of_squares(M, xs, y, scale):
+def sum_of_squares(maths, xs, y, scale):
     return [2.0 * scale * x for x in xs]
 
 
@@ -105,6 +105,6 @@ def test_user_op_passes_gradcheck_and_names_itself():
 
 
 def test_anomaly_mode_names_a_user_op():
-    bad = Op("log_of", lambda x: math.log(x) if x > 0 else -math.inf, lambda M, x, y, c: M.div(1.0, x))
+    bad = Op("log_of", lambda x: math.log(x) if x > 0 else -math.inf, lambda maths, x, y, const: maths.div(1.0, x))
     with detect_anomaly(), pytest.raises(AnomalyError, match="'log_of' made -inf"):
         make_node(bad, (Scalar(0.0),), bad.value(0.0))

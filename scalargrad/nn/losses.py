@@ -92,10 +92,10 @@ class _Loss(Module):
 # The node's constant is (c, target, eps); target is the class id, or the Scalar
 # holding it when a Replay feeds the targets.
 
-def _cross_entropy_rule(M, zs, y, ctx):
+def _cross_entropy_rule(maths, zs, y, ctx):
     c = ctx[0]
     lse = y + sum(cj * z for cj, z in zip(c, zs))
-    return [M.exp(z - lse) - cj for z, cj in zip(zs, c)]
+    return [maths.exp(z - lse) - cj for z, cj in zip(zs, c)]
 
 
 def _smoothed_target(target, n: int, eps: float) -> list[float]:
@@ -243,8 +243,8 @@ def _hinge_value(score: float, t) -> float:
     return fl.relu(1.0 - score * t)
 
 
-def _hinge_rule(M, score, y, t):  # y = relu(1 - t score): relu's rule (0 where y <= 0) times -t
-    return _relu_rule(M, y, y, None) * -_target(t)
+def _hinge_rule(maths, score, y, t):  # y = relu(1 - t score): relu's rule (0 where y <= 0) times -t
+    return _relu_rule(maths, y, y, None) * -_target(t)
 
 
 _hinge = Op("hinge", _hinge_value, _hinge_rule, constant=True)
@@ -271,16 +271,16 @@ def _bce_value(p: float, t) -> float:
     return -(t * max(fl.log(p), _LOG_FLOOR) + (1.0 - t) * max(fl.log(1.0 - p), _LOG_FLOOR))
 
 
-def _bce_rule(M, p, y, t):  # y = -(t log p + (1 - t) log(1 - p))
-    return M.div(p - _target(t), max((1.0 - p) * p, _BCE_EPS))
+def _bce_rule(maths, p, y, t):  # y = -(t log p + (1 - t) log(1 - p))
+    return maths.div(p - _target(t), max((1.0 - p) * p, _BCE_EPS))
 
 
 def _bce_with_logits_value(z: float, t) -> float:
     return fl.softplus(z) - _target(t) * z
 
 
-def _bce_with_logits_rule(M, z, y, t):  # y = softplus(z) - t z
-    return M.sigmoid(z) - _target(t)
+def _bce_with_logits_rule(maths, z, y, t):  # y = softplus(z) - t z
+    return maths.sigmoid(z) - _target(t)
 
 
 _bce = Op("bce", _bce_value, _bce_rule, constant=True)

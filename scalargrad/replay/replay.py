@@ -52,9 +52,9 @@ class Replay:
             raise TypeError(f"the build function must return a Scalar, got {type(output).__name__}")
         if output.is_leaf:
             raise ValueError("the build function returned a leaf (no ops recorded): there is nothing to replay")
-        held = []
-        order = backward_order(output, held)
-        for leaf, old in held:  # the sort zeroed them; this is not a backward pass
+        earlier_grads = []
+        order = backward_order(output, earlier_grads)
+        for leaf, old in earlier_grads:  # the sort zeroed them; this is not a backward pass
             leaf.grad = old
         steps, refreshed = [], set()
         for node in order:
@@ -107,11 +107,11 @@ class Replay:
     def backward(self, grad: Number = 1.0, create_graph: bool = False) -> None:
         """``output.backward(grad, create_graph)`` with the cached order: leaf gradients accumulate."""
         grad = as_float(grad, "backward grad")
-        held = []
+        earlier_grads = []
         for leaf in self._leaves:  # as Scalar.backward: add this pass's sum to the old value once, at the end
             if leaf.grad:
-                held.append((leaf, leaf.grad))
+                earlier_grads.append((leaf, leaf.grad))
                 leaf.grad = 0.0
         for node in self._order:
             node.grad = 0.0
-        run_backward(self.output, self._order, grad, held, create_graph)
+        run_backward(self.output, self._order, grad, earlier_grads, create_graph)
