@@ -30,11 +30,13 @@ class _ClassCounts:
         self.reset()
 
     def reset(self) -> None:
+        """Forget every count."""
         self.multi: dict[tuple[int, int], int] = {}
         self.binary: dict[tuple[int, bool, bool], int] = {}
         self.width = 0
 
     def update(self, outputs: Any, targets: Any, who: str) -> None:
+        """Count one batch's (target, prediction) pairs; ``who`` names the metric in errors."""
         outputs, targets = paired_batch(outputs, targets, who)
         multi, binary = self.multi, self.binary
         thr = self.threshold
@@ -85,9 +87,11 @@ class _ClassMetric(Metric):
         self._counts = _ClassCounts(threshold)
 
     def reset(self) -> None:
+        """Forget every sample seen."""
         self._counts.reset()
 
     def update(self, outputs: Sequence[Any], targets: Sequence[Any]) -> None:
+        """Add a batch: one output and one class target per sample."""
         self._counts.update(outputs, targets, type(self).__name__)
 
     def _pairs(self) -> tuple[dict[tuple[int, int], int], list[int]]:

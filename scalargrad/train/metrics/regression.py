@@ -21,6 +21,7 @@ class _ErrorMetric(Metric):
         self.reset()
 
     def reset(self) -> None:
+        """Forget every sample seen."""
         self._sum = 0.0
         self._count = 0
 
@@ -29,6 +30,7 @@ class _ErrorMetric(Metric):
         raise NotImplementedError
 
     def update(self, outputs: Sequence[Any], targets: Sequence[Any]) -> None:
+        """Add a batch: one output and one target (of as many values) per sample."""
         who = type(self).__name__
         outputs, targets = paired_batch(outputs, targets, who)
         err, total, count = self._error, 0.0, 0
@@ -95,12 +97,14 @@ class R2Metric(Metric):
         self.reset()
 
     def reset(self) -> None:
+        """Forget every sample seen."""
         self._n = 0
         self._mean: list[float] = []
         self._m2: list[float] = []
         self._ss_res: list[float] = []
 
     def update(self, outputs: Sequence[Any], targets: Sequence[Any]) -> None:
+        """Add a batch, updating the targets' running mean and variance and the squared residuals."""
         who = type(self).__name__
         outputs, targets = paired_batch(outputs, targets, who)
         for o, t in zip(outputs, targets):
