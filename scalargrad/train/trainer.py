@@ -4,18 +4,18 @@ One run is::
 
     on_train_begin
     for each epoch:   on_epoch_begin, then per batch: forward, loss, backward, step, on_batch_end;
-                      evaluate, step the lr scheduler, on_epoch_end, write the checkpoint
+                      evaluate, on_epoch_end, write the checkpoint
     on_train_end
 
-The History and the progress display are callbacks (``HistoryCallback``,
-``ProgressBar``, ``EpochLog``) that come before the user's.
+Recording the History, stepping the lr scheduler and showing progress are
+callbacks (``HistoryCallback``, ``SchedulerStep``, ``ProgressBar``,
+``EpochLog``) that come before the user's.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import numbers
 import os
 import random
 import time
@@ -25,10 +25,10 @@ from typing import Any, Callable, Union
 
 from .._util.checks import boolean, integer, is_number
 from ..data import DataLoader
-from ..nn import Module, ReduceLROnPlateau
+from ..nn import Module
 from .arguments import TrainingData, check_callbacks, check_model_loss_optimizer, check_stateful, count
 from .batch_replays import BatchReplays
-from .callbacks import CallbackList, EpochLog, HistoryCallback, ProgressBar, number_keys
+from .callbacks import CallbackList, EpochLog, HistoryCallback, ProgressBar, SchedulerStep
 from .checkpoint import ResumePoint, read_checkpoint, write_checkpoint
 from .evaluator import Evaluator
 from .history import History
@@ -140,7 +140,6 @@ class Trainer:
         self._resume: ResumePoint | None = None  # a loaded checkpoint, applied by the next run()
         self._loader_seed: int | None = None
         self._ctrl_c = CtrlCHandler(lambda: self.interrupt_requested, self.request_interrupt)
-        self._plateau_key: str | None = None
 
     # ---- helpers used by callbacks ---------------------------------------------------
 
@@ -176,7 +175,8 @@ class Trainer:
             self._warn_if_unseeded(loader)
         bar = ProgressBar(self.num_epochs, batches_per_epoch) if display == "bar" else None
         log = None if self.logger is None else getattr(self.logger, "info", self.logger)
-        own = [HistoryCallback(), *([bar] if bar else []), EpochLog(self.num_epochs, display, log, batches_per_epoch)]
+        own = [HistoryCallback(), SchedulerStep(), *([bar] if bar else []),
+               EpochLog(self.num_epochs, display, log, batches_per_epoch)]
         callbacks = CallbackList([*own, *self.callbacks])  # ours first: the user's see the epoch recorded
 
         self._ctrl_c.install()
@@ -206,7 +206,6 @@ class Trainer:
         self.stop_training = False
         self.interrupt_requested = False
         self.losses = []
-        self._plateau_key = None
         if resume is None:
             if self.seed is not None:
                 random.seed(self.seed)
@@ -234,7 +233,6 @@ class Trainer:
             position.seconds = seconds_before + time.perf_counter() - t0
             return
         logs = self._epoch_logs(epoch, lrs, seconds_before, t0)
-        self._step_scheduler(logs)
         callbacks.on_epoch_end(self, epoch, logs)
         position.finish_epoch()
         if self.checkpoint is not None:
@@ -333,29 +331,6 @@ class Trainer:
         # No seed: draw the loader's seed from the global random, so that a checkpoint
         # can still replay an interrupted epoch's batch order exactly.
         return random.randrange(2 ** 32) if self.shuffle else None
-
-    def _step_scheduler(self, logs: dict[str, Any]) -> None:
-        """Step the lr scheduler once per epoch; ReduceLROnPlateau gets the monitored value."""
-        scheduler = self.scheduler
-        if scheduler is None:
-            return
-        if not isinstance(scheduler, ReduceLROnPlateau):
-            scheduler.step()
-            return
-        if self._plateau_key is None:
-            key = self.scheduler_monitor
-            if key is None:
-                val = [k for k in logs if k.startswith("val_") and isinstance(logs[k], numbers.Real)]
-                key = "val_loss" if "val_loss" in val else (val[0] if val else "train_loss")
-            elif not isinstance(logs.get(key), numbers.Real):
-                raise ValueError(f"scheduler_monitor {key!r} is not in the epoch logs; "
-                                 f"available keys: {', '.join(number_keys(logs))}")
-            wanted = self.metric_mode(key)
-            if wanted != scheduler.mode:
-                warnings.warn(f"ReduceLROnPlateau(mode={scheduler.mode!r}) watches {key!r}, for which "
-                              f"{wanted!r} looks right", stacklevel=2)
-            self._plateau_key = key
-        scheduler.step(logs[self._plateau_key])
 
     def _warn_if_unseeded(self, loader: Any) -> None:
         if getattr(loader, "shuffle", False) and getattr(loader, "seed", 0) is None:

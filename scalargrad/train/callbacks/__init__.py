@@ -1,7 +1,8 @@
 """Callbacks: objects told about the Trainer's events (train begin/end, epoch begin/end, batch end).
 
 The Trainer's own bookkeeping runs as callbacks too: ``HistoryCallback``
-records each epoch, ``ProgressBar`` and ``EpochLog`` show progress. They come
+records each epoch, ``SchedulerStep`` steps the lr scheduler, ``ProgressBar``
+and ``EpochLog`` show progress. They come
 first in the run's ``CallbackList``, before the user's.
 """
 
@@ -14,6 +15,8 @@ from .lambda_callback import LambdaCallback
 from .model_checkpoint import ModelCheckpoint
 from .monitor import MonitorCallback, number_keys
 from .progress_bar import ProgressBar
+from .scheduler_step import SchedulerStep
 
 __all__ = ["HOOK_NAMES", "Callback", "CallbackList", "EarlyStopping", "EpochLog", "HistoryCallback",
-           "LambdaCallback", "ModelCheckpoint", "MonitorCallback", "ProgressBar", "number_keys"]
+           "LambdaCallback", "ModelCheckpoint", "MonitorCallback", "ProgressBar", "SchedulerStep",
+           "number_keys"]
