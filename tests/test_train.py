@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-import scalargrad.train as train_module
+import scalargrad.train.progress as progress_module
 from scalargrad import Scalar
 from scalargrad.data import DataLoader
 from scalargrad.data import split_train_val as data_split_train_val
@@ -658,7 +658,7 @@ def test_progress_true_draws_a_tqdm_bar(capsys):
 
 def test_progress_true_without_tqdm_says_so_once(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now fails
-    monkeypatch.setattr(train_module, "_tqdm_notice_shown", False)
+    monkeypatch.setattr(progress_module, "_tqdm_notice_shown", False)
     quick_trainer(progress=True).run()
     quick_trainer(progress=True).run()
     out, err = capsys.readouterr()

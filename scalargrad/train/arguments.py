@@ -1,0 +1,108 @@
+"""Checks of the Trainer's and the Evaluator's arguments, and where the training batches come from.
+
+The generic rules (an int, a bool, ...) come from ``scalargrad._util.checks``;
+what is here is particular to training: which objects can serve as a model,
+a loss, an optimizer or a logger, and how ``x=``/``y=`` or ``loader=`` turn
+into batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .._util.checks import boolean, integer
+from ..data import Dataset
+from .callbacks.callback import HOOK_NAMES
+from .values import paired_samples
+
+__all__ = ["TrainingData", "check_callbacks", "check_model_loss_optimizer", "check_stateful",
+           "count"]
+
+
+def count(value: Any, name: str) -> int:
+    """An int >= 1: TypeError for anything but an int, ValueError below 1.
+
+    ``checks.positive_int`` states the rule as "a positive int"; the Trainer
+    and the Evaluator have always said "must be >= 1", and users' tests match it.
+    """
+    n = integer(value, name)
+    if n < 1:
+        raise ValueError(f"{name} must be >= 1, got {n}")
+    return n
+
+
+def check_model_loss_optimizer(model: Any, loss: Any, optimizer: Any) -> None:
+    """TypeError unless the model and the loss are callable and the optimizer has step() and zero_grad()."""
+    if model is None or not callable(model):
+        raise TypeError(f"Trainer needs a callable model=, got {type(model).__name__}")
+    if loss is None or not callable(loss):
+        raise TypeError(f"Trainer needs a callable loss= (e.g. CrossEntropyLoss()), got {type(loss).__name__}")
+    if optimizer is None or not callable(getattr(optimizer, "step", None)) \
+            or not callable(getattr(optimizer, "zero_grad", None)):
+        raise TypeError(f"Trainer needs an optimizer= with step() and zero_grad(), got {type(optimizer).__name__}")
+
+
+def check_callbacks(callbacks: Sequence[Any] | None) -> list[Any]:
+    """The callbacks as a new list; each must have at least one hook."""
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks must be a list of Callback objects, got {type(callbacks).__name__}")
+    for cb in callbacks:
+        if not any(callable(getattr(cb, hook, None)) for hook in HOOK_NAMES):
+            raise TypeError(f"a callback needs at least one of {list(HOOK_NAMES)}, got {type(cb).__name__}")
+    return list(callbacks)
+
+
+def check_stateful(obj: Any, what: str) -> None:
+    """TypeError unless ``obj`` has state_dict() and load_state_dict() (needed to write a checkpoint)."""
+    if not callable(getattr(obj, "state_dict", None)) or not callable(getattr(obj, "load_state_dict", None)):
+        raise TypeError(f"checkpoint= needs a {what} with state_dict() and load_state_dict()")
+
+
+@dataclass
+class TrainingData:
+    """Where the batches come from: ``x``/``y`` lists (batched by the Trainer) or a user's ``loader``."""
+
+    x: list | None
+    y: list | None
+    dataset: Dataset | None  # x and y as a Dataset, for the DataLoader each run makes
+    loader: Any              # the user's loader, or None
+    batch_size: int | None
+    shuffle: bool | None
+
+    @classmethod
+    def from_arguments(cls, x: Any, y: Any, loader: Any, batch_size: Any, shuffle: Any) -> TrainingData:
+        """Check the Trainer's data arguments: either ``x=`` and ``y=`` with ``batch_size=``, or ``loader=``."""
+        if loader is not None:
+            return cls.from_loader(x, y, loader, batch_size, shuffle)
+        if x is None and y is None:
+            raise ValueError("no training data: give x= and y=, or loader=")
+        if x is None or y is None:
+            raise ValueError(f"x= and y= go together; {'x' if x is None else 'y'} is missing")
+        x, y = paired_samples(x, y, "Trainer")
+        if batch_size is None:
+            raise TypeError("Trainer needs batch_size= (an int >= 1) with x= and y=")
+        batch_size = count(batch_size, "batch_size")
+        shuffle = True if shuffle is None else boolean(shuffle, "shuffle")
+        return cls(x, y, Dataset(x, y), None, batch_size, shuffle)
+
+    @classmethod
+    def from_loader(cls, x: Any, y: Any, loader: Any, batch_size: Any, shuffle: Any) -> TrainingData:
+        """Check ``loader=`` (a DataLoader or any iterable of batches) against the other data arguments."""
+        if x is not None or y is not None:
+            raise ValueError("give either x= and y= or loader=, not both")
+        if not hasattr(loader, "epoch_batches") and not isinstance(loader, Iterable):
+            raise TypeError(f"loader must be a DataLoader or an iterable of (xb, yb) batches, "
+                            f"got {type(loader).__name__}")
+        if shuffle is not None:
+            raise ValueError("shuffle= applies to x=/y=; set shuffle on the DataLoader instead")
+        own = getattr(loader, "batch_size", None)
+        if batch_size is not None:
+            batch_size = count(batch_size, "batch_size")
+            if own is not None and own != batch_size:
+                raise ValueError(f"batch_size={batch_size} conflicts with the loader's batch_size={own}")
+        return cls(None, None, None, loader, batch_size if batch_size is not None else own,
+                   getattr(loader, "shuffle", None))

@@ -1,0 +1,78 @@
+"""``MonitorCallback``: the shared base of callbacks that watch one logged value for improvements."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import TYPE_CHECKING, Any
+
+from ..._util.checks import nonnegative, one_of
+from .callback import Callback
+
+if TYPE_CHECKING:
+    from ..trainer import Trainer
+
+__all__ = ["MonitorCallback", "number_keys"]
+
+
+def number_keys(logs: dict[str, Any]) -> list[str]:
+    """The keys of ``logs`` whose values are numbers (the ones worth monitoring)."""
+    return [k for k, v in logs.items() if isinstance(v, numbers.Real)]
+
+
+class MonitorCallback(Callback):
+    """Tracks the best value of one key of the epoch logs (``monitor``), as EarlyStopping and
+    ModelCheckpoint need.
+
+    ``mode`` is 'min', 'max' or 'auto' (decided at the start of training by
+    ``trainer.metric_mode``); a value improves on the best when it beats it
+    by more than ``min_delta``.
+
+    >>> watch = MonitorCallback('val_loss', mode='min', min_delta=0.1)
+    >>> watch.improved(watch.current_value({'val_loss': 0.5}))
+    True
+    """
+
+    def __init__(self, monitor: str, mode: str = "auto", min_delta: float = 0.0) -> None:
+        if not isinstance(monitor, str) or not monitor:
+            raise TypeError(f"monitor must be a key of the epoch logs (a str), got {monitor!r}")
+        self.monitor = monitor
+        self.mode = one_of(mode, "mode", ("min", "max", "auto"))
+        self.min_delta = nonnegative(min_delta, "min_delta")
+        self._mode = "min" if mode == "auto" else mode  # 'auto' resolved; 'min' until training starts
+        self.best = math.inf if self._mode == "min" else -math.inf
+        self.best_epoch: int | None = None
+
+    @property
+    def resolved_mode(self) -> str:
+        """'min' or 'max': the mode in use ('auto' decided at the start of training)."""
+        return self._mode
+
+    def reset_best(self, trainer: Trainer) -> None:
+        """Decide an 'auto' mode for this run and forget the best value so far."""
+        self._mode = trainer.metric_mode(self.monitor) if self.mode == "auto" else self.mode
+        self.best = math.inf if self._mode == "min" else -math.inf
+        self.best_epoch = None
+
+    def current_value(self, logs: dict[str, Any]) -> float:
+        """The monitored value in this epoch's logs; a clear error when it is missing or not a number."""
+        if self.monitor not in logs:
+            raise ValueError(f"{type(self).__name__}: monitor {self.monitor!r} is not in the epoch logs; "
+                             f"available keys: {', '.join(number_keys(logs))}")
+        value = logs[self.monitor]
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"{type(self).__name__}: monitor {self.monitor!r} is a {type(value).__name__}, "
+                            f"not a number; monitor one of: {', '.join(number_keys(logs))}")
+        return float(value)
+
+    def improved(self, value: float) -> bool:
+        """True when ``value`` beats the best so far by more than ``min_delta``."""
+        if self._mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def load_monitor_state(self, state: dict[str, Any]) -> None:
+        """Restore ``best``, ``best_epoch`` and the resolved mode from a subclass's saved state."""
+        self.best = float(state["best"])
+        self.best_epoch = state["best_epoch"]
+        self._mode = state["mode"]

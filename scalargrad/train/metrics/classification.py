@@ -1,0 +1,201 @@
+"""Classification metrics: accuracy, macro F1 and the confusion matrix, all from one table of counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..._util.checks import integer, number
+from ..values import class_id, output_values, paired_batch
+from .base import Metric
+
+__all__ = ["AccuracyMetric", "ConfusionMatrix", "F1Metric"]
+
+
+class _ClassCounts:
+    """(target, prediction) counts shared by accuracy, F1 and the confusion matrix.
+
+    A sample with several outputs predicts the argmax (first on ties); a
+    sample with one output is binary: with 0/1 targets it predicts 1 when
+    the output is above 0.5, with -1/+1 targets when it is above 0 (an
+    explicit ``threshold`` replaces both). Which of the two applies is
+    decided from all targets seen (any -1 means -1/+1), so single-output
+    counts are kept under both rules until ``resolve``.
+    """
+
+    __slots__ = ("binary", "multi", "threshold", "width")
+
+    def __init__(self, threshold: float | None) -> None:
+        self.threshold = None if threshold is None else number(threshold, "threshold")
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every count."""
+        self.multi: dict[tuple[int, int], int] = {}
+        self.binary: dict[tuple[int, bool, bool], int] = {}
+        self.width = 0
+
+    def update(self, outputs: Any, targets: Any, who: str) -> None:
+        """Count one batch's (target, prediction) pairs; ``who`` names the metric in errors."""
+        outputs, targets = paired_batch(outputs, targets, who)
+        multi, binary = self.multi, self.binary
+        thr = self.threshold
+        t01, tpm = (0.5, 0.0) if thr is None else (thr, thr)
+        for o, t in zip(outputs, targets):
+            v = output_values(o, who)
+            c = class_id(t, who)
+            if len(v) == 1:
+                if c not in (-1, 0, 1):
+                    raise ValueError(f"{who}: a single output is a binary prediction, so targets must be "
+                                     f"0/1 or -1/+1, got {c}")
+                x = v[0]
+                key = (c, x > t01, x > tpm)
+                binary[key] = binary.get(key, 0) + 1
+            elif v:
+                if not 0 <= c < len(v):
+                    raise ValueError(f"{who}: class id {c} is out of range for an output of {len(v)} values")
+                pair = (c, v.index(max(v)))
+                multi[pair] = multi.get(pair, 0) + 1
+                self.width = max(self.width, len(v))
+            else:
+                raise ValueError(f"{who}: got an empty output")
+
+    def resolve(self, who: str) -> tuple[dict[tuple[int, int], int], list[int]]:
+        """The (target, prediction) -> count table and the natural label list."""
+        if self.multi and self.binary:
+            raise ValueError(f"{who}: got both single-output (binary) and multi-output samples")
+        if self.multi:
+            return dict(self.multi), list(range(self.width))
+        if not self.binary:
+            raise ValueError(f"{who}: no samples yet; call update() first")
+        targets = {key[0] for key in self.binary}
+        if -1 in targets and 0 in targets:
+            raise ValueError(f"{who}: binary targets mix 0 and -1; use 0/1 or -1/+1")
+        pm = -1 in targets
+        negative = -1 if pm else 0
+        pairs: dict[tuple[int, int], int] = {}
+        for (t, above01, above_pm), n in self.binary.items():
+            pair = (t, 1 if (above_pm if pm else above01) else negative)
+            pairs[pair] = pairs.get(pair, 0) + n
+        return pairs, [negative, 1]
+
+
+class _ClassMetric(Metric):
+    """A metric computed from the (target, prediction) counts."""
+
+    def __init__(self, threshold: float | None = None) -> None:
+        self._counts = _ClassCounts(threshold)
+
+    def reset(self) -> None:
+        """Forget every sample seen."""
+        self._counts.reset()
+
+    def update(self, outputs: Sequence[Any], targets: Sequence[Any]) -> None:
+        """Add a batch: one output and one class target per sample."""
+        self._counts.update(outputs, targets, type(self).__name__)
+
+    def _pairs(self) -> tuple[dict[tuple[int, int], int], list[int]]:
+        return self._counts.resolve(type(self).__name__)
+
+    def __repr__(self) -> str:
+        thr = self._counts.threshold
+        return f"{type(self).__name__}()" if thr is None else f"{type(self).__name__}(threshold={thr})"
+
+
+class AccuracyMetric(_ClassMetric):
+    """Fraction of samples whose predicted class is the target class.
+
+    Several outputs per sample: the prediction is the argmax (logits or
+    probabilities) and targets are class ids. One output per sample: a binary
+    prediction, 1 when the output is above 0.5 for 0/1 targets or above 0
+    for -1/+1 targets (``threshold=`` sets your own, e.g. 0.0 for logits with
+    0/1 targets).
+
+    >>> AccuracyMetric()([[0.1, 2.0], [3.0, -1.0], [0.0, 1.0]], [1, 0, 0])
+    0.6666666666666666
+    >>> AccuracyMetric()([0.9, 0.2, 0.7], [1, 0, 0])   # sigmoid outputs, 0/1 targets
+    0.6666666666666666
+    """
+
+    name = "accuracy"
+    NAME = "Accuracy"  # the original scalargrad's attribute
+    higher_is_better = True
+
+    def compute(self) -> float:
+        """Correct predictions / samples."""
+        pairs, _ = self._pairs()
+        total = sum(pairs.values())
+        return sum(n for (t, p), n in pairs.items() if t == p) / total
+
+
+class F1Metric(_ClassMetric):
+    """Macro-averaged F1: the F1 score of each class, averaged with equal weight.
+
+    The classes are those that appear as a target or a prediction (as
+    scikit-learn's default); a class with no true positives scores 0.
+    Predictions are made as in ``AccuracyMetric``.
+
+    >>> F1Metric()([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]], [0, 1, 0])
+    0.6666666666666666
+    """
+
+    name = "f1"
+    higher_is_better = True
+
+    def compute(self) -> float:
+        """Mean over classes of 2 tp / (2 tp + fp + fn)."""
+        pairs, _ = self._pairs()
+        classes = sorted({t for t, _ in pairs} | {p for _, p in pairs})
+        tp = dict.fromkeys(classes, 0)
+        true = dict.fromkeys(classes, 0)
+        pred = dict.fromkeys(classes, 0)
+        for (t, p), n in pairs.items():
+            true[t] += n
+            pred[p] += n
+            if t == p:
+                tp[t] += n
+        scores = []
+        for c in classes:
+            denominator = true[c] + pred[c]  # = 2 tp + fp + fn
+            scores.append(2 * tp[c] / denominator if denominator else 0.0)
+        return sum(scores) / len(scores)
+
+
+class ConfusionMatrix(_ClassMetric):
+    """Counts of (true class, predicted class): ``compute()[i][j]`` = samples of class i predicted as j.
+
+    Rows and columns are the classes ``0 .. k-1`` for outputs of k values
+    (``num_classes=`` fixes k), or ``[0, 1]`` / ``[-1, 1]`` for single
+    binary outputs; ``labels`` holds that order after ``compute()``. A
+    confusion matrix is not a single number: the Trainer passes it to the
+    callbacks' logs but keeps it out of the History.
+
+    >>> ConfusionMatrix()([[2.0, 0.0, 1.0], [0.0, 1.0, 0.5], [0.0, 3.0, 1.0]], [0, 1, 2])
+    [[1, 0, 0], [0, 1, 0], [0, 1, 0]]
+    """
+
+    name = "confusion_matrix"
+    higher_is_better = True
+    scalar = False
+
+    def __init__(self, num_classes: int | None = None, threshold: float | None = None) -> None:
+        super().__init__(threshold)
+        if num_classes is not None and integer(num_classes, "num_classes") < 2:
+            raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
+        self.num_classes = num_classes
+        self.labels: list[int] = []
+
+    def compute(self) -> list[list[int]]:
+        """The matrix as a list of rows (true classes), one column per predicted class."""
+        pairs, labels = self._pairs()
+        if self.num_classes is not None and labels != [-1, 1]:
+            if len(labels) > self.num_classes:
+                raise ValueError(f"{type(self).__name__}: outputs have {len(labels)} values but "
+                                 f"num_classes={self.num_classes}")
+            labels = list(range(self.num_classes))
+        self.labels = labels
+        index = {c: i for i, c in enumerate(labels)}
+        matrix = [[0] * len(labels) for _ in labels]
+        for (t, p), n in pairs.items():
+            matrix[index[t]][index[p]] += n
+        return matrix
