@@ -163,15 +163,15 @@ def make_node(op_: Op, inputs: tuple, y: float, constant: Any = None, local: lis
     already has them; otherwise the rule computes them. Under ``no_grad()``,
     or with no inputs, the node records nothing.
     """
+    if local is not None and inputs and _grad_enabled:  # first: a fused neuron, once per unit per sample
+        return _node(y, op_, constant, inputs, local)
     if op_.arity == 1:
         return _unary(inputs[0], y, op_, constant)
     if op_.arity == 2:
         return _binary(inputs[0], inputs[1], y, op_, constant)
     if not (_grad_enabled and inputs):
         return _node(y, None, constant, None, None)
-    if local is None:
-        local = op_.derivative(FloatMath, [x.data for x in inputs], y, constant)
-    return _node(y, op_, constant, inputs, local)
+    return _node(y, op_, constant, inputs, op_.derivative(FloatMath, [x.data for x in inputs], y, constant))
 
 
 def _function(op_: Op, doc: str) -> Callable[[Scalar], Scalar]:
