@@ -39,8 +39,8 @@ class _ClassCounts:
         """Count one batch's (target, prediction) pairs; ``who`` names the metric in errors."""
         outputs, targets = paired_batch(outputs, targets, who)
         multi, binary = self.multi, self.binary
-        thr = self.threshold
-        t01, tpm = (0.5, 0.0) if thr is None else (thr, thr)
+        # the cut-off for 0/1 targets and the one for -1/+1 targets (one explicit threshold serves both)
+        cut_01, cut_plus_minus = (0.5, 0.0) if self.threshold is None else (self.threshold, self.threshold)
         for o, t in zip(outputs, targets):
             v = output_values(o, who)
             c = class_id(t, who)
@@ -49,7 +49,7 @@ class _ClassCounts:
                     raise ValueError(f"{who}: a single output is a binary prediction, so targets must be "
                                      f"0/1 or -1/+1, got {c}")
                 x = v[0]
-                key = (c, x > t01, x > tpm)
+                key = (c, x > cut_01, x > cut_plus_minus)
                 binary[key] = binary.get(key, 0) + 1
             elif v:
                 if not 0 <= c < len(v):
@@ -71,11 +71,11 @@ class _ClassCounts:
         targets = {key[0] for key in self.binary}
         if -1 in targets and 0 in targets:
             raise ValueError(f"{who}: binary targets mix 0 and -1; use 0/1 or -1/+1")
-        pm = -1 in targets
-        negative = -1 if pm else 0
+        plus_minus = -1 in targets
+        negative = -1 if plus_minus else 0
         pairs: dict[tuple[int, int], int] = {}
-        for (t, above01, above_pm), n in self.binary.items():
-            pair = (t, 1 if (above_pm if pm else above01) else negative)
+        for (t, above_01, above_plus_minus), n in self.binary.items():
+            pair = (t, 1 if (above_plus_minus if plus_minus else above_01) else negative)
             pairs[pair] = pairs.get(pair, 0) + n
         return pairs, [negative, 1]
 
