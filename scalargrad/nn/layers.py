@@ -103,7 +103,7 @@ class Linear(Module):
     (2, 8)
     """
 
-    _summary_as_layer = True
+    listed_as_one_layer = True
 
     def __init__(self, size_in: int, size_out: int, activation: str = "identity", bias: bool = True) -> None:
         super().__init__()

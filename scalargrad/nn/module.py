@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..scalar import Scalar
+from .summary import layer_table
 
 __all__ = ["Module"]
 
@@ -275,18 +276,9 @@ class Module:
 
     # ---- display -----------------------------------------------------------
 
-    # Set True on modules that show as one row in summary() even though they
-    # have sub-modules (a Linear's neurons are an implementation detail).
-    _summary_as_layer = False
-
-    def _layer_rows(self, prefix: str = ""):
-        """(name, module) for the layers summary() lists: children, expanding containers."""
-        for name, child in self.named_children():
-            full = f"{prefix}.{name}" if prefix else name
-            if child._summary_as_layer or not any(True for _ in child.named_children()):
-                yield full, child
-            else:
-                yield from child._layer_rows(full)
+    # True on modules that show as one row in summary() and plot() even though
+    # they have sub-modules (a Linear's neurons are an implementation detail).
+    listed_as_one_layer: bool = False
 
     def summary(self, input_size: int | tuple[int, ...] | None = None) -> str:
         """A table of the layers with output sizes and parameter counts, like Keras' or torchinfo's.
@@ -304,16 +296,8 @@ class Module:
         ==========================================================================
         Total parameters: 23
         """
-        rows = list(self._layer_rows()) or [(type(self).__name__, self)]
-        sizes = _traced_output_sizes(self, rows, input_size) if input_size is not None else {}
-        table = []
-        for name, layer in rows:
-            kind = type(layer).__name__
-            activation = getattr(layer, "activation", None)
-            if isinstance(activation, str) and activation != "identity":
-                kind += f"({activation})"
-            size = sizes.get(id(layer)) or getattr(layer, "output_size", None) or "-"
-            table.append((name, kind, str(size), str(layer.num_parameters())))
+        table = [(row.name, row.kind, row.output_size or "-", str(row.num_parameters))
+                 for row in layer_table(self, input_size)]
         width = [max(25, *(len(r[0]) + 1 for r in table)), 21, 15, 10]
         line = "=" * (sum(width) + 3)
 
@@ -324,7 +308,6 @@ class Module:
         out += [fmt(r) for r in table]
         out += [line, f"Total parameters: {self.num_parameters()}"]
         return "\n".join(out)
-
 
     def extra_repr(self) -> str:
         """The text inside this module's parentheses in ``repr``."""
@@ -357,49 +340,3 @@ def _describe_shape(value) -> str:
     if isinstance(value, (list, tuple)):
         return f"a ragged or mis-sized list (outer shape {list(_shape(value))})"
     return f"a {type(value).__name__}" if not isinstance(value, (int, float)) else "a number (shape [])"
-
-
-def _size_of(output) -> str:
-    if isinstance(output, (list, tuple)):
-        shape = _shape(output)
-        return " x ".join(map(str, shape)) if shape else "0"
-    return "1"
-
-
-def _zeros(size):
-    if isinstance(size, int):
-        return [0.0] * size
-    if len(size) == 1:
-        return [0.0] * size[0]
-    return [_zeros(size[1:]) for _ in range(size[0])]
-
-
-def _traced_output_sizes(model: Module, rows, input_size) -> dict:
-    """Run ``model`` once on zeros, recording each listed layer's output size."""
-    from ..scalar import no_grad
-
-    sizes = {}
-    wrapped = []
-    for _, layer in rows:
-        if "forward" in vars(layer):
-            continue  # the same layer listed twice
-        original = layer.forward
-
-        def traced(*args, _original=original, _layer=layer, **kwargs):
-            out = _original(*args, **kwargs)
-            sizes[id(_layer)] = _size_of(out)
-            return out
-
-        object.__setattr__(layer, "forward", traced)
-        wrapped.append(layer)
-    was_training = [(m, m.training) for _, m in model.named_modules()]
-    try:
-        model.eval()
-        with no_grad():
-            model(_zeros(input_size))
-    finally:
-        for layer in wrapped:
-            object.__delattr__(layer, "forward")
-        for m, mode in was_training:
-            object.__setattr__(m, "training", mode)
-    return sizes
