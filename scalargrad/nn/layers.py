@@ -165,17 +165,7 @@ class Linear(Module):
     def __repr__(self) -> str:  # one line, as torch prints its Linear; the neurons are implied
         return f"Linear({self.extra_repr()})"
 
-    @classmethod
-    def from_torch(cls, torch_linear, activation: str = "identity") -> Linear:
-        """A Linear with the weights of a ``torch.nn.Linear``."""
-        from .interop import linear_from_torch
 
-        return linear_from_torch(cls, torch_linear, activation)
-
-    def to_torch(self):
-        from .interop import linear_to_torch
-
-        return linear_to_torch(self)
 
 
 class Sequential(Module):
@@ -222,17 +212,7 @@ class Sequential(Module):
     def __iter__(self):
         return iter(self.modules)
 
-    @classmethod
-    def from_torch(cls, torch_sequential) -> Sequential:
-        """Read a ``torch.nn.Sequential`` of Linear/Conv2d/MaxPool2d/Flatten/Dropout and activations."""
-        from .interop import sequential_from_torch
 
-        return sequential_from_torch(torch_sequential)
-
-    def to_torch(self):
-        from .interop import sequential_to_torch
-
-        return sequential_to_torch(self)
 
 
 # ---- elementwise activations ---------------------------------------------------------
@@ -256,10 +236,6 @@ class _Elementwise(Module):
         fn = type(self)._fn
         return _map(lambda v: fn(_as_scalar(v)), x)
 
-    def to_torch(self):
-        from .interop import activation_to_torch
-
-        return activation_to_torch(self)
 
 
 class ReLU(_Elementwise):
@@ -293,10 +269,6 @@ class Identity(Module):
         """``x`` itself."""
         return x
 
-    def to_torch(self):
-        from .interop import activation_to_torch
-
-        return activation_to_torch(self)
 
 
 class LeakyReLU(Module):
@@ -314,10 +286,6 @@ class LeakyReLU(Module):
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
 
-    def to_torch(self):
-        from .interop import activation_to_torch
-
-        return activation_to_torch(self)
 
 
 class Softmax(Module):
@@ -334,10 +302,6 @@ class Softmax(Module):
             raise ValueError("Softmax got an empty list of logits")
         return F.softmax([v if isinstance(v, Scalar) else Scalar(v) for v in logits])
 
-    def to_torch(self):
-        from .interop import activation_to_torch
-
-        return activation_to_torch(self)
 
 
 # ---- regularisation and reshaping --------------------------------------------------
@@ -373,10 +337,6 @@ class Dropout(Module):
     def extra_repr(self) -> str:
         return f"p={self.p}"
 
-    def to_torch(self):
-        from .interop import dropout_to_torch
-
-        return dropout_to_torch(self)
 
 
 def _flatten_values(x, out: list) -> list:
@@ -395,10 +355,6 @@ class Flatten(Module):
         """The elements of ``x`` in row-major order."""
         return _flatten_values(x, [])
 
-    def to_torch(self):
-        from .interop import flatten_to_torch
-
-        return flatten_to_torch(self)
 
 
 # ---- convolution and pooling -------------------------------------------------------------
@@ -518,10 +474,6 @@ class Conv2D(Module):
         return (f"in_channels={self.in_channels}, out_channels={self.out_channels}, "
                 f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}{extra}")
 
-    def to_torch(self):
-        from .interop import conv_to_torch
-
-        return conv_to_torch(self)
 
 
 class MaxPool2D(Module):
@@ -561,10 +513,6 @@ class MaxPool2D(Module):
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}"
 
-    def to_torch(self):
-        from .interop import maxpool_to_torch
-
-        return maxpool_to_torch(self)
 
 
 def _largest(window: list):

@@ -270,9 +270,29 @@ class Module:
 
     # ---- PyTorch -------------------------------------------------------------
 
-    def to_torch(self):
-        """An equivalent ``torch.nn.Module`` in float64 (implemented by the built-in layers)."""
-        raise NotImplementedError(f"{type(self).__name__} has no PyTorch equivalent; implement to_torch()")
+    def to_torch(self) -> Any:
+        """An equivalent ``torch.nn.Module`` in float64 (built-in layers; others implement to_torch()).
+
+        A Linear or Conv2D with an activation becomes a ``torch.nn.Sequential``
+        of the layer and the activation; a Sequential becomes a flat one.
+        """
+        from .interop import to_torch  # facade for the optional torch extra; interop sits above the layers
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, torch_module: Any, activation: str | None = None) -> Module:
+        """Read a ``torch.nn`` module into this class: ``Linear.from_torch(torch_linear, activation='relu')``.
+
+        ``Sequential.from_torch`` reads a ``torch.nn.Sequential`` of Linear,
+        Conv2d, MaxPool2d, Flatten, Dropout and activations, folding an
+        activation that follows a Linear or Conv2d into it. ``activation``
+        (default identity) applies to Linear and Conv2D only. Weights are copied
+        as float64, so outputs match PyTorch's.
+        """
+        from .interop import from_torch  # facade for the optional torch extra; interop sits above the layers
+
+        return from_torch(cls, torch_module, activation)
 
     # ---- display -----------------------------------------------------------
 
