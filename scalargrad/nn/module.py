@@ -12,22 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .._util.nested import is_regular, leaves, map_leaves, named_leaves, shape
 from ..scalar import Scalar
+from . import serialization
 from .summary import layer_table
 
 __all__ = ["Module"]
-
-
-def _shape(value) -> tuple:
-    """Shape of a Scalar (``()``) or of nested lists of Scalars / numbers (a list inside itself ends it)."""
-    shape, seen = [], set()
-    while isinstance(value, (list, tuple)) and id(value) not in seen:
-        seen.add(id(value))
-        shape.append(len(value))
-        if not value:
-            break
-        value = value[0]
-    return tuple(shape)
 
 
 def _is_params(value) -> bool:
@@ -43,40 +33,20 @@ def _holds_modules(value) -> bool:
     return isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value)
 
 
-def _flatten(value, prefix: str) -> Iterator[tuple[str, Scalar]]:
-    if isinstance(value, Scalar):
-        yield prefix, value
-    else:
-        for i, item in enumerate(value):
-            yield from _flatten(item, f"{prefix}.{i}")
-
-
-def _to_floats(value):
-    if isinstance(value, Scalar):
-        return value.data
-    return [_to_floats(v) for v in value]
+def _value_of(parameter: Scalar) -> float:
+    return parameter.data
 
 
 def _check_values(value, where: str, problems: list) -> None:
     """Collect a problem for any leaf of ``value`` that is not a real number."""
-    if isinstance(value, (list, tuple)):
-        for v in value:
-            _check_values(v, where, problems)
-    elif isinstance(value, bool) or not isinstance(value, (int, float)):
-        problems.append(f"{where}: expected numbers, found {type(value).__name__}")
-    elif isinstance(value, int):
-        try:
-            float(value)
-        except OverflowError:  # past 2**1024; checked here, not halfway through copying the values in
-            problems.append(f"{where}: an int too large for a float ({value.bit_length()} bits)")
-
-
-def _assign(params, values) -> None:
-    if isinstance(params, Scalar):
-        params.data = float(values)
-    else:
-        for p, v in zip(params, values):
-            _assign(p, v)
+    for v in leaves(value):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            problems.append(f"{where}: expected numbers, found {type(v).__name__}")
+        elif isinstance(v, int):
+            try:
+                float(v)
+            except OverflowError:  # past 2**1024; checked here, not halfway through copying the values in
+                problems.append(f"{where}: an int too large for a float ({v.bit_length()} bits)")
 
 
 class Module:
@@ -166,7 +136,7 @@ class Module:
         """(name, Scalar) for every parameter, e.g. ``('0.neurons.3.w.5', w)``; shared ones once."""
         seen = set()
         for name, value in self._named_tensors(prefix):
-            for full, p in _flatten(value, name):
+            for full, p in named_leaves(value, name):
                 if p not in seen:
                     seen.add(p)
                     yield full, p
@@ -208,7 +178,7 @@ class Module:
 
     def state_dict(self) -> dict[str, Any]:
         """Parameter values as plain floats: ``{'0.neurons.0.w': [0.1, ...], '0.neurons.0.b': 0.2}``."""
-        return {name: _to_floats(value) for name, value in self._named_tensors()}
+        return {name: map_leaves(_value_of, value) for name, value in self._named_tensors()}
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:
         """Copy values from ``state_dict`` into the parameters.
@@ -228,8 +198,8 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            expected, got = _shape(params), _shape(value)
-            if expected != got or not _regular(value, expected):
+            expected, got = shape(params), shape(value)
+            if expected != got or not is_regular(value, expected):
                 problems.append(f"{key}: expected shape {list(expected)}, got {_describe_shape(value)}")
             else:
                 _check_values(value, key, problems)
@@ -241,20 +211,17 @@ class Module:
         if problems:
             raise ValueError(f"cannot load state dict into {type(self).__name__}:\n  " + "\n  ".join(problems))
         for key, params in own.items():
-            if key in state_dict:
-                _assign(params, state_dict[key])
+            if key in state_dict:  # everything was checked above, so shapes match here
+                for p, v in zip(leaves(params), leaves(state_dict[key])):
+                    p.data = float(v)
 
     def save(self, path: str) -> None:
         """Write this model's state dict to ``path`` as JSON, atomically."""
-        from .serialization import save
-
-        save(self, path)
+        serialization.save(self, path)
 
     def load(self, path: str, strict: bool = True) -> Module:
         """Load parameters saved with ``save`` (checked first; no code is run)."""
-        from .serialization import load
-
-        state = load(path)
+        state = serialization.load(path)
         if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict) \
                 and not any(k == "model" for k, _ in self._named_tensors()):
             state = state["model"]
@@ -347,16 +314,7 @@ class Module:
         return "\n".join(lines)
 
 
-def _regular(value, shape: tuple) -> bool:
-    """True when every nested list has the length ``shape`` says (not just the first)."""
-    if not shape:
-        return not isinstance(value, (list, tuple))
-    if not isinstance(value, (list, tuple)) or len(value) != shape[0]:
-        return False
-    return all(_regular(v, shape[1:]) for v in value)
-
-
 def _describe_shape(value) -> str:
     if isinstance(value, (list, tuple)):
-        return f"a ragged or mis-sized list (outer shape {list(_shape(value))})"
+        return f"a ragged or mis-sized list (outer shape {list(shape(value))})"
     return f"a {type(value).__name__}" if not isinstance(value, (int, float)) else "a number (shape [])"
