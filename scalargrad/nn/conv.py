@@ -79,7 +79,7 @@ class Conv2D(Module):
         for p in self.bias or ():
             p.data = random.uniform(-bound, bound)
 
-    def _flat_weights(self) -> list[Scalar]:
+    def _flat_weights(self) -> list[Scalar]:  # nn.init reaches this; it could use leaves(self.weight)
         return [p for out in self.weight for ch in out for row in ch for p in row]
 
     def _receptive_fields(self, height: int, width: int):

@@ -229,9 +229,9 @@ class Module:
         return self
 
     def plot(self, path: str | None = None, input_size: int | tuple[int, ...] | None = None,
-             format: str | None = None, rankdir: str = "TB"):
+             format: str | None = None, rankdir: str = "TB") -> Any:
         """Draw the layers as a diagram with graphviz; see ``scalargrad.viz.plot_model``."""
-        from ..viz import plot_model  # optional dependency, imported on use
+        from ..viz import plot_model  # facade for the optional graphviz extra; viz sits above nn
 
         return plot_model(self, path=path, input_size=input_size, format=format, rankdir=rankdir)
 
