@@ -10,6 +10,7 @@ imported only when a conversion is asked for.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from .layers import (
     Conv2D,
@@ -57,7 +58,7 @@ def _torch_activation(name: str):
 
 # ---- to torch ------------------------------------------------------------------------------
 
-def to_torch(module: Module):
+def to_torch(module: Module) -> Any:
     """An equivalent ``torch.nn.Module`` in float64, by the converter ``TO_TORCH`` lists for its type.
 
     A subclass of a built-in layer converts as that layer; a module with no
@@ -69,7 +70,7 @@ def to_torch(module: Module):
     raise NotImplementedError(f"{type(module).__name__} has no PyTorch equivalent; implement to_torch()")
 
 
-def linear_to_torch(layer: Linear):
+def linear_to_torch(layer: Linear) -> Any:
     """``torch.nn.Linear`` (followed by its activation, in a Sequential, when there is one)."""
     torch = _torch()
     bias = layer.neurons[0].b is not None
@@ -83,7 +84,7 @@ def linear_to_torch(layer: Linear):
     return torch.nn.Sequential(lin, _torch_activation(layer.activation))
 
 
-def conv_to_torch(module: Conv2D):
+def conv_to_torch(module: Conv2D) -> Any:
     """``torch.nn.Conv2d`` (plus activation) with the same weights."""
     torch = _torch()
     conv = torch.nn.Conv2d(module.in_channels, module.out_channels, module.kernel_size, module.stride,
@@ -97,7 +98,7 @@ def conv_to_torch(module: Conv2D):
     return torch.nn.Sequential(conv, _torch_activation(module.activation))
 
 
-def sequential_to_torch(seq: Sequential):
+def sequential_to_torch(seq: Sequential) -> Any:
     """A flat ``torch.nn.Sequential`` computing the same function in float64."""
     torch = _torch()
     layers = []

@@ -73,7 +73,7 @@ class Module:
     def __init__(self) -> None:
         self.training = True
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args, **kwargs) -> Any:
         """Compute the module's output; subclasses implement it."""
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
 
@@ -288,7 +288,7 @@ class Module:
         width = [max(25, *(len(r[0]) + 1 for r in table)), 21, 15, 10]
         line = "=" * (sum(width) + 3)
 
-        def fmt(cells):
+        def fmt(cells: tuple[str, ...]) -> str:
             return " ".join(c.ljust(w) for c, w in zip(cells, width)).rstrip()
 
         out = [fmt(("Layer", "Type", "Output size", "Parameters")), line]

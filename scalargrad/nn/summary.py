@@ -86,7 +86,7 @@ def _traced_output_sizes(model: Any, layers: list, input_size: int | tuple[int, 
             continue  # the same layer listed twice
         original = layer.forward
 
-        def traced(*args, _original=original, _layer=layer, **kwargs):
+        def traced(*args, _original=original, _layer=layer, **kwargs) -> Any:
             out = _original(*args, **kwargs)
             sizes[id(_layer)] = _size_text(out)
             return out

@@ -197,7 +197,7 @@ def _predictor(model, labels: list, threshold: float):
     """A function point -> predicted label, for a model giving logits or one score."""
     lo, hi = (labels[0], labels[-1]) if labels else (0, 1)
 
-    def predict(point):
+    def predict(point: list[float]) -> Any:
         out = model(point)
         if isinstance(out, (list, tuple)):
             if not out:
