@@ -139,7 +139,7 @@ TO_TORCH = {
 
 # ---- from torch ----------------------------------------------------------------------------
 
-def from_torch(cls: type, torch_module, activation: str | None = None) -> Module:
+def from_torch(cls: type, torch_module: Any, activation: str | None = None) -> Module:
     """``cls``'s equivalent of ``torch_module``, by the converter ``from_torch_table()`` lists for its type.
 
     ``activation`` (Linear and Conv2D only) is applied after the layer. Called
@@ -159,7 +159,7 @@ def from_torch(cls: type, torch_module, activation: str | None = None) -> Module
     return convert(cls if issubclass(cls, ours) else ours, torch_module, activation or "identity")
 
 
-def _reader(table: dict, torch_module, skip: type | None = None) -> tuple:
+def _reader(table: dict, torch_module: Any, skip: type | None = None) -> tuple:
     """The (our type, converter) entry for ``torch_module``'s type or its nearest listed base class."""
     for kind in type(torch_module).__mro__:
         if kind in table and kind is not skip:
@@ -167,7 +167,7 @@ def _reader(table: dict, torch_module, skip: type | None = None) -> tuple:
     raise ValueError(f"cannot convert torch module {type(torch_module).__name__} to scalargrad")
 
 
-def linear_from_torch(cls, torch_linear, activation: str = "identity") -> Linear:
+def linear_from_torch(cls: type, torch_linear: Any, activation: str = "identity") -> Linear:
     """A Linear (or subclass ``cls``) with the weights (and bias) of ``torch_linear``."""
     torch = _torch()
     if not isinstance(torch_linear, torch.nn.Linear):
@@ -180,7 +180,7 @@ def linear_from_torch(cls, torch_linear, activation: str = "identity") -> Linear
     return layer
 
 
-def conv_from_torch(cls, m, activation: str = "identity") -> Conv2D:
+def conv_from_torch(cls: type, m: Any, activation: str = "identity") -> Conv2D:
     """A Conv2D (or subclass ``cls``) with the weights of a plain ``torch.nn.Conv2d``."""
     if m.groups != 1 or m.dilation != (1, 1) or isinstance(m.padding, str) or m.padding_mode != "zeros":
         raise ValueError("only plain Conv2d layers (groups=1, dilation=1, zero padding by number) can be read")
@@ -193,7 +193,7 @@ def conv_from_torch(cls, m, activation: str = "identity") -> Conv2D:
     return conv
 
 
-def maxpool_from_torch(cls, m, activation: str = "identity") -> MaxPool2D:
+def maxpool_from_torch(cls: type, m: Any, activation: str = "identity") -> MaxPool2D:
     """A MaxPool2D with the window and stride of a plain ``torch.nn.MaxPool2d``."""
     if m.padding not in (0, (0, 0)) or m.dilation not in (1, (1, 1)) or m.ceil_mode or m.return_indices:
         raise ValueError("only plain MaxPool2d layers (padding=0, dilation=1, ceil_mode=False) "
@@ -201,7 +201,7 @@ def maxpool_from_torch(cls, m, activation: str = "identity") -> MaxPool2D:
     return cls(m.kernel_size, m.stride)
 
 
-def sequential_from_torch(cls, torch_sequential, activation: str = "identity") -> Sequential:
+def sequential_from_torch(cls: type, torch_sequential: Any, activation: str = "identity") -> Sequential:
     """Read Linear/Conv2d layers (folding a following activation in), pooling, Flatten, Dropout."""
     torch = _torch()
     nn = torch.nn
