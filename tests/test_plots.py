@@ -21,7 +21,8 @@ Image = pytest.importorskip("PIL.Image")
 from scalargrad import Scalar, is_grad_enabled
 from scalargrad.data import make_blobs, make_moons
 from scalargrad.nn import Adam, CrossEntropyLoss, Dropout, Linear, Module, Sequential
-from scalargrad.viz import _PALETTE, plot_decision_boundary, plot_history
+from scalargrad.viz import plot_decision_boundary, plot_history
+from scalargrad.viz.plots import _PALETTE
 
 RECORDS = [
     {"epoch": e, "train_loss": 1.0 / e, "val_loss": 1.2 / e, "val_accuracy": 1.0 - 0.5 / e,

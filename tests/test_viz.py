@@ -184,7 +184,7 @@ def test_model_plot_draws_each_layer_with_sizes(dot_program, tmp_path):
 def test_a_layout_that_takes_too_long_is_redrawn_with_fewer_nodes(monkeypatch, capsys, tmp_path):
     import subprocess
 
-    from scalargrad import viz
+    from scalargrad.viz import graph
 
     calls = []
 
@@ -194,7 +194,7 @@ def test_a_layout_that_takes_too_long_is_redrawn_with_fewer_nodes(monkeypatch, c
             raise subprocess.TimeoutExpired("dot", timeout)
         return b"\x89PNG fake"
 
-    monkeypatch.setattr(viz, "_run_dot", slow_then_fast)
+    monkeypatch.setattr(graph, "run_dot", slow_then_fast)
     dot = chain(1000).render(str(tmp_path / "g.png"), max_nodes=400, layout_timeout=5)
     assert calls == [400, 100]
     assert "drawing the 100 nodes nearest the root" in capsys.readouterr().out

@@ -56,27 +56,52 @@ def leaves(value: Any) -> list:
         return [value]
     if not any(isinstance(v, _LISTS) for v in value):  # the common flat case, at C speed
         return list(value)
-    return [leaf for _, leaf in named_leaves(value)]
+    out: list = []
+    open_ids = {id(value)}  # the lists on the path from the root: meeting one again means a cycle
+    stack = [(value, iter(value))]  # a stack of iterators: depth first, row-major, no path strings
+    while stack:
+        source, items = stack[-1]
+        for v in items:
+            if isinstance(v, _LISTS):
+                if id(v) in open_ids:
+                    raise _self_containing()
+                open_ids.add(id(v))
+                stack.append((v, iter(v)))
+                break
+            out.append(v)
+        else:
+            stack.pop()
+            open_ids.discard(id(source))
+    return out
 
 
 def map_leaves(fn: Callable[[Any], Any], value: Any) -> Any:
-    """``value`` with ``fn`` applied to every leaf; lists and tuples both come back as lists."""
+    """``value`` with ``fn`` applied to every leaf in row-major order; lists and tuples come back as lists.
+
+    The order matters when ``fn`` has side effects (a random draw per element).
+    """
     if not isinstance(value, _LISTS):
         return fn(value)
+    if not any(isinstance(v, _LISTS) for v in value):
+        return [fn(v) for v in value]
     root: list = []
-    stack = [(value, root, ())]
+    open_ids = {id(value)}
+    stack = [(value, iter(value), root)]  # as in leaves(), each frame with the list it fills
     while stack:
-        source, target, open_lists = stack.pop()
-        if id(source) in open_lists:
-            raise _self_containing()
-        inner = (*open_lists, id(source))
-        for item in source:
-            if isinstance(item, _LISTS):
+        source, items, target = stack[-1]
+        for v in items:
+            if isinstance(v, _LISTS):
+                if id(v) in open_ids:
+                    raise _self_containing()
                 child: list = []
                 target.append(child)
-                stack.append((item, child, inner))
-            else:
-                target.append(fn(item))
+                open_ids.add(id(v))
+                stack.append((v, iter(v), child))
+                break
+            target.append(fn(v))
+        else:
+            stack.pop()
+            open_ids.discard(id(source))
     return root
 
 

@@ -1,9 +1,16 @@
 """Moving models to and from PyTorch (float64), for users who outgrow a scalar engine.
 
-torch is imported only here, only when a conversion is asked for.
+All torch knowledge of the package is here, in two tables: ``TO_TORCH``
+(our layer type -> converter) and ``from_torch_table()`` (torch module type
+-> our layer type and converter). ``Module.to_torch()`` and
+``Module.from_torch()`` reach them through lazy imports, and torch itself is
+imported only when a conversion is asked for.
 """
 
 from __future__ import annotations
+
+import functools
+from typing import Any
 
 from .layers import (
     Conv2D,
@@ -20,6 +27,10 @@ from .layers import (
     Softplus,
     Tanh,
 )
+from .module import Module
+
+__all__ = ["TO_TORCH", "conv_from_torch", "conv_to_torch", "from_torch", "from_torch_table", "linear_from_torch",
+           "linear_to_torch", "maxpool_from_torch", "sequential_from_torch", "sequential_to_torch", "to_torch"]
 
 
 def _torch():
@@ -35,10 +46,9 @@ def _tensor(values):
     return torch.tensor(values, dtype=torch.float64)
 
 
-# Activation name <-> torch module class name.
+# Activation name (as layers take it) -> torch module class name.
 _TORCH_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "leaky_relu": "LeakyReLU",
                       "softplus": "Softplus"}
-_OUR_ACTIVATIONS = {ReLU: "ReLU", Sigmoid: "Sigmoid", Tanh: "Tanh", Softplus: "Softplus", Identity: "Identity"}
 
 
 def _torch_activation(name: str):
@@ -46,7 +56,21 @@ def _torch_activation(name: str):
     return getattr(nn, _TORCH_ACTIVATIONS[name])()
 
 
-def linear_to_torch(layer: Linear):
+# ---- to torch ------------------------------------------------------------------------------
+
+def to_torch(module: Module) -> Any:
+    """An equivalent ``torch.nn.Module`` in float64, by the converter ``TO_TORCH`` lists for its type.
+
+    A subclass of a built-in layer converts as that layer; a module with no
+    converter raises NotImplementedError (before torch is imported).
+    """
+    for kind in type(module).__mro__:
+        if kind in TO_TORCH:
+            return TO_TORCH[kind](module)
+    raise NotImplementedError(f"{type(module).__name__} has no PyTorch equivalent; implement to_torch()")
+
+
+def linear_to_torch(layer: Linear) -> Any:
     """``torch.nn.Linear`` (followed by its activation, in a Sequential, when there is one)."""
     torch = _torch()
     bias = layer.neurons[0].b is not None
@@ -60,40 +84,7 @@ def linear_to_torch(layer: Linear):
     return torch.nn.Sequential(lin, _torch_activation(layer.activation))
 
 
-def linear_from_torch(cls, torch_linear, activation: str = "identity") -> Linear:
-    """A Linear with the weights (and bias) of ``torch_linear``."""
-    torch = _torch()
-    if not isinstance(torch_linear, torch.nn.Linear):
-        raise TypeError(f"expected a torch.nn.Linear, got {type(torch_linear).__name__}")
-    has_bias = torch_linear.bias is not None
-    layer = cls(torch_linear.in_features, torch_linear.out_features, activation=activation, bias=has_bias)
-    weight = torch_linear.weight.detach().double().tolist()
-    bias = torch_linear.bias.detach().double().tolist() if has_bias else [None] * len(weight)
-    layer.initialize([(w, b) for w, b in zip(weight, bias)])
-    return layer
-
-
-def activation_to_torch(module):
-    """The torch module for one of our activation modules."""
-    nn = _torch().nn
-    if isinstance(module, LeakyReLU):
-        return nn.LeakyReLU(module.negative_slope)
-    if isinstance(module, Softmax):
-        return nn.Softmax(dim=-1)
-    return getattr(nn, _OUR_ACTIVATIONS[type(module)])()
-
-
-def dropout_to_torch(module: Dropout):
-    """``torch.nn.Dropout`` with the same probability and the same train/eval mode."""
-    return _torch().nn.Dropout(module.p).train(module.training)
-
-
-def flatten_to_torch(module: Flatten):
-    """``torch.nn.Flatten(start_dim=0)``: our inputs are single samples without a batch axis."""
-    return _torch().nn.Flatten(start_dim=0)
-
-
-def conv_to_torch(module: Conv2D):
+def conv_to_torch(module: Conv2D) -> Any:
     """``torch.nn.Conv2d`` (plus activation) with the same weights."""
     torch = _torch()
     conv = torch.nn.Conv2d(module.in_channels, module.out_channels, module.kernel_size, module.stride,
@@ -107,17 +98,12 @@ def conv_to_torch(module: Conv2D):
     return torch.nn.Sequential(conv, _torch_activation(module.activation))
 
 
-def maxpool_to_torch(module: MaxPool2D):
-    """``torch.nn.MaxPool2d`` with the same window and stride."""
-    return _torch().nn.MaxPool2d(module.kernel_size, module.stride)
-
-
-def sequential_to_torch(seq: Sequential):
+def sequential_to_torch(seq: Sequential) -> Any:
     """A flat ``torch.nn.Sequential`` computing the same function in float64."""
     torch = _torch()
     layers = []
     for m in seq.modules:
-        t = m.to_torch()
+        t = m.to_torch()  # the method, so a user's module with its own to_torch() converts too
         if isinstance(t, torch.nn.Sequential):
             layers.extend(t)
         else:
@@ -127,10 +113,99 @@ def sequential_to_torch(seq: Sequential):
     return result
 
 
-def sequential_from_torch(torch_sequential) -> Sequential:
+def _same_named(torch_name: str):
+    """A converter to the torch module of that name, built with no arguments."""
+    return lambda module: getattr(_torch().nn, torch_name)()
+
+
+# Our layer type -> the function building its torch equivalent: the one place to add a layer.
+TO_TORCH = {
+    Linear: linear_to_torch,
+    Conv2D: conv_to_torch,
+    Sequential: sequential_to_torch,
+    MaxPool2D: lambda module: _torch().nn.MaxPool2d(module.kernel_size, module.stride),
+    # Our inputs are single samples without a batch axis, so Flatten starts at dim 0.
+    Flatten: lambda module: _torch().nn.Flatten(start_dim=0),
+    Dropout: lambda module: _torch().nn.Dropout(module.p).train(module.training),
+    ReLU: _same_named("ReLU"),
+    Sigmoid: _same_named("Sigmoid"),
+    Tanh: _same_named("Tanh"),
+    Softplus: _same_named("Softplus"),
+    Identity: _same_named("Identity"),
+    LeakyReLU: lambda module: _torch().nn.LeakyReLU(module.negative_slope),
+    Softmax: lambda module: _torch().nn.Softmax(dim=-1),
+}
+
+
+# ---- from torch ----------------------------------------------------------------------------
+
+def from_torch(cls: type, torch_module: Any, activation: str | None = None) -> Module:
+    """``cls``'s equivalent of ``torch_module``, by the converter ``from_torch_table()`` lists for its type.
+
+    ``activation`` (Linear and Conv2D only) is applied after the layer. Called
+    on ``Module`` itself any listed torch module is read; called on a layer
+    class, ``torch_module`` must be of the torch type(s) that layer reads.
+    """
+    table = from_torch_table()
+    wanted = tuple(kind for kind, (ours, _) in table.items() if issubclass(cls, ours))
+    if wanted and not isinstance(torch_module, wanted):
+        names = " or ".join(f"torch.nn.{kind.__name__}" for kind in wanted)
+        raise TypeError(f"expected a {names}, got {type(torch_module).__name__}")
+    if not wanted and cls is not Module:
+        raise NotImplementedError(f"{cls.__name__} has no PyTorch equivalent to read")
+    ours, convert = _reader(table, torch_module)
+    if activation is not None and ours not in (Linear, Conv2D):
+        raise TypeError(f"{cls.__name__}.from_torch takes no activation")
+    return convert(cls if issubclass(cls, ours) else ours, torch_module, activation or "identity")
+
+
+def _reader(table: dict, torch_module: Any, skip: type | None = None) -> tuple:
+    """The (our type, converter) entry for ``torch_module``'s type or its nearest listed base class."""
+    for kind in type(torch_module).__mro__:
+        if kind in table and kind is not skip:
+            return table[kind]
+    raise ValueError(f"cannot convert torch module {type(torch_module).__name__} to scalargrad")
+
+
+def linear_from_torch(cls: type, torch_linear: Any, activation: str = "identity") -> Linear:
+    """A Linear (or subclass ``cls``) with the weights (and bias) of ``torch_linear``."""
+    torch = _torch()
+    if not isinstance(torch_linear, torch.nn.Linear):
+        raise TypeError(f"expected a torch.nn.Linear, got {type(torch_linear).__name__}")
+    has_bias = torch_linear.bias is not None
+    layer = cls(torch_linear.in_features, torch_linear.out_features, activation=activation, bias=has_bias)
+    weight = torch_linear.weight.detach().double().tolist()
+    bias = torch_linear.bias.detach().double().tolist() if has_bias else [None] * len(weight)
+    layer.initialize([(w, b) for w, b in zip(weight, bias)])
+    return layer
+
+
+def conv_from_torch(cls: type, m: Any, activation: str = "identity") -> Conv2D:
+    """A Conv2D (or subclass ``cls``) with the weights of a plain ``torch.nn.Conv2d``."""
+    if m.groups != 1 or m.dilation != (1, 1) or isinstance(m.padding, str) or m.padding_mode != "zeros":
+        raise ValueError("only plain Conv2d layers (groups=1, dilation=1, zero padding by number) can be read")
+    conv = cls(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding,
+               bias=m.bias is not None, activation=activation)
+    state = {"weight": m.weight.detach().double().tolist()}
+    if m.bias is not None:
+        state["bias"] = m.bias.detach().double().tolist()
+    conv.load_state_dict(state)
+    return conv
+
+
+def maxpool_from_torch(cls: type, m: Any, activation: str = "identity") -> MaxPool2D:
+    """A MaxPool2D with the window and stride of a plain ``torch.nn.MaxPool2d``."""
+    if m.padding not in (0, (0, 0)) or m.dilation not in (1, (1, 1)) or m.ceil_mode or m.return_indices:
+        raise ValueError("only plain MaxPool2d layers (padding=0, dilation=1, ceil_mode=False) "
+                         "can be read")
+    return cls(m.kernel_size, m.stride)
+
+
+def sequential_from_torch(cls: type, torch_sequential: Any, activation: str = "identity") -> Sequential:
     """Read Linear/Conv2d layers (folding a following activation in), pooling, Flatten, Dropout."""
     torch = _torch()
     nn = torch.nn
+    table = from_torch_table()
     activation_names = {getattr(nn, v): k for k, v in _TORCH_ACTIVATIONS.items()}
     modules = []
     items = list(torch_sequential)
@@ -140,50 +215,38 @@ def sequential_from_torch(torch_sequential) -> Sequential:
         nxt = items[i + 1] if i + 1 < len(items) else None
         fold = type(nxt) in activation_names and not (
             isinstance(nxt, nn.LeakyReLU) and nxt.negative_slope != 0.01)
-        activation = activation_names[type(nxt)] if fold else "identity"
-        if isinstance(m, nn.Linear):
-            modules.append(linear_from_torch(Linear, m, activation))
-            i += 2 if fold else 1
-            continue
-        if isinstance(m, nn.Conv2d):
-            modules.append(_conv_from_torch(m, activation))
-            i += 2 if fold else 1
-            continue
-        modules.append(_module_from_torch(m))
-        i += 1
+        ours, convert = _reader(table, m, skip=nn.Sequential)  # nested ones are not read: to_torch() gives flat ones
+        folds = fold and ours in (Linear, Conv2D)
+        modules.append(convert(ours, m, activation_names[type(nxt)] if folds else "identity"))
+        i += 2 if folds else 1
     result = Sequential(modules)
     result.training = torch_sequential.training
     return result
 
 
-def _conv_from_torch(m, activation: str) -> Conv2D:
-    if m.groups != 1 or m.dilation != (1, 1) or isinstance(m.padding, str) or m.padding_mode != "zeros":
-        raise ValueError("only plain Conv2d layers (groups=1, dilation=1, zero padding by number) can be read")
-    conv = Conv2D(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding,
-                  bias=m.bias is not None, activation=activation)
-    state = {"weight": m.weight.detach().double().tolist()}
-    if m.bias is not None:
-        state["bias"] = m.bias.detach().double().tolist()
-    conv.load_state_dict(state)
-    return conv
+def _no_arguments(cls, m, activation: str = "identity") -> Module:
+    return cls()
 
 
-def _module_from_torch(m):
+@functools.cache
+def from_torch_table() -> dict:
+    """Torch module type -> (our layer type, converter ``(our_type, torch_module, activation)``).
+
+    Built on first use, as it needs torch's classes; the one place to add a layer.
+    """
     nn = _torch().nn
-    simple = {nn.ReLU: ReLU, nn.Sigmoid: Sigmoid, nn.Tanh: Tanh, nn.Softplus: Softplus, nn.Identity: Identity}
-    if type(m) in simple:
-        return simple[type(m)]()
-    if isinstance(m, nn.LeakyReLU):
-        return LeakyReLU(m.negative_slope)
-    if isinstance(m, nn.Softmax):
-        return Softmax()
-    if isinstance(m, nn.Dropout):
-        return Dropout(m.p).train(m.training)
-    if isinstance(m, nn.Flatten):
-        return Flatten()
-    if isinstance(m, nn.MaxPool2d):
-        if m.padding not in (0, (0, 0)) or m.dilation not in (1, (1, 1)) or m.ceil_mode or m.return_indices:
-            raise ValueError("only plain MaxPool2d layers (padding=0, dilation=1, ceil_mode=False) "
-                             "can be read")
-        return MaxPool2D(m.kernel_size, m.stride)
-    raise ValueError(f"cannot convert torch module {type(m).__name__} to scalargrad")
+    return {
+        nn.Sequential: (Sequential, sequential_from_torch),
+        nn.Linear: (Linear, linear_from_torch),
+        nn.Conv2d: (Conv2D, conv_from_torch),
+        nn.MaxPool2d: (MaxPool2D, maxpool_from_torch),
+        nn.Flatten: (Flatten, _no_arguments),
+        nn.Dropout: (Dropout, lambda cls, m, activation: cls(m.p).train(m.training)),
+        nn.ReLU: (ReLU, _no_arguments),
+        nn.Sigmoid: (Sigmoid, _no_arguments),
+        nn.Tanh: (Tanh, _no_arguments),
+        nn.Softplus: (Softplus, _no_arguments),
+        nn.Identity: (Identity, _no_arguments),
+        nn.LeakyReLU: (LeakyReLU, lambda cls, m, activation: cls(m.negative_slope)),
+        nn.Softmax: (Softmax, _no_arguments),
+    }

@@ -12,21 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .._util.nested import is_regular, leaves, map_leaves, named_leaves, shape
 from ..scalar import Scalar
+from . import serialization
+from .summary import layer_table
 
 __all__ = ["Module"]
-
-
-def _shape(value) -> tuple:
-    """Shape of a Scalar (``()``) or of nested lists of Scalars / numbers (a list inside itself ends it)."""
-    shape, seen = [], set()
-    while isinstance(value, (list, tuple)) and id(value) not in seen:
-        seen.add(id(value))
-        shape.append(len(value))
-        if not value:
-            break
-        value = value[0]
-    return tuple(shape)
 
 
 def _is_params(value) -> bool:
@@ -42,40 +33,20 @@ def _holds_modules(value) -> bool:
     return isinstance(value, (list, tuple)) and any(isinstance(v, Module) for v in value)
 
 
-def _flatten(value, prefix: str) -> Iterator[tuple[str, Scalar]]:
-    if isinstance(value, Scalar):
-        yield prefix, value
-    else:
-        for i, item in enumerate(value):
-            yield from _flatten(item, f"{prefix}.{i}")
-
-
-def _to_floats(value):
-    if isinstance(value, Scalar):
-        return value.data
-    return [_to_floats(v) for v in value]
+def _value_of(parameter: Scalar) -> float:
+    return parameter.data
 
 
 def _check_values(value, where: str, problems: list) -> None:
     """Collect a problem for any leaf of ``value`` that is not a real number."""
-    if isinstance(value, (list, tuple)):
-        for v in value:
-            _check_values(v, where, problems)
-    elif isinstance(value, bool) or not isinstance(value, (int, float)):
-        problems.append(f"{where}: expected numbers, found {type(value).__name__}")
-    elif isinstance(value, int):
-        try:
-            float(value)
-        except OverflowError:  # past 2**1024; checked here, not halfway through copying the values in
-            problems.append(f"{where}: an int too large for a float ({value.bit_length()} bits)")
-
-
-def _assign(params, values) -> None:
-    if isinstance(params, Scalar):
-        params.data = float(values)
-    else:
-        for p, v in zip(params, values):
-            _assign(p, v)
+    for v in leaves(value):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            problems.append(f"{where}: expected numbers, found {type(v).__name__}")
+        elif isinstance(v, int):
+            try:
+                float(v)
+            except OverflowError:  # past 2**1024; checked here, not halfway through copying the values in
+                problems.append(f"{where}: an int too large for a float ({v.bit_length()} bits)")
 
 
 class Module:
@@ -102,7 +73,7 @@ class Module:
     def __init__(self) -> None:
         self.training = True
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args, **kwargs) -> Any:
         """Compute the module's output; subclasses implement it."""
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
 
@@ -165,7 +136,7 @@ class Module:
         """(name, Scalar) for every parameter, e.g. ``('0.neurons.3.w.5', w)``; shared ones once."""
         seen = set()
         for name, value in self._named_tensors(prefix):
-            for full, p in _flatten(value, name):
+            for full, p in named_leaves(value, name):
                 if p not in seen:
                     seen.add(p)
                     yield full, p
@@ -207,7 +178,7 @@ class Module:
 
     def state_dict(self) -> dict[str, Any]:
         """Parameter values as plain floats: ``{'0.neurons.0.w': [0.1, ...], '0.neurons.0.b': 0.2}``."""
-        return {name: _to_floats(value) for name, value in self._named_tensors()}
+        return {name: map_leaves(_value_of, value) for name, value in self._named_tensors()}
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> None:
         """Copy values from ``state_dict`` into the parameters.
@@ -227,8 +198,8 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            expected, got = _shape(params), _shape(value)
-            if expected != got or not _regular(value, expected):
+            expected, got = shape(params), shape(value)
+            if expected != got or not is_regular(value, expected):
                 problems.append(f"{key}: expected shape {list(expected)}, got {_describe_shape(value)}")
             else:
                 _check_values(value, key, problems)
@@ -240,20 +211,17 @@ class Module:
         if problems:
             raise ValueError(f"cannot load state dict into {type(self).__name__}:\n  " + "\n  ".join(problems))
         for key, params in own.items():
-            if key in state_dict:
-                _assign(params, state_dict[key])
+            if key in state_dict:  # everything was checked above, so shapes match here
+                for p, v in zip(leaves(params), leaves(state_dict[key])):
+                    p.data = float(v)
 
     def save(self, path: str) -> None:
         """Write this model's state dict to ``path`` as JSON, atomically."""
-        from .serialization import save
-
-        save(self, path)
+        serialization.save(self, path)
 
     def load(self, path: str, strict: bool = True) -> Module:
         """Load parameters saved with ``save`` (checked first; no code is run)."""
-        from .serialization import load
-
-        state = load(path)
+        state = serialization.load(path)
         if isinstance(state, dict) and "model" in state and isinstance(state["model"], dict) \
                 and not any(k == "model" for k, _ in self._named_tensors()):
             state = state["model"]
@@ -261,32 +229,43 @@ class Module:
         return self
 
     def plot(self, path: str | None = None, input_size: int | tuple[int, ...] | None = None,
-             format: str | None = None, rankdir: str = "TB"):
+             format: str | None = None, rankdir: str = "TB") -> Any:
         """Draw the layers as a diagram with graphviz; see ``scalargrad.viz.plot_model``."""
-        from ..viz import plot_model  # optional dependency, imported on use
+        from ..viz import plot_model  # facade for the optional graphviz extra; viz sits above nn
 
         return plot_model(self, path=path, input_size=input_size, format=format, rankdir=rankdir)
 
     # ---- PyTorch -------------------------------------------------------------
 
-    def to_torch(self):
-        """An equivalent ``torch.nn.Module`` in float64 (implemented by the built-in layers)."""
-        raise NotImplementedError(f"{type(self).__name__} has no PyTorch equivalent; implement to_torch()")
+    def to_torch(self) -> Any:
+        """An equivalent ``torch.nn.Module`` in float64 (built-in layers; others implement to_torch()).
+
+        A Linear or Conv2D with an activation becomes a ``torch.nn.Sequential``
+        of the layer and the activation; a Sequential becomes a flat one.
+        """
+        from .interop import to_torch  # facade for the optional torch extra; interop sits above the layers
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, torch_module: Any, activation: str | None = None) -> Module:
+        """Read a ``torch.nn`` module into this class: ``Linear.from_torch(torch_linear, activation='relu')``.
+
+        ``Sequential.from_torch`` reads a ``torch.nn.Sequential`` of Linear,
+        Conv2d, MaxPool2d, Flatten, Dropout and activations, folding an
+        activation that follows a Linear or Conv2d into it. ``activation``
+        (default identity) applies to Linear and Conv2D only. Weights are copied
+        as float64, so outputs match PyTorch's.
+        """
+        from .interop import from_torch  # facade for the optional torch extra; interop sits above the layers
+
+        return from_torch(cls, torch_module, activation)
 
     # ---- display -----------------------------------------------------------
 
-    # Set True on modules that show as one row in summary() even though they
-    # have sub-modules (a Linear's neurons are an implementation detail).
-    _summary_as_layer = False
-
-    def _layer_rows(self, prefix: str = ""):
-        """(name, module) for the layers summary() lists: children, expanding containers."""
-        for name, child in self.named_children():
-            full = f"{prefix}.{name}" if prefix else name
-            if child._summary_as_layer or not any(True for _ in child.named_children()):
-                yield full, child
-            else:
-                yield from child._layer_rows(full)
+    # True on modules that show as one row in summary() and plot() even though
+    # they have sub-modules (a Linear's neurons are an implementation detail).
+    listed_as_one_layer: bool = False
 
     def summary(self, input_size: int | tuple[int, ...] | None = None) -> str:
         """A table of the layers with output sizes and parameter counts, like Keras' or torchinfo's.
@@ -304,27 +283,18 @@ class Module:
         ==========================================================================
         Total parameters: 23
         """
-        rows = list(self._layer_rows()) or [(type(self).__name__, self)]
-        sizes = _traced_output_sizes(self, rows, input_size) if input_size is not None else {}
-        table = []
-        for name, layer in rows:
-            kind = type(layer).__name__
-            activation = getattr(layer, "activation", None)
-            if isinstance(activation, str) and activation != "identity":
-                kind += f"({activation})"
-            size = sizes.get(id(layer)) or getattr(layer, "output_size", None) or "-"
-            table.append((name, kind, str(size), str(layer.num_parameters())))
+        table = [(row.name, row.kind, row.output_size or "-", str(row.num_parameters))
+                 for row in layer_table(self, input_size)]
         width = [max(25, *(len(r[0]) + 1 for r in table)), 21, 15, 10]
         line = "=" * (sum(width) + 3)
 
-        def fmt(cells):
+        def fmt(cells: tuple[str, ...]) -> str:
             return " ".join(c.ljust(w) for c, w in zip(cells, width)).rstrip()
 
         out = [fmt(("Layer", "Type", "Output size", "Parameters")), line]
         out += [fmt(r) for r in table]
         out += [line, f"Total parameters: {self.num_parameters()}"]
         return "\n".join(out)
-
 
     def extra_repr(self) -> str:
         """The text inside this module's parentheses in ``repr``."""
@@ -344,62 +314,7 @@ class Module:
         return "\n".join(lines)
 
 
-def _regular(value, shape: tuple) -> bool:
-    """True when every nested list has the length ``shape`` says (not just the first)."""
-    if not shape:
-        return not isinstance(value, (list, tuple))
-    if not isinstance(value, (list, tuple)) or len(value) != shape[0]:
-        return False
-    return all(_regular(v, shape[1:]) for v in value)
-
-
 def _describe_shape(value) -> str:
     if isinstance(value, (list, tuple)):
-        return f"a ragged or mis-sized list (outer shape {list(_shape(value))})"
+        return f"a ragged or mis-sized list (outer shape {list(shape(value))})"
     return f"a {type(value).__name__}" if not isinstance(value, (int, float)) else "a number (shape [])"
-
-
-def _size_of(output) -> str:
-    if isinstance(output, (list, tuple)):
-        shape = _shape(output)
-        return " x ".join(map(str, shape)) if shape else "0"
-    return "1"
-
-
-def _zeros(size):
-    if isinstance(size, int):
-        return [0.0] * size
-    if len(size) == 1:
-        return [0.0] * size[0]
-    return [_zeros(size[1:]) for _ in range(size[0])]
-
-
-def _traced_output_sizes(model: Module, rows, input_size) -> dict:
-    """Run ``model`` once on zeros, recording each listed layer's output size."""
-    from ..scalar import no_grad
-
-    sizes = {}
-    wrapped = []
-    for _, layer in rows:
-        if "forward" in vars(layer):
-            continue  # the same layer listed twice
-        original = layer.forward
-
-        def traced(*args, _original=original, _layer=layer, **kwargs):
-            out = _original(*args, **kwargs)
-            sizes[id(_layer)] = _size_of(out)
-            return out
-
-        object.__setattr__(layer, "forward", traced)
-        wrapped.append(layer)
-    was_training = [(m, m.training) for _, m in model.named_modules()]
-    try:
-        model.eval()
-        with no_grad():
-            model(_zeros(input_size))
-    finally:
-        for layer in wrapped:
-            object.__delattr__(layer, "forward")
-        for m, mode in was_training:
-            object.__setattr__(m, "training", mode)
-    return sizes

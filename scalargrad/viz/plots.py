@@ -1,251 +1,27 @@
-"""Pictures: the computational graph of a Scalar (graphviz) and training plots (matplotlib).
+"""Training plots with matplotlib: ``plot_history`` (loss and metric curves) and
+``plot_decision_boundary`` (a 2-D classifier's regions).
 
-graphviz (the Python package and the ``dot`` program) and matplotlib are
-optional and imported only when a picture is asked for: ``draw_graph``,
-``plot_history`` (loss and metric curves) and ``plot_decision_boundary``
-(a 2-D classifier's regions).
+matplotlib and numpy are optional and imported only when a plot is asked for.
 
->>> from scalargrad import Scalar
->>> x = Scalar(2.0, name='x')
->>> y = (x * x).relu()
->>> y.backward()
->>> g = draw_graph(y)  # doctest: +SKIP
+>>> records = [{'epoch': 1, 'train_loss': 0.9}, {'epoch': 2, 'train_loss': 0.5}]
+>>> fig = plot_history(records)                    # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import math
 import os
-import shutil
-import subprocess
-import sys
-from collections import deque
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from ._util.files import atomic_open
-from .scalar import Scalar
+from .._util.files import atomic_open
+from ..scalar import no_grad
 
-__all__ = ["draw_graph", "plot_decision_boundary", "plot_history", "plot_model"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-_FORMATS = ("png", "svg", "pdf")
+__all__ = ["plot_decision_boundary", "plot_history"]
 
-
-def _import_graphviz():
-    try:
-        import graphviz
-    except ImportError:
-        raise ImportError(
-            "drawing a graph needs the graphviz package: pip install graphviz "
-            "(and the Graphviz 'dot' program: apt-get install graphviz / brew install graphviz)"
-        ) from None
-    return graphviz
-
-
-def _escape(text: str) -> str:
-    """Escape the characters that have a meaning inside a graphviz record label."""
-    for ch in "\\{}|<>\"":
-        text = text.replace(ch, "\\" + ch)
-    return text
-
-
-def _fmt(value) -> str:
-    if isinstance(value, Scalar):  # a gradient recorded with create_graph=True
-        value = value.data
-    return f"{value:.4g}"
-
-
-def _collect(root: Scalar, max_nodes: int):
-    """Breadth-first from root: the nodes kept (nearest first) and what was left out."""
-    kept, order = {root}, [root]
-    queue = deque([root])
-    while queue and len(order) < max_nodes:
-        node = queue.popleft()
-        for p in node.parents:
-            if p not in kept:
-                if len(order) >= max_nodes:
-                    break
-                kept.add(p)
-                order.append(p)
-                queue.append(p)
-    # Count everything, iteratively, so a huge graph is summarised, not drawn.
-    seen, stack, edges = {root}, [root], 0
-    while stack:
-        node = stack.pop()
-        edges += len(node.parents)
-        for p in node.parents:
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
-    return order, kept, len(seen) - len(order), edges
-
-
-def draw_graph(root: Scalar, path: str | None = None, format: str | None = None, show: bool | None = None,
-               rankdir: str = "LR", max_nodes: int = 500, show_grad: bool = True,
-               layout_timeout: float = 60.0):
-    """Draw the graph that produced ``root``: one record per value, one small node per op.
-
-    Returns the ``graphviz.Digraph`` (a notebook shows it inline). With ``path``
-    the picture is also written there (png, svg or pdf, from ``format`` or the
-    file's suffix). With ``show=True`` it is opened with Pillow. Called with
-    neither on a machine without a display, it writes ``graph.png`` in the
-    working directory and says so. Graphs above ``max_nodes`` keep the nodes
-    nearest the root and summarise the rest in one node; if Graphviz still
-    needs more than ``layout_timeout`` seconds, fewer nodes are drawn.
-    """
-    if not isinstance(root, Scalar):
-        raise TypeError(f"draw_graph needs a Scalar, got {type(root).__name__}")
-    if max_nodes < 1:
-        raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
-    graphviz = _import_graphviz()
-    fmt = format or (os.path.splitext(path)[1].lstrip(".").lower() if path else "") or "png"
-    if fmt not in _FORMATS:
-        raise ValueError(f"format must be one of {', '.join(_FORMATS)}, got {fmt!r}")
-
-    order, kept, hidden, edges = _collect(root, max_nodes)
-    graph_attr = {"rankdir": rankdir}
-    if len(order) > _FAST_LAYOUT_ABOVE:
-        graph_attr.update(_FAST_LAYOUT)
-    dot = graphviz.Digraph(format=fmt, graph_attr=graph_attr,
-                           node_attr={"fontname": "Helvetica", "fontsize": "11"})
-    for node in order:
-        uid = str(id(node))
-        fields = [_escape(node.name)] if node.name else []
-        fields.append(f"data {_fmt(node.data)}")
-        if show_grad:
-            fields.append(f"grad {_fmt(node.grad)}")
-        dot.node(uid, "{ " + " | ".join(fields) + " }", shape="record",
-                 style="filled", fillcolor="#e8f0fe" if node.parents else "#ffffff")
-        if node.parents:
-            op = node.op or "op"
-            fan_in = len(node.parents)
-            label = f"{op} ({fan_in})" if fan_in > 2 else op
-            dot.node(uid + "op", _escape(label), shape="ellipse", fontsize="10")
-            dot.edge(uid + "op", uid)
-            for p in node.parents:
-                if p in kept:
-                    dot.edge(str(id(p)), uid + "op")
-    if hidden:
-        dot.node("more", f"+ {hidden} more nodes, {edges} edges in all", shape="note",
-                 style="filled", fillcolor="#fff3cd")
-        for node in order:
-            if node.parents and any(p not in kept for p in node.parents):
-                dot.edge("more", str(id(node)) + "op", style="dashed")
-
-    if path is None and show is False:
-        return dot
-    try:
-        image = _run_dot(dot.source, fmt if path is not None else "png", layout_timeout)
-    except subprocess.TimeoutExpired:
-        if max_nodes <= _SMALLEST_RETRY:
-            raise RuntimeError(f"Graphviz could not lay out even {max_nodes} nodes in {layout_timeout:g} s") from None
-        fewer = max(_SMALLEST_RETRY, max_nodes // 4)
-        print(f"graph too large to lay out in {layout_timeout:g} s; drawing the {fewer} nodes nearest the root")
-        return draw_graph(root, path, format, show, rankdir, fewer, show_grad, layout_timeout)
-    if path is not None:
-        _write_bytes(path, image)
-    if show or (show is None and path is None):
-        png = image if path is None or fmt == "png" else _run_dot(dot.source, "png", layout_timeout)
-        if show is None and not _has_display():
-            target = os.path.abspath("graph.png")
-            _write_bytes(target, png)
-            print(f"no display found: graph written to {target}")
-        else:
-            _show_png(png)
-    return dot
-
-
-def plot_model(model, path: str | None = None, input_size=None, format: str | None = None,
-               rankdir: str = "TB"):
-    """Draw a model's layers as a graphviz diagram: one box per layer, in order.
-
-    Each box names the layer, its type with sizes and activation, its output
-    size (all of them with ``input_size``, as in ``Module.summary``) and its
-    parameter count. Returns the ``graphviz.Digraph``; with ``path`` the
-    picture is also written there (png, svg or pdf).
-
-    >>> from scalargrad.nn import Sequential, Linear
-    >>> dot = plot_model(Sequential([Linear(2, 4, activation='relu'), Linear(4, 1)]))
-    >>> 'Linear' in dot.source and '12 parameters' in dot.source
-    True
-    """
-    from .nn.module import Module, _traced_output_sizes
-
-    if not isinstance(model, Module):
-        raise TypeError(f"plot_model needs a Module, got {type(model).__name__}")
-    graphviz = _import_graphviz()
-    fmt = format or (os.path.splitext(path)[1].lstrip(".").lower() if path else "") or "png"
-    if fmt not in _FORMATS:
-        raise ValueError(f"format must be one of {', '.join(_FORMATS)}, got {fmt!r}")
-    rows = list(model._layer_rows()) or [(type(model).__name__, model)]
-    sizes = _traced_output_sizes(model, rows, input_size) if input_size is not None else {}
-    dot = graphviz.Digraph(format=fmt, graph_attr={"rankdir": rankdir},
-                           node_attr={"fontname": "Helvetica", "fontsize": "11", "shape": "record",
-                                      "style": "filled", "fillcolor": "#e8f0fe"})
-    if input_size is not None:
-        shape = input_size if isinstance(input_size, int) else " x ".join(map(str, input_size))
-        dot.node("input", f"input | {shape}", fillcolor="#ffffff")
-    previous = "input" if input_size is not None else None
-    for i, (name, layer) in enumerate(rows):
-        uid = f"layer{i}"
-        text = _escape(repr(layer).split("\n")[0].rstrip("("))
-        size = sizes.get(id(layer)) or getattr(layer, "output_size", None)
-        fields = [_escape(name), text]
-        if size is not None:
-            fields.append(f"output {size}")
-        fields.append(f"{layer.num_parameters()} parameters")
-        dot.node(uid, "{ " + " | ".join(fields) + " }")
-        if previous is not None:
-            dot.edge(previous, uid)
-        previous = uid
-    if path is not None:
-        _write_bytes(path, _run_dot(dot.source, fmt, 60.0))
-    return dot
-
-
-# dot's layout can take minutes on a few hundred nodes with long edges; these
-# settings bound its optimisation passes and draw straight edges.
-_FAST_LAYOUT_ABOVE = 150
-_FAST_LAYOUT = {"nslimit": "2", "nslimit1": "2", "mclimit": "0.2", "searchsize": "10", "splines": "line"}
-_SMALLEST_RETRY = 25
-
-
-def _run_dot(source: str, fmt: str, timeout: float) -> bytes:
-    """Lay out and render ``source`` with the ``dot`` program, within ``timeout`` seconds."""
-    program = shutil.which("dot")
-    if program is None:
-        raise RuntimeError(
-            "drawing a graph needs the Graphviz 'dot' program on PATH: "
-            "apt-get install graphviz (Debian/Ubuntu) or brew install graphviz (macOS)"
-        )
-    done = subprocess.run([program, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True,
-                          timeout=timeout, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"Graphviz dot failed: {done.stderr.decode(errors='replace').strip()}")
-    return done.stdout
-
-
-def _write_bytes(path: str, data: bytes) -> None:
-    with atomic_open(path, "wb") as f:  # an interrupted write leaves no half picture
-        f.write(data)
-
-
-def _has_display() -> bool:
-    if sys.platform in ("win32", "darwin"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-def _show_png(png: bytes) -> None:
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError("showing a graph needs Pillow: pip install pillow") from None
-    import io
-
-    Image.open(io.BytesIO(png)).show()
-
-
-# ---- plots (matplotlib) ------------------------------------------------------------
-#
 # Figures are built with matplotlib.figure.Figure on an Agg canvas, never with
 # pyplot, so plotting works without a display and never changes the backend or
 # any other global matplotlib state the user has set up.
@@ -322,7 +98,8 @@ def _metric_name(key: str) -> str:
     return key
 
 
-def plot_history(history, path=None, metrics=None):
+def plot_history(history: Any, path: str | os.PathLike | None = None,
+                 metrics: str | Sequence[str] | None = None) -> Figure:
     """Plot a training run: loss curves, then one panel per metric, against the epoch.
 
     ``history`` is a ``scalargrad.train.History`` (anything with ``.records``),
@@ -420,7 +197,7 @@ def _predictor(model, labels: list, threshold: float):
     """A function point -> predicted label, for a model giving logits or one score."""
     lo, hi = (labels[0], labels[-1]) if labels else (0, 1)
 
-    def predict(point):
+    def predict(point: list[float]) -> Any:
         out = model(point)
         if isinstance(out, (list, tuple)):
             if not out:
@@ -437,7 +214,8 @@ def _predictor(model, labels: list, threshold: float):
     return predict
 
 
-def plot_decision_boundary(model, x, y, path=None, resolution=100, padding=0.5, *, threshold=0.0):
+def plot_decision_boundary(model: Callable, x: Sequence, y: Sequence, path: str | os.PathLike | None = None,
+                           resolution: int = 100, padding: float = 0.5, *, threshold: float = 0.0) -> Figure:
     """Colour the plane by the class ``model`` predicts and scatter the points of a 2-D data set on it.
 
     As in micrograd's moons demo: the model is evaluated (under
@@ -466,7 +244,6 @@ def plot_decision_boundary(model, x, y, path=None, resolution=100, padding=0.5, 
     >>> fig = plot_decision_boundary(model, x, y, 'moons.png')     # doctest: +SKIP
     """
     _, _, _, np = _import_matplotlib()
-    from .scalar import no_grad
 
     points = np.asarray(x, dtype=float)
     if points.ndim != 2 or points.shape[1] != 2:

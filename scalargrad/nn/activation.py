@@ -1,0 +1,101 @@
+"""Activation modules: elementwise ReLU, Sigmoid, Tanh, Softplus, LeakyReLU, Identity, and Softmax.
+
+The elementwise ones take a Scalar, a number, or (nested) lists of them.
+Layers that take an ``activation`` name fuse it into their own node instead
+(``ACTIVATIONS`` lists the names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Callable
+
+from .. import functional as F
+from .._util.nested import map_leaves
+from ..scalar import Scalar
+from .module import Module
+
+__all__ = ["ACTIVATIONS", "Identity", "LeakyReLU", "ReLU", "Sigmoid", "Softmax", "Softplus", "Tanh"]
+
+# Activations by name; layers fuse the activation into the neuron's node (functional.linear).
+ACTIVATIONS = F.ACTIVATIONS
+
+
+def _as_scalar(v: Scalar | float) -> Scalar:
+    return v if isinstance(v, Scalar) else Scalar(v)
+
+
+class _Elementwise(Module):
+    _fn: Callable = None  # the Scalar method applied to each element
+
+    def forward(self, x: Any) -> Any:
+        """Apply the activation to a Scalar or to each element of (nested) lists."""
+        fn = type(self)._fn
+        return map_leaves(lambda v: fn(_as_scalar(v)), x)
+
+
+
+class ReLU(_Elementwise):
+    """max(x, 0) elementwise."""
+
+    _fn = Scalar.relu
+
+
+class Sigmoid(_Elementwise):
+    """1 / (1 + e**-x) elementwise."""
+
+    _fn = Scalar.sigmoid
+
+
+class Tanh(_Elementwise):
+    """tanh(x) elementwise."""
+
+    _fn = Scalar.tanh
+
+
+class Softplus(_Elementwise):
+    """log(1 + e**x) elementwise."""
+
+    _fn = Scalar.softplus
+
+
+class Identity(Module):
+    """Returns its input unchanged."""
+
+    def forward(self, x: Any) -> Any:
+        """``x`` itself."""
+        return x
+
+
+
+class LeakyReLU(Module):
+    """x for x > 0, ``negative_slope * x`` otherwise, elementwise."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: Any) -> Any:
+        """Apply leaky ReLU to a Scalar or to each element of (nested) lists."""
+        slope = self.negative_slope
+        return map_leaves(lambda v: _as_scalar(v).leaky_relu(slope), x)
+
+    def extra_repr(self) -> str:
+        """``negative_slope=...``."""
+        return f"negative_slope={self.negative_slope}"
+
+
+
+class Softmax(Module):
+    """Turns a list of logits into probabilities (stable for any magnitude).
+
+    >>> probs = Softmax()([Scalar(1.0), Scalar(1.0)])
+    >>> [p.data for p in probs]
+    [0.5, 0.5]
+    """
+
+    def forward(self, logits: Sequence[Scalar]) -> list[Scalar]:
+        """Probabilities, one per logit."""
+        if not logits:
+            raise ValueError("Softmax got an empty list of logits")
+        return F.softmax([v if isinstance(v, Scalar) else Scalar(v) for v in logits])

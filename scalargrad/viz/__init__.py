@@ -1,0 +1,20 @@
+"""Pictures: the computational graph of a Scalar and a model's layers (graphviz), training plots (matplotlib).
+
+graphviz (the Python package and the ``dot`` program) and matplotlib are
+optional and imported only when a picture is asked for: ``draw_graph``
+(``viz.graph``), ``plot_model`` (``viz.model``), ``plot_history`` (loss and
+metric curves) and ``plot_decision_boundary`` (a 2-D classifier's regions)
+(``viz.plots``).
+
+>>> from scalargrad import Scalar
+>>> x = Scalar(2.0, name='x')
+>>> y = (x * x).relu()
+>>> y.backward()
+>>> g = draw_graph(y)  # doctest: +SKIP
+"""
+
+from .graph import draw_graph
+from .model import plot_model
+from .plots import plot_decision_boundary, plot_history
+
+__all__ = ["draw_graph", "plot_decision_boundary", "plot_history", "plot_model"]
