@@ -7,9 +7,6 @@ them, as ``scalargrad.nn`` does.
 
 from __future__ import annotations
 
-from typing import Any
-
-from .._util.nested import leaves
 from .activation import ACTIVATIONS, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .container import Sequential
 from .conv import Conv2D, MaxPool2D
@@ -21,10 +18,3 @@ __all__ = [
     "ACTIVATIONS", "Conv2D", "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear", "MaxPool2D",
     "Neuron", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
 ]
-
-
-def _flatten_values(x: Any, out: list) -> list:
-    # Kept only because train.py (owned by another developer) imports it; it should call
-    # _util.nested.leaves instead, and then this goes.
-    out.extend(leaves(x))
-    return out
