@@ -1,0 +1,124 @@
+"""Adam and AdamW: the ``adam`` update on floats, and the optimizers around it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..._util import checks
+from .floats import div, lerp, maximum, sqrt
+from .optimizer import Optimizer, Parameters, ParamGroup, grad_values, state_entries
+
+__all__ = ["Adam", "AdamW", "adam"]
+
+
+def adam(params: list[float], grads: list[float], exp_avgs: list[float], exp_avg_sqs: list[float],
+         max_exp_avg_sqs: list[float], steps: list[int], *, lr: float, beta1: float, beta2: float, eps: float,
+         weight_decay: float, amsgrad: bool, maximize: bool, decoupled_weight_decay: bool) -> None:
+    """One Adam step, as torch's ``_single_tensor_adam``; every list but ``grads`` is updated in place.
+
+    ``max_exp_avg_sqs`` is read only with ``amsgrad``; ``steps`` counts each parameter's steps.
+
+    >>> params, m, v, steps = [1.0], [0.0], [0.0], [0]
+    >>> adam(params, [0.5], m, v, [], steps, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+    ...      amsgrad=False, maximize=False, decoupled_weight_decay=False)
+    >>> round(params[0], 6), steps
+    (0.9, [1])
+    """
+    if maximize:
+        grads = [-grad for grad in grads]
+    last_step = None
+    for i, (param, grad) in enumerate(zip(params, grads)):
+        step = steps[i] = steps[i] + 1
+        if weight_decay != 0.0:
+            if decoupled_weight_decay:  # AdamW: shrink the parameter itself
+                param = param * (1.0 - lr * weight_decay)
+            else:  # L2: add the decay to the gradient
+                grad = grad + weight_decay * param
+        exp_avg = exp_avgs[i] = lerp(exp_avgs[i], grad, 1.0 - beta1)
+        exp_avg_sq = exp_avg_sqs[i] = exp_avg_sqs[i] * beta2 + (1.0 - beta2) * grad * grad
+        if amsgrad:
+            exp_avg_sq = max_exp_avg_sqs[i] = maximum(max_exp_avg_sqs[i], exp_avg_sq)
+        if step != last_step:  # parameters usually share a step count: correct for it once, not per parameter
+            step_size = lr / (1.0 - beta1 ** step)
+            bias_correction2_sqrt = (1.0 - beta2 ** step) ** 0.5
+            last_step = step
+        denom = sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
+        params[i] = param - div(step_size * exp_avg, denom)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), optionally AMSGrad; torch.optim.Adam's update.
+
+    ``m = lerp(m, g, 1 - beta1)``, ``v = beta2 * v + (1 - beta2) * g^2``,
+    ``p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)``;
+    with ``amsgrad`` the running maximum of ``v`` is used. ``weight_decay``
+    adds ``weight_decay * p`` to the gradient (L2), or, with
+    ``decoupled_weight_decay=True`` (that is AdamW), shrinks ``p`` by
+    ``1 - lr * weight_decay`` before the step.
+
+    >>> from scalargrad import Scalar
+    >>> opt = Adam([Scalar(0.5)], lr=1e-3, betas=(0.9, 0.999))
+    """
+
+    def __init__(self, parameters: Parameters, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False,
+                 *, maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad,
+                    "maximize": maximize, "decoupled_weight_decay": decoupled_weight_decay}
+        super().__init__(parameters, defaults)
+
+    def _check_hyper(self, group: ParamGroup, where: str, loading: bool) -> dict[str, Any]:
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}{where}")
+        return {
+            "betas": (checks.unit_interval(betas[0], "beta1 (betas[0])", include_one=False, where=where),
+                      checks.unit_interval(betas[1], "beta2 (betas[1])", include_one=False, where=where)),
+            "amsgrad": checks.boolean(group["amsgrad"], "amsgrad", where),
+            "decoupled_weight_decay": checks.boolean(group["decoupled_weight_decay"], "decoupled_weight_decay",
+                                                     where),
+        }
+
+    _all_state_keys = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+
+    def _state_keys(self, group: ParamGroup) -> tuple[str, ...]:
+        keys = ("step", "exp_avg", "exp_avg_sq")
+        return (*keys, "max_exp_avg_sq") if group["amsgrad"] else keys
+
+    def _step_group(self, group: ParamGroup) -> None:
+        params, amsgrad = group["params"], group["amsgrad"]
+        grads = grad_values(params)  # first: a bad grad raises before any state is made
+        entries = state_entries(self.state, params, lambda: {"step": 0, "exp_avg": 0.0, "exp_avg_sq": 0.0})
+        values = [p.data for p in params]
+        steps = [entry["step"] for entry in entries]
+        exp_avgs = [entry["exp_avg"] for entry in entries]
+        exp_avg_sqs = [entry["exp_avg_sq"] for entry in entries]
+        # .get: amsgrad may have been switched on after the first steps
+        max_exp_avg_sqs = [entry.get("max_exp_avg_sq", 0.0) for entry in entries] if amsgrad else []
+        beta1, beta2 = group["betas"]
+        adam(values, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, lr=group["lr"],
+             beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=amsgrad,
+             maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"])
+        for p, value in zip(params, values):
+            p.data = value
+        for entry, step, exp_avg, exp_avg_sq in zip(entries, steps, exp_avgs, exp_avg_sqs):
+            entry["step"], entry["exp_avg"], entry["exp_avg_sq"] = step, exp_avg, exp_avg_sq
+        for entry, max_exp_avg_sq in zip(entries, max_exp_avg_sqs):
+            entry["max_exp_avg_sq"] = max_exp_avg_sq
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter); torch.optim.AdamW.
+
+    Each step first shrinks ``p`` by ``1 - lr * weight_decay``, then takes the
+    Adam step on the raw gradient.
+
+    >>> from scalargrad import Scalar
+    >>> opt = AdamW([Scalar(0.5)], lr=1e-3, weight_decay=1e-2)
+    """
+
+    def __init__(self, parameters: Parameters, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False,
+                 *, maximize: bool = False) -> None:
+        super().__init__(parameters, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=True)
