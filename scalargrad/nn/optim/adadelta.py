@@ -13,7 +13,7 @@ __all__ = ["Adadelta", "adadelta"]
 
 def adadelta(params: list[float], grads: list[float], square_avgs: list[float], acc_deltas: list[float],
              steps: list[int], *, lr: float, rho: float, eps: float, weight_decay: float, maximize: bool) -> None:
-    """One Adadelta step, as torch's ``_single_tensor_adadelta``; every list but ``grads`` is updated in place.
+    """One Adadelta step, the maths of torch's ``_single_tensor_adadelta``; every list but ``grads`` is updated in place.
 
     >>> params, square_avgs, acc_deltas, steps = [1.0], [0.0], [0.0], [0]
     >>> adadelta(params, [0.5], square_avgs, acc_deltas, steps, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0,
@@ -21,17 +21,18 @@ def adadelta(params: list[float], grads: list[float], square_avgs: list[float], 
     >>> round(params[0], 6), steps
     (0.996838, [1])
     """
+    # A whole list at a time, one formula per line: per parameter the same float operations in the
+    # same order as a loop would do (so the same bits), and list comprehensions run faster.
     if maximize:
         grads = [-grad for grad in grads]
-    for i, (param, grad) in enumerate(zip(params, grads)):
-        steps[i] += 1
-        if weight_decay != 0.0:
-            grad = grad + weight_decay * param
-        square_avg = square_avgs[i] = square_avgs[i] * rho + (1.0 - rho) * grad * grad
-        # The step is scaled by the RMS of past steps over the RMS of past gradients: units match p's.
-        delta = div(sqrt(acc_deltas[i] + eps), sqrt(square_avg + eps)) * grad
-        acc_deltas[i] = acc_deltas[i] * rho + (1.0 - rho) * delta * delta
-        params[i] = param - lr * delta
+    steps[:] = [step + 1 for step in steps]
+    if weight_decay != 0.0:
+        grads = [grad + weight_decay * param for grad, param in zip(grads, params)]
+    square_avgs[:] = [v * rho + (1.0 - rho) * grad * grad for v, grad in zip(square_avgs, grads)]
+    # Each step is the gradient scaled by RMS(past steps) / RMS(past gradients): units match the parameter's.
+    deltas = [div(sqrt(u + eps), sqrt(v + eps)) * grad for u, v, grad in zip(acc_deltas, square_avgs, grads)]
+    acc_deltas[:] = [u * rho + (1.0 - rho) * delta * delta for u, delta in zip(acc_deltas, deltas)]
+    params[:] = [param - lr * delta for param, delta in zip(params, deltas)]
 
 
 class Adadelta(Optimizer):

@@ -13,25 +13,25 @@ __all__ = ["Adagrad", "adagrad"]
 
 def adagrad(params: list[float], grads: list[float], state_sums: list[float], steps: list[int], *, lr: float,
             lr_decay: float, weight_decay: float, eps: float, maximize: bool) -> None:
-    """One Adagrad step, as torch's ``_single_tensor_adagrad``; every list but ``grads`` is updated in place.
+    """One Adagrad step, the maths of torch's ``_single_tensor_adagrad``; every list but ``grads`` is updated in place.
 
     >>> params, sums, steps = [1.0], [0.0], [0]
     >>> adagrad(params, [0.5], sums, steps, lr=0.1, lr_decay=0.0, weight_decay=0.0, eps=1e-10, maximize=False)
     >>> round(params[0], 6), sums, steps
     (0.9, [0.25], [1])
     """
+    # A whole list at a time, one formula per line: per parameter the same float operations in the
+    # same order as a loop would do (so the same bits), and list comprehensions run faster.
     if maximize:
         grads = [-grad for grad in grads]
-    last_step = None
-    for i, (param, grad) in enumerate(zip(params, grads)):
-        step = steps[i] = steps[i] + 1
-        if weight_decay != 0.0:
-            grad = grad + weight_decay * param
-        if step != last_step:  # parameters usually share a step count: decay the lr once, not per parameter
-            clr = lr / (1.0 + (step - 1) * lr_decay)
-            last_step = step
-        state_sum = state_sums[i] = state_sums[i] + grad * grad
-        params[i] = param - div(clr * grad, sqrt(state_sum) + eps)
+    steps[:] = [step + 1 for step in steps]
+    if weight_decay != 0.0:
+        grads = [grad + weight_decay * param for grad, param in zip(grads, params)]
+    # The decayed lr depends only on the step count, which parameters usually share: compute it once.
+    clrs = {step: lr / (1.0 + (step - 1) * lr_decay) for step in set(steps)}
+    state_sums[:] = [total + grad * grad for total, grad in zip(state_sums, grads)]
+    params[:] = [param - div(clrs[step] * grad, sqrt(total) + eps)
+                 for param, grad, total, step in zip(params, grads, state_sums, steps)]
 
 
 class Adagrad(Optimizer):

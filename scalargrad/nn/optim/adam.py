@@ -14,7 +14,7 @@ __all__ = ["Adam", "AdamW", "adam"]
 def adam(params: list[float], grads: list[float], exp_avgs: list[float], exp_avg_sqs: list[float],
          max_exp_avg_sqs: list[float], steps: list[int], *, lr: float, beta1: float, beta2: float, eps: float,
          weight_decay: float, amsgrad: bool, maximize: bool, decoupled_weight_decay: bool) -> None:
-    """One Adam step, as torch's ``_single_tensor_adam``; every list but ``grads`` is updated in place.
+    """One Adam step, the maths of torch's ``_single_tensor_adam``; every list but ``grads`` is updated in place.
 
     ``max_exp_avg_sqs`` is read only with ``amsgrad``; ``steps`` counts each parameter's steps.
 
@@ -24,26 +24,26 @@ def adam(params: list[float], grads: list[float], exp_avgs: list[float], exp_avg
     >>> round(params[0], 6), steps
     (0.9, [1])
     """
+    # A whole list at a time, one formula per line: per parameter the same float operations in the
+    # same order as a loop would do (so the same bits), and list comprehensions run faster.
     if maximize:
         grads = [-grad for grad in grads]
-    last_step = None
-    for i, (param, grad) in enumerate(zip(params, grads)):
-        step = steps[i] = steps[i] + 1
-        if weight_decay != 0.0:
-            if decoupled_weight_decay:  # AdamW: shrink the parameter itself
-                param = param * (1.0 - lr * weight_decay)
-            else:  # L2: add the decay to the gradient
-                grad = grad + weight_decay * param
-        exp_avg = exp_avgs[i] = lerp(exp_avgs[i], grad, 1.0 - beta1)
-        exp_avg_sq = exp_avg_sqs[i] = exp_avg_sqs[i] * beta2 + (1.0 - beta2) * grad * grad
-        if amsgrad:
-            exp_avg_sq = max_exp_avg_sqs[i] = maximum(max_exp_avg_sqs[i], exp_avg_sq)
-        if step != last_step:  # parameters usually share a step count: correct for it once, not per parameter
-            step_size = lr / (1.0 - beta1 ** step)
-            bias_correction2_sqrt = (1.0 - beta2 ** step) ** 0.5
-            last_step = step
-        denom = sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-        params[i] = param - div(step_size * exp_avg, denom)
+    if weight_decay != 0.0:
+        if decoupled_weight_decay:  # AdamW: shrink the parameters themselves
+            params[:] = [param * (1.0 - lr * weight_decay) for param in params]
+        else:  # L2: add the decay to the gradients
+            grads = [grad + weight_decay * param for grad, param in zip(grads, params)]
+    steps[:] = [step + 1 for step in steps]
+    exp_avgs[:] = [lerp(m, grad, 1.0 - beta1) for m, grad in zip(exp_avgs, grads)]
+    exp_avg_sqs[:] = [v * beta2 + (1.0 - beta2) * grad * grad for v, grad in zip(exp_avg_sqs, grads)]
+    if amsgrad:
+        max_exp_avg_sqs[:] = list(map(maximum, max_exp_avg_sqs, exp_avg_sqs))
+    second_moments = max_exp_avg_sqs if amsgrad else exp_avg_sqs
+    # The bias corrections depend only on the step count, which parameters usually share: compute each once.
+    step_sizes = {step: lr / (1.0 - beta1 ** step) for step in set(steps)}
+    bias_correction2_sqrts = {step: (1.0 - beta2 ** step) ** 0.5 for step in set(steps)}
+    params[:] = [param - div(step_sizes[step] * m, sqrt(v) / bias_correction2_sqrts[step] + eps)
+                 for param, m, v, step in zip(params, exp_avgs, second_moments, steps)]
 
 
 class Adam(Optimizer):

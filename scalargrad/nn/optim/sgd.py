@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..._util import checks
-from .optimizer import Optimizer, Parameters, ParamGroup, grad_values
+from .optimizer import Optimizer, Parameters, ParamGroup, grad_values, state_entries
 
 __all__ = ["SGD", "sgd"]
 
 
 def sgd(params: list[float], grads: list[float], momentum_buffers: list[float | None], *, lr: float,
         momentum: float, dampening: float, weight_decay: float, nesterov: bool, maximize: bool) -> None:
-    """One SGD step, as torch's ``_single_tensor_sgd``; ``params`` and ``momentum_buffers`` are updated in place.
+    """One SGD step, the maths of torch's ``_single_tensor_sgd``; ``params`` and ``momentum_buffers`` are updated in place.
 
     A buffer that is None (the parameter's first step with momentum) starts at the gradient.
 
@@ -75,17 +75,19 @@ class SGD(Optimizer):
         return ("momentum_buffer",) if group["momentum"] != 0.0 else ()
 
     def _step_group(self, group: ParamGroup) -> None:
-        params, state, use_momentum = group["params"], self.state, group["momentum"] != 0.0
-        values = [p.data for p in params]
+        params, use_momentum = group["params"], group["momentum"] != 0.0
+        grads = grad_values(params)  # first: a bad grad raises before any state is made
         if use_momentum:
-            no_state: dict = {}
-            buffers = [state.get(p, no_state).get("momentum_buffer") for p in params]
+            entries = state_entries(self.state, params, dict)
+            buffers = [entry.get("momentum_buffer") for entry in entries]
         else:
             buffers = [None] * len(params)  # never read: plain SGD keeps no state
-        sgd(values, grad_values(params), buffers, lr=group["lr"], momentum=group["momentum"],
+        values = [p.data for p in params]
+        sgd(values, grads, buffers, lr=group["lr"], momentum=group["momentum"],
             dampening=group["dampening"], weight_decay=group["weight_decay"], nesterov=group["nesterov"],
             maximize=group["maximize"])
         for p, value in zip(params, values):
             p.data = value
         if use_momentum:
-            state.update(zip(params, [{"momentum_buffer": buf} for buf in buffers]))
+            for entry, buf in zip(entries, buffers):
+                entry["momentum_buffer"] = buf
