@@ -28,10 +28,11 @@ def adadelta(params: list[float], grads: list[float], square_avgs: list[float], 
     steps[:] = [step + 1 for step in steps]
     if weight_decay != 0.0:
         grads = [grad + weight_decay * param for grad, param in zip(grads, params)]
-    square_avgs[:] = [v * rho + (1.0 - rho) * grad * grad for v, grad in zip(square_avgs, grads)]
+    one_minus_rho = 1.0 - rho
+    square_avgs[:] = [v * rho + one_minus_rho * grad * grad for v, grad in zip(square_avgs, grads)]
     # Each step is the gradient scaled by RMS(past steps) / RMS(past gradients): units match the parameter's.
     deltas = [div(sqrt(u + eps), sqrt(v + eps)) * grad for u, v, grad in zip(acc_deltas, square_avgs, grads)]
-    acc_deltas[:] = [u * rho + (1.0 - rho) * delta * delta for u, delta in zip(acc_deltas, deltas)]
+    acc_deltas[:] = [u * rho + one_minus_rho * delta * delta for u, delta in zip(acc_deltas, deltas)]
     params[:] = [param - lr * delta for param, delta in zip(params, deltas)]
 
 
@@ -68,7 +69,7 @@ class Adadelta(Optimizer):
         acc_deltas = [entry["acc_delta"] for entry in entries]
         adadelta(values, grads, square_avgs, acc_deltas, steps, lr=group["lr"], rho=group["rho"],
                  eps=group["eps"], weight_decay=group["weight_decay"], maximize=group["maximize"])
-        for p, value in zip(params, values):
+        for p, value, entry, step, square_avg, acc_delta in zip(params, values, entries, steps, square_avgs,
+                                                                acc_deltas):
             p.data = value
-        for entry, step, square_avg, acc_delta in zip(entries, steps, square_avgs, acc_deltas):
             entry["step"], entry["square_avg"], entry["acc_delta"] = step, square_avg, acc_delta

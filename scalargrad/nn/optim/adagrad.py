@@ -70,7 +70,6 @@ class Adagrad(Optimizer):
         state_sums = [entry["sum"] for entry in entries]
         adagrad(values, grads, state_sums, steps, lr=group["lr"], lr_decay=group["lr_decay"],
                 weight_decay=group["weight_decay"], eps=group["eps"], maximize=group["maximize"])
-        for p, value in zip(params, values):
+        for p, value, entry, step, state_sum in zip(params, values, entries, steps, state_sums):
             p.data = value
-        for entry, step, state_sum in zip(entries, steps, state_sums):
             entry["step"], entry["sum"] = step, state_sum

@@ -34,8 +34,9 @@ def adam(params: list[float], grads: list[float], exp_avgs: list[float], exp_avg
         else:  # L2: add the decay to the gradients
             grads = [grad + weight_decay * param for grad, param in zip(grads, params)]
     steps[:] = [step + 1 for step in steps]
-    exp_avgs[:] = [lerp(m, grad, 1.0 - beta1) for m, grad in zip(exp_avgs, grads)]
-    exp_avg_sqs[:] = [v * beta2 + (1.0 - beta2) * grad * grad for v, grad in zip(exp_avg_sqs, grads)]
+    one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
+    exp_avgs[:] = [lerp(m, grad, one_minus_beta1) for m, grad in zip(exp_avgs, grads)]
+    exp_avg_sqs[:] = [v * beta2 + one_minus_beta2 * grad * grad for v, grad in zip(exp_avg_sqs, grads)]
     if amsgrad:
         max_exp_avg_sqs[:] = list(map(maximum, max_exp_avg_sqs, exp_avg_sqs))
     second_moments = max_exp_avg_sqs if amsgrad else exp_avg_sqs
@@ -99,9 +100,8 @@ class Adam(Optimizer):
         adam(values, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, lr=group["lr"],
              beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=amsgrad,
              maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"])
-        for p, value in zip(params, values):
+        for p, value, entry, step, exp_avg, exp_avg_sq in zip(params, values, entries, steps, exp_avgs, exp_avg_sqs):
             p.data = value
-        for entry, step, exp_avg, exp_avg_sq in zip(entries, steps, exp_avgs, exp_avg_sqs):
             entry["step"], entry["exp_avg"], entry["exp_avg_sq"] = step, exp_avg, exp_avg_sq
         for entry, max_exp_avg_sq in zip(entries, max_exp_avg_sqs):
             entry["max_exp_avg_sq"] = max_exp_avg_sq

@@ -31,9 +31,10 @@ def rmsprop(params: list[float], grads: list[float], square_avgs: list[float], g
     steps[:] = [step + 1 for step in steps]
     if weight_decay != 0.0:
         grads = [grad + weight_decay * param for grad, param in zip(grads, params)]
-    square_avgs[:] = [v * alpha + (1.0 - alpha) * grad * grad for v, grad in zip(square_avgs, grads)]
+    one_minus_alpha = 1.0 - alpha
+    square_avgs[:] = [v * alpha + one_minus_alpha * grad * grad for v, grad in zip(square_avgs, grads)]
     if centered:  # subtract the squared running mean: a variance instead of a second moment
-        grad_avgs[:] = [lerp(m, grad, 1.0 - alpha) for m, grad in zip(grad_avgs, grads)]
+        grad_avgs[:] = [lerp(m, grad, one_minus_alpha) for m, grad in zip(grad_avgs, grads)]
         avgs = [sqrt(v - m * m) + eps for v, m in zip(square_avgs, grad_avgs)]
     else:
         avgs = [sqrt(v) + eps for v in square_avgs]
@@ -91,9 +92,8 @@ class RMSprop(Optimizer):
         rmsprop(values, grads, square_avgs, grad_avgs, buffers, steps, lr=group["lr"], alpha=group["alpha"],
                 eps=group["eps"], weight_decay=group["weight_decay"], momentum=group["momentum"],
                 centered=centered, maximize=group["maximize"])
-        for p, value in zip(params, values):
+        for p, value, entry, step, square_avg in zip(params, values, entries, steps, square_avgs):
             p.data = value
-        for entry, step, square_avg in zip(entries, steps, square_avgs):
             entry["step"], entry["square_avg"] = step, square_avg
         for entry, buf in zip(entries, buffers):
             entry["momentum_buffer"] = buf
