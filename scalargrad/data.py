@@ -26,6 +26,8 @@ __all__ = [
     "make_regression", "make_spirals", "ratio_split", "split_train_val", "xor",
 ]
 
+LabelledPoints = tuple[list[list[float]], list[int]]  # (x, y) of a generated classification data set
+
 
 def _type_as_value_error(check: Callable[[Any, str], Any], value: Any, name: str) -> Any:
     """``check(value, name)``, with a wrong type raising ValueError rather than the package's TypeError:
@@ -62,7 +64,7 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.x)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int | slice) -> tuple[Any, Any] | Dataset:
         if isinstance(index, slice):
             return Dataset(self.x[index], self.y[index])
         return self.x[index], self.y[index]
@@ -93,8 +95,8 @@ class DataLoader:
     the order comes from Python's global ``random``.
     """
 
-    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = True, seed: int | None = None,
-                 drop_last: bool = False) -> None:
+    def __init__(self, dataset: Dataset | tuple[Sequence, Sequence], batch_size: int = 1,
+                 shuffle: bool = True, seed: int | None = None, drop_last: bool = False) -> None:
         self.dataset = _dataset(dataset)
         batch_size = _type_as_value_error(checks.positive_int, batch_size, "batch_size")
         if seed is not None:
@@ -174,7 +176,8 @@ def ratio_split(dataset, *ratios: float, seed: int | None = None) -> list[Datase
     return parts
 
 
-def split_train_val(x: Sequence, y: Sequence, val_size: float = 0.1, seed: int | None = None):
+def split_train_val(x: Sequence, y: Sequence, val_size: float = 0.1,
+                    seed: int | None = None) -> tuple[list, list, list, list]:
     """Shuffle and split into ``(x_train, y_train, x_val, y_val)``.
 
     ``val_size`` is a fraction in (0, 1) or a number of samples.
@@ -212,7 +215,7 @@ def _shuffled(x: list, y: list, rng) -> tuple[list, list]:
     return [x[i] for i in order], [y[i] for i in order]
 
 
-def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None):
+def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None) -> LabelledPoints:
     """Two interleaving half circles in 2-D; labels 0 and 1 (micrograd's demo data)."""
     n_samples = _check_count(n_samples)
     rng = _rng(seed)
@@ -230,7 +233,8 @@ def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None
     return _shuffled(x, y, rng)
 
 
-def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.5, seed: int | None = None):
+def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.5,
+                 seed: int | None = None) -> LabelledPoints:
     """A small circle (label 1) inside a large one (label 0) in 2-D."""
     n_samples = _check_count(n_samples)
     if not 0.0 < checks.number(factor, "factor") < 1.0:
@@ -248,7 +252,8 @@ def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.5, 
     return _shuffled(x, y, rng)
 
 
-def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2, seed: int | None = None):
+def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2,
+                 seed: int | None = None) -> LabelledPoints:
     """``n_classes`` interleaved spiral arms in 2-D (the CS231n toy problem)."""
     n_samples = _check_count(n_samples)
     n_classes = _check_count(n_classes, "n_classes")
@@ -266,7 +271,7 @@ def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2, s
 
 def make_blobs(n_samples: int = 100, n_features: int = 2, centers: int | Sequence[Sequence[float]] = 3,
                cluster_std: float = 1.0, center_box: tuple[float, float] = (-10.0, 10.0),
-               seed: int | None = None):
+               seed: int | None = None) -> LabelledPoints:
     """Gaussian blobs around ``centers`` (a count, drawn in ``center_box``, or explicit points)."""
     n_samples = _check_count(n_samples)
     rng = _rng(seed)
@@ -284,7 +289,7 @@ def make_blobs(n_samples: int = 100, n_features: int = 2, centers: int | Sequenc
 
 def make_classification(n_samples: int = 100, n_features: int = 16, n_classes: int = 3,
                         n_informative: int | None = None, class_sep: float = 1.5, noise: float = 1.0,
-                        seed: int | None = None):
+                        seed: int | None = None) -> LabelledPoints:
     """A multiclass problem: each class is a Gaussian cloud around its own random centre.
 
     The first ``n_informative`` features (default: all) carry the class;
@@ -309,7 +314,8 @@ def make_classification(n_samples: int = 100, n_features: int = 16, n_classes: i
 
 
 def make_regression(n_samples: int = 100, n_features: int = 16, n_informative: int | None = None,
-                    noise: float = 0.1, bias: float = 0.0, seed: int | None = None):
+                    noise: float = 0.1, bias: float = 0.0,
+                    seed: int | None = None) -> tuple[list[list[float]], list[float]]:
     """Targets ``y = w . x + bias + noise`` for a random ``w`` over the first ``n_informative`` features.
 
     Returns ``(x, y)`` with ``y`` a list of floats.
@@ -329,7 +335,7 @@ def make_regression(n_samples: int = 100, n_features: int = 16, n_informative: i
     return x, y
 
 
-def xor(n_samples: int | None = None, noise: float = 0.0, seed: int | None = None):
+def xor(n_samples: int | None = None, noise: float = 0.0, seed: int | None = None) -> LabelledPoints:
     """The XOR truth table as in the README (label 1 when both inputs are equal).
 
     With ``n_samples``, that many noisy copies of the four corners.
@@ -348,7 +354,7 @@ def xor(n_samples: int | None = None, noise: float = 0.0, seed: int | None = Non
     return _shuffled(x, y, rng)
 
 
-def load_digits(as_images: bool = False):
+def load_digits(as_images: bool = False) -> tuple[list, list[int]]:
     """scikit-learn's 1,797 real 8x8 handwritten digits, pixels scaled to [0, 1].
 
     Returns ``(x, y)``: ``x`` is a list of 64 floats per image, or with

@@ -36,5 +36,5 @@ from .optimizer import Optimizer
 from .rmsprop import RMSprop, rmsprop
 from .sgd import SGD, sgd
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "adadelta", "adagrad", "adam",
-           "rmsprop", "sgd"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "adadelta", "adagrad",
+           "adam", "rmsprop", "sgd"]

@@ -12,8 +12,11 @@ __all__ = ["Adadelta", "adadelta"]
 
 
 def adadelta(params: list[float], grads: list[float], square_avgs: list[float], acc_deltas: list[float],
-             steps: list[int], *, lr: float, rho: float, eps: float, weight_decay: float, maximize: bool) -> None:
-    """One Adadelta step, the maths of torch's ``_single_tensor_adadelta``; every list but ``grads`` is updated in place.
+             steps: list[int], *, lr: float, rho: float, eps: float, weight_decay: float,
+             maximize: bool) -> None:
+    """One Adadelta step, the maths of torch's ``_single_tensor_adadelta``.
+
+    Every list but ``grads`` is updated in place.
 
     >>> params, square_avgs, acc_deltas, steps = [1.0], [0.0], [0.0], [0]
     >>> adadelta(params, [0.5], square_avgs, acc_deltas, steps, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0,

@@ -13,7 +13,9 @@ __all__ = ["Adagrad", "adagrad"]
 
 def adagrad(params: list[float], grads: list[float], state_sums: list[float], steps: list[int], *, lr: float,
             lr_decay: float, weight_decay: float, eps: float, maximize: bool) -> None:
-    """One Adagrad step, the maths of torch's ``_single_tensor_adagrad``; every list but ``grads`` is updated in place.
+    """One Adagrad step, the maths of torch's ``_single_tensor_adagrad``.
+
+    Every list but ``grads`` is updated in place.
 
     >>> params, sums, steps = [1.0], [0.0], [0]
     >>> adagrad(params, [0.5], sums, steps, lr=0.1, lr_decay=0.0, weight_decay=0.0, eps=1e-10, maximize=False)

@@ -14,7 +14,9 @@ __all__ = ["Adam", "AdamW", "adam"]
 def adam(params: list[float], grads: list[float], exp_avgs: list[float], exp_avg_sqs: list[float],
          max_exp_avg_sqs: list[float], steps: list[int], *, lr: float, beta1: float, beta2: float, eps: float,
          weight_decay: float, amsgrad: bool, maximize: bool, decoupled_weight_decay: bool) -> None:
-    """One Adam step, the maths of torch's ``_single_tensor_adam``; every list but ``grads`` is updated in place.
+    """One Adam step, the maths of torch's ``_single_tensor_adam``.
+
+    Every list but ``grads`` is updated in place.
 
     ``max_exp_avg_sqs`` is read only with ``amsgrad``; ``steps`` counts each parameter's steps.
 
@@ -76,8 +78,8 @@ class Adam(Optimizer):
             "betas": (checks.unit_interval(betas[0], "beta1 (betas[0])", include_one=False, where=where),
                       checks.unit_interval(betas[1], "beta2 (betas[1])", include_one=False, where=where)),
             "amsgrad": checks.boolean(group["amsgrad"], "amsgrad", where),
-            "decoupled_weight_decay": checks.boolean(group["decoupled_weight_decay"], "decoupled_weight_decay",
-                                                     where),
+            "decoupled_weight_decay": checks.boolean(group["decoupled_weight_decay"],
+                                                     "decoupled_weight_decay", where),
         }
 
     _all_state_keys = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
@@ -100,7 +102,8 @@ class Adam(Optimizer):
         adam(values, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, lr=group["lr"],
              beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=amsgrad,
              maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"])
-        for p, value, entry, step, exp_avg, exp_avg_sq in zip(params, values, entries, steps, exp_avgs, exp_avg_sqs):
+        for p, value, entry, step, exp_avg, exp_avg_sq in zip(params, values, entries, steps, exp_avgs,
+                                                              exp_avg_sqs):
             p.data = value
             entry["step"], entry["exp_avg"], entry["exp_avg_sq"] = step, exp_avg, exp_avg_sq
         for entry, max_exp_avg_sq in zip(entries, max_exp_avg_sqs):

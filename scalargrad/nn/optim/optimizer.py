@@ -164,7 +164,8 @@ class Optimizer:
         if "initial_lr" in group:  # written by a scheduler
             out["initial_lr"] = checks.nonnegative(group["initial_lr"], "initial_lr", where)
         if "name" in group and not isinstance(group["name"], str):
-            raise TypeError(f"a parameter group's name must be a str, got {type(group['name']).__name__}{where}")
+            raise TypeError("a parameter group's name must be a str, "
+                            f"got {type(group['name']).__name__}{where}")
         for name in ("weight_decay", "eps"):  # shared by several algorithms
             if name in group:
                 out[name] = checks.nonnegative(group[name], name, where)
@@ -255,7 +256,8 @@ class Optimizer:
         self.state = state
 
     def _checked_entry(self, entry: Any, group: ParamGroup, what: str) -> dict[str, Any]:
-        return check_state_entry(entry, self._state_keys(group), self._all_state_keys, type(self).__name__, what)
+        return check_state_entry(entry, self._state_keys(group), self._all_state_keys, type(self).__name__,
+                                 what)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

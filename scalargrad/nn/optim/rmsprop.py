@@ -14,7 +14,9 @@ __all__ = ["RMSprop", "rmsprop"]
 def rmsprop(params: list[float], grads: list[float], square_avgs: list[float], grad_avgs: list[float],
             momentum_buffers: list[float], steps: list[int], *, lr: float, alpha: float, eps: float,
             weight_decay: float, momentum: float, centered: bool, maximize: bool) -> None:
-    """One RMSprop step, the maths of torch's ``_single_tensor_rmsprop``; every list but ``grads`` is updated in place.
+    """One RMSprop step, the maths of torch's ``_single_tensor_rmsprop``.
+
+    Every list but ``grads`` is updated in place.
 
     ``grad_avgs`` is read only when ``centered``, ``momentum_buffers`` only with a positive ``momentum``.
 

@@ -12,9 +12,10 @@ __all__ = ["SGD", "sgd"]
 
 def sgd(params: list[float], grads: list[float], momentum_buffers: list[float | None], *, lr: float,
         momentum: float, dampening: float, weight_decay: float, nesterov: bool, maximize: bool) -> None:
-    """One SGD step, the maths of torch's ``_single_tensor_sgd``; ``params`` and ``momentum_buffers`` are updated in place.
+    """One SGD step, the maths of torch's ``_single_tensor_sgd``.
 
-    A buffer that is None (the parameter's first step with momentum) starts at the gradient.
+    ``params`` and ``momentum_buffers`` are updated in place; a buffer that is None (the
+    parameter's first step with momentum) starts at the gradient.
 
     >>> params, buffers = [1.0], [None]
     >>> sgd(params, [0.5], buffers, lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0,
