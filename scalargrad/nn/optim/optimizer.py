@@ -13,11 +13,10 @@ from typing import Any, Callable, Union
 
 from ..._util import checks
 from ...scalar import Scalar, enable_grad
-from .state_dict import check_state_entry, pack_state_dict, unpack_state_dict
+from .state_dict import ParamGroup, State, check_state_entry, pack_state_dict, unpack_state_dict
 
 __all__ = ["Optimizer", "ParamGroup", "Parameters", "grad_values", "state_entries"]
 
-ParamGroup = dict[str, Any]
 Parameters = Union[Iterable[Scalar], Iterable[ParamGroup]]
 
 _NOT_A_SET = ("parameters must be an ordered collection (list, tuple, generator), not a set: "
@@ -42,7 +41,7 @@ def grad_values(params: list[Scalar]) -> list[float]:
     return grads
 
 
-def state_entries(state: dict[Scalar, dict[str, Any]], params: list[Scalar],
+def state_entries(state: State, params: list[Scalar],
                   new_entry: Callable[[], dict[str, Any]]) -> list[dict[str, Any]]:
     """The state entry of each parameter in ``state``, made by ``new_entry()`` on its first step.
 
@@ -86,7 +85,7 @@ class Optimizer:
         # every group overrides it.
         self.defaults.update(self._checked(self.defaults, ""))
         self.param_groups: list[ParamGroup] = []
-        self.state: dict[Scalar, dict[str, Any]] = {}
+        self.state: State = {}
 
         if isinstance(parameters, (Scalar, dict, str, bytes)) or not isinstance(parameters, Iterable):
             raise TypeError("parameters must be an iterable of Scalars or of parameter-group dicts, "

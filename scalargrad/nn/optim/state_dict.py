@@ -23,8 +23,8 @@ from ...scalar import Scalar
 
 __all__ = ["check_state_entry", "is_plain_data", "pack_state_dict", "plain_copy", "unpack_state_dict"]
 
-ParamGroup = dict[str, Any]
-State = dict[Scalar, dict[str, Any]]
+ParamGroup = dict[str, Any]  # {'params': [Scalar, ...], 'lr': ..., other hyperparameters}
+State = dict[Scalar, dict[str, Any]]  # per-parameter state: {parameter: {'step': ..., 'exp_avg': ..., ...}}
 
 _TOP_KEYS = {"state", "param_groups"}
 
