@@ -16,13 +16,26 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+
+from ._util import checks
 
 __all__ = [
     "DataLoader", "Dataset", "load_digits", "make_blobs", "make_circles", "make_classification", "make_moons",
     "make_regression", "make_spirals", "ratio_split", "split_train_val", "xor",
 ]
+
+LabelledPoints = tuple[list[list[float]], list[int]]  # (x, y) of a generated classification data set
+
+
+def _type_as_value_error(check: Callable[[Any, str], Any], value: Any, name: str) -> Any:
+    """``check(value, name)``, with a wrong type raising ValueError rather than the package's TypeError:
+    these arguments (counts, batch sizes, batch numbers) have always done so, and tests pin it."""
+    try:
+        return check(value, name)
+    except TypeError as e:
+        raise ValueError(str(e)) from None
 
 
 def _as_list(values: Any, what: str) -> list:
@@ -51,7 +64,7 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.x)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int | slice) -> tuple[Any, Any] | Dataset:
         if isinstance(index, slice):
             return Dataset(self.x[index], self.y[index])
         return self.x[index], self.y[index]
@@ -82,13 +95,12 @@ class DataLoader:
     the order comes from Python's global ``random``.
     """
 
-    def __init__(self, dataset, batch_size: int = 1, shuffle: bool = True, seed: int | None = None,
-                 drop_last: bool = False) -> None:
+    def __init__(self, dataset: Dataset | tuple[Sequence, Sequence], batch_size: int = 1,
+                 shuffle: bool = True, seed: int | None = None, drop_last: bool = False) -> None:
         self.dataset = _dataset(dataset)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+        batch_size = _type_as_value_error(checks.positive_int, batch_size, "batch_size")
+        if seed is not None:
+            seed = checks.integer(seed, "seed")
         if len(self.dataset) == 0:
             raise ValueError("the dataset is empty")
         self.batch_size = batch_size
@@ -103,8 +115,7 @@ class DataLoader:
 
     def order(self, epoch: int) -> list[int]:
         """The sample indices of ``epoch`` in the order they are served."""
-        if isinstance(epoch, bool) or not isinstance(epoch, int):
-            raise TypeError(f"epoch must be an int, got {type(epoch).__name__}")
+        checks.integer(epoch, "epoch")
         indices = list(range(len(self.dataset)))
         if self.shuffle:
             if self.seed is None:
@@ -117,8 +128,7 @@ class DataLoader:
 
     def epoch_batches(self, epoch: int, start: int = 0) -> Iterator[tuple[list, list]]:
         """The batches of ``epoch`` from batch number ``start`` on."""
-        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
-            raise ValueError(f"start must be a batch number >= 0, got {start!r}")
+        start = _type_as_value_error(checks.nonnegative_int, start, "start")
         return self._batches(self.order(epoch), start)  # checked and ordered now, not at the first next()
 
     def _batches(self, indices: list[int], start: int) -> Iterator[tuple[list, list]]:
@@ -150,6 +160,7 @@ def ratio_split(dataset, *ratios: float, seed: int | None = None) -> list[Datase
     the first parts, so every sample lands in exactly one part.
     """
     ds = _dataset(dataset)
+    ratios = tuple(checks.number(r, "ratios entry") for r in ratios)
     if not ratios or any(r <= 0 for r in ratios) or abs(sum(ratios) - 1.0) > 1e-9:
         raise ValueError(f"ratios must be positive and add up to 1, got {ratios}")
     n = len(ds)
@@ -165,7 +176,8 @@ def ratio_split(dataset, *ratios: float, seed: int | None = None) -> list[Datase
     return parts
 
 
-def split_train_val(x: Sequence, y: Sequence, val_size: float = 0.1, seed: int | None = None):
+def split_train_val(x: Sequence, y: Sequence, val_size: float = 0.1,
+                    seed: int | None = None) -> tuple[list, list, list, list]:
     """Shuffle and split into ``(x_train, y_train, x_val, y_val)``.
 
     ``val_size`` is a fraction in (0, 1) or a number of samples.
@@ -176,9 +188,9 @@ def split_train_val(x: Sequence, y: Sequence, val_size: float = 0.1, seed: int |
     """
     ds = Dataset(x, y)
     n = len(ds)
-    if isinstance(val_size, bool) or not isinstance(val_size, numbers.Real):
+    if not checks.is_number(val_size):
         raise TypeError(f"val_size must be a fraction or a count, got {type(val_size).__name__}")
-    if isinstance(val_size, numbers.Integral):  # int, numpy ints
+    if isinstance(val_size, numbers.Integral):  # a count (int, numpy ints); a float is a fraction
         n_val = int(val_size) if 0 <= val_size <= n else -1
     else:
         n_val = round(float(val_size) * n) if 0.0 < val_size < 1.0 else -1
@@ -193,9 +205,8 @@ def split_train_val(x: Sequence, y: Sequence, val_size: float = 0.1, seed: int |
 
 # ---- toy data sets ----------------------------------------------------------------
 
-def _check_count(n: int, what: str = "n_samples") -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{what} must be a positive int, got {n!r}")
+def _check_count(n: int, what: str = "n_samples") -> int:
+    return _type_as_value_error(checks.positive_int, n, what)
 
 
 def _shuffled(x: list, y: list, rng) -> tuple[list, list]:
@@ -204,9 +215,9 @@ def _shuffled(x: list, y: list, rng) -> tuple[list, list]:
     return [x[i] for i in order], [y[i] for i in order]
 
 
-def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None):
+def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None) -> LabelledPoints:
     """Two interleaving half circles in 2-D; labels 0 and 1 (micrograd's demo data)."""
-    _check_count(n_samples)
+    n_samples = _check_count(n_samples)
     rng = _rng(seed)
     n_out = n_samples // 2
     n_in = n_samples - n_out
@@ -222,10 +233,11 @@ def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None
     return _shuffled(x, y, rng)
 
 
-def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.5, seed: int | None = None):
+def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.5,
+                 seed: int | None = None) -> LabelledPoints:
     """A small circle (label 1) inside a large one (label 0) in 2-D."""
-    _check_count(n_samples)
-    if not 0.0 < factor < 1.0:
+    n_samples = _check_count(n_samples)
+    if not 0.0 < checks.number(factor, "factor") < 1.0:
         raise ValueError(f"factor must be between 0 and 1, got {factor}")
     rng = _rng(seed)
     n_out = n_samples // 2
@@ -240,10 +252,11 @@ def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.5, 
     return _shuffled(x, y, rng)
 
 
-def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2, seed: int | None = None):
+def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2,
+                 seed: int | None = None) -> LabelledPoints:
     """``n_classes`` interleaved spiral arms in 2-D (the CS231n toy problem)."""
-    _check_count(n_samples)
-    _check_count(n_classes, "n_classes")
+    n_samples = _check_count(n_samples)
+    n_classes = _check_count(n_classes, "n_classes")
     rng = _rng(seed)
     x, y = [], []
     for i in range(n_samples):
@@ -258,12 +271,12 @@ def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2, s
 
 def make_blobs(n_samples: int = 100, n_features: int = 2, centers: int | Sequence[Sequence[float]] = 3,
                cluster_std: float = 1.0, center_box: tuple[float, float] = (-10.0, 10.0),
-               seed: int | None = None):
+               seed: int | None = None) -> LabelledPoints:
     """Gaussian blobs around ``centers`` (a count, drawn in ``center_box``, or explicit points)."""
-    _check_count(n_samples)
+    n_samples = _check_count(n_samples)
     rng = _rng(seed)
     if isinstance(centers, int):
-        _check_count(centers, "centers")
+        centers = _check_count(centers, "centers")
         centers = [[rng.uniform(*center_box) for _ in range(n_features)] for _ in range(centers)]
     centers = [list(map(float, c)) for c in centers]
     x, y = [], []
@@ -276,16 +289,16 @@ def make_blobs(n_samples: int = 100, n_features: int = 2, centers: int | Sequenc
 
 def make_classification(n_samples: int = 100, n_features: int = 16, n_classes: int = 3,
                         n_informative: int | None = None, class_sep: float = 1.5, noise: float = 1.0,
-                        seed: int | None = None):
+                        seed: int | None = None) -> LabelledPoints:
     """A multiclass problem: each class is a Gaussian cloud around its own random centre.
 
     The first ``n_informative`` features (default: all) carry the class;
     the rest are pure noise.
     """
-    _check_count(n_samples)
-    _check_count(n_features, "n_features")
-    _check_count(n_classes, "n_classes")
-    n_informative = n_features if n_informative is None else n_informative
+    n_samples = _check_count(n_samples)
+    n_features = _check_count(n_features, "n_features")
+    n_classes = _check_count(n_classes, "n_classes")
+    n_informative = n_features if n_informative is None else checks.integer(n_informative, "n_informative")
     if not 1 <= n_informative <= n_features:
         raise ValueError(f"n_informative must be between 1 and n_features, got {n_informative}")
     rng = _rng(seed)
@@ -301,14 +314,15 @@ def make_classification(n_samples: int = 100, n_features: int = 16, n_classes: i
 
 
 def make_regression(n_samples: int = 100, n_features: int = 16, n_informative: int | None = None,
-                    noise: float = 0.1, bias: float = 0.0, seed: int | None = None):
+                    noise: float = 0.1, bias: float = 0.0,
+                    seed: int | None = None) -> tuple[list[list[float]], list[float]]:
     """Targets ``y = w . x + bias + noise`` for a random ``w`` over the first ``n_informative`` features.
 
     Returns ``(x, y)`` with ``y`` a list of floats.
     """
-    _check_count(n_samples)
-    _check_count(n_features, "n_features")
-    n_informative = n_features if n_informative is None else n_informative
+    n_samples = _check_count(n_samples)
+    n_features = _check_count(n_features, "n_features")
+    n_informative = n_features if n_informative is None else checks.integer(n_informative, "n_informative")
     if not 1 <= n_informative <= n_features:
         raise ValueError(f"n_informative must be between 1 and n_features, got {n_informative}")
     rng = _rng(seed)
@@ -321,7 +335,7 @@ def make_regression(n_samples: int = 100, n_features: int = 16, n_informative: i
     return x, y
 
 
-def xor(n_samples: int | None = None, noise: float = 0.0, seed: int | None = None):
+def xor(n_samples: int | None = None, noise: float = 0.0, seed: int | None = None) -> LabelledPoints:
     """The XOR truth table as in the README (label 1 when both inputs are equal).
 
     With ``n_samples``, that many noisy copies of the four corners.
@@ -330,7 +344,7 @@ def xor(n_samples: int | None = None, noise: float = 0.0, seed: int | None = Non
     labels = [1, 0, 0, 1]
     if n_samples is None:
         return [list(c) for c in corners], list(labels)
-    _check_count(n_samples)
+    n_samples = _check_count(n_samples)
     rng = _rng(seed)
     x, y = [], []
     for i in range(n_samples):
@@ -340,7 +354,7 @@ def xor(n_samples: int | None = None, noise: float = 0.0, seed: int | None = Non
     return _shuffled(x, y, rng)
 
 
-def load_digits(as_images: bool = False):
+def load_digits(as_images: bool = False) -> tuple[list, list[int]]:
     """scikit-learn's 1,797 real 8x8 handwritten digits, pixels scaled to [0, 1].
 
     Returns ``(x, y)``: ``x`` is a list of 64 floats per image, or with

@@ -23,8 +23,8 @@ import operator
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["boolean", "finite", "integer", "is_number", "nonnegative", "nonnegative_int", "number", "one_of",
-           "positive", "positive_int", "unit_interval"]
+__all__ = ["boolean", "finite", "int_at_least", "integer", "is_number", "nonnegative", "nonnegative_int", "number",
+           "one_of", "positive", "positive_int", "unit_interval"]
 
 
 def is_number(value: Any) -> bool:
@@ -67,6 +67,18 @@ def nonnegative_int(value: Any, name: str, where: str = "") -> int:
     n = integer(value, name, where)
     if n < 0:
         raise ValueError(f"{name} must be a non-negative int, got {value!r}{where}")
+    return n
+
+
+def int_at_least(value: Any, name: str, minimum: int, where: str = "") -> int:
+    """An int >= ``minimum`` (for bounds other than 0 and 1, e.g. ``last_epoch >= -1``).
+
+    >>> int_at_least(-1, "last_epoch", -1)
+    -1
+    """
+    n = integer(value, name, where)
+    if n < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}{where}")
     return n
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any
+from typing import Any, Callable
 
+from .._util import checks, nested
 from ..scalar import Scalar
 
 __all__ = [
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 
-def _weights(target: Any):
+def _weights(target: Any) -> tuple[list[Scalar], int, int]:
     """(list of weight Scalars, fan_in, fan_out) for a layer or a nested list of Scalars."""
     from .layers import Conv2D, Linear, Neuron
 
@@ -36,9 +37,12 @@ def _weights(target: Any):
         return list(target.w), target.size, 1
     if isinstance(target, Conv2D):
         kh, kw = target.kernel_size
-        return target._flat_weights(), target.fan_in, target.out_channels * kh * kw
-    flat = _flatten(target)
-    if isinstance(target, (list, tuple)) and target and isinstance(target[0], (list, tuple)):
+        return nested.leaves(target.weight), target.fan_in, target.out_channels * kh * kw
+    flat = nested.leaves(target)
+    for leaf in flat:
+        if not isinstance(leaf, Scalar):
+            raise TypeError(f"expected a layer, a Scalar or (nested) lists of Scalars, got {type(leaf).__name__}")
+    if nested.is_nested(target) and target and nested.is_nested(target[0]):
         # [out][in] or [out][in][kh][kw]: as torch, fans include the receptive field
         fan_in = len(flat) // len(target)
         receptive = fan_in // len(target[0])
@@ -46,18 +50,7 @@ def _weights(target: Any):
     return flat, len(flat), len(flat)
 
 
-def _flatten(x) -> list[Scalar]:
-    if isinstance(x, Scalar):
-        return [x]
-    if not isinstance(x, (list, tuple)):
-        raise TypeError(f"expected a layer, a Scalar or (nested) lists of Scalars, got {type(x).__name__}")
-    out = []
-    for v in x:
-        out.extend(_flatten(v))
-    return out
-
-
-def _fill(target, draw):
+def _fill(target: Any, draw: Callable[[], float]) -> Any:
     params = target if isinstance(target, list) and all(isinstance(p, Scalar) for p in target) else None
     weights = params if params is not None else _weights(target)[0]
     for p in weights:
@@ -65,28 +58,28 @@ def _fill(target, draw):
     return target
 
 
-def uniform_(target, a: float = 0.0, b: float = 1.0):
+def uniform_(target: Any, a: float = 0.0, b: float = 1.0) -> Any:
     """Values uniform in [a, b)."""
     return _fill(target, lambda: random.uniform(a, b))
 
 
-def normal_(target, mean: float = 0.0, std: float = 1.0):
+def normal_(target: Any, mean: float = 0.0, std: float = 1.0) -> Any:
     """Values from N(mean, std**2)."""
     return _fill(target, lambda: random.gauss(mean, std))
 
 
-def constant_(target, value: float):
+def constant_(target: Any, value: float) -> Any:
     """Every value set to ``value``."""
     value = float(value)
     return _fill(target, lambda: value)
 
 
-def zeros_(target):
+def zeros_(target: Any) -> Any:
     """Every value set to 0."""
     return constant_(target, 0.0)
 
 
-def ones_(target):
+def ones_(target: Any) -> Any:
     """Every value set to 1."""
     return constant_(target, 1.0)
 
@@ -105,7 +98,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
 
 
-def xavier_uniform_(target, gain: float = 1.0):
+def xavier_uniform_(target: Any, gain: float = 1.0) -> Any:
     """Glorot uniform: bound = gain * sqrt(6 / (fan_in + fan_out))."""
     weights, fan_in, fan_out = _weights(target)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
@@ -114,7 +107,7 @@ def xavier_uniform_(target, gain: float = 1.0):
     return target
 
 
-def xavier_normal_(target, gain: float = 1.0):
+def xavier_normal_(target: Any, gain: float = 1.0) -> Any:
     """Glorot normal: std = gain * sqrt(2 / (fan_in + fan_out))."""
     weights, fan_in, fan_out = _weights(target)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
@@ -124,13 +117,12 @@ def xavier_normal_(target, gain: float = 1.0):
 
 
 def _kaiming_std(fan_in: int, fan_out: int, a: float, mode: str, nonlinearity: str) -> float:
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    checks.one_of(mode, "mode", ("fan_in", "fan_out"))
     fan = fan_in if mode == "fan_in" else fan_out
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(target, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
+def kaiming_uniform_(target: Any, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Any:
     """He uniform: bound = sqrt(3) * gain / sqrt(fan)."""
     weights, fan_in, fan_out = _weights(target)
     bound = math.sqrt(3.0) * _kaiming_std(fan_in, fan_out, a, mode, nonlinearity)
@@ -139,7 +131,7 @@ def kaiming_uniform_(target, a: float = 0.0, mode: str = "fan_in", nonlinearity:
     return target
 
 
-def kaiming_normal_(target, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
+def kaiming_normal_(target: Any, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Any:
     """He normal: std = gain / sqrt(fan)."""
     weights, fan_in, fan_out = _weights(target)
     std = _kaiming_std(fan_in, fan_out, a, mode, nonlinearity)

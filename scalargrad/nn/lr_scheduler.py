@@ -23,26 +23,12 @@ values torch prints, even when something else also changes the lr.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, SupportsFloat
 
+from .._util import checks
 from .optim import Optimizer
 
 __all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "ReduceLROnPlateau", "StepLR"]
-
-
-def _check_real(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be an int or float, got {type(value).__name__}")
-    return float(value)
-
-
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _check_optimizer(optimizer: Any) -> Optimizer:
@@ -66,7 +52,7 @@ class LRScheduler:
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         self.optimizer = _check_optimizer(optimizer)
-        last_epoch = _check_int(last_epoch, "last_epoch", -1)
+        last_epoch = checks.int_at_least(last_epoch, "last_epoch", -1)
         if last_epoch == -1:
             for group in optimizer.param_groups:
                 group.setdefault("initial_lr", group["lr"])
@@ -137,9 +123,9 @@ class LRScheduler:
             if not isinstance(value, (list, tuple)) or len(value) != n_groups:
                 raise ValueError(f"state_dict[{name!r}] must be a list of {n_groups} numbers "
                                  f"(one per parameter group), got {value!r}")
-            return [_check_real(v, f"state_dict[{name!r}] entry") for v in value]
+            return [checks.number(v, f"state_dict[{name!r}] entry") for v in value]
         if name in ("last_epoch", "_step_count", "cooldown_counter", "num_bad_epochs"):
-            return _check_int(value, f"state_dict[{name!r}]", -1 if name == "last_epoch" else 0)
+            return checks.int_at_least(value, f"state_dict[{name!r}]", -1 if name == "last_epoch" else 0)
         return value
 
     def __repr__(self) -> str:
@@ -158,8 +144,8 @@ class StepLR(LRScheduler):
     _hyperparameters = ("step_size", "gamma")
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
-        self.step_size = _check_int(step_size, "step_size", 1)
-        self.gamma = _check_real(gamma, "gamma")
+        self.step_size = checks.int_at_least(step_size, "step_size", 1)
+        self.gamma = checks.number(gamma, "gamma")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -170,9 +156,9 @@ class StepLR(LRScheduler):
 
     def _check_entry(self, name: str, value: Any) -> Any:
         if name == "step_size":
-            return _check_int(value, "state_dict['step_size']", 1)
+            return checks.int_at_least(value, "state_dict['step_size']", 1)
         if name == "gamma":
-            return _check_real(value, "state_dict['gamma']")
+            return checks.number(value, "state_dict['gamma']")
         return super()._check_entry(name, value)
 
 
@@ -187,7 +173,7 @@ class ExponentialLR(LRScheduler):
     _hyperparameters = ("gamma",)
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = _check_real(gamma, "gamma")
+        self.gamma = checks.number(gamma, "gamma")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -198,7 +184,7 @@ class ExponentialLR(LRScheduler):
 
     def _check_entry(self, name: str, value: Any) -> Any:
         if name == "gamma":
-            return _check_real(value, "state_dict['gamma']")
+            return checks.number(value, "state_dict['gamma']")
         return super()._check_entry(name, value)
 
 
@@ -217,10 +203,8 @@ class CosineAnnealingLR(LRScheduler):
     _hyperparameters = ("T_max", "eta_min")
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
-        self.T_max = _check_int(T_max, "T_max", 1)
-        self.eta_min = _check_real(eta_min, "eta_min")
-        if not self.eta_min >= 0.0:
-            raise ValueError(f"eta_min must be non-negative, got {eta_min!r}")
+        self.T_max = checks.int_at_least(T_max, "T_max", 1)
+        self.eta_min = checks.nonnegative(eta_min, "eta_min")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -241,9 +225,9 @@ class CosineAnnealingLR(LRScheduler):
 
     def _check_entry(self, name: str, value: Any) -> Any:
         if name == "T_max":
-            return _check_int(value, "state_dict['T_max']", 1)
+            return checks.int_at_least(value, "state_dict['T_max']", 1)
         if name == "eta_min":
-            return _check_real(value, "state_dict['eta_min']")
+            return checks.number(value, "state_dict['eta_min']")
         return super()._check_entry(name, value)
 
 
@@ -277,19 +261,19 @@ class ReduceLROnPlateau(LRScheduler):
         self.optimizer = _check_optimizer(optimizer)
         self.mode = self._check_mode(mode)
         self.threshold_mode = self._check_threshold_mode(threshold_mode)
-        self.factor = self._check_factor(factor)
-        self.patience = _check_int(patience, "patience", 0)
-        self.threshold = self._check_nonneg(threshold, "threshold")
-        self.cooldown = _check_int(cooldown, "cooldown", 0)
-        self.eps = self._check_nonneg(eps, "eps")
+        self.factor = checks.unit_interval(factor, "factor", include_one=False)
+        self.patience = checks.int_at_least(patience, "patience", 0)
+        self.threshold = checks.nonnegative(threshold, "threshold")
+        self.cooldown = checks.int_at_least(cooldown, "cooldown", 0)
+        self.eps = checks.nonnegative(eps, "eps")
         n_groups = len(optimizer.param_groups)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n_groups:
                 raise ValueError(f"expected {n_groups} min_lrs (one per parameter group), got {len(min_lr)}")
             self.default_min_lr: float | None = None
-            self.min_lrs = [self._check_nonneg(v, "min_lr") for v in min_lr]
+            self.min_lrs = [checks.nonnegative(v, "min_lr") for v in min_lr]
         else:
-            self.default_min_lr = self._check_nonneg(min_lr, "min_lr")
+            self.default_min_lr = checks.nonnegative(min_lr, "min_lr")
             self.min_lrs = [self.default_min_lr] * n_groups
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]
         self.last_epoch = 0
@@ -311,20 +295,6 @@ class ReduceLROnPlateau(LRScheduler):
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
         return threshold_mode
-
-    @staticmethod
-    def _check_factor(factor: Any) -> float:
-        f = _check_real(factor, "factor")
-        if not 0.0 <= f < 1.0:
-            raise ValueError(f"factor must be in [0, 1), got {factor!r}")
-        return f
-
-    @staticmethod
-    def _check_nonneg(value: Any, name: str) -> float:
-        x = _check_real(value, name)
-        if not x >= 0.0:
-            raise ValueError(f"{name} must be non-negative, got {value!r}")
-        return x
 
     def _mode_worse(self) -> float:
         return math.inf if self.mode == "min" else -math.inf
@@ -388,13 +358,13 @@ class ReduceLROnPlateau(LRScheduler):
         if name == "threshold_mode":
             return self._check_threshold_mode(value)
         if name == "factor":
-            return self._check_factor(value)
+            return checks.unit_interval(value, "factor", include_one=False)
         if name in ("patience", "cooldown"):
-            return _check_int(value, f"state_dict[{name!r}]", 0)
+            return checks.int_at_least(value, f"state_dict[{name!r}]", 0)
         if name in ("threshold", "eps"):
-            return self._check_nonneg(value, f"state_dict[{name!r}]")
+            return checks.nonnegative(value, f"state_dict[{name!r}]")
         if name == "default_min_lr":
-            return None if value is None else self._check_nonneg(value, "state_dict['default_min_lr']")
+            return None if value is None else checks.nonnegative(value, "state_dict['default_min_lr']")
         if name == "best":
-            return _check_real(value, "state_dict['best']")
+            return checks.number(value, "state_dict['best']")
         return super()._check_entry(name, value)

@@ -15,6 +15,7 @@ import math
 import os
 from typing import Any
 
+from .._util import nested
 from .._util.files import atomic_open
 from ..scalar import Scalar
 
@@ -35,8 +36,9 @@ def _plain(obj: Any, where: str = "checkpoint") -> Any:
                 raise TypeError(f"{where}: keys must be strings, got {type(k).__name__} {k!r}")
             out[k] = _plain(v, f"{where}[{k!r}]")
         return out
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+    if nested.is_nested(obj):
+        # The shared walker copies any depth of lists without recursion; an error inside names the list.
+        return nested.map_leaves(lambda leaf: _plain(leaf, f"{where}[...]"), obj)
     if obj is None or isinstance(obj, (str, bool, int, float)):
         return obj
     if isinstance(obj, Scalar):

@@ -1,0 +1,41 @@
+"""torch's element-wise float ops, on Python floats, for the update rules.
+
+Each one gives the float64 result torch gives, bit for bit, where Python's
+own operator would raise or round differently:
+
+>>> div(1.0, 0.0), lerp(0.0, 10.0, 0.1), maximum(1.0, float('nan'))
+(inf, 1.0, nan)
+"""
+
+from __future__ import annotations
+
+import math
+
+from ...scalar import FloatMath
+
+__all__ = ["div", "lerp", "maximum", "sqrt"]
+
+div = FloatMath.div    # IEEE division: x / 0 gives inf or nan, as torch does, instead of raising
+sqrt = FloatMath.sqrt  # sqrt of a (rounding-)negative number gives nan, as torch does
+
+
+def lerp(start: float, end: float, weight: float) -> float:
+    """torch.lerp, including its choice of formula by weight (keeps results bit-identical).
+
+    >>> lerp(2.0, 4.0, 0.25)
+    2.5
+    """
+    if abs(weight) < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1.0 - weight)
+
+
+def maximum(a: float, b: float) -> float:
+    """torch.maximum: nan if either input is nan (Python's max would drop it).
+
+    >>> maximum(1.0, 2.0)
+    2.0
+    """
+    if math.isnan(a) or math.isnan(b):
+        return math.nan
+    return a if a >= b else b

@@ -1,0 +1,94 @@
+"""Stochastic gradient descent: the ``sgd`` update on floats, and the ``SGD`` optimizer around it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..._util import checks
+from .optimizer import Optimizer, Parameters, ParamGroup, grad_values, state_entries
+
+__all__ = ["SGD", "sgd"]
+
+
+def sgd(params: list[float], grads: list[float], momentum_buffers: list[float | None], *, lr: float,
+        momentum: float, dampening: float, weight_decay: float, nesterov: bool, maximize: bool) -> None:
+    """One SGD step, the maths of torch's ``_single_tensor_sgd``.
+
+    ``params`` and ``momentum_buffers`` are updated in place; a buffer that is None (the
+    parameter's first step with momentum) starts at the gradient.
+
+    >>> params, buffers = [1.0], [None]
+    >>> sgd(params, [0.5], buffers, lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0,
+    ...     nesterov=False, maximize=False)
+    >>> params, buffers
+    ([0.95], [0.5])
+    """
+    # Whole-list steps (as torch's _multi_tensor_sgd): the same float operations in the same
+    # order as a per-parameter loop, so the same bits, but list comprehensions run faster.
+    if maximize:
+        grads = [-grad for grad in grads]
+    if weight_decay != 0.0:
+        grads = [grad + weight_decay * param for grad, param in zip(grads, params)]
+    if momentum != 0.0:
+        # torch starts a buffer at the first gradient, without dampening
+        momentum_buffers[:] = [grad if buf is None else buf * momentum + (1.0 - dampening) * grad
+                               for buf, grad in zip(momentum_buffers, grads)]
+        if nesterov:
+            grads = [grad + momentum * buf for grad, buf in zip(grads, momentum_buffers)]
+        else:
+            grads = momentum_buffers
+    params[:] = [param - lr * grad for param, grad in zip(params, grads)]
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with momentum, Nesterov momentum and weight decay.
+
+    As torch.optim.SGD: ``g = grad + weight_decay * p``; with momentum
+    ``buf = g`` on the first step, then ``buf = momentum * buf + (1 - dampening) * g``;
+    the step uses ``g + momentum * buf`` (Nesterov) or ``buf``; ``p -= lr * step``.
+    ``momentum=None`` (the original API) or 0 means plain SGD.
+
+    >>> from scalargrad import Scalar
+    >>> ps = [Scalar(1.0), Scalar(2.0)]
+    >>> opt = SGD(parameters=ps, lr=0.1, momentum=None)
+    """
+
+    def __init__(self, parameters: Parameters, lr: float, momentum: float | None = None,
+                 nesterov: bool = False, weight_decay: float = 0.0, dampening: float = 0.0,
+                 *, maximize: bool = False) -> None:
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
+                    "nesterov": nesterov, "maximize": maximize}
+        super().__init__(parameters, defaults)
+
+    def _check_hyper(self, group: ParamGroup, where: str, loading: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        momentum = group.get("momentum")
+        out["momentum"] = 0.0 if momentum is None else checks.nonnegative(momentum, "momentum", where)
+        out["dampening"] = checks.number(group.get("dampening", 0.0), "dampening", where)
+        out["nesterov"] = checks.boolean(group.get("nesterov", False), "nesterov", where)
+        if out["nesterov"] and (out["momentum"] <= 0.0 or out["dampening"] != 0.0):
+            raise ValueError(f"nesterov momentum requires a positive momentum and zero dampening{where}")
+        return out
+
+    _all_state_keys = ("momentum_buffer",)
+
+    def _state_keys(self, group: ParamGroup) -> tuple[str, ...]:
+        return ("momentum_buffer",) if group["momentum"] != 0.0 else ()
+
+    def _step_group(self, group: ParamGroup) -> None:
+        params, use_momentum = group["params"], group["momentum"] != 0.0
+        grads = grad_values(params)  # first: a bad grad raises before any state is made
+        if use_momentum:
+            entries = state_entries(self.state, params, dict)
+            buffers = [entry.get("momentum_buffer") for entry in entries]
+        else:
+            buffers = [None] * len(params)  # never read: plain SGD keeps no state
+        values = [p.data for p in params]
+        sgd(values, grads, buffers, lr=group["lr"], momentum=group["momentum"],
+            dampening=group["dampening"], weight_decay=group["weight_decay"], nesterov=group["nesterov"],
+            maximize=group["maximize"])
+        for p, value in zip(params, values):
+            p.data = value
+        if use_momentum:
+            for entry, buf in zip(entries, buffers):
+                entry["momentum_buffer"] = buf
