@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import functional as F
 from .._util.checks import one_of
+from .._util.nested import leaves
 from ..extend import building_replay
 from ..scalar import Scalar
 from .module import Module
@@ -74,13 +75,10 @@ class Conv2D(Module):
     def initialize(self) -> None:
         """Draw weights and biases uniform in (-1/sqrt(fan_in), 1/sqrt(fan_in)), as PyTorch does."""
         bound = 1.0 / math.sqrt(self.fan_in)
-        for p in self._flat_weights():
+        for p in leaves(self.weight):
             p.data = random.uniform(-bound, bound)
         for p in self.bias or ():
             p.data = random.uniform(-bound, bound)
-
-    def _flat_weights(self) -> list[Scalar]:  # nn.init reaches this; it could use leaves(self.weight)
-        return [p for out in self.weight for ch in out for row in ch for p in row]
 
     def _receptive_fields(self, height: int, width: int):
         """For each output position, the (weight index, channel, row, col) pairs inside the image."""
