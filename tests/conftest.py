@@ -21,6 +21,7 @@ _NEEDS = {
     "test_module.py": "torch",
     "test_property_graphs.py": "torch",
     "test_autograd.py": "torch",
+    "test_extend.py": "torch",
     "test_property_loading.py": "hypothesis",
     "test_data.py": "numpy",
     "test_viz.py": "PIL",
