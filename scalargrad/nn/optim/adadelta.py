@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._util import checks
-from .floats import div, sqrt
+from .floats import directed_gradients, div, sqrt
 from .optimizer import Optimizer, Parameters, ParamGroup, grad_values, state_entries
 
 __all__ = ["Adadelta", "adadelta"]
@@ -26,11 +26,8 @@ def adadelta(params: list[float], grads: list[float], square_avgs: list[float], 
     """
     # A whole list at a time, one formula per line: per parameter the same float operations in the
     # same order as a loop would do (so the same bits), and list comprehensions run faster.
-    if maximize:
-        grads = [-grad for grad in grads]
     steps[:] = [step + 1 for step in steps]
-    if weight_decay != 0.0:
-        grads = [grad + weight_decay * param for grad, param in zip(grads, params)]
+    grads = directed_gradients(grads, params, weight_decay, maximize)
     one_minus_rho = 1.0 - rho
     square_avgs[:] = [v * rho + one_minus_rho * grad * grad for v, grad in zip(square_avgs, grads)]
     # Each step is the gradient scaled by RMS(past steps) / RMS(past gradients): units match the parameter's.

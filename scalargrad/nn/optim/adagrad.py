@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._util import checks
-from .floats import div, sqrt
+from .floats import directed_gradients, div, sqrt
 from .optimizer import Optimizer, Parameters, ParamGroup, grad_values, state_entries
 
 __all__ = ["Adagrad", "adagrad"]
@@ -24,11 +24,8 @@ def adagrad(params: list[float], grads: list[float], state_sums: list[float], st
     """
     # A whole list at a time, one formula per line: per parameter the same float operations in the
     # same order as a loop would do (so the same bits), and list comprehensions run faster.
-    if maximize:
-        grads = [-grad for grad in grads]
     steps[:] = [step + 1 for step in steps]
-    if weight_decay != 0.0:
-        grads = [grad + weight_decay * param for grad, param in zip(grads, params)]
+    grads = directed_gradients(grads, params, weight_decay, maximize)
     # The decayed lr depends only on the step count, which parameters usually share: compute it once.
     clrs = {step: lr / (1.0 + (step - 1) * lr_decay) for step in set(steps)}
     state_sums[:] = [total + grad * grad for total, grad in zip(state_sums, grads)]

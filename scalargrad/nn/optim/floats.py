@@ -13,7 +13,7 @@ import math
 
 from ...scalar import FloatMath
 
-__all__ = ["div", "lerp", "maximum", "sqrt"]
+__all__ = ["directed_gradients", "div", "lerp", "maximum", "sqrt"]
 
 div = FloatMath.div    # IEEE division: x / 0 gives inf or nan, as torch does, instead of raising
 sqrt = FloatMath.sqrt  # sqrt of a (rounding-)negative number gives nan, as torch does
@@ -39,3 +39,17 @@ def maximum(a: float, b: float) -> float:
     if math.isnan(a) or math.isnan(b):
         return math.nan
     return a if a >= b else b
+
+
+def directed_gradients(grads: list[float], params: list[float], weight_decay: float,
+                       maximize: bool) -> list[float]:
+    """The gradients an update follows: negated to maximize, then plus the L2 term ``weight_decay * param``.
+
+    >>> directed_gradients([0.5], [2.0], 0.1, maximize=True)
+    [-0.3]
+    """
+    if maximize:
+        grads = [-grad for grad in grads]
+    if weight_decay != 0.0:
+        grads = [grad + weight_decay * param for grad, param in zip(grads, params)]
+    return grads

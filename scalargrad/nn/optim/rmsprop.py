@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._util import checks
-from .floats import div, lerp, sqrt
+from .floats import directed_gradients, div, lerp, sqrt
 from .optimizer import Optimizer, Parameters, ParamGroup, grad_values, state_entries
 
 __all__ = ["RMSprop", "rmsprop"]
@@ -28,11 +28,8 @@ def rmsprop(params: list[float], grads: list[float], square_avgs: list[float], g
     """
     # A whole list at a time, one formula per line: per parameter the same float operations in the
     # same order as a loop would do (so the same bits), and list comprehensions run faster.
-    if maximize:
-        grads = [-grad for grad in grads]
     steps[:] = [step + 1 for step in steps]
-    if weight_decay != 0.0:
-        grads = [grad + weight_decay * param for grad, param in zip(grads, params)]
+    grads = directed_gradients(grads, params, weight_decay, maximize)
     one_minus_alpha = 1.0 - alpha
     square_avgs[:] = [v * alpha + one_minus_alpha * grad * grad for v, grad in zip(square_avgs, grads)]
     if centered:  # subtract the squared running mean: a variance instead of a second moment

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._util import checks
+from .floats import directed_gradients
 from .optimizer import Optimizer, Parameters, ParamGroup, grad_values, state_entries
 
 __all__ = ["SGD", "sgd"]
@@ -25,10 +26,7 @@ def sgd(params: list[float], grads: list[float], momentum_buffers: list[float | 
     """
     # Whole-list steps (as torch's _multi_tensor_sgd): the same float operations in the same
     # order as a per-parameter loop, so the same bits, but list comprehensions run faster.
-    if maximize:
-        grads = [-grad for grad in grads]
-    if weight_decay != 0.0:
-        grads = [grad + weight_decay * param for grad, param in zip(grads, params)]
+    grads = directed_gradients(grads, params, weight_decay, maximize)
     if momentum != 0.0:
         # torch starts a buffer at the first gradient, without dampening
         momentum_buffers[:] = [grad if buf is None else buf * momentum + (1.0 - dampening) * grad
