@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Callable, Union
 
 from .extend import Op, Scalar, as_float, make_node
-from .scalar import backward_order, enable_grad, no_grad, run_backward
+from .scalar import backward_lock, backward_order, enable_grad, no_grad, run_backward
 
 __all__ = ["GradcheckError", "GradcheckResult", "grad", "gradcheck", "hessian", "jacobian"]
 
@@ -85,16 +85,17 @@ def grad(outputs: Scalar | Sequence[Scalar], inputs: Scalar | Sequence[Scalar],
     if unused and not allow_unused:
         raise ValueError(f"grad: input {unused[0]} is not used by the outputs (pass allow_unused=True "
                          f"to get None for it)")
-    saved = [(n, n.grad) for n in nodes]
-    try:
-        for n in nodes:  # start from zero, so the results are this pass alone
-            n.grad = 0.0
-        order = backward_order(root, [])
-        run_backward(root, order, 1.0, [], create_graph)
-        return tuple(None if id(x) not in reached else x.grad for x in inputs)
-    finally:
-        for n, g in saved:
-            n.grad = g
+    with backward_lock:
+        saved = [(n, n.grad) for n in nodes]
+        try:
+            for n in nodes:  # start from zero, so the results are this pass alone
+                n.grad = 0.0
+            order = backward_order(root, [])
+            run_backward(root, order, 1.0, [], create_graph)
+            return tuple(None if id(x) not in reached else x.grad for x in inputs)
+        finally:
+            for n, g in saved:
+                n.grad = g
 
 
 def _leaves(xs: Sequence[Number | Scalar]) -> list[Scalar]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from operator import mul
 from typing import Union
 
@@ -40,7 +40,7 @@ def _split(xs: Sequence[Value], what: str):
         if isinstance(x, Scalar):
             scalars.append(x)
             datas.append(x.data)
-        elif isinstance(x, (int, float)) and not isinstance(x, bool):
+        elif is_number(x):
             const += float(x)
         else:
             raise TypeError(f"{what}: elements must be Scalars or numbers, got {type(x).__name__}")
@@ -53,10 +53,10 @@ _sum = Op("sum", lambda xs, offset: builtins.sum(xs, 0.0) + offset, lambda maths
           arity="n", constant=True)
 
 
-def sum(xs: Sequence[Value], start: float = 0.0) -> Scalar:
-    """Sum of Scalars (numbers allowed) as one node with n parents."""
-    scalars, datas, const = _split(xs, "sum")
-    offset = const + start
+def sum(xs: Iterable[Value], start: Value = 0.0) -> Scalar:
+    """Sum of Scalars (numbers allowed) as one node with n parents; ``start`` may be a Scalar too."""
+    scalars, datas, const = _split([*xs, start], "sum")
+    offset = const
     return make_node(_sum, tuple(scalars), builtins.sum(datas, 0.0) + offset, offset, [1.0] * len(datas))
 
 
@@ -66,8 +66,9 @@ _mean = Op("mean", lambda xs, c: (builtins.sum(xs, 0.0) + c[1]) / c[2],
            lambda maths, xs, y, const: [const[0]] * len(xs), arity="n", constant=True)  # const = (1 / n, sum of numbers, n)
 
 
-def mean(xs: Sequence[Value]) -> Scalar:
+def mean(xs: Iterable[Value]) -> Scalar:
     """Arithmetic mean as one node with n parents."""
+    xs = xs if isinstance(xs, (list, tuple)) else list(xs)
     n = len(xs)
     if n == 0:
         raise ValueError("mean of an empty sequence")
@@ -148,13 +149,12 @@ def _mixed_dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value) -> Scalar:
     pairs += [(x, w) for w, x in zip(ws, xs) if isinstance(x, Scalar)]
     if isinstance(bias, Scalar):
         pairs.append((bias, 1.0))
-    y = builtins.sum(_value(w, "dot") * _value(x, "dot") for w, x in zip(ws, xs))
-    folded = builtins.sum(_value(w, "dot") * _value(x, "dot") for w, x in zip(ws, xs)
-                          if not isinstance(w, Scalar) and not isinstance(x, Scalar))
+    products = [(_value(w, "dot") * _value(x, "dot"), isinstance(w, Scalar) or isinstance(x, Scalar))
+                for w, x in zip(ws, xs)]
     if bias is not None:
-        y += _value(bias, "dot bias")
-        if not isinstance(bias, Scalar):
-            folded += _value(bias, "dot bias")
+        products.append((_value(bias, "dot bias"), isinstance(bias, Scalar)))
+    y = builtins.sum(v for v, _ in products)
+    folded = builtins.sum(v for v, recorded in products if not recorded)  # the number-by-number products
     partners = [q for _, q in pairs]
     return make_node(_mixed_dot_op, tuple([p for p, _ in pairs]), y, (partners, folded),
                      [_value(q, "dot") for q in partners])
@@ -172,13 +172,9 @@ ACTIVATIONS = tuple(_ACTIVATION_OPS)  # the activation names neurons and layers 
 
 
 class _NeuronConstant:
-    """What a neuron node keeps besides its inputs.
-
-    ``partners``: the input values (plus 1.0 for the bias) when the input
-    side is plain numbers, else None (the parents are then the inputs
-    and the weights). While a Replay builds, ``weights`` and ``inputs`` are
-    the ``SharedValues`` the replayed step reads instead of the parents.
-    """
+    """What a neuron node keeps besides its inputs: ``partners``, the input values (plus 1.0 for the
+    bias) when the input is plain numbers, else None (the parents are then inputs and weights); while
+    a Replay builds, ``weights`` and ``inputs``, the ``SharedValues`` a replayed step reads instead."""
 
     __slots__ = ("activation", "inputs", "op", "partners", "slope", "weights")
 
@@ -295,13 +291,10 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
 def _replay_linear(weights, x, x_data, biases, activation, slope, build) -> list[Scalar]:
     """``linear`` while a Replay is built: a fixed structure, values read through shared values.
 
-    Every neuron becomes a node, ReLUs that are off included (with no
-    derivatives, so backward passes nothing through them, as torch masks).
-    A neuron's weights (and bias) are read once per replayed step for the
-    whole batch, and a sample's input once for all the layer's neurons.
-    The parents are (inputs, weights, bias) when the input is recorded, else
-    (weights, bias): a Replay's fed inputs need no gradient, so they are
-    treated like a network's input of plain numbers.
+    Every neuron becomes a node, ReLUs that are off included (with no derivatives: torch masks them).
+    Weights are read once per step for the batch, a sample's input once for the layer. The parents are
+    (inputs, weights, bias) when the input is recorded, else (weights, bias): a Replay's fed inputs need
+    no gradient, so they are treated like a network's input of plain numbers.
     """
     extra = [1.0] if biases is not None else []  # the bias's partner
     x_recorded = tuple(x) if x and isinstance(x[0], Scalar) else ()
@@ -389,7 +382,14 @@ def _logsumexp_parts(xs: list[float], stats: list) -> float:
 
 
 def _d_logsumexp(maths, xs, y, stats):
-    return [maths.exp(x - y) for x in xs]
+    """softmax_i = e^((x_i - max) - log(sum e^(x - max))): exact where x_i - y would lose digits (|x| ~ 1e16).
+
+    On Scalars (create_graph) the log of the sum is recomputed as a recorded
+    expression, so the second derivative flows through it too.
+    """
+    m = stats[0]
+    log_s = stats[2] if type(y) is float else maths.log(builtins.sum([maths.exp(x - m) for x in xs]))
+    return [maths.exp((x - m) - log_s) for x in xs]
 
 
 def _recompute_logsumexp(parents: tuple, stats: list) -> tuple:
@@ -448,6 +448,8 @@ def softmax(xs: Sequence[Scalar]) -> list[Scalar]:
 
 def max_index(values: Sequence[float]) -> int:
     """Index of the largest value: the first on ties, as torch's max pooling; a nan wins."""
+    if len(values) == 0:
+        raise ValueError("max_index of an empty sequence")
     best = 0
     for i, v in enumerate(values):
         if v > values[best] or math.isnan(v):
@@ -471,6 +473,8 @@ def window_max(xs: Sequence[Value]) -> Scalar:
     element on. Numbers among ``xs`` become constants.
     """
     xs = tuple([x if isinstance(x, Scalar) else Scalar(_value(x, "window_max")) for x in xs])
+    if not xs:
+        raise ValueError("window_max of an empty window")
     datas = [x.data for x in xs]
     return make_node(_window_max, xs, datas[max_index(datas)])
 

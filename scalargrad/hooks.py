@@ -19,14 +19,14 @@ __all__ = ["HookTable", "RemovableHandle"]
 class RemovableHandle:
     """What ``Scalar.register_hook`` returns: ``handle.remove()`` takes the hook off again."""
 
-    __slots__ = ("_fn", "_key", "_table")
+    __slots__ = ("_fn", "_key", "_node_ref", "_table")
 
-    def __init__(self, table: HookTable, key: int, fn: Callable) -> None:
-        self._table, self._key, self._fn = table, key, fn
+    def __init__(self, table: HookTable, key: int, node_ref: weakref.ref, fn: Callable) -> None:
+        self._table, self._key, self._node_ref, self._fn = table, key, node_ref, fn
 
     def remove(self) -> None:
-        """Take the hook off (a second call does nothing)."""
-        self._table.remove(self._key, self._fn)
+        """Take the hook off (a second call, or one after the Scalar is gone, does nothing)."""
+        self._table.remove(self._key, self._node_ref, self._fn)
 
 
 class HookTable:
@@ -48,12 +48,16 @@ class HookTable:
         if entry is None:
             entry = self._entries[key] = (weakref.ref(node, lambda _, k=key: self._entries.pop(k, None)), [])
         entry[1].append(fn)
-        return RemovableHandle(self, key, fn)
+        return RemovableHandle(self, key, entry[0], fn)
 
-    def remove(self, key: int, fn: Callable) -> None:
-        """Take ``fn`` off the node with id ``key`` (nothing if it is not there)."""
+    def remove(self, key: int, node_ref: weakref.ref, fn: Callable) -> None:
+        """Take ``fn`` off the node with id ``key`` if that is still the node ``node_ref`` refers to.
+
+        A collected node's id can be reused by a new Scalar: the entry then
+        holds another weakref, and a stale handle leaves the new hooks alone.
+        """
         entry = self._entries.get(key)
-        if entry is not None and fn in entry[1]:
+        if entry is not None and entry[0] is node_ref and fn in entry[1]:
             entry[1].remove(fn)
             if not entry[1]:
                 del self._entries[key]

@@ -23,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Callable
 
-__all__ = ["Op", "declare"]
+from . import _floats as fl
+
+__all__ = ["Op", "ScalarMath", "declare"]
 
 
 class Op:
@@ -81,3 +83,36 @@ def declare(name: str, value: Callable, **options: Any) -> Callable[[Callable], 
     def make(rule: Callable) -> Op:
         return Op(name, value, rule, **options)
     return make
+
+
+def _on_scalar_or_float(method: str, on_float: Callable) -> Callable:
+    def apply(x: Any) -> Any:
+        return on_float(x) if isinstance(x, (int, float)) else getattr(x, method)()
+    return staticmethod(apply)
+
+
+class ScalarMath:
+    """The functions of ``FloatMath`` for rules that run on Scalars (and floats), recording a graph.
+
+    A Scalar is recognised by not being a plain number, so this module needs
+    no import of the engine: ``ScalarMath.exp(x)`` is ``x.exp()``.
+    """
+
+    exp = _on_scalar_or_float("exp", fl.exp)
+    log = _on_scalar_or_float("log", fl.log)
+    sqrt = _on_scalar_or_float("sqrt", fl.sqrt)
+    sin = _on_scalar_or_float("sin", fl.sin)
+    cos = _on_scalar_or_float("cos", fl.cos)
+    sigmoid = _on_scalar_or_float("sigmoid", fl.sigmoid)
+
+    @staticmethod
+    def expm1(x: Any) -> Any:
+        return fl.expm1(x) if isinstance(x, (int, float)) else x.exp() - 1.0
+
+    @staticmethod
+    def div(a: Any, b: Any) -> Any:
+        return fl.div(a, b) if isinstance(a, (int, float)) and isinstance(b, (int, float)) else a / b
+
+    @staticmethod
+    def pow(a: Any, b: Any) -> Any:
+        return fl.pow(a, b) if isinstance(a, (int, float)) and isinstance(b, (int, float)) else a ** b

@@ -2,7 +2,7 @@
 
 Read it top to bottom, in the order things happen: the modes, the node and
 its builder, ``Scalar`` with its ops, backward (the sort, then the
-propagation), recomputing a node in place (for replay), and ``ScalarMath``.
+propagation), and recomputing a node in place (for replay).
 
 Every op is one block inside ``Scalar``: its declaration (``Op``, see
 ``scalargrad/op.py``: the display name, the float function that computes the
@@ -10,8 +10,9 @@ value, and the derivative rule) and the method made from it. Everything else
 reads the op from that one declaration: backward, ``create_graph``, replay,
 anomaly mode, pictures. A rule returns the local derivatives d(y)/d(input);
 with ``FloatMath`` it runs on floats while the op makes its node, with
-``ScalarMath`` on Scalars, which is how ``backward(create_graph=True)``
-records the backward pass for higher-order derivatives.
+``ScalarMath`` (``op.py``) on Scalars, which is how
+``backward(create_graph=True)`` records the backward pass for higher-order
+derivatives.
 
 Why it looks the way it does (measured with benchmarks/bench_engine.py; more
 in docs/architecture.md): a node keeps up to two inputs and their local
@@ -25,8 +26,9 @@ depth reaches Python's recursion limit.
 from __future__ import annotations
 
 import operator
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Callable, Union
 
 from . import _floats as fl
@@ -34,38 +36,52 @@ from ._floats import FloatMath
 from ._util.checks import number
 from .anomaly import AnomalyChecker, AnomalyError
 from .hooks import HookTable, RemovableHandle
-from .op import Op, declare
+from .op import Op, ScalarMath, declare
 
 __all__ = ["AnomalyError", "FloatMath", "Number", "RemovableHandle", "Scalar", "ScalarMath", "anomaly_checker",
-           "as_float", "backward_order", "detect_anomaly", "enable_grad", "is_grad_enabled", "make_node",
-           "no_grad", "recompute_function", "run_backward", "shared_inputs"]
+           "as_float", "backward_lock", "backward_order", "detect_anomaly", "enable_grad", "is_grad_enabled", "make_node",
+           "no_grad", "recompute_function", "run_backward", "scalars_read", "shared_inputs"]
 
 Number = Union[int, float]
 _NUMBERS = (int, float)  # plain numbers mix with Scalars (bool is an int, as in torch)
 
-# ==== Modes: recording on or off, anomaly checks on or off.
+# ==== Modes: recording on or off, anomaly checks on or off; each thread has its own, as in torch.
 
-_grad_enabled = True
+class _ThreadModes(threading.local):
+    grad_enabled = True
+    anomaly: AnomalyChecker | None = None  # the checker of the innermost detect_anomaly(), if any
 
 
-def is_grad_enabled() -> bool:
-    """Whether new ops record their inputs for ``backward()``."""
-    return _grad_enabled
+_modes = _ThreadModes()
+# Mode blocks open in all threads. While there are none, every thread has the defaults, so the
+# node builders test this one global and skip the slower thread-local read: the hot path stays
+# as fast as with a process-wide flag.
+_open_blocks = 0
+_open_blocks_lock = threading.Lock()
 
 
 @contextmanager
-def _grad_mode(enabled: bool) -> Iterator[None]:
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = enabled
+def _mode(name: str, value: Any) -> Iterator[None]:
+    global _open_blocks
+    with _open_blocks_lock:
+        _open_blocks += 1
+    previous = getattr(_modes, name)
+    setattr(_modes, name, value)
     try:
         yield
     finally:
-        _grad_enabled = previous
+        setattr(_modes, name, previous)
+        with _open_blocks_lock:
+            _open_blocks -= 1
+
+
+def is_grad_enabled() -> bool:
+    """Whether new ops record their inputs for ``backward()`` (in this thread)."""
+    return _modes.grad_enabled
 
 
 def no_grad():
-    """Context manager in which ops record no graph (for evaluation).
+    """Context manager in which ops record no graph (for evaluation); it affects only this thread.
 
     >>> x = Scalar(2.0)
     >>> with no_grad():
@@ -73,25 +89,21 @@ def no_grad():
     >>> y.is_leaf
     True
     """
-    return _grad_mode(False)
+    return _mode("grad_enabled", False)
 
 
 def enable_grad():
     """Context manager that turns graph recording back on inside ``no_grad()``."""
-    return _grad_mode(True)
-
-
-_anomaly: AnomalyChecker | None = None  # the checker of the innermost detect_anomaly(), if any
+    return _mode("grad_enabled", True)
 
 
 def anomaly_checker() -> AnomalyChecker | None:
-    """The checker of the ``detect_anomaly()`` block in force, or None."""
-    return _anomaly
+    """The checker of this thread's ``detect_anomaly()`` block, or None."""
+    return _modes.anomaly if _open_blocks else None
 
 
-@contextmanager
-def detect_anomaly() -> Iterator[None]:
-    """Inside it, the first op that makes a nan or inf raises ``AnomalyError`` naming it.
+def detect_anomaly():
+    """Inside it, the first op that makes a nan or inf raises ``AnomalyError`` naming it (this thread).
 
     Forward: an op whose inputs are finite but whose value is not. Backward:
     a gradient that turns non-finite where the incoming one was finite. The
@@ -105,23 +117,15 @@ def detect_anomaly() -> Iterator[None]:
     ...
     scalargrad.anomaly.AnomalyError: 'log' made -inf from finite inputs [0.0] (at <doctest ...>)
     """
-    global _anomaly
-    previous = _anomaly
-    _anomaly = AnomalyChecker()
-    try:
-        yield
-    finally:
-        _anomaly = previous
+    return _mode("anomaly", AnomalyChecker())
 
 
-# --------------------------------------------------------------------------
-# The node. Its slots:
+# ==== The node. Its slots:
 #   leaf or constant:  _op is None, _a is None
 #   one input:         _a = input,             _da = d y/d input,       _b = None
 #   two inputs:        _a, _b = inputs,        _da, _db = derivatives
 #   n inputs:          _a = tuple of inputs,   _da = list of derivatives, _b = None
 # _constant is what the op keeps besides its inputs (an exponent, a slope, a target).
-# --------------------------------------------------------------------------
 
 _new = object.__new__  # ops skip Scalar.__init__: its checks cost more than the op, and ops give floats
 
@@ -138,19 +142,19 @@ def _node(y: float, op_: Op | None, constant: Any, a: Any, da: Any, b: Any = Non
     s._da = da
     s._b = b
     s._db = db
-    if _anomaly is not None and op_ is not None:
-        _anomaly.created(s)
+    if _open_blocks and op_ is not None and _modes.anomaly is not None:
+        _modes.anomaly.created(s)
     return s
 
 
 def _unary(x: Scalar, y: float, op_: Op, constant: Any = None) -> Scalar:
-    if _grad_enabled:
+    if not _open_blocks or _modes.grad_enabled:
         return _node(y, op_, constant, x, op_.derivative(FloatMath, x.data, y, constant))
     return _node(y, None, constant, None, None)
 
 
 def _binary(a: Scalar, b: Scalar, y: float, op_: Op, constant: Any = None) -> Scalar:
-    if _grad_enabled:
+    if not _open_blocks or _modes.grad_enabled:
         da, db = op_.derivative(FloatMath, a.data, b.data, y, constant)
         return _node(y, op_, constant, a, da, b, db)
     return _node(y, None, constant, None, None)
@@ -163,13 +167,14 @@ def make_node(op_: Op, inputs: tuple, y: float, constant: Any = None, local: lis
     already has them; otherwise the rule computes them. Under ``no_grad()``,
     or with no inputs, the node records nothing.
     """
-    if local is not None and inputs and _grad_enabled:  # first: a fused neuron, once per unit per sample
+    recording = not _open_blocks or _modes.grad_enabled
+    if local is not None and inputs and recording:  # first: a fused neuron, once per unit per sample
         return _node(y, op_, constant, inputs, local)
     if op_.arity == 1:
         return _unary(inputs[0], y, op_, constant)
     if op_.arity == 2:
         return _binary(inputs[0], inputs[1], y, op_, constant)
-    if not (_grad_enabled and inputs):
+    if not (recording and inputs):
         return _node(y, None, constant, None, None)
     return _node(y, op_, constant, inputs, op_.derivative(FloatMath, [x.data for x in inputs], y, constant))
 
@@ -436,11 +441,13 @@ class Scalar:
         """
         grad = as_float(grad, "backward grad")
         if self._a is None:
-            self.grad = self.grad + (_call_hooks(self, grad, create_graph) if id(self) in _HOOKS else grad)
+            seen = _call_hooks(self, grad, create_graph) if id(self) in _HOOKS else grad
+            self.grad = seen if self.grad is None else self.grad + seen
             return
-        earlier_grads = []
-        order = backward_order(self, earlier_grads)
-        run_backward(self, order, grad, earlier_grads, create_graph)
+        with backward_lock:
+            earlier_grads = []
+            order = backward_order(self, earlier_grads)
+            run_backward(self, order, grad, earlier_grads, create_graph)
 
 
 # ==== Backward, part 1: the topological sort.
@@ -488,13 +495,15 @@ def backward_order(root: Scalar, earlier_grads: list) -> list:
                 if p._a is not None:
                     if p.grad is not visited:
                         push(p)
-                elif p.grad:
+                elif p.grad != 0.0:  # a gradient from earlier calls (or None, as after zero_grad(set_to_none))
                     earlier_grads.append((p, p.grad))
                     p.grad = 0.0
-    except BaseException:  # e.g. Ctrl-C mid-sort: leave no marks behind
+    except BaseException:  # e.g. Ctrl-C mid-sort: leave no marks behind, and the leaves as they were
         for node in order + stack:
             if node is not None and node.grad is visited:
                 node.grad = 0.0
+        for leaf, old in earlier_grads:
+            leaf.grad = old
         raise
     for node in order:
         node.grad = 0.0
@@ -517,18 +526,35 @@ def _call_hooks(node: Scalar, grad: Any, create_graph: bool) -> Any:
     return _HOOKS.call(node, grad, accept)
 
 
+# One backward pass at a time in the process: the sort marks nodes in their grad slots, so two
+# passes over a shared graph in two threads would corrupt each other. (The GIL runs one anyway.)
+backward_lock = threading.RLock()
+
+
 def run_backward(root: Scalar, order: list, grad: float, earlier_grads: list, create_graph: bool) -> None:
-    """Seed ``root`` with ``grad``, run the pass over ``order``, then add the leaves' earlier gradients back."""
+    """Seed ``root`` with ``grad``, run the pass over ``order``, then add the leaves' earlier gradients back.
+
+    All or nothing for leaves, as in torch: if the pass fails (a hook raises,
+    ``AnomalyError``, Ctrl-C), every leaf keeps the gradient it had before.
+    """
     root.grad = grad
-    if create_graph or _HOOKS or _anomaly is not None:
-        with _grad_mode(True if create_graph else _grad_enabled):
-            hooked_leaves = _propagate_general(order, create_graph)
-        for leaf in hooked_leaves:  # a leaf's hooks see the sum of this pass, before it is added
-            leaf.grad = _call_hooks(leaf, leaf.grad, create_graph)
-    else:
-        _propagate(order)
+    try:
+        if create_graph or _HOOKS or anomaly_checker() is not None:
+            with enable_grad() if create_graph else nullcontext():
+                hooked_leaves = _propagate_general(order, create_graph)
+            for leaf in hooked_leaves:  # a leaf's hooks see the sum of this pass, before it is added
+                leaf.grad = _call_hooks(leaf, leaf.grad, create_graph)
+        else:
+            _propagate(order)
+    except BaseException:
+        before = {id(leaf): old for leaf, old in earlier_grads}
+        for node in order:
+            for p in node.parents:
+                if p._a is None:
+                    p.grad = before.get(id(p), 0.0)
+        raise
     for leaf, old in earlier_grads:
-        leaf.grad = old + leaf.grad
+        leaf.grad = leaf.grad if old is None else old + leaf.grad
 
 
 def _propagate(order: list) -> None:
@@ -549,7 +575,7 @@ def _propagate(order: list) -> None:
 def _propagate_general(order: list, create_graph: bool) -> list:
     """The backward loop with hooks, anomaly checks or ``create_graph`` (then the rules run on Scalars,
     so every step is recorded). Returns the leaves reached that have hooks."""
-    hooks, anomaly = _HOOKS, _anomaly
+    hooks, anomaly = _HOOKS, anomaly_checker()
     hooked_leaves = {}
     for node in reversed(order):
         g = node.grad
@@ -609,42 +635,15 @@ def recompute_function(node: Scalar) -> Callable[[Scalar], None] | None:
     return {1: _recompute_unary, 2: _recompute_binary, "n": _recompute_nary}[op_.arity]
 
 
+def scalars_read(node: Scalar) -> list:
+    """The Scalars ``node``'s recomputation reads besides its inputs: in its constant (a fed target)
+    and behind its shared values (a layer's fed input)."""
+    constant = node._constant
+    found = [v for v in (constant if type(constant) in (tuple, list) else (constant,)) if type(v) is Scalar]
+    return found + [p for shared in shared_inputs(node) for p in shared.sources]
+
+
 def shared_inputs(node: Scalar) -> tuple:
     """The shared values (objects with ``refresh()``) that ``node``'s op reads while it is recomputed."""
     op_ = node._op
     return () if op_ is None or op_.shared is None else tuple(op_.shared(node._constant))
-
-
-# ==== ScalarMath: the rules' math on Scalars, so a backward pass can be recorded.
-
-def _scalar_or(method: str, on_float: Callable) -> Callable:
-    def apply(x):
-        return getattr(x, method)() if isinstance(x, Scalar) else on_float(x)
-    return staticmethod(apply)
-
-
-class ScalarMath:
-    """The same functions as ``FloatMath`` on Scalars (and floats), recording a graph."""
-
-    exp = _scalar_or("exp", fl.exp)
-    log = _scalar_or("log", fl.log)
-    sqrt = _scalar_or("sqrt", fl.sqrt)
-    sin = _scalar_or("sin", fl.sin)
-    cos = _scalar_or("cos", fl.cos)
-    sigmoid = _scalar_or("sigmoid", fl.sigmoid)
-
-    @staticmethod
-    def expm1(x):
-        return x.exp() - 1.0 if isinstance(x, Scalar) else fl.expm1(x)
-
-    @staticmethod
-    def div(a, b):
-        if isinstance(a, Scalar) or isinstance(b, Scalar):
-            return a / b
-        return fl.div(a, b)
-
-    @staticmethod
-    def pow(a, b):
-        if isinstance(a, Scalar) or isinstance(b, Scalar):
-            return a ** b
-        return fl.pow(a, b)

@@ -22,6 +22,8 @@ _NEEDS = {
     "test_property_graphs.py": "torch",
     "test_autograd.py": "torch",
     "test_extend.py": "torch",
+    "test_reliability.py": "torch",
+    "test_property_logits.py": "torch",
     "test_property_loading.py": "hypothesis",
     "test_data.py": "numpy",
     "test_viz.py": "PIL",

@@ -9,6 +9,7 @@ magnitude give a finite loss and gradient.
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Sequence
 
@@ -93,9 +94,14 @@ class _Loss(Module):
 # holding it when a Replay feeds the targets.
 
 def _cross_entropy_rule(maths, zs, y, ctx):
-    c = ctx[0]
-    lse = y + sum(cj * z for cj, z in zip(c, zs))
-    return [maths.exp(z - lse) - cj for z, cj in zip(zs, c)]
+    """softmax(z) - c, with softmax_j = e^((z_j - max) - log(sum e^(z - max))): exact for logits of any size.
+
+    On Scalars (create_graph) the log of the sum is a recorded expression, so higher derivatives flow through it.
+    """
+    m = max(getattr(z, "data", z) for z in zs)
+    shifted = [z - m for z in zs] if math.isfinite(m) else list(zs)
+    log_s = maths.log(sum([maths.exp(v) for v in shifted]))
+    return [maths.exp(v - log_s) - cj for v, cj in zip(shifted, ctx[0])]
 
 
 def _smoothed_target(target, n: int, eps: float) -> list[float]:
@@ -109,8 +115,13 @@ def _smoothed_target(target, n: int, eps: float) -> list[float]:
 
 
 def _cross_entropy_value(data: list[float], ctx: tuple) -> float:
+    """-sum_j c_j log_softmax(z)_j, with log_softmax = (z - max) - log(sum e^(z - max)) as torch computes it.
+
+    Classes with c_j = 0 are left out, so a masked logit (-inf) adds nothing instead of 0 * -inf = nan.
+    """
     m, s = fl.logsumexp_parts(data)
-    return m + fl.log(s) - sum(cj * d for cj, d in zip(ctx[0], data))
+    log_s = fl.log(s)
+    return -sum([cj * ((d - m) - log_s) for cj, d in zip(ctx[0], data) if cj != 0.0])
 
 
 def _recompute_cross_entropy(parents: tuple, ctx: tuple) -> tuple:
@@ -268,7 +279,7 @@ def _bce_value(p: float, t) -> float:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"BCELoss expects probabilities in [0, 1], got {p}")
     t = _target(t)
-    return -(t * max(fl.log(p), _LOG_FLOOR) + (1.0 - t) * max(fl.log(1.0 - p), _LOG_FLOOR))
+    return -(t * max(fl.log(p), _LOG_FLOOR) + (1.0 - t) * max(fl.log1p(-p), _LOG_FLOOR))  # log1p: exact for tiny p
 
 
 def _bce_rule(maths, p, y, t):  # y = -(t log p + (1 - t) log(1 - p))

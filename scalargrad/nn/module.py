@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .._util.checks import boolean
 from .._util.nested import is_regular, leaves, map_leaves, named_leaves, shape
 from ..scalar import Scalar
 from . import serialization
@@ -149,10 +150,11 @@ class Module:
         """How many Scalars the optimizer will update."""
         return len(self.parameters())
 
-    def zero_grad(self) -> None:
-        """Set every parameter's gradient to 0."""
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Set every parameter's gradient to 0 (to None with ``set_to_none=True``, as torch can)."""
+        value = None if boolean(set_to_none, "set_to_none") else 0.0
         for p in self.parameters():
-            p.grad = 0.0
+            p.grad = value
 
     def name_parameters(self) -> Module:
         """Set every parameter's ``name`` to its path in this model, replacing any name it had.

@@ -7,6 +7,7 @@ is in progress, makes a fixed structure or refuses.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -56,24 +57,26 @@ class ReplayBuild:
         return found
 
 
-_current: ReplayBuild | None = None  # the Replay being built, if any
+class _ThreadBuild(threading.local):
+    current: ReplayBuild | None = None  # the Replay this thread is building, if any
+
+
+_this_thread = _ThreadBuild()
 
 
 def current_build() -> ReplayBuild | None:
-    """The build in progress, or None outside a Replay's build function."""
-    return _current
+    """This thread's build in progress, or None outside a Replay's build function."""
+    return _this_thread.current
 
 
 def start_build(inputs: Sequence[Any]) -> ReplayBuild:
-    """Mark a Replay build as in progress (one at a time)."""
-    global _current
-    if _current is not None:
+    """Mark a Replay build as in progress in this thread (one at a time)."""
+    if _this_thread.current is not None:
         raise RuntimeError("a Replay cannot be built inside another Replay's build function")
-    _current = ReplayBuild(inputs)
-    return _current
+    _this_thread.current = ReplayBuild(inputs)
+    return _this_thread.current
 
 
 def end_build() -> None:
     """Mark the build as finished (also after a failed build)."""
-    global _current
-    _current = None
+    _this_thread.current = None

@@ -10,10 +10,12 @@ from ..scalar import (
     Scalar,
     anomaly_checker,
     as_float,
+    backward_lock,
     backward_order,
     enable_grad,
     recompute_function,
     run_backward,
+    scalars_read,
     shared_inputs,
 )
 from .build import SharedValues, end_build, start_build
@@ -67,12 +69,18 @@ class Replay:
                     refreshed.add(id(shared))
                     steps.append((SharedValues.refresh, shared))
             steps.append((recompute, node))
-        leaves, seen = [], set()
+        leaves, seen, read = [], set(), set()
         for node in order:
             for p in node.parents:
                 if p.is_leaf and id(p) not in seen:
                     seen.add(id(p))
                     leaves.append(p)
+            read.update(map(id, scalars_read(node)))
+        for i, p in enumerate(inputs):
+            if id(p) not in seen and id(p) not in read:
+                raise ValueError(f"Replay input {i} (value {p.data!r}) never reaches the graph: the build read it "
+                                 f"as a number (float() or .data), so every step would reuse that value; "
+                                 f"use it as a Scalar in the build function")
         self.output = output
         self.inputs = inputs
         self._order = order
@@ -107,11 +115,12 @@ class Replay:
     def backward(self, grad: Number = 1.0, create_graph: bool = False) -> None:
         """``output.backward(grad, create_graph)`` with the cached order: leaf gradients accumulate."""
         grad = as_float(grad, "backward grad")
-        earlier_grads = []
-        for leaf in self._leaves:  # as Scalar.backward: add this pass's sum to the old value once, at the end
-            if leaf.grad:
-                earlier_grads.append((leaf, leaf.grad))
-                leaf.grad = 0.0
-        for node in self._order:
-            node.grad = 0.0
-        run_backward(self.output, self._order, grad, earlier_grads, create_graph)
+        with backward_lock:
+            earlier_grads = []
+            for leaf in self._leaves:  # as Scalar.backward: add this pass's sum to the old value once, at the end
+                if leaf.grad != 0.0:
+                    earlier_grads.append((leaf, leaf.grad))
+                    leaf.grad = 0.0
+            for node in self._order:
+                node.grad = 0.0
+            run_backward(self.output, self._order, grad, earlier_grads, create_graph)

@@ -210,11 +210,13 @@ class Optimizer:
 
     # ---- stepping -----------------------------------------------------------
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to 0.0 (call before each ``backward()``)."""
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Set every parameter's ``.grad`` to 0.0, or to None with ``set_to_none=True`` as torch can
+        (``step()`` then leaves a parameter whose grad is still None alone); call before each ``backward()``."""
+        value = None if checks.boolean(set_to_none, "set_to_none") else 0.0
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = 0.0
+                p.grad = value
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter from its ``.grad``; returns ``closure()`` if one is given.
@@ -227,6 +229,9 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
+            params = group["params"]
+            if any(p.grad is None for p in params):  # as torch: a parameter without a gradient is left alone
+                group = {**group, "params": [p for p in params if p.grad is not None]}
             self._step_group(group)
         return loss
 
