@@ -31,6 +31,8 @@ from scalargrad.nn import (
     Sequential,
     Softmax,
 )
+from scalargrad.train import AccuracyMetric
+from scalargrad.train.metrics import ConfusionMatrix, F1Metric
 
 NUMPY_FLOATS = [np.float32(0.5), np.float64(0.5)]
 NUMPY_INTS = [np.int64(1), np.int32(1), np.uint8(1)]
@@ -233,3 +235,57 @@ def test_summary_names_a_bad_input_size(size, error):
 def test_summary_takes_numpy_sizes():
     text = Sequential([Linear(2, 3)]).summary(input_size=np.int64(2))
     assert "3" in text.splitlines()[2]
+
+
+# ---- point 9: an output that names no class is never a correct prediction ------------------
+
+NAN, INF = math.nan, math.inf
+
+
+def test_all_nan_model_scores_zero():
+    targets = [0, 0, 0, 0, 1]
+    outputs = [[NAN, NAN]] * 5
+    # torch's argmax names a class for these (the nan's index), which would score 0.8 here
+    assert torch.tensor(outputs, dtype=torch.float64).argmax(dim=1).tolist() == [0] * 5
+    assert AccuracyMetric()(outputs, targets) == 0.0
+    assert F1Metric()(outputs, targets) == 0.0
+    cm = ConfusionMatrix()
+    assert cm(outputs, targets) == [[0, 0], [0, 0]]
+    assert cm.undefined == [4, 1] and cm.labels == [0, 1]
+
+
+def test_single_nan_output_is_wrong_for_binary_targets():
+    assert AccuracyMetric()([NAN, NAN, 0.2, 0.9], [0, 1, 0, 1]) == 0.5
+    assert AccuracyMetric()([[NAN], [-2.0]], [-1, -1]) == 0.5
+    cm = ConfusionMatrix()
+    assert cm([NAN, 0.2, 0.9], [0, 0, 1]) == [[1, 0], [0, 1]] and cm.undefined == [1, 0]
+
+
+@pytest.mark.parametrize("row, target, correct", [
+    ([NAN, 1.0], 1, False),  # nan anywhere: undefined, even where the max is elsewhere
+    ([1.0, NAN], 0, False),
+    ([INF, INF], 0, False),  # a tie at inf: no class is ahead
+    ([-INF, -INF], 0, False),
+    ([INF, 1.0], 0, True),  # one inf is a clear winner
+    ([-INF, 0.0], 1, True),
+    ([1.0, 1.0], 0, True),  # finite ties: the first, as torch
+])
+def test_undefined_rows(row, target, correct):
+    assert AccuracyMetric()([row, [0.0, 5.0]], [target, 1]) == (1.0 if correct else 0.5)
+    if correct:
+        assert torch.tensor(row, dtype=torch.float64).argmax().item() == target
+
+
+def test_f1_counts_an_undefined_sample_as_a_miss_only():
+    outputs = [[1.0, 0.0], [0.0, 1.0], [NAN, 0.0]]
+    targets = [0, 1, 1]
+    # class 0: tp 1, fp 0, fn 0 -> 1; class 1: tp 1, fp 0, fn 1 -> 2/3
+    assert F1Metric()(outputs, targets) == pytest.approx((1.0 + 2 / 3) / 2)
+
+
+def test_a_diverged_model_never_beats_a_working_one():
+    targets = [0, 0, 0, 0, 1]
+    working = [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]  # 4 of 5
+    diverged = [[NAN, NAN]] * 5
+    for metric in (AccuracyMetric(), F1Metric()):
+        assert metric(diverged, targets) < metric(working, targets)
