@@ -32,7 +32,7 @@ from scalargrad.nn import (
     Softmax,
 )
 from scalargrad.train import AccuracyMetric
-from scalargrad.train.metrics import ConfusionMatrix, F1Metric
+from scalargrad.train.metrics import ConfusionMatrix, F1Metric, R2Metric
 
 NUMPY_FLOATS = [np.float32(0.5), np.float64(0.5)]
 NUMPY_INTS = [np.int64(1), np.int32(1), np.uint8(1)]
@@ -289,3 +289,9 @@ def test_a_diverged_model_never_beats_a_working_one():
     diverged = [[NAN, NAN]] * 5
     for metric in (AccuracyMetric(), F1Metric()):
         assert metric(diverged, targets) < metric(working, targets)
+
+
+def test_r2_of_a_nan_model_is_nan_even_for_constant_targets():
+    assert math.isnan(R2Metric()([NAN, NAN, NAN], [2.0, 2.0, 2.0]))
+    assert math.isnan(R2Metric()([NAN, 1.0, 2.0], [1.0, 2.0, 4.0]))
+    assert R2Metric()([2.0, 2.0], [2.0, 2.0]) == 1.0 and R2Metric()([1.0, 3.0], [2.0, 2.0]) == 0.0
