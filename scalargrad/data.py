@@ -104,9 +104,9 @@ class DataLoader:
         if len(self.dataset) == 0:
             raise ValueError("the dataset is empty")
         self.batch_size = batch_size
-        self.shuffle = shuffle
+        self.shuffle = checks.boolean(shuffle, "shuffle")
         self.seed = seed
-        self.drop_last = drop_last
+        self.drop_last = checks.boolean(drop_last, "drop_last")
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -160,7 +160,7 @@ def ratio_split(dataset, *ratios: float, seed: int | None = None) -> list[Datase
     the first parts, so every sample lands in exactly one part.
     """
     ds = _dataset(dataset)
-    ratios = tuple(checks.number(r, "ratios entry") for r in ratios)
+    ratios = tuple(checks.finite(r, "ratios entry") for r in ratios)  # nan or inf would pass the sum test below
     if not ratios or any(r <= 0 for r in ratios) or abs(sum(ratios) - 1.0) > 1e-9:
         raise ValueError(f"ratios must be positive and add up to 1, got {ratios}")
     n = len(ds)
@@ -218,6 +218,7 @@ def _shuffled(x: list, y: list, rng) -> tuple[list, list]:
 def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None) -> LabelledPoints:
     """Two interleaving half circles in 2-D; labels 0 and 1 (micrograd's demo data)."""
     n_samples = _check_count(n_samples)
+    noise = checks.nonnegative(noise, "noise")
     rng = _rng(seed)
     n_out = n_samples // 2
     n_in = n_samples - n_out
@@ -237,6 +238,7 @@ def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.5,
                  seed: int | None = None) -> LabelledPoints:
     """A small circle (label 1) inside a large one (label 0) in 2-D."""
     n_samples = _check_count(n_samples)
+    noise = checks.nonnegative(noise, "noise")
     if not 0.0 < checks.number(factor, "factor") < 1.0:
         raise ValueError(f"factor must be between 0 and 1, got {factor}")
     rng = _rng(seed)
@@ -256,6 +258,7 @@ def make_spirals(n_samples: int = 300, n_classes: int = 3, noise: float = 0.2,
                  seed: int | None = None) -> LabelledPoints:
     """``n_classes`` interleaved spiral arms in 2-D (the CS231n toy problem)."""
     n_samples = _check_count(n_samples)
+    noise = checks.nonnegative(noise, "noise")
     n_classes = _check_count(n_classes, "n_classes")
     rng = _rng(seed)
     x, y = [], []
@@ -274,17 +277,47 @@ def make_blobs(n_samples: int = 100, n_features: int = 2, centers: int | Sequenc
                seed: int | None = None) -> LabelledPoints:
     """Gaussian blobs around ``centers`` (a count, drawn in ``center_box``, or explicit points)."""
     n_samples = _check_count(n_samples)
+    n_features = _check_count(n_features, "n_features")
+    cluster_std = checks.nonnegative(cluster_std, "cluster_std")
     rng = _rng(seed)
-    if isinstance(centers, int):
+    if checks.is_integer(centers):
         centers = _check_count(centers, "centers")
-        centers = [[rng.uniform(*center_box) for _ in range(n_features)] for _ in range(centers)]
-    centers = [list(map(float, c)) for c in centers]
+        low, high = _box(center_box)
+        centers = [[rng.uniform(low, high) for _ in range(n_features)] for _ in range(centers)]
+    centers = _points(centers, "centers")
     x, y = [], []
     for i in range(n_samples):
         c = i % len(centers)
         x.append([v + rng.gauss(0, cluster_std) for v in centers[c]])
         y.append(c)
     return _shuffled(x, y, rng)
+
+
+def _box(box: Any) -> tuple[float, float]:
+    """``center_box``: a (low, high) pair of finite numbers with low <= high."""
+    if not isinstance(box, (tuple, list)) or len(box) != 2:
+        raise ValueError(f"center_box must be a (low, high) pair, got {box!r}"[:200])
+    low, high = (checks.finite(v, "center_box entry") for v in box)
+    if low > high:
+        raise ValueError(f"center_box must be (low, high) with low <= high, got {box!r}")
+    return low, high
+
+
+def _points(points: Any, what: str) -> list[list[float]]:
+    """A non-empty list of points, all of the same (non-zero) length, as lists of floats."""
+    points = _as_list(points, what) if not isinstance(points, list) else points
+    if not points:
+        raise ValueError(f"{what} must not be empty")
+    out = []
+    for i, p in enumerate(points):
+        if hasattr(p, "tolist"):
+            p = p.tolist()
+        if not isinstance(p, (list, tuple)) or not p:
+            raise ValueError(f"{what}: point {i} must be a non-empty list of numbers, got {p!r}"[:200])
+        out.append([checks.finite(v, f"{what} value", f" (point {i})") for v in p])
+        if len(out[-1]) != len(out[0]):
+            raise ValueError(f"{what}: point {i} has {len(p)} values but point 0 has {len(out[0])}")
+    return out
 
 
 def make_classification(n_samples: int = 100, n_features: int = 16, n_classes: int = 3,
@@ -296,8 +329,10 @@ def make_classification(n_samples: int = 100, n_features: int = 16, n_classes: i
     the rest are pure noise.
     """
     n_samples = _check_count(n_samples)
+    noise = checks.nonnegative(noise, "noise")
     n_features = _check_count(n_features, "n_features")
     n_classes = _check_count(n_classes, "n_classes")
+    class_sep = checks.number(class_sep, "class_sep")
     n_informative = n_features if n_informative is None else checks.integer(n_informative, "n_informative")
     if not 1 <= n_informative <= n_features:
         raise ValueError(f"n_informative must be between 1 and n_features, got {n_informative}")
@@ -321,6 +356,8 @@ def make_regression(n_samples: int = 100, n_features: int = 16, n_informative: i
     Returns ``(x, y)`` with ``y`` a list of floats.
     """
     n_samples = _check_count(n_samples)
+    noise = checks.nonnegative(noise, "noise")
+    bias = checks.number(bias, "bias")
     n_features = _check_count(n_features, "n_features")
     n_informative = n_features if n_informative is None else checks.integer(n_informative, "n_informative")
     if not 1 <= n_informative <= n_features:
@@ -345,6 +382,7 @@ def xor(n_samples: int | None = None, noise: float = 0.0, seed: int | None = Non
     if n_samples is None:
         return [list(c) for c in corners], list(labels)
     n_samples = _check_count(n_samples)
+    noise = checks.nonnegative(noise, "noise")
     rng = _rng(seed)
     x, y = [], []
     for i in range(n_samples):

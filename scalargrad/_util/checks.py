@@ -23,13 +23,18 @@ import operator
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["boolean", "finite", "int_at_least", "integer", "is_number", "nonnegative", "nonnegative_int", "number",
-           "one_of", "positive", "positive_int", "unit_interval"]
+__all__ = ["boolean", "finite", "int_at_least", "integer", "is_integer", "is_number", "nonnegative", "nonnegative_int",
+           "number", "one_of", "positive", "positive_int", "positive_int_or_tuple", "unit_interval"]
 
 
 def is_number(value: Any) -> bool:
     """True for ints, floats and numpy numbers; False for bools and everything else."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def is_integer(value: Any) -> bool:
+    """True for ints and numpy ints; False for bools, floats and everything else."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def number(value: Any, name: str, where: str = "") -> float:
@@ -60,6 +65,19 @@ def positive_int(value: Any, name: str, where: str = "") -> int:
     if n < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}{where}")
     return n
+
+
+def positive_int_or_tuple(value: Any, name: str, where: str = "") -> int | tuple[int, ...]:
+    """An int >= 1, or a non-empty tuple (or list) of them given back as a tuple (a size such as ``(1, 8, 8)``).
+
+    >>> positive_int_or_tuple([1, 8, 8], "input_size")
+    (1, 8, 8)
+    """
+    if isinstance(value, (tuple, list)):
+        if not value:
+            raise ValueError(f"{name} must not be empty{where}")
+        return tuple(positive_int(v, f"{name} entry", where) for v in value)
+    return positive_int(value, name, where)
 
 
 def nonnegative_int(value: Any, name: str, where: str = "") -> int:

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 from .. import functional as F
-from .._util.nested import map_leaves
+from .._util.checks import is_number, number
+from .._util.nested import is_nested, map_leaves
 from ..scalar import Scalar
 from .module import Module
 
@@ -73,7 +74,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = number(negative_slope, "negative_slope")
 
     def forward(self, x: Any) -> Any:
         """Apply leaky ReLU to a Scalar or to each element of (nested) lists."""
@@ -89,6 +90,9 @@ class LeakyReLU(Module):
 class Softmax(Module):
     """Turns a list of logits into probabilities (stable for any magnitude).
 
+    The logits are a flat list (or tuple, or 1-D numpy array) of Scalars and
+    numbers; anything else raises an error that says what was given.
+
     >>> probs = Softmax()([Scalar(1.0), Scalar(1.0)])
     >>> [p.data for p in probs]
     [0.5, 0.5]
@@ -96,6 +100,15 @@ class Softmax(Module):
 
     def forward(self, logits: Sequence[Scalar]) -> list[Scalar]:
         """Probabilities, one per logit."""
+        if hasattr(logits, "tolist"):  # a numpy array
+            logits = logits.tolist()
+        if not is_nested(logits):
+            raise TypeError(f"Softmax expects a list of logits, got {type(logits).__name__}")
         if not logits:
             raise ValueError("Softmax got an empty list of logits")
+        for i, v in enumerate(logits):
+            if not isinstance(v, Scalar) and not is_number(v):
+                what = "a nested list (Softmax takes one flat list of logits)" if is_nested(v) \
+                    else f"a {type(v).__name__}"
+                raise TypeError(f"Softmax: logit {i} is {what}, not a Scalar or a number")
         return F.softmax([v if isinstance(v, Scalar) else Scalar(v) for v in logits])

@@ -7,8 +7,8 @@ import random
 from typing import Any
 
 from .. import functional as F
-from .._util.checks import one_of
-from .._util.nested import leaves
+from .._util.checks import is_integer, one_of
+from .._util.nested import is_regular, leaves
 from ..extend import building_replay
 from ..scalar import Scalar
 from .module import Module
@@ -26,18 +26,40 @@ def _pair(value: Any, what: str) -> tuple[int, int]:
     else:
         a = b = value
     for v in (a, b):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        if not is_integer(v) or v < 0:  # numpy ints are ints; a bool is not
             raise ValueError(f"{what} must be a non-negative int, got {value!r}")
-    return a, b
+    return int(a), int(b)
 
 
-def _image_shape(x: Any, channels: int, who: str) -> tuple[int, int]:
+def _image(x: Any, channels: int | None, who: str) -> tuple[Any, int, int]:
+    """``(x, height, width)`` (a numpy array as lists) after checking it is a full ``[channels][height][width]`` block.
+
+    Every row is checked, not only the first: a ragged image would otherwise
+    be cut to its first row's width without a word.
+    """
+    if hasattr(x, "tolist"):  # a numpy array
+        x = x.tolist()
     if not isinstance(x, (list, tuple)) or not x or not isinstance(x[0], (list, tuple)) \
-            or not x[0] or not isinstance(x[0][0], (list, tuple)):
-        raise ValueError(f"{who} expects nested lists shaped [channels][height][width]")
-    if len(x) != channels:
+            or not x[0] or not isinstance(x[0][0], (list, tuple)) or not x[0][0]:
+        raise ValueError(f"{who} expects nested lists shaped [channels][height][width], "
+                         f"got {_describe(x)}")
+    if channels is not None and len(x) != channels:
         raise ValueError(f"{who} expects {channels} input channels, got {len(x)}")
-    return len(x[0]), len(x[0][0])
+    dims = (len(x), len(x[0]), len(x[0][0]))
+    if not is_regular(x, dims):
+        raise ValueError(f"{who} got a ragged image: every channel must have {dims[1]} rows of {dims[2]} "
+                         f"values (the first row's size), and the values must not be lists")
+    return x, dims[1], dims[2]
+
+
+def _describe(x: Any) -> str:
+    """A short description of what was given instead of an image."""
+    if not isinstance(x, (list, tuple)):
+        return f"a {type(x).__name__}"
+    depth, v = 0, x
+    while isinstance(v, (list, tuple)) and v:
+        depth, v = depth + 1, v[0]
+    return "an empty list" if not x else f"lists nested {depth} deep"
 
 
 class Conv2D(Module):
@@ -111,7 +133,7 @@ class Conv2D(Module):
 
     def forward(self, x: Any) -> list:
         """``[in_channels][H][W]`` -> ``[out_channels][H'][W']``."""
-        height, width = _image_shape(x, self.in_channels, f"Conv2D({self.in_channels}, {self.out_channels})")
+        x, height, width = _image(x, self.in_channels, f"Conv2D({self.in_channels}, {self.out_channels})")
         fields = self._receptive_fields(height, width)
         flat = [[p for ch in out for row in ch for p in row] for out in self.weight]
         out = [[[None] * len(fields[0]) for _ in fields] for _ in range(self.out_channels)]
@@ -152,11 +174,11 @@ class MaxPool2D(Module):
 
     def forward(self, x: Any) -> list:
         """``[C][H][W]`` -> ``[C][H'][W']``."""
+        x, height, width = _image(x, None, f"MaxPool2D({self.kernel_size})")
         pick = F.window_max if building_replay() else _largest
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         out = []
         for channel in x:
-            height, width = len(channel), len(channel[0])
             if height < kh or width < kw:
                 raise ValueError(f"MaxPool2D window {self.kernel_size} is larger than the input {height}x{width}")
             plane = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from .._util.checks import is_number
 from .._util.nested import map_leaves
 from ..extend import building_replay
 from .module import Module
@@ -21,7 +22,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        # numpy numbers are numbers; a wrong type is a ValueError here, as the tests pin
+        if not is_number(p) or not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout probability must be between 0 and 1, got {p!r}")
         self.p = float(p)
 

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._util.nested import leaves
+from .._util.checks import is_number
+from .._util.nested import is_nested, leaves
+from ..scalar import Scalar
 from .module import Module
 
 __all__ = ["Flatten"]
 
 
 class Flatten(Module):
-    """Nested lists (e.g. ``[channels][height][width]``) to one flat list."""
+    """Nested lists (e.g. ``[channels][height][width]``) to one flat list.
+
+    A numpy array is read as nested lists; a single Scalar or number gives a
+    list of one, as ``torch.flatten`` does with a 0-d tensor. Anything else
+    (a string, None, a dict) raises TypeError.
+    """
 
     def forward(self, x: Any) -> list:
         """The elements of ``x`` in row-major order."""
-        return leaves(x)
+        if hasattr(x, "tolist"):  # a numpy array
+            x = x.tolist()
+        if not is_nested(x) and not isinstance(x, Scalar) and not is_number(x):
+            raise TypeError(f"Flatten expects (nested) lists of Scalars or numbers, got {type(x).__name__}")
+        out = leaves(x)
+        for v in out:
+            if not isinstance(v, Scalar) and not is_number(v):
+                raise TypeError(f"Flatten expects (nested) lists of Scalars or numbers, found a {type(v).__name__}")
+        return out

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import functional as F
-from .._util.checks import one_of
+from .._util.checks import number, one_of
 from ..scalar import Scalar
 from .module import Module
 from .sizes import positive_size
@@ -50,13 +50,15 @@ class Neuron(Module):
 
         Random values are uniform in (-1/sqrt(size), 1/sqrt(size)). The
         Scalar objects are kept, so an optimizer holding them stays valid.
+        Values are Scalars or numbers (numpy numbers too); a string or a bool
+        raises TypeError.
         """
         bound = 1.0 / math.sqrt(self.size)
         if w is None:
             for p in self.w:
                 p.data = random.uniform(-bound, bound)
         else:
-            w = [float(v.data if isinstance(v, Scalar) else v) for v in w]
+            w = [v.data if isinstance(v, Scalar) else number(v, f"weight {i}") for i, v in enumerate(w)]
             if len(w) != self.size:
                 raise ValueError(f"Neuron of size {self.size} got {len(w)} weights")
             for p, v in zip(self.w, w):
@@ -65,7 +67,7 @@ class Neuron(Module):
             if b is None:
                 self.b.data = random.uniform(-bound, bound)
             else:
-                self.b.data = float(b.data if isinstance(b, Scalar) else b)
+                self.b.data = b.data if isinstance(b, Scalar) else number(b, "bias")
 
     def forward(self, x: Sequence[Scalar | float]) -> Scalar:
         """``activation(dot(w, x) + b)``."""

@@ -10,11 +10,11 @@ magnitude give a finite loss and gradient.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Sequence
 
 from .. import _floats as fl
 from .. import functional as F
+from .._util.checks import integer, is_number, unit_interval
 from ..extend import FloatMath, Op, Scalar, building_replay, make_node
 from .module import Module
 
@@ -38,12 +38,10 @@ def _class_index(t) -> int:
         if not t.data.is_integer():
             raise ValueError(f"class targets must be whole numbers, got {t.data}")
         return int(t.data)
-    if not isinstance(t, bool):
-        try:
-            return operator.index(t)
-        except TypeError:
-            pass
-    raise TypeError(f"class targets must be ints, got {type(t).__name__}")
+    try:
+        return integer(t, "class target")
+    except TypeError:
+        raise TypeError(f"class targets must be ints, got {type(t).__name__}") from None
 
 
 def _as_scalar(v, who: str) -> Scalar:
@@ -51,8 +49,8 @@ def _as_scalar(v, who: str) -> Scalar:
         return v
     if isinstance(v, (list, tuple)) and len(v) == 1:
         return _as_scalar(v[0], who)
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return Scalar(v)
+    if is_number(v):  # numpy numbers too, never a bool
+        return Scalar(float(v))
     raise ValueError(f"{who} expects each output to be a Scalar or a 1-element list, got {v!r}"[:200])
 
 
@@ -61,7 +59,7 @@ def _number(v, who: str) -> float:
         return v.data
     if isinstance(v, (list, tuple)) and len(v) == 1:
         return _number(v[0], who)
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
+    if not is_number(v):  # numpy numbers are numbers; a bool is not
         raise TypeError(f"{who} targets must be numbers, got {type(v).__name__}")
     return float(v)
 
@@ -157,9 +155,8 @@ class CrossEntropyLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(reduction)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"label_smoothing must be between 0 and 1, got {label_smoothing}")
-        self.label_smoothing = float(label_smoothing)
+        # a number in [0, 1] (numpy numbers too): TypeError for a string or a bool, ValueError out of range
+        self.label_smoothing = unit_interval(label_smoothing, "label_smoothing")
 
     def forward(self, outputs: Sequence[Sequence[Scalar]], targets: Sequence[int]):
         """Loss of a batch of logit lists against class ids."""

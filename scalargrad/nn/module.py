@@ -86,14 +86,33 @@ class Module:
         # Parameters or sub-modules joining the tree get names saying where they
         # sit ('0.neurons.3.w.5'), so the leaves of a rendered graph are readable.
         if isinstance(value, Module) or _is_params(value) or _holds_modules(value):
-            self._name_new_parameters()
+            self._name_new_parameters(value)
 
-    def _name_new_parameters(self) -> None:
-        # Only unnamed parameters, or ones whose name is the tail of their path here
-        # (a name given by a sub-module before it was adopted), are renamed.
-        for path, p in self.named_parameters():
-            if p.name is None or path.endswith("." + p.name):
-                p.name = path
+    def _name_new_parameters(self, value: Any) -> None:
+        # Only the subtree that just joined is walked, so building a model attribute by
+        # attribute costs time linear in its size. Its unnamed parameters, and those whose
+        # name is the tail of their path here (a name given by a sub-module before it was
+        # adopted), are renamed; a name that already points at the same parameter in this
+        # module (one shared with an earlier attribute) is kept.
+        members = {id(v) for v in value} if isinstance(value, (list, tuple)) else set()
+        entries = None
+        seen = set()
+        for entry, held in self._entries():
+            if held is not value and id(held) not in members:
+                continue
+            tensors = held._named_tensors(entry) if isinstance(held, Module) else [(entry, held)]
+            for tensor_name, tensor in tensors:
+                for path, p in named_leaves(tensor, tensor_name):
+                    if p in seen:
+                        continue
+                    seen.add(p)
+                    if p.name is None:
+                        p.name = path
+                    elif path.endswith("." + p.name):
+                        if entries is None:
+                            entries = dict(self._entries())
+                        if _find(entries, p.name) is not p:
+                            p.name = path
 
     # ---- the tree -----------------------------------------------------------
 
@@ -314,6 +333,25 @@ class Module:
             lines.append(f"  ({name}): {text}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _find(entries: dict[str, Any], path: str) -> Any:
+    """What ``path`` (e.g. ``'0.neurons.1.w.2'``) names below a module whose entries are ``entries``, or None."""
+    parts = path.split(".")
+    node: Any = None
+    i = 0
+    while i < len(parts):
+        if entries is not None:  # at a module: an entry name may hold a dot ('neurons.0')
+            key = next((k for k in (parts[i], ".".join(parts[i:i + 2])) if k in entries), None)
+            if key is None:
+                return None
+            node, i = entries[key], i + key.count(".") + 1
+        elif isinstance(node, (list, tuple)) and parts[i].isdigit() and int(parts[i]) < len(node):
+            node, i = node[int(parts[i])], i + 1
+        else:
+            return None
+        entries = dict(node._entries()) if isinstance(node, Module) else None
+    return node
 
 
 def _describe_shape(value) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from .._util.checks import positive_int_or_tuple
 from .._util.nested import shape
 from ..scalar import no_grad
 
@@ -37,8 +38,12 @@ def layer_table(model: Any, input_size: int | tuple[int, ...] | None = None) -> 
     With ``input_size`` (``16`` for a vector, ``(1, 8, 8)`` for an image)
     every output size is measured by one run on zeros in eval mode, and
     each module's mode is restored afterwards; otherwise a row shows the
-    size a layer knows by itself (its ``output_size``) or None.
+    size a layer knows by itself (its ``output_size``) or None. A size that
+    is not a positive int (or a tuple of them) raises TypeError or
+    ValueError naming ``input_size``.
     """
+    if input_size is not None:  # checked before anything runs: -1 or (1, 0, 8) would give empty zeros
+        input_size = positive_int_or_tuple(input_size, "input_size")
     layers = list(_layers(model)) or [(type(model).__name__, model)]
     traced = _traced_output_sizes(model, layers, input_size) if input_size is not None else {}
     rows = []

@@ -1,7 +1,20 @@
-"""Classification metrics: accuracy, macro F1 and the confusion matrix, all from one table of counts."""
+"""Classification metrics: accuracy, macro F1 and the confusion matrix, all from one table of counts.
+
+An output that does not say which class it predicts is never a correct
+prediction: a sample is *undefined* when any of its outputs is nan, or
+when its largest output is infinite and shared by several outputs
+(``[inf, inf]``, ``[-inf, -inf]``: no class is ahead). torch's argmax
+would name a class for these (the index of the nan, or the first of the
+tie), so a diverged model whose outputs are all nan would score as if it
+always predicted class 0; here such a sample counts as wrong for accuracy,
+as a missed sample of its class for F1 (a false negative, no class's false
+positive), and in ``ConfusionMatrix.undefined`` rather than in a column.
+Ties between finite values are decided as in torch: the first wins.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +33,9 @@ class _ClassCounts:
     the output is above 0.5, with -1/+1 targets when it is above 0 (an
     explicit ``threshold`` replaces both). Which of the two applies is
     decided from all targets seen (any -1 means -1/+1), so single-output
-    counts are kept under both rules until ``resolve``.
+    counts are kept under both rules until ``resolve``. An undefined
+    prediction (see the module's docstring) is counted under the class
+    ``None``.
     """
 
     __slots__ = ("binary", "multi", "threshold", "width")
@@ -49,12 +64,12 @@ class _ClassCounts:
                     raise ValueError(f"{who}: a single output is a binary prediction, so targets must be "
                                      f"0/1 or -1/+1, got {c}")
                 x = v[0]
-                key = (c, x > cut_01, x > cut_plus_minus)
+                key = (c, None, None) if math.isnan(x) else (c, x > cut_01, x > cut_plus_minus)
                 binary[key] = binary.get(key, 0) + 1
             elif v:
                 if not 0 <= c < len(v):
                     raise ValueError(f"{who}: class id {c} is out of range for an output of {len(v)} values")
-                pair = (c, v.index(max(v)))
+                pair = (c, _predicted_class(v))
                 multi[pair] = multi.get(pair, 0) + 1
                 self.width = max(self.width, len(v))
             else:
@@ -75,9 +90,20 @@ class _ClassCounts:
         negative = -1 if plus_minus else 0
         pairs: dict[tuple[int, int], int] = {}
         for (t, above_01, above_plus_minus), n in self.binary.items():
-            pair = (t, 1 if (above_plus_minus if plus_minus else above_01) else negative)
+            above = above_plus_minus if plus_minus else above_01
+            pair = (t, None if above is None else 1 if above else negative)
             pairs[pair] = pairs.get(pair, 0) + n
         return pairs, [negative, 1]
+
+
+def _predicted_class(values: list[float]) -> int | None:
+    """The argmax of ``values`` (the first on ties), or None when it is undefined (a nan, or a tie at +-inf)."""
+    top = max(values)
+    if math.isnan(top) or any(math.isnan(x) for x in values):  # max() may or may not return a nan it meets
+        return None
+    if math.isinf(top) and values.count(top) > 1:
+        return None
+    return values.index(top)
 
 
 class _ClassMetric(Metric):
@@ -111,6 +137,10 @@ class AccuracyMetric(_ClassMetric):
     for -1/+1 targets (``threshold=`` sets your own, e.g. 0.0 for logits with
     0/1 targets).
 
+    A sample whose prediction is undefined (a nan output, or a tie at
+    +-inf; see the module's docstring) is counted as wrong, so a model whose
+    outputs have all gone nan scores 0.
+
     >>> AccuracyMetric()([[0.1, 2.0], [3.0, -1.0], [0.0, 1.0]], [1, 0, 0])
     0.6666666666666666
     >>> AccuracyMetric()([0.9, 0.2, 0.7], [1, 0, 0])   # sigmoid outputs, 0/1 targets
@@ -133,7 +163,9 @@ class F1Metric(_ClassMetric):
 
     The classes are those that appear as a target or a prediction (as
     scikit-learn's default); a class with no true positives scores 0.
-    Predictions are made as in ``AccuracyMetric``.
+    Predictions are made as in ``AccuracyMetric``; a sample whose prediction
+    is undefined (a nan output, or a tie at +-inf) is a false negative of
+    its true class and no class's false positive.
 
     >>> F1Metric()([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]], [0, 1, 0])
     0.6666666666666666
@@ -145,13 +177,14 @@ class F1Metric(_ClassMetric):
     def compute(self) -> float:
         """Mean over classes of 2 tp / (2 tp + fp + fn)."""
         pairs, _ = self._pairs()
-        classes = sorted({t for t, _ in pairs} | {p for _, p in pairs})
+        classes = sorted({t for t, _ in pairs} | {p for _, p in pairs if p is not None})
         tp = dict.fromkeys(classes, 0)
         true = dict.fromkeys(classes, 0)
         pred = dict.fromkeys(classes, 0)
         for (t, p), n in pairs.items():
             true[t] += n
-            pred[p] += n
+            if p is not None:  # an undefined prediction is nobody's false positive
+                pred[p] += n
             if t == p:
                 tp[t] += n
         scores = []
@@ -166,7 +199,11 @@ class ConfusionMatrix(_ClassMetric):
 
     Rows and columns are the classes ``0 .. k-1`` for outputs of k values
     (``num_classes=`` fixes k), or ``[0, 1]`` / ``[-1, 1]`` for single
-    binary outputs; ``labels`` holds that order after ``compute()``. A
+    binary outputs; ``labels`` holds that order after ``compute()``.
+    Samples whose prediction is undefined (a nan output, or a tie at
+    +-inf) are in no column: ``undefined[i]`` counts those of class
+    ``labels[i]`` after ``compute()``, so each row plus its ``undefined``
+    entry adds up to the samples of that class. A
     confusion matrix is not a single number: the Trainer passes it to the
     callbacks' logs but keeps it out of the History.
 
@@ -184,6 +221,7 @@ class ConfusionMatrix(_ClassMetric):
             raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
         self.num_classes = num_classes
         self.labels: list[int] = []
+        self.undefined: list[int] = []
 
     def compute(self) -> list[list[int]]:
         """The matrix as a list of rows (true classes), one column per predicted class."""
@@ -196,6 +234,11 @@ class ConfusionMatrix(_ClassMetric):
         self.labels = labels
         index = {c: i for i, c in enumerate(labels)}
         matrix = [[0] * len(labels) for _ in labels]
+        undefined = [0] * len(labels)
         for (t, p), n in pairs.items():
-            matrix[index[t]][index[p]] += n
+            if p is None:
+                undefined[index[t]] += n
+            else:
+                matrix[index[t]][index[p]] += n
+        self.undefined = undefined
         return matrix

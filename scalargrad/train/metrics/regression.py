@@ -84,7 +84,8 @@ class R2Metric(Metric):
     """Coefficient of determination, 1 - SS_res / SS_tot (vector outputs: averaged over outputs).
 
     As scikit-learn: constant targets give 1.0 for a perfect fit and 0.0
-    otherwise; fewer than two samples give nan.
+    otherwise; fewer than two samples give nan, and so does a nan output
+    (a diverged model never scores as a real fit, constant targets or not).
 
     >>> R2Metric()([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])
     0.7857142857142857
@@ -131,6 +132,6 @@ class R2Metric(Metric):
             raise ValueError("R2Metric: no samples yet; call update() first")
         if self._n < 2:
             return math.nan
-        scores = [1.0 - res / tot if tot > 0.0 else (1.0 if res == 0.0 else 0.0)
+        scores = [1.0 - res / tot if tot > 0.0 else (1.0 if res == 0.0 else math.nan if math.isnan(res) else 0.0)
                   for res, tot in zip(self._ss_res, self._m2)]
         return sum(scores) / len(scores)
