@@ -196,3 +196,58 @@ def test_a_checkpoint_of_an_unknown_version_is_refused(tmp_path, version):
     path.write_text(text.replace('"version": 1', f'"version": {json.dumps(version)}'))
     with pytest.raises(ValueError, match="v.json: unsupported checkpoint version"):
         load(path)
+
+
+# ---- point 19: render() never replaces a user's file, and retries really draw fewer nodes -----------
+
+def _headless(monkeypatch, tmp_path):
+    pytest.importorskip("graphviz")
+    from scalargrad.viz import graph
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(graph, "run_dot", lambda source, fmt, timeout: b"\x89PNG new")
+    return graph
+
+
+def _small_graph(n):
+    from scalargrad import Scalar
+
+    y = Scalar(1.0, name="x")
+    for _ in range(n):
+        y = y * 1.5
+    return y  # n + 1 nodes (the constant is kept in the node)
+
+
+def test_a_bare_render_without_a_display_never_replaces_an_existing_graph_png(monkeypatch, tmp_path, capsys):
+    _headless(monkeypatch, tmp_path)
+    (tmp_path / "graph.png").write_bytes(b"the user's own picture")
+    (tmp_path / "graph-1.png").write_bytes(b"another one")
+    _small_graph(3).render()
+    assert (tmp_path / "graph.png").read_bytes() == b"the user's own picture"
+    assert (tmp_path / "graph-1.png").read_bytes() == b"another one"
+    assert (tmp_path / "graph-2.png").read_bytes() == b"\x89PNG new"
+    assert str(tmp_path / "graph-2.png") in capsys.readouterr().out
+
+
+def test_a_layout_retry_on_a_small_graph_draws_fewer_nodes_and_says_how_many(monkeypatch, tmp_path, capsys):
+    import subprocess
+
+    graph = _headless(monkeypatch, tmp_path)
+    drawn = []
+
+    def slow_twice(source, fmt, timeout):
+        drawn.append(source.count("shape=record"))
+        if len(drawn) <= 2:
+            raise subprocess.TimeoutExpired("dot", timeout)
+        return b"\x89PNG small"
+
+    monkeypatch.setattr(graph, "run_dot", slow_twice)
+    _small_graph(200).render(str(tmp_path / "g.png"), layout_timeout=5)  # 201 nodes, max_nodes=500
+    assert drawn == [201, 50, 25]
+    out = capsys.readouterr().out
+    assert "drawing the 50 nodes nearest the root (of 201)" in out
+    assert "drawing the 25 nodes nearest the root (of 201)" in out
+    assert (tmp_path / "g.png").read_bytes() == b"\x89PNG small"
