@@ -251,3 +251,25 @@ def test_a_layout_retry_on_a_small_graph_draws_fewer_nodes_and_says_how_many(mon
     assert "drawing the 50 nodes nearest the root (of 201)" in out
     assert "drawing the 25 nodes nearest the root (of 201)" in out
     assert (tmp_path / "g.png").read_bytes() == b"\x89PNG small"
+
+
+# ---- the same defect elsewhere: a scheduler count too large for a float ------------------------------
+
+@pytest.mark.parametrize("key", ["last_epoch", "T_max"])
+def test_a_scheduler_count_too_large_for_a_float_is_refused_when_loaded(key):
+    from scalargrad.nn import CosineAnnealingLR
+
+    optim = SGD(Linear(2, 1).parameters(), lr=0.1)
+    scheduler = CosineAnnealingLR(optim, T_max=5)
+    state = scheduler.state_dict()
+    state[key] = 10 ** 400
+    with pytest.raises(ValueError, match=key):
+        scheduler.load_state_dict(state)
+    scheduler.step()  # unchanged, and still working
+
+
+def test_a_history_file_whose_interrupted_flag_is_not_a_bool_is_refused(tmp_path):
+    path = tmp_path / "h.json"
+    path.write_text('{"records": [{"epoch": 1}], "interrupted": "no"}')
+    with pytest.raises(TypeError, match="h.json.*interrupted"):
+        History.from_json(path)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from .._util.checks import boolean
 from .._util.files import atomic_open, read_json, read_text
 
 __all__ = ["History"]
@@ -91,7 +92,7 @@ class History:
         if not isinstance(state, dict) or not isinstance(state.get("records"), list) \
                 or not all(isinstance(r, dict) for r in state["records"]):
             raise ValueError("a history must be {'records': [dict, ...], 'interrupted': bool}")
-        return cls(state["records"], bool(state.get("interrupted", False)))
+        return cls(state["records"], boolean(state.get("interrupted", False), "a history's 'interrupted'"))
 
     def to_json(self, path: str | os.PathLike) -> None:
         """Write the records (and the interrupted flag) as JSON."""
