@@ -23,8 +23,8 @@ import operator
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["boolean", "finite", "int_at_least", "integer", "is_integer", "is_number", "nonnegative", "nonnegative_int",
-           "number", "one_of", "positive", "positive_int", "positive_int_or_tuple", "unit_interval"]
+__all__ = ["boolean", "dict_with_keys", "finite", "int_at_least", "integer", "is_integer", "is_number", "nonnegative",
+           "nonnegative_int", "number", "one_of", "positive", "positive_int", "positive_int_or_tuple", "unit_interval"]
 
 
 def is_number(value: Any) -> bool:
@@ -144,4 +144,21 @@ def one_of(value: Any, name: str, choices: Iterable[str], where: str = "") -> st
     choices = tuple(choices)
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"unknown {name} {value!r}; choose one of: {', '.join(choices)}{where}")
+    return value
+
+
+def dict_with_keys(value: Any, required: Iterable[str], name: str, where: str = "") -> dict:
+    """A dict holding every key of ``required``; TypeError for another type, ValueError naming a
+    missing key (the saved states of callbacks, positions and the like).
+
+    >>> dict_with_keys({'best': 1.0}, ['best', 'wait'], 'state')
+    Traceback (most recent call last):
+    ...
+    ValueError: state is missing the field 'wait'
+    """
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be a dict, got {type(value).__name__}{where}")
+    for key in required:
+        if key not in value:
+            raise ValueError(f"{name} is missing the field {key!r}{where}")
     return value

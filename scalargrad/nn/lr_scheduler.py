@@ -114,6 +114,9 @@ class LRScheduler:
             raise ValueError(f"{type(self).__name__} state_dict must have the keys {list(names)}; "
                              f"missing {missing}, unexpected {extra}")
         checked = {name: self._check_entry(name, state_dict[name]) for name in names}
+        for name, value in checked.items():
+            if checks.is_number(value):  # counts meet floats in get_lr(): refuse one too large for a float now
+                checks.number(value, f"state_dict[{name!r}]")
         self.__dict__.update(checked)
 
     def _check_entry(self, name: str, value: Any) -> Any:

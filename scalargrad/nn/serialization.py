@@ -11,15 +11,14 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from typing import Any
 
 from .._util import nested
-from .._util.files import atomic_open
+from .._util.files import MAX_READ_BYTES, atomic_open, read_json
 from ..scalar import Scalar
 
-__all__ = ["load", "save"]
+__all__ = ["MAX_READ_BYTES", "load", "save"]
 
 _FORMAT = "scalargrad-checkpoint"
 _VERSION = 1
@@ -52,11 +51,16 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     Anything with a ``state_dict()`` is stored as its state dict. The file is
     written to a temporary file in the same folder, flushed to disk and then
     renamed over ``path``, so a crash mid-write leaves the previous
-    checkpoint intact, never a truncated one.
+    checkpoint intact, never a truncated one. A symlink at ``path`` is
+    followed (its target is replaced) and an existing file keeps its
+    permissions.
     """
     path = os.fspath(path)
-    payload = {"format": _FORMAT, "version": _VERSION, "state": _plain(obj)}
-    text = json.dumps(payload, allow_nan=True, separators=(",", ":"))
+    try:
+        payload = {"format": _FORMAT, "version": _VERSION, "state": _plain(obj)}
+        text = json.dumps(payload, allow_nan=True, separators=(",", ":"))
+    except RecursionError:
+        raise ValueError(f"{path}: cannot save data nested this deeply") from None
     with atomic_open(path, "w") as f:
         f.write(text)
 
@@ -65,31 +69,16 @@ def load(path: str | os.PathLike) -> Any:
     """Read a checkpoint written by ``save``: plain dicts, lists and numbers, no code run.
 
     A missing, corrupt or truncated file raises ValueError (FileNotFoundError
-    for a missing one) naming the file.
+    for a missing one) naming the file, as does anything that is not a
+    regular file (a FIFO, a device), a file over ``MAX_READ_BYTES`` and a
+    checkpoint of an unknown version. ``NaN`` and ``Infinity`` read as floats.
     """
     path = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a scalargrad checkpoint (not UTF-8 text)") from None
-    try:
-        payload = json.loads(text, parse_constant=_constant)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: corrupt or truncated checkpoint ({e.msg} at line {e.lineno}, "
-                         f"column {e.colno})") from None
-    except RecursionError:
-        raise ValueError(f"{path}: not a scalargrad checkpoint (nested too deeply)") from None
-    except ValueError as e:  # json's other refusals, such as an int longer than sys.get_int_max_str_digits()
-        raise ValueError(f"{path}: corrupt checkpoint ({e})") from None
+    payload = read_json(path, "checkpoint")
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT or "state" not in payload:
         raise ValueError(f"{path}: not a scalargrad checkpoint (no '{_FORMAT}' header)")
     version = payload.get("version")
-    if not isinstance(version, int) or version > _VERSION:
-        raise ValueError(f"{path}: checkpoint version {version!r} is newer than this scalargrad reads ({_VERSION})")
+    if type(version) is not int or not 1 <= version <= _VERSION:
+        raise ValueError(f"{path}: unsupported checkpoint version {version!r:.40} "
+                         f"(this scalargrad reads versions 1 to {_VERSION})")
     return payload["state"]
-
-
-def _constant(name: str) -> float:
-    # json writes nan/inf parameters as NaN/Infinity; read them back as floats.
-    return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[name]

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from .._util.checks import boolean, finite, integer, nonnegative_int
 from ..nn import load, save
 from .history import History
 from .position import TrainingPosition
@@ -37,10 +38,12 @@ def rng_state_from_json(value: Any) -> tuple:
     """The ``random.setstate()`` argument back from ``rng_state_to_json`` output; ValueError if it is not one."""
     try:
         version, internal, gauss_next = value
-        state = (int(version), tuple(int(v) for v in internal), None if gauss_next is None else float(gauss_next))
+        if not all(type(v) is int for v in (version, *internal)):
+            raise TypeError("its numbers must be ints")
+        state = (version, tuple(internal), None if gauss_next is None else finite(gauss_next, "gauss_next"))
         random.Random().setstate(state)  # validates it without touching the global generator
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"the checkpoint's rng_state is not a random.getstate() value ({e})") from None
+    except (TypeError, ValueError, OverflowError) as e:
+        raise ValueError(f"the field 'rng_state' is not a random.getstate() value ({e})") from None
     return state
 
 
@@ -53,6 +56,8 @@ class ResumePoint:
     loader_seed: int | None
     stop_training: bool
     callback_states: list  # [[class name, state], ...]
+    batch_size: int | None = None   # the data the run was made with (None in older checkpoints)
+    num_samples: int | None = None
 
 
 @dataclass
@@ -69,7 +74,8 @@ class TrainerCheckpoint:
 
 def write_checkpoint(path: str, *, model: Any, optimizer: Any, scheduler: Any, history: History,
                      position: TrainingPosition, loader_seed: int | None, seed: int | None, num_epochs: int,
-                     stop_training: bool, callback_states: list) -> None:
+                     stop_training: bool, callback_states: list, batch_size: int | None = None,
+                     num_samples: int | None = None) -> None:
     """Write the whole training state to ``path`` (JSON, atomically)."""
     state = {
         "kind": CHECKPOINT_KIND,
@@ -86,16 +92,27 @@ def write_checkpoint(path: str, *, model: Any, optimizer: Any, scheduler: Any, h
         "num_epochs": num_epochs,
         "stop_training": stop_training,
         "callbacks": callback_states,
+        "batch_size": batch_size,
+        "num_samples": num_samples,
     }
     save(state, path)
 
 
 def read_checkpoint(path: str | os.PathLike, has_scheduler: bool) -> TrainerCheckpoint:
-    """Read and check a Trainer checkpoint; ``has_scheduler`` says whether the Trainer loading it has one."""
+    """Read and check a Trainer checkpoint; ``has_scheduler`` says whether the Trainer loading it has one.
+
+    Every field but the model, optimizer and scheduler states (which their
+    owners check) is checked here: TypeError or ValueError naming the file
+    and the field.
+    """
     where = os.fspath(path)
     state = load(path)
     if not isinstance(state, dict) or state.get("kind") != CHECKPOINT_KIND:
         raise ValueError(f"{where}: not a Trainer checkpoint (a model-only file? load that with model.load(path))")
+    version = state.get("version", CHECKPOINT_VERSION)
+    if type(version) is not int or not 1 <= version <= CHECKPOINT_VERSION:
+        raise ValueError(f"{where}: unsupported Trainer checkpoint version {version!r:.40} "
+                         f"(this scalargrad reads versions 1 to {CHECKPOINT_VERSION})")
     missing = [k for k in _REQUIRED if k not in state]
     if missing:
         raise ValueError(f"{where}: the checkpoint is missing {missing}")
@@ -103,16 +120,34 @@ def read_checkpoint(path: str | os.PathLike, has_scheduler: bool) -> TrainerChec
         have = "has" if has_scheduler else "has no"
         raise ValueError(f"{where}: the checkpoint {'has no' if state['scheduler'] is None else 'has a'}"
                          f" scheduler state but this Trainer {have} scheduler")
-    position = TrainingPosition()
     try:
-        position.load_state_dict(state)
-    except ValueError as e:
-        raise ValueError(f"{where}: {e}") from None
+        resume = _resume_point(state)
+        try:
+            history = History.from_state(state["history"])
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"the field 'history': {e}") from None
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{where}: {e}") from None
+    return TrainerCheckpoint(state["model"], state["optimizer"], state["scheduler"], history, resume)
+
+
+def _optional_count(state: dict, key: str) -> int | None:
+    value = state.get(key)
+    return None if value is None else nonnegative_int(value, f"the field {key!r}")
+
+
+def _resume_point(state: dict) -> ResumePoint:
+    """The position, random state, loader seed and callback states, checked."""
+    position = TrainingPosition()
+    position.load_state_dict(state)
     rng_state = rng_state_from_json(state["rng_state"])
-    history = History.from_state(state["history"])
+    loader_seed = state["loader_seed"]
+    if loader_seed is not None:
+        loader_seed = integer(loader_seed, "the field 'loader_seed'")
+    stop = boolean(state["stop_training"], "the field 'stop_training'")
     callbacks = state["callbacks"]
     if not isinstance(callbacks, list) or not all(
             isinstance(c, list) and len(c) == 2 and isinstance(c[0], str) for c in callbacks):
-        raise ValueError(f"{where}: bad callback states (expected [[class name, state], ...])")
-    resume = ResumePoint(position, rng_state, state["loader_seed"], bool(state["stop_training"]), callbacks)
-    return TrainerCheckpoint(state["model"], state["optimizer"], state["scheduler"], history, resume)
+        raise ValueError("bad field 'callbacks' (expected [[class name, state], ...])")
+    return ResumePoint(position, rng_state, loader_seed, stop, callbacks,
+                       _optional_count(state, "batch_size"), _optional_count(state, "num_samples"))

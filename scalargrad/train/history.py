@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .._util.files import atomic_open
+from .._util.checks import boolean
+from .._util.files import atomic_open, read_json, read_text
 
 __all__ = ["History"]
 
@@ -90,7 +92,7 @@ class History:
         if not isinstance(state, dict) or not isinstance(state.get("records"), list) \
                 or not all(isinstance(r, dict) for r in state["records"]):
             raise ValueError("a history must be {'records': [dict, ...], 'interrupted': bool}")
-        return cls(state["records"], bool(state.get("interrupted", False)))
+        return cls(state["records"], boolean(state.get("interrupted", False), "a history's 'interrupted'"))
 
     def to_json(self, path: str | os.PathLike) -> None:
         """Write the records (and the interrupted flag) as JSON."""
@@ -100,9 +102,12 @@ class History:
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> History:
-        """Read a History written by ``to_json``."""
-        with open(path, encoding="utf-8") as f:
-            return cls.from_state(json.load(f))
+        """Read a History written by ``to_json``; ValueError naming the file when it is not one."""
+        state = read_json(path, "History file")
+        try:
+            return cls.from_state(state)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{os.fspath(path)}: {e}") from None
 
     def to_csv(self, path: str | os.PathLike) -> None:
         """Write one row per epoch, one column per key (empty where a record lacks it)."""
@@ -114,9 +119,21 @@ class History:
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike) -> History:
-        """Read a History written by ``to_csv`` (numbers come back as ints and floats)."""
-        with open(path, encoding="utf-8", newline="") as f:
-            return cls([{k: _parse_cell(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)])
+        """Read a History written by ``to_csv`` (numbers come back as ints and floats).
+
+        ValueError naming the file for a row with more cells than the header,
+        and for what ``read_text`` refuses (a FIFO, a device, a huge file).
+        """
+        path = os.fspath(path)
+        records = []
+        try:
+            for i, row in enumerate(csv.DictReader(io.StringIO(read_text(path, "History file"), newline=""))):
+                if None in row:
+                    raise ValueError(f"row {i + 1} has more cells than the header")
+                records.append({k: _parse_cell(v) for k, v in row.items() if v})
+        except (csv.Error, ValueError) as e:
+            raise ValueError(f"{path}: not a History CSV file ({e})") from None
+        return cls(records)
 
     def __repr__(self) -> str:
         flag = ", interrupted" if self.interrupted else ""

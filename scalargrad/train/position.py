@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .._util.checks import dict_with_keys, finite, nonnegative, nonnegative_int, number
+
 __all__ = ["TrainingPosition"]
 
 
@@ -49,11 +51,15 @@ class TrainingPosition:
                 "epoch_batches": self.loss_count, "epoch_seconds": self.seconds}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Take the position from ``state_dict()`` output; ValueError for a position that cannot be."""
-        epoch, batch = state["epoch"], state["batch"]
-        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (epoch, batch)):
-            raise ValueError(f"bad position epoch={epoch!r}, batch={batch!r}")
-        loss_sum, loss_count = float(state["epoch_loss_sum"]), int(state["epoch_batches"])
-        seconds = float(state["epoch_seconds"])
+        """Take the position from ``state_dict()`` output, checked in full first: TypeError or
+        ValueError naming the field of a position that cannot be (nothing is changed then)."""
+        dict_with_keys(state, ("epoch", "batch", "epoch_loss_sum", "epoch_batches", "epoch_seconds"), "position")
+        epoch = nonnegative_int(state["epoch"], "the field 'epoch'")
+        batch = nonnegative_int(state["batch"], "the field 'batch'")
+        loss_sum = number(state["epoch_loss_sum"], "the field 'epoch_loss_sum'")  # inf/nan: a diverged run
+        loss_count = nonnegative_int(state["epoch_batches"], "the field 'epoch_batches'")
+        seconds = finite(nonnegative(state["epoch_seconds"], "the field 'epoch_seconds'"), "the field 'epoch_seconds'")
+        if loss_count > batch:
+            raise ValueError(f"the field 'epoch_batches' ({loss_count}) is more than the batches done ({batch})")
         self.epochs_done, self.batches_done = epoch, batch
         self.loss_sum, self.loss_count, self.seconds = loss_sum, loss_count, seconds

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Callable, Union
 
 from .._util.checks import boolean, integer, is_number
+from .._util.files import check_writable_folder
 from ..data import DataLoader
 from ..nn import Module
 from .arguments import TrainingData, check_callbacks, check_model_loss_optimizer, check_stateful, count
@@ -129,6 +130,8 @@ class Trainer:
             check_stateful(model, "model")
             check_stateful(optimizer, "optimizer")
         self.checkpoint = None if checkpoint is None else os.fspath(checkpoint)
+        if self.checkpoint is not None:  # fail now, not after the first epoch has trained
+            check_writable_folder(self.checkpoint, "Trainer checkpoint")
 
         # ---- run state ----
         self.history: History | None = None
@@ -232,6 +235,10 @@ class Trainer:
         if self.interrupt_requested:
             position.seconds = seconds_before + time.perf_counter() - t0
             return
+        if position.loss_count == 0:
+            raise ValueError(f"the loader yielded no batches in epoch {epoch}: it is empty, or an iterator "
+                             "(a generator) that was used up by an earlier epoch; give a list of batches "
+                             "or a DataLoader, which can be iterated once per epoch")
         logs = self._epoch_logs(epoch, lrs, seconds_before, t0)
         callbacks.on_epoch_end(self, epoch, logs)
         position.finish_epoch()
@@ -344,7 +351,23 @@ class Trainer:
         write_checkpoint(self.checkpoint, model=self.model, optimizer=self.optimizer, scheduler=self.scheduler,
                          history=self.history, position=self.position, loader_seed=self._loader_seed,
                          seed=self.seed, num_epochs=self.num_epochs, stop_training=self.stop_training,
-                         callback_states=callbacks.state_dicts())
+                         callback_states=callbacks.state_dicts(), batch_size=self.batch_size,
+                         num_samples=self._num_samples())
+
+    def _num_samples(self) -> int | None:
+        """How many samples an epoch sees (None when the loader does not say)."""
+        dataset = self._data.dataset if self._data.loader is None else getattr(self._data.loader, "dataset", None)
+        try:
+            return len(dataset) if dataset is not None else None
+        except TypeError:
+            return None
+
+    def _batches_per_epoch(self) -> int | None:
+        """How many batches an epoch has (None when the loader does not say)."""
+        try:
+            return len(self._make_loader())
+        except TypeError:
+            return None
 
     def load_checkpoint(self, path: str | os.PathLike) -> Trainer:
         """Load a checkpoint written by this kind of Trainer; the next ``run()`` continues from it.
@@ -354,16 +377,24 @@ class Trainer:
         are applied when ``run()`` starts.
         """
         checkpoint = read_checkpoint(path, has_scheduler=self.scheduler is not None)
+        where = os.fspath(path)
+        resume = checkpoint.resume
+        self._check_resume_point(resume, where)
         saved = [(obj, obj.state_dict()) for obj in (self.model, self.optimizer, self.scheduler)
                  if obj is not None and hasattr(obj, "state_dict")]
+        field = "model"
         try:
             self.model.load_state_dict(checkpoint.model)
+            field = "optimizer"
             self.optimizer.load_state_dict(checkpoint.optimizer)
             if self.scheduler is not None:
+                field = "scheduler"
                 self.scheduler.load_state_dict(checkpoint.scheduler)
-        except BaseException:
+        except BaseException as e:
             for obj, old in saved:
                 obj.load_state_dict(old)
+            if isinstance(e, (TypeError, ValueError)):
+                raise type(e)(f"{where}: the field {field!r}: {e}") from None
             raise
         self.history = checkpoint.history
         loader_seed, user_loader = checkpoint.resume.loader_seed, self._data.loader
@@ -373,6 +404,28 @@ class Trainer:
         self._resume = checkpoint.resume
         self.position = checkpoint.resume.position
         return self
+
+    def _check_resume_point(self, resume: ResumePoint, where: str) -> None:
+        """Refuse a position or callback state this Trainer cannot continue from, before anything
+        changes; warn when the data differ from the run that wrote the checkpoint."""
+        n_batches = self._batches_per_epoch()
+        batch = resume.position.batches_done
+        if n_batches is not None and batch > n_batches:
+            raise ValueError(f"{where}: the field 'batch' ({batch}) is beyond the {n_batches} batches "
+                             "of an epoch of this Trainer's data")
+        pairs, _ = CallbackList(self.callbacks).match_states(resume.callback_states)
+        for cb, state in pairs:
+            check = getattr(cb, "check_state_dict", None)
+            if callable(check):
+                try:
+                    check(state)
+                except (TypeError, ValueError) as e:
+                    raise type(e)(f"{where}: the field 'callbacks' ({type(cb).__name__}): {e}") from None
+        for name, saved, now in (("batch size", resume.batch_size, self.batch_size),
+                                 ("number of samples", resume.num_samples, self._num_samples())):
+            if saved is not None and now is not None and saved != now:
+                warnings.warn(f"{where} was written by a run with a {name} of {saved}, this Trainer has {now}; "
+                              "the resumed run will not match the original one", stacklevel=3)
 
     def resume(self, path: str | os.PathLike) -> History:
         """Load the checkpoint at ``path`` and train on to ``num_epochs``; returns the whole History.

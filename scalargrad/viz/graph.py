@@ -14,6 +14,7 @@ import subprocess
 from collections import deque
 from typing import TYPE_CHECKING
 
+from .._util.files import write_new
 from ..scalar import Scalar
 from .output import escape, has_display, import_graphviz, picture_format, run_dot, show_png, write_bytes
 
@@ -69,7 +70,8 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
     the picture is also written there (png, svg or pdf, from ``format`` or the
     file's suffix). With ``show=True`` it is opened with Pillow. Called with
     neither on a machine without a display, it writes ``graph.png`` in the
-    working directory and says so. Graphs above ``max_nodes`` keep the nodes
+    working directory (``graph-1.png``, ... if that exists: no file is
+    replaced) and says which. Graphs above ``max_nodes`` keep the nodes
     nearest the root and summarise the rest in one node; if Graphviz still
     needs more than ``layout_timeout`` seconds, fewer nodes are drawn.
     """
@@ -115,18 +117,20 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
     try:
         image = run_dot(dot.source, fmt if path is not None else "png", layout_timeout)
     except subprocess.TimeoutExpired:
-        if max_nodes <= _SMALLEST_RETRY:
-            raise RuntimeError(f"Graphviz could not lay out even {max_nodes} nodes in {layout_timeout:g} s") from None
-        fewer = max(_SMALLEST_RETRY, max_nodes // 4)
-        print(f"graph too large to lay out in {layout_timeout:g} s; drawing the {fewer} nodes nearest the root")
+        drawn = len(order)  # what this attempt drew: a small graph draws fewer nodes than max_nodes allows
+        if drawn <= _SMALLEST_RETRY:
+            raise RuntimeError(f"Graphviz could not lay out even {drawn} nodes in {layout_timeout:g} s") from None
+        fewer = max(_SMALLEST_RETRY, drawn // 4)  # < drawn, so each retry really draws fewer nodes
+        print(f"graph too large to lay out in {layout_timeout:g} s; drawing the {fewer} nodes nearest the root "
+              f"(of {drawn + hidden})")
         return draw_graph(root, path, format, show, rankdir, fewer, show_grad, layout_timeout)
     if path is not None:
         write_bytes(path, image)
     if show or (show is None and path is None):
         png = image if path is None or fmt == "png" else run_dot(dot.source, "png", layout_timeout)
         if show is None and not has_display():
-            target = os.path.abspath("graph.png")
-            write_bytes(target, png)
+            # Never replace a file of the user's: graph.png, else graph-1.png, graph-2.png, ...
+            target = write_new(os.path.abspath("graph.png"), png)
             print(f"no display found: graph written to {target}")
         else:
             show_png(png)

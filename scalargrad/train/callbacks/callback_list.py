@@ -74,24 +74,35 @@ class CallbackList:
         return [[type(cb).__name__, cb.state_dict()] for cb in self.callbacks
                 if callable(getattr(cb, "state_dict", None))]
 
+    def match_states(self, states: list[list[Any]]) -> tuple[list[tuple[Any, Any]], list[Any]]:
+        """Pair each callback that has ``load_state_dict()`` with the next saved state of its class,
+        in order: ``([(callback, state), ...], [callbacks with no saved state])``. Nothing is loaded."""
+        remaining = list(states)
+        pairs, unmatched = [], []
+        for cb in self.callbacks:
+            if not callable(getattr(cb, "load_state_dict", None)):
+                continue
+            for i, (name, cb_state) in enumerate(remaining):
+                if name == type(cb).__name__:
+                    pairs.append((cb, cb_state))
+                    del remaining[i]
+                    break
+            else:
+                unmatched.append(cb)
+        return pairs, unmatched
+
     def load_state_dicts(self, states: list[list[Any]], stacklevel: int = 2) -> None:
         """Give each callback with ``load_state_dict()`` the next saved state of its class, in order.
 
         A callback without one is warned about and starts afresh; ``stacklevel``
         is the warning's, counted from the caller.
         """
-        remaining = list(states)
-        for cb in self.callbacks:
-            if not callable(getattr(cb, "load_state_dict", None)):
-                continue
-            for i, (name, cb_state) in enumerate(remaining):
-                if name == type(cb).__name__:
-                    cb.load_state_dict(cb_state)
-                    del remaining[i]
-                    break
-            else:
-                warnings.warn(f"the checkpoint holds no state for the {type(cb).__name__} callback; "
-                              "it starts afresh", stacklevel=stacklevel + 1)
+        pairs, unmatched = self.match_states(states)
+        for cb, cb_state in pairs:
+            cb.load_state_dict(cb_state)
+        for cb in unmatched:
+            warnings.warn(f"the checkpoint holds no state for the {type(cb).__name__} callback; "
+                          "it starts afresh", stacklevel=stacklevel + 1)
 
     def __len__(self) -> int:
         return len(self.callbacks)

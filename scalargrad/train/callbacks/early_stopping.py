@@ -68,12 +68,23 @@ class EarlyStopping(MonitorCallback):
         return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
                 "stopped_epoch": self.stopped_epoch, "best_weights": self.best_weights, "mode": self.resolved_mode}
 
+    def check_state_dict(self, state: Any) -> dict[str, Any]:
+        """``state_dict()`` output checked field by field (TypeError/ValueError naming the field),
+        as the attributes ``load_state_dict`` sets; nothing is changed."""
+        out = self.check_monitor_state(state, ("wait", "stopped_epoch", "best_weights"))
+        name = "the EarlyStopping state"
+        stopped, weights = state["stopped_epoch"], state["best_weights"]
+        if weights is not None and not isinstance(weights, dict):
+            raise TypeError(f"{name}'s 'best_weights' must be a model state dict or None, "
+                            f"got {type(weights).__name__}")
+        out.update(wait=nonnegative_int(state["wait"], f"{name}'s 'wait'"),
+                   stopped_epoch=None if stopped is None else nonnegative_int(stopped, f"{name}'s 'stopped_epoch'"),
+                   best_weights=weights)
+        return out
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore ``state_dict()`` output."""
-        self.load_monitor_state(state)
-        self.wait = int(state["wait"])
-        self.stopped_epoch = state["stopped_epoch"]
-        self.best_weights = state["best_weights"]
+        """Restore ``state_dict()`` output (checked in full first)."""
+        self.__dict__.update(self.check_state_dict(state))
 
     def __repr__(self) -> str:
         return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, mode={self.mode!r}, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from ..._util.files import check_writable_folder
 from ...nn import save
 from .monitor import MonitorCallback
 
@@ -29,6 +30,8 @@ class ModelCheckpoint(MonitorCallback):
                  mode: str = "auto", min_delta: float = 0.0) -> None:
         super().__init__(monitor, mode, min_delta)
         self.path = os.fspath(path)
+        if "{" not in os.path.dirname(self.path):  # a folder named from the logs is only known later
+            check_writable_folder(self.path, "ModelCheckpoint path")
         self.save_best_only = bool(save_best_only)
         self.last_saved: str | None = None
 
@@ -52,10 +55,20 @@ class ModelCheckpoint(MonitorCallback):
         return {"best": self.best, "best_epoch": self.best_epoch, "last_saved": self.last_saved,
                 "mode": self.resolved_mode}
 
+    def check_state_dict(self, state: Any) -> dict[str, Any]:
+        """``state_dict()`` output checked field by field (TypeError/ValueError naming the field),
+        as the attributes ``load_state_dict`` sets; nothing is changed."""
+        out = self.check_monitor_state(state, ("last_saved",))
+        last = state["last_saved"]
+        if last is not None and not isinstance(last, str):
+            raise TypeError(f"the ModelCheckpoint state's 'last_saved' must be a path or None, "
+                            f"got {type(last).__name__}")
+        out["last_saved"] = last
+        return out
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore ``state_dict()`` output."""
-        self.load_monitor_state(state)
-        self.last_saved = state["last_saved"]
+        """Restore ``state_dict()`` output (checked in full first)."""
+        self.__dict__.update(self.check_state_dict(state))
 
     def __repr__(self) -> str:
         return (f"ModelCheckpoint({self.path!r}, monitor={self.monitor!r}, "

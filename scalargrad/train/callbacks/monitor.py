@@ -6,7 +6,7 @@ import math
 import numbers
 from typing import TYPE_CHECKING, Any
 
-from ..._util.checks import nonnegative, one_of
+from ..._util.checks import dict_with_keys, nonnegative, nonnegative_int, number, one_of
 from .callback import Callback
 
 if TYPE_CHECKING:
@@ -71,8 +71,17 @@ class MonitorCallback(Callback):
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
+    def check_monitor_state(self, state: Any, fields: tuple[str, ...] = ()) -> dict[str, Any]:
+        """``best``, ``best_epoch`` and ``mode`` of a saved state, checked (the state must also hold
+        ``fields``); TypeError/ValueError naming the field, nothing changed."""
+        name = f"the {type(self).__name__} state"
+        dict_with_keys(state, ("best", "best_epoch", "mode", *fields), name)
+        best = number(state["best"], f"{name}'s 'best'")  # inf until an epoch improves on it
+        epoch = state["best_epoch"]
+        return {"best": best,
+                "best_epoch": None if epoch is None else nonnegative_int(epoch, f"{name}'s 'best_epoch'"),
+                "_mode": one_of(state["mode"], f"{name}'s 'mode'", ("min", "max"))}
+
     def load_monitor_state(self, state: dict[str, Any]) -> None:
         """Restore ``best``, ``best_epoch`` and the resolved mode from a subclass's saved state."""
-        self.best = float(state["best"])
-        self.best_epoch = state["best_epoch"]
-        self._mode = state["mode"]
+        self.__dict__.update(self.check_monitor_state(state))
