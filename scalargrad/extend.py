@@ -22,8 +22,9 @@ the inputs, the output ``y`` and the op's constant ``c``; write it with
 ``+ - *`` and ``abs``, comparisons, and ``maths.div``/``maths.exp``/``maths.log``/... for
 anything that could raise on floats, and it serves both first derivatives
 and recorded higher-order ones. Library code (``functional``, the losses)
-uses the lower-level pieces below: ``Op`` and ``make_node`` to build nodes
-with derivatives it already has, and ``current_replay_build`` to keep a
+uses the lower-level pieces below: ``Op`` and ``make_node`` (or, in a hot
+loop, the engine's one builder ``new_node``) to build nodes with derivatives
+it already has, and ``current_replay_build`` to keep a
 graph's structure fixed while a Replay is built.
 """
 
@@ -33,10 +34,10 @@ from typing import Any, Callable
 
 from .op import Op, declare
 from .replay.build import ReplayBuild, SharedValues, current_build
-from .scalar import FloatMath, Scalar, ScalarMath, as_float, is_grad_enabled, make_node
+from .scalar import FloatMath, Scalar, ScalarMath, as_float, is_grad_enabled, make_node, new_node
 
 __all__ = ["FloatMath", "Op", "ReplayBuild", "ScalarMath", "SharedValues", "as_float", "building_replay",
-           "current_replay_build", "declare", "defop", "is_grad_enabled", "make_node"]
+           "current_replay_build", "declare", "defop", "is_grad_enabled", "make_node", "new_node"]
 
 
 def defop(name: str, value: Callable, **options: Any) -> Callable[[Callable], Callable[..., Scalar]]:

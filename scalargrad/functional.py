@@ -1,9 +1,10 @@
 """List-level ops on Scalars.
 
-``sum``, ``dot``, ``mean`` and ``logsumexp`` over n inputs make ONE node with
-n parents, so back-propagating through them costs one multiply-add per input,
-as hand-written float code would. ``softmax`` and ``log_softmax`` are built on
-``logsumexp`` and are stable for logits of any magnitude.
+``sum``, ``dot``, ``mean``, a fused neuron and ``logsumexp`` over n inputs
+make ONE node with n parents, so back-propagating through them costs one
+multiply-add per input, as hand-written float code would. ``softmax``,
+``log_softmax`` and ``logsumexp`` live in ``scalargrad.softmax`` and are
+gathered here.
 
 >>> from scalargrad import Scalar
 >>> from scalargrad import functional as F
@@ -22,9 +23,18 @@ from collections.abc import Iterable, Sequence
 from operator import mul
 from typing import Union
 
-from . import _floats as fl
 from ._util.checks import is_number, one_of
-from .extend import FloatMath, Op, Scalar, SharedValues, current_replay_build, is_grad_enabled, make_node
+from .extend import (
+    FloatMath,
+    Op,
+    Scalar,
+    SharedValues,
+    current_replay_build,
+    is_grad_enabled,
+    make_node,
+    new_node,
+)
+from .softmax import log_softmax, logsumexp, softmax
 
 __all__ = ["ACTIVATIONS", "dot", "linear", "log_softmax", "logsumexp", "matmul", "matvec", "max_index", "mean",
            "neuron", "softmax", "sum", "window_max"]
@@ -174,18 +184,23 @@ ACTIVATIONS = tuple(_ACTIVATION_OPS)  # the activation names neurons and layers 
 class _NeuronConstant:
     """What a neuron node keeps besides its inputs: ``partners``, the input values (plus 1.0 for the
     bias) when the input is plain numbers, else None (the parents are then inputs and weights); while
-    a Replay builds, ``weights`` and ``inputs``, the ``SharedValues`` a replayed step reads instead."""
+    a Replay builds, ``weights`` and ``inputs``, the ``SharedValues`` a replayed step reads instead.
+    The activation op's value and rule are kept at hand: a replayed step reads them for every neuron."""
 
-    __slots__ = ("activation", "inputs", "op", "partners", "slope", "weights")
+    __slots__ = ("activation", "inputs", "op", "partners", "rule", "slope", "value", "weights", "with_slope")
 
     def __init__(self, activation: str, slope: float, partners: list | None,
                  weights: SharedValues | None = None, inputs: SharedValues | None = None) -> None:
         self.activation, self.op, self.slope, self.partners = activation, _ACTIVATION_OPS[activation], slope, partners
+        self.value, self.rule, self.with_slope = self.op.value, self.op.derivative, self.op.constant
         self.weights, self.inputs = weights, inputs
 
 
+_HIDDEN_SPECS: dict[tuple, _NeuronConstant] = {}  # (activation, slope) -> the constant of layers fed by Scalars
+
+
 def _activation_value(spec: _NeuronConstant, z: float) -> float:
-    return spec.op.value(z, spec.slope) if spec.op.constant else spec.op.value(z)
+    return spec.value(z, spec.slope) if spec.with_slope else spec.value(z)
 
 
 def _d_neuron(maths, xs, y, spec):
@@ -204,8 +219,8 @@ def _recompute_neuron(parents: tuple, spec: _NeuronConstant) -> tuple:
     if spec.weights is not None:  # built while a Replay was built: read the shared values
         w, x = spec.weights.values, spec.inputs.values
         z = builtins.sum(map(mul, w, x), 0.0)  # a bias meets its partner 1.0
-        y = _activation_value(spec, z)
-        d = spec.op.derivative(FloatMath, z, y, spec.slope)
+        y = spec.value(z, spec.slope) if spec.with_slope else spec.value(z)
+        d = spec.rule(FloatMath, z, y, spec.slope)
         if d == 0.0 and spec.activation == "relu":  # an off ReLU passes nothing back, as torch masks
             return y, ()
         local = x if spec.partners is not None else w[:len(spec.inputs.sources)] + x
@@ -214,7 +229,7 @@ def _recompute_neuron(parents: tuple, spec: _NeuronConstant) -> tuple:
     z = _dot_value(xs, spec.partners)
     partners = _d_dot(FloatMath, xs, z, spec.partners)
     y = _activation_value(spec, z)
-    d = spec.op.derivative(FloatMath, z, y, spec.slope)
+    d = spec.rule(FloatMath, z, y, spec.slope)
     return y, (partners if d == 1.0 else [d * v for v in partners])
 
 
@@ -238,7 +253,9 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
     >>> [y.data for y in linear(w, [2.0, 3.0], activation='relu')]
     [0.0, 2.5]
     """
-    check_activation(activation)
+    act = _ACTIVATION_OPS.get(activation) if isinstance(activation, str) else None
+    if act is None:
+        one_of(activation, "activation", ACTIVATIONS)  # raises, listing the choices
     x_data = _floats_of(x)
     n = len(x)
     if x_data is None or (weights and set(map(len, weights)) != {n}):  # unusual inputs: the general path
@@ -252,11 +269,13 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
     x_recorded = tuple(x) if n and isinstance(x[0], Scalar) else ()
     recording = is_grad_enabled()  # under no_grad only the values are needed
     prune = activation == "relu"
-    act = _ACTIVATION_OPS[activation]
     act_value, act_rule, with_slope = act.value, act.derivative, act.constant
-    # a network's input: its values are the weights' derivatives, for every neuron
-    spec = _NeuronConstant(activation, slope, None if x_recorded else (x_data + [1.0] if biases is not None
-                                                                       else x_data))
+    if x_recorded:  # one shared constant per activation: no object made per layer call
+        spec = _HIDDEN_SPECS.get((activation, slope))
+        if spec is None:
+            spec = _HIDDEN_SPECS[activation, slope] = _NeuronConstant(activation, slope, None)
+    else:  # a network's input: its values are the weights' derivatives, for every neuron
+        spec = _NeuronConstant(activation, slope, x_data + [1.0] if biases is not None else x_data)
     out = []
     append = out.append  # bound method: the loop below runs once per neuron per sample
     # The hot loop of every MLP: kept to list building at C speed and one node per neuron.
@@ -272,7 +291,7 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
             continue
         y = act_value(z, slope) if with_slope else act_value(z)
         if not recording or (prune and y <= 0.0):  # (a ReLU that is off passes nothing back: torch masks)
-            append(make_node(_neuron, (), y))
+            append(new_node(_neuron, y, None, (), None, ()))
             continue
         tail = (b,) if b is not None else ()
         if x_recorded:
@@ -284,7 +303,7 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
             partners = spec.partners
             parents = (*w, *tail)
         d = act_rule(FloatMath, z, y, slope)  # _d_neuron on floats: act'(z) times each partner
-        append(make_node(_neuron, parents, y, spec, partners if d == 1.0 else [d * v for v in partners]))
+        append(new_node(_neuron, y, spec, parents, None, partners if d == 1.0 else [d * v for v in partners]))
     return out
 
 
@@ -313,7 +332,7 @@ def _replay_linear(weights, x, x_data, biases, activation, slope, build) -> list
         spec = _NeuronConstant(activation, slope, partners, build.shared(params), inputs)
         parents = (*x_recorded, *params)
         y, local = _recompute_neuron(parents, spec)
-        out.append(make_node(_neuron, parents, y, spec, local))
+        out.append(new_node(_neuron, y, spec, parents, None, local))
     return out
 
 
@@ -321,11 +340,6 @@ def neuron(w: Sequence[Value], x: Sequence[Value], b: Value = None, activation: 
            slope: float = 0.01) -> Scalar:
     """``activation(dot(w, x) + b)`` as one node; see ``linear``."""
     return linear([w], x, None if b is None else [b], activation, slope)[0]
-
-
-def check_activation(name: str) -> str:
-    """``name`` if it is one of ``ACTIVATIONS``; ValueError listing them otherwise."""
-    return one_of(name, "activation", ACTIVATIONS)
 
 
 def _activate(y: Scalar, activation: str, slope: float) -> Scalar:
@@ -360,88 +374,6 @@ def _value(x: Value, what: str) -> float:
     if is_number(x):  # ints, numpy numbers
         return float(x)
     raise TypeError(f"{what}: elements must be Scalars or numbers, got {type(x).__name__}")
-
-
-def _scalars(xs: Sequence[Scalar], what: str) -> list[Scalar]:
-    if len(xs) == 0:
-        raise ValueError(f"{what} of an empty sequence")
-    if not all(isinstance(x, Scalar) for x in xs):
-        raise TypeError(f"{what}: every element must be a Scalar")
-    return list(xs)
-
-
-# ---- logsumexp: y = log sum e^x_i, dy/dx_i = softmax_i = e^(x_i - y) --------------
-# The constant is a list [max, sum e^(x - max), its log] that softmax and
-# log_softmax read; recomputing the node refreshes it.
-
-def _logsumexp_parts(xs: list[float], stats: list) -> float:
-    m, s = fl.logsumexp_parts(xs)
-    log_s = fl.log(s)
-    stats[:] = m, s, log_s
-    return m + log_s
-
-
-def _d_logsumexp(maths, xs, y, stats):
-    """softmax_i = e^((x_i - max) - log(sum e^(x - max))): exact where x_i - y would lose digits (|x| ~ 1e16).
-
-    On Scalars (create_graph) the log of the sum is recomputed as a recorded
-    expression, so the second derivative flows through it too.
-    """
-    m = stats[0]
-    log_s = stats[2] if type(y) is float else maths.log(builtins.sum([maths.exp(x - m) for x in xs]))
-    return [maths.exp((x - m) - log_s) for x in xs]
-
-
-def _recompute_logsumexp(parents: tuple, stats: list) -> tuple:
-    xs = [p.data for p in parents]
-    y = _logsumexp_parts(xs, stats)
-    return y, _d_logsumexp(FloatMath, xs, y, stats)
-
-
-_logsumexp = Op("logsumexp", lambda xs, stats: _logsumexp_parts(xs, stats), _d_logsumexp, arity="n",
-                constant=True, recompute=_recompute_logsumexp)
-
-
-def logsumexp(xs: Sequence[Scalar]) -> Scalar:
-    """log(sum(exp(x))) as one node, stable for inputs of any magnitude."""
-    return _logsumexp_node(_scalars(xs, "logsumexp"))[0]
-
-
-def _logsumexp_node(xs: list[Scalar]) -> tuple[Scalar, list]:
-    """The logsumexp node over ``xs``, and its [max, sum, log of sum] (which it refreshes when replayed)."""
-    stats = [0.0, 0.0, 0.0]
-    y, local = _recompute_logsumexp(tuple(xs), stats)
-    return make_node(_logsumexp, tuple(xs), y, stats, local), stats
-
-
-# ---- log_softmax: y_i = (x_i - max) - log(sum e^(x - max)) = x_i - logsumexp(x) -------
-
-_log_softmax = Op("log_softmax", lambda x, lse, st: (x - st[0]) - st[2], lambda maths, x, lse, y, st: (1.0, -1.0),
-                  arity=2, constant=True)
-
-
-def log_softmax(xs: Sequence[Scalar]) -> list[Scalar]:
-    """x_i - logsumexp(x): log-probabilities, stable for any logits.
-
-    Each value is computed as (x_i - max) - log(sum e^(x - max)), which keeps
-    the digits that x_i - logsumexp would lose for large logits.
-    """
-    xs = _scalars(xs, "log_softmax")
-    lse, stats = _logsumexp_node(xs)
-    return [make_node(_log_softmax, (x, lse), _log_softmax.value(x.data, lse.data, stats), stats) for x in xs]
-
-
-# ---- softmax: p_i = e^(x_i - L), L = logsumexp(x); dp_i/dx_i = p_i, dp_i/dL = -p_i
-
-_softmax = Op("softmax", lambda x, lse, st: fl.exp(x - st[0]) / st[1], lambda maths, x, lse, y, st: (y, -y),
-              arity=2, constant=True)
-
-
-def softmax(xs: Sequence[Scalar]) -> list[Scalar]:
-    """Probabilities exp(x_i) / sum(exp(x)) as n + 1 nodes (O(n) edges, not n^2)."""
-    xs = _scalars(xs, "softmax")
-    lse, stats = _logsumexp_node(xs)
-    return [make_node(_softmax, (x, lse), _softmax.value(x.data, lse.data, stats), stats) for x in xs]
 
 
 # ---- the maximum of a window (max pooling) ------------------------------------------

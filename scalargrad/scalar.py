@@ -1,7 +1,7 @@
 """The autograd engine: a `Scalar` node, the ops that make nodes, and backward.
 
 Read it top to bottom, in the order things happen: the modes, the node and
-its builder, ``Scalar`` with its ops, backward (the sort, then the
+its one builder (``new_node``), ``Scalar`` with its ops, backward (the sort, then the
 propagation), and recomputing a node in place (for replay).
 
 Every op is one block inside ``Scalar``: its declaration (``Op``, see
@@ -40,7 +40,7 @@ from .op import Op, ScalarMath, declare
 
 __all__ = ["AnomalyError", "FloatMath", "Number", "RemovableHandle", "Scalar", "ScalarMath", "anomaly_checker",
            "as_float", "backward_lock", "backward_order", "detect_anomaly", "enable_grad", "is_grad_enabled", "make_node",
-           "no_grad", "recompute_function", "run_backward", "scalars_read", "shared_inputs"]
+           "no_grad", "recompute_function", "run_backward", "scalars_in_constant", "shared_inputs"]
 
 Number = Union[int, float]
 _NUMBERS = (int, float)  # plain numbers mix with Scalars (bool is an int, as in torch)
@@ -130,34 +130,36 @@ def detect_anomaly():
 _new = object.__new__  # ops skip Scalar.__init__: its checks cost more than the op, and ops give floats
 
 
-def _node(y: float, op_: Op | None, constant: Any, a: Any, da: Any, b: Any = None, db: Any = None) -> Scalar:
-    """The one place a node's slots are set. ``op_`` None makes a constant that records nothing."""
+def new_node(op_: Op, y: float, constant: Any, a: Any, b: Any = None, local: list | None = None) -> Scalar:
+    """The one node builder: ``op_``'s value ``y`` over the input ``a`` (and ``b``), or over a tuple of
+    inputs ``a`` whose local derivatives ``local`` the caller already has (n-ary ops).
+
+    While recording, the node keeps its inputs and local derivatives (the
+    rule computes them for one or two inputs); otherwise, or with no inputs,
+    it is a constant. Each op method calls this once: no wrapper in between.
+    """
     s = _new(Scalar)
     s.data = y
     s.grad = 0.0
     s.name = None
-    s._op = op_
     s._constant = constant
+    if (_open_blocks and not _modes.grad_enabled) or (local is not None and not a):
+        s._op = s._a = s._da = s._b = s._db = None  # a constant: nothing recorded
+        return s
+    s._op = op_
     s._a = a
-    s._da = da
-    s._b = b
-    s._db = db
-    if _open_blocks and op_ is not None and _modes.anomaly is not None:
+    if local is not None:  # n inputs
+        s._da = local
+        s._b = s._db = None
+    elif b is None:  # one input
+        s._da = op_.derivative(FloatMath, a.data, y, constant)
+        s._b = s._db = None
+    else:  # two inputs
+        s._b = b
+        s._da, s._db = op_.derivative(FloatMath, a.data, b.data, y, constant)
+    if _open_blocks and _modes.anomaly is not None:
         _modes.anomaly.created(s)
     return s
-
-
-def _unary(x: Scalar, y: float, op_: Op, constant: Any = None) -> Scalar:
-    if not _open_blocks or _modes.grad_enabled:
-        return _node(y, op_, constant, x, op_.derivative(FloatMath, x.data, y, constant))
-    return _node(y, None, constant, None, None)
-
-
-def _binary(a: Scalar, b: Scalar, y: float, op_: Op, constant: Any = None) -> Scalar:
-    if not _open_blocks or _modes.grad_enabled:
-        da, db = op_.derivative(FloatMath, a.data, b.data, y, constant)
-        return _node(y, op_, constant, a, da, b, db)
-    return _node(y, None, constant, None, None)
 
 
 def make_node(op_: Op, inputs: tuple, y: float, constant: Any = None, local: list | None = None) -> Scalar:
@@ -167,16 +169,13 @@ def make_node(op_: Op, inputs: tuple, y: float, constant: Any = None, local: lis
     already has them; otherwise the rule computes them. Under ``no_grad()``,
     or with no inputs, the node records nothing.
     """
-    recording = not _open_blocks or _modes.grad_enabled
-    if local is not None and inputs and recording:  # first: a fused neuron, once per unit per sample
-        return _node(y, op_, constant, inputs, local)
     if op_.arity == 1:
-        return _unary(inputs[0], y, op_, constant)
+        return new_node(op_, y, constant, inputs[0])
     if op_.arity == 2:
-        return _binary(inputs[0], inputs[1], y, op_, constant)
-    if not (recording and inputs):
-        return _node(y, None, constant, None, None)
-    return _node(y, op_, constant, inputs, op_.derivative(FloatMath, [x.data for x in inputs], y, constant))
+        return new_node(op_, y, constant, inputs[0], inputs[1])
+    if local is None and inputs and (not _open_blocks or _modes.grad_enabled):
+        local = op_.derivative(FloatMath, [x.data for x in inputs], y, constant)
+    return new_node(op_, y, constant, tuple(inputs), None, local if local is not None else [])
 
 
 def _function(op_: Op, doc: str) -> Callable[[Scalar], Scalar]:
@@ -184,7 +183,7 @@ def _function(op_: Op, doc: str) -> Callable[[Scalar], Scalar]:
     value = op_.value
 
     def method(self: Scalar) -> Scalar:
-        return _unary(self, value(self.data), op_)
+        return new_node(op_, value(self.data), None, self)
 
     method.__name__, method.__doc__ = op_.name, doc
     method.op = op_  # the declaration, public: functional's fused neuron reuses the activations' rules
@@ -200,10 +199,10 @@ def _operator(with_scalar: Op | None, with_number: Op) -> Callable[[Scalar, Any]
 
     def method(self: Scalar, other: Any) -> Any:
         if isinstance(other, Scalar) and with_scalar is not None:
-            return _binary(self, other, scalar_value(self.data, other.data), with_scalar)
+            return new_node(with_scalar, scalar_value(self.data, other.data), None, self, other)
         if isinstance(other, _NUMBERS):
             c = float(other)
-            return _unary(self, number_value(self.data, c), with_number, c)
+            return new_node(with_number, number_value(self.data, c), c, self)
         return NotImplemented
     return method
 
@@ -391,7 +390,7 @@ class Scalar:
     def leaky_relu(self, slope: float = 0.01) -> Scalar:
         """x for x > 0, slope * x otherwise."""
         slope = float(slope)
-        return _unary(self, fl.leaky_relu(self.data, slope), Scalar._leaky_relu, slope)
+        return new_node(Scalar._leaky_relu, fl.leaky_relu(self.data, slope), slope, self)
 
     _leaky_relu = Op("leaky_relu", fl.leaky_relu, lambda maths, x, y, const: 1.0 if x > 0.0 else const,
                      constant=True)
@@ -635,12 +634,10 @@ def recompute_function(node: Scalar) -> Callable[[Scalar], None] | None:
     return {1: _recompute_unary, 2: _recompute_binary, "n": _recompute_nary}[op_.arity]
 
 
-def scalars_read(node: Scalar) -> list:
-    """The Scalars ``node``'s recomputation reads besides its inputs: in its constant (a fed target)
-    and behind its shared values (a layer's fed input)."""
+def scalars_in_constant(node: Scalar) -> list:
+    """The Scalars ``node``'s recomputation reads through its constant (a target a Replay feeds)."""
     constant = node._constant
-    found = [v for v in (constant if type(constant) in (tuple, list) else (constant,)) if type(v) is Scalar]
-    return found + [p for shared in shared_inputs(node) for p in shared.sources]
+    return [v for v in (constant if type(constant) in (tuple, list) else (constant,)) if type(v) is Scalar]
 
 
 def shared_inputs(node: Scalar) -> tuple:

@@ -15,7 +15,7 @@ from ..scalar import (
     enable_grad,
     recompute_function,
     run_backward,
-    scalars_read,
+    scalars_in_constant,
     shared_inputs,
 )
 from .build import SharedValues, end_build, start_build
@@ -58,6 +58,7 @@ class Replay:
         order = backward_order(output, earlier_grads)
         for leaf, old in earlier_grads:  # the sort zeroed them; this is not a backward pass
             leaf.grad = old
+        unread = {id(p): i for i, p in enumerate(inputs)}  # fed inputs no node has read yet
         steps, refreshed = [], set()
         for node in order:
             recompute = recompute_function(node)
@@ -68,19 +69,23 @@ class Replay:
                 if id(shared) not in refreshed:  # refreshed once per forward, before its first reader
                     refreshed.add(id(shared))
                     steps.append((SharedValues.refresh, shared))
+                    for p in shared.sources:
+                        unread.pop(id(p), None)
+            for p in scalars_in_constant(node):
+                unread.pop(id(p), None)
             steps.append((recompute, node))
-        leaves, seen, read = [], set(), set()
+        leaves, seen = [], set()
         for node in order:
             for p in node.parents:
                 if p.is_leaf and id(p) not in seen:
                     seen.add(id(p))
                     leaves.append(p)
-            read.update(map(id, scalars_read(node)))
-        for i, p in enumerate(inputs):
-            if id(p) not in seen and id(p) not in read:
-                raise ValueError(f"Replay input {i} (value {p.data!r}) never reaches the graph: the build read it "
-                                 f"as a number (float() or .data), so every step would reuse that value; "
-                                 f"use it as a Scalar in the build function")
+                    unread.pop(id(p), None)
+        if unread:
+            i = min(unread.values())
+            raise ValueError(f"Replay input {i} (value {inputs[i].data!r}) never reaches the graph: the build read "
+                             f"it as a number (float() or .data), so every step would reuse that value; use it as "
+                             f"a Scalar in the build function")
         self.output = output
         self.inputs = inputs
         self._order = order

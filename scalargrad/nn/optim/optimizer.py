@@ -15,6 +15,10 @@ from ..._util import checks
 from ...scalar import Scalar, enable_grad
 from .state_dict import ParamGroup, State, check_state_entry, pack_state_dict, unpack_state_dict
 
+# Parameters updated by one call of an algorithm: its whole-list steps hold a few lists of this
+# length at once, so large models keep a flat memory peak instead of several copies of every value.
+STEP_CHUNK = 256
+
 __all__ = ["Optimizer", "ParamGroup", "Parameters", "grad_values", "state_entries"]
 
 Parameters = Union[Iterable[Scalar], Iterable[ParamGroup]]
@@ -231,8 +235,12 @@ class Optimizer:
         for group in self.param_groups:
             params = group["params"]
             if any(p.grad is None for p in params):  # as torch: a parameter without a gradient is left alone
-                group = {**group, "params": [p for p in params if p.grad is not None]}
-            self._step_group(group)
+                params = [p for p in params if p.grad is not None]
+            if params is group["params"] and len(params) <= STEP_CHUNK:
+                self._step_group(group)
+                continue
+            for start in range(0, len(params), STEP_CHUNK):  # each parameter's update is its own
+                self._step_group({**group, "params": params[start:start + STEP_CHUNK]})
         return loss
 
     def _step_group(self, group: ParamGroup) -> None:
