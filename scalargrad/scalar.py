@@ -131,13 +131,9 @@ _new = object.__new__  # ops skip Scalar.__init__: its checks cost more than the
 
 
 def new_node(op_: Op, y: float, constant: Any, a: Any, b: Any = None, local: list | None = None) -> Scalar:
-    """The one node builder: ``op_``'s value ``y`` over the input ``a`` (and ``b``), or over a tuple of
-    inputs ``a`` whose local derivatives ``local`` the caller already has (n-ary ops).
-
-    While recording, the node keeps its inputs and local derivatives (the
-    rule computes them for one or two inputs); otherwise, or with no inputs,
-    it is a constant. Each op method calls this once: no wrapper in between.
-    """
+    """The one node builder: ``op_``'s value ``y`` over the input ``a`` (and ``b``), or over a tuple ``a``
+    with the local derivatives ``local`` (n-ary ops). While recording the node keeps its inputs and local
+    derivatives (the rule gives them for one or two inputs); otherwise, or with no inputs, it is a constant."""
     s = _new(Scalar)
     s.data = y
     s.grad = 0.0
@@ -619,8 +615,15 @@ def _recompute_nary(node: Scalar) -> None:
     node._da = op_.derivative(FloatMath, xs, y, const)
 
 
-def _recompute_custom(node: Scalar) -> None:
-    node.data, node._da = node._op.recompute(node._a, node._constant)
+_CUSTOM_RECOMPUTES: dict[Op, Callable] = {}  # one in-place closure per op: a replayed step runs it per node
+
+
+def _custom_recompute(op_: Op) -> Callable[[Scalar], None]:
+    recompute = op_.recompute
+
+    def run(node: Scalar) -> None:
+        node.data, node._da = recompute(node._a, node._constant)
+    return _CUSTOM_RECOMPUTES.setdefault(op_, run)
 
 
 def recompute_function(node: Scalar) -> Callable[[Scalar], None] | None:
@@ -630,7 +633,7 @@ def recompute_function(node: Scalar) -> Callable[[Scalar], None] | None:
     if op_ is None or not op_.replayable:
         return None
     if op_.recompute is not None:
-        return _recompute_custom
+        return _CUSTOM_RECOMPUTES.get(op_) or _custom_recompute(op_)
     return {1: _recompute_unary, 2: _recompute_binary, "n": _recompute_nary}[op_.arity]
 
 
