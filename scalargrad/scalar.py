@@ -1,26 +1,17 @@
 """The autograd engine: a `Scalar` node, the ops that make nodes, and backward.
 
-Read it top to bottom, in the order things happen: the modes, the node and
-its one builder (``new_node``), ``Scalar`` with its ops, backward (the sort, then the
-propagation), and recomputing a node in place (for replay).
+Read it top to bottom, in the order things happen: the modes, the node and its one builder
+(``new_node``), ``Scalar`` with its ops, backward (the sort, then the propagation), and recomputing
+a node in place (for replay). Every op is one block inside ``Scalar``: its declaration (``Op`` in
+``op.py``: display name, float function for the value, derivative rule) and its method. Everything
+else reads the op from that declaration: backward, ``create_graph`` (the rule run on Scalars with
+``ScalarMath``), replay, anomaly mode, pictures.
 
-Every op is one block inside ``Scalar``: its declaration (``Op``, see
-``scalargrad/op.py``: the display name, the float function that computes the
-value, and the derivative rule) and the method made from it. Everything else
-reads the op from that one declaration: backward, ``create_graph``, replay,
-anomaly mode, pictures. A rule returns the local derivatives d(y)/d(input);
-with ``FloatMath`` it runs on floats while the op makes its node, with
-``ScalarMath`` (``op.py``) on Scalars, which is how
-``backward(create_graph=True)`` records the backward pass for higher-order
-derivatives.
-
-Why it looks the way it does (measured with benchmarks/bench_engine.py; more
-in docs/architecture.md): a node keeps up to two inputs and their local
-derivatives in its own slots, so a graph is one object per node; ``__slots__``
-and no per-node names keep nodes small; a node refers to its shared ``Op``,
-never to a closure over itself, so a graph has no reference cycles and is freed
-as soon as its output is dropped; the topological sort is iterative, so no graph
-depth reaches Python's recursion limit.
+Why it looks this way (measured with benchmarks/bench_engine.py; see docs/architecture.md): a node
+keeps up to two inputs and their local derivatives in its own slots, so a graph is one object per
+node; ``__slots__`` and no per-node names keep nodes small; a node refers to its shared ``Op``,
+never to a closure over itself, so a graph has no reference cycles and is freed as soon as its output
+is dropped; the topological sort is iterative, so no depth reaches Python's recursion limit.
 """
 
 from __future__ import annotations
@@ -53,9 +44,8 @@ class _ThreadModes(threading.local):
 
 
 _modes = _ThreadModes()
-# Mode blocks open in all threads. While there are none, every thread has the defaults, so the
-# node builders test this one global and skip the slower thread-local read: the hot path stays
-# as fast as with a process-wide flag.
+# Mode blocks open in all threads. While none is, every thread has the defaults, so the node builder
+# tests this global and skips the slower thread-local read: the hot path costs what one flag did.
 _open_blocks = 0
 _open_blocks_lock = threading.Lock()
 
@@ -103,12 +93,8 @@ def anomaly_checker() -> AnomalyChecker | None:
 
 
 def detect_anomaly():
-    """Inside it, the first op that makes a nan or inf raises ``AnomalyError`` naming it (this thread).
-
-    Forward: an op whose inputs are finite but whose value is not. Backward:
-    a gradient that turns non-finite where the incoming one was finite. The
-    message names the op, its inputs and the line that made the node. The
-    checks cost time; use it to find a problem, not while training.
+    """Inside it (in this thread), the first op making a nan or inf from finite values raises ``AnomalyError``
+    naming the op, its inputs and the line that made it, forward or backward. It costs time: use it to debug.
 
     >>> x = Scalar(0.0)
     >>> with detect_anomaly():
@@ -187,9 +173,8 @@ def _function(op_: Op, doc: str) -> Callable[[Scalar], Scalar]:
 
 
 def _operator(with_scalar: Op | None, with_number: Op) -> Callable[[Scalar, Any], Any]:
-    """An arithmetic method (``x + y``, ``2 ** x``, ...) from its two ops: ``with_scalar`` when the
-    other side is a Scalar (None for reflected methods, which only meet numbers), ``with_number``
-    (the number as its constant) otherwise."""
+    """An arithmetic method from its ops: ``with_scalar`` for a Scalar on the other side (None for reflected
+    methods), ``with_number`` (the number its constant) for a plain number."""
     number_value = with_number.value
     scalar_value = with_scalar.value if with_scalar is not None else None
 
@@ -294,19 +279,44 @@ class Scalar:
     # ---- arithmetic: each operator is made from its ops' declarations --------
     # (an op with a Scalar on both sides, and one with a plain number as its constant)
 
+    # + - * are written out, with the operator inline: they are the commonest ops, and an inline
+    # operator is faster than calling the declared function (the same IEEE operation).
     _add = Op("+", operator.add, lambda maths, a, b, y, const: (1.0, 1.0), arity=2)
     _add_constant = Op("+", operator.add, lambda maths, x, y, const: 1.0, constant=True)
-    __add__ = __radd__ = _operator(_add, _add_constant)
+
+    def __add__(self, other):
+        if isinstance(other, Scalar):
+            return new_node(Scalar._add, self.data + other.data, None, self, other)
+        if isinstance(other, _NUMBERS):
+            return new_node(Scalar._add_constant, self.data + float(other), float(other), self)
+        return NotImplemented
+
+    __radd__ = __add__
 
     _sub = Op("-", operator.sub, lambda maths, a, b, y, const: (1.0, -1.0), arity=2)
     _sub_constant = Op("-", operator.sub, lambda maths, x, y, const: 1.0, constant=True)
-    __sub__ = _operator(_sub, _sub_constant)
+
+    def __sub__(self, other):
+        if isinstance(other, Scalar):
+            return new_node(Scalar._sub, self.data - other.data, None, self, other)
+        if isinstance(other, _NUMBERS):
+            return new_node(Scalar._sub_constant, self.data - float(other), float(other), self)
+        return NotImplemented
+
     _subtract_from = Op("-", lambda x, c: c - x, lambda maths, x, y, const: -1.0, constant=True)  # y = const - x
     __rsub__ = _operator(None, _subtract_from)
 
     _mul = Op("*", operator.mul, lambda maths, a, b, y, const: (b, a), arity=2)
     _scale = Op("*", operator.mul, lambda maths, x, y, const: const, constant=True)
-    __mul__ = __rmul__ = _operator(_mul, _scale)
+
+    def __mul__(self, other):
+        if isinstance(other, Scalar):
+            return new_node(Scalar._mul, self.data * other.data, None, self, other)
+        if isinstance(other, _NUMBERS):
+            return new_node(Scalar._scale, self.data * float(other), float(other), self)
+        return NotImplemented
+
+    __rmul__ = __mul__
 
     # d/db written -(a / b) / b as torch, finite where b * b is not
     _div = Op("/", fl.div, lambda maths, a, b, y, const: (maths.div(1.0, b), maths.div(-y, b)), arity=2)
@@ -388,8 +398,7 @@ class Scalar:
         slope = float(slope)
         return new_node(Scalar._leaky_relu, fl.leaky_relu(self.data, slope), slope, self)
 
-    _leaky_relu = Op("leaky_relu", fl.leaky_relu, lambda maths, x, y, const: 1.0 if x > 0.0 else const,
-                     constant=True)
+    _leaky_relu = Op("leaky_relu", fl.leaky_relu, lambda maths, x, y, const: 1.0 if x > 0.0 else const, constant=True)
     leaky_relu.op = _leaky_relu
 
     # ---- hooks and pictures ----------------------------------------------------
@@ -397,11 +406,9 @@ class Scalar:
     def register_hook(self, hook: Callable) -> RemovableHandle:
         """Call ``hook(grad)`` when backward has this node's gradient, as in PyTorch.
 
-        The hook may return a replacement (a number, or a Scalar under
-        ``create_graph=True``) that flows on to the inputs, or that a leaf
-        accumulates; ``None`` keeps the gradient. A leaf's hook sees one pass's
-        gradient before it is added to ``.grad``. A hook whose closure refers
-        to its own Scalar keeps that graph alive until removed, as in PyTorch.
+        It may return a replacement (a number; a Scalar under ``create_graph``) that flows on, or None.
+        A leaf's hook sees one pass's gradient before it is added to ``.grad``. A hook whose closure
+        refers to its own Scalar keeps that graph alive until removed, as in PyTorch.
 
         >>> x = Scalar(3.0)
         >>> handle = x.register_hook(lambda g: g * 10)
@@ -415,10 +422,7 @@ class Scalar:
 
     def render(self, path: str | None = None, format: str | None = None, show: bool | None = None,
                rankdir: str = "LR", max_nodes: int = 500, show_grad: bool = True, layout_timeout: float = 60.0):
-        """Draw the graph that produced this value (needs graphviz).
-
-        See ``scalargrad.viz.draw_graph``; returns the graphviz Digraph.
-        """
+        """Draw the graph that produced this value (needs graphviz); see ``scalargrad.viz.draw_graph``."""
         from .viz import draw_graph  # façade for an optional extra: viz sits above the engine
 
         return draw_graph(self, path=path, format=format, show=show, rankdir=rankdir,
@@ -427,12 +431,9 @@ class Scalar:
     # ---- backward -----------------------------------------------------------
 
     def backward(self, grad: Number = 1.0, create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf below.
-
-        Leaf gradients add up across calls, as in PyTorch; interior gradients
-        are recomputed on each call. With ``create_graph=True`` every
-        ``.grad`` becomes a Scalar with a graph of its own, so it can be
-        differentiated again.
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf below (adding up across calls,
+        as in PyTorch). With ``create_graph=True`` every ``.grad`` becomes a Scalar with a graph of its
+        own, so it can be differentiated again. A pass that fails leaves every leaf's gradient as it was.
         """
         grad = as_float(grad, "backward grad")
         if self._a is None:
@@ -639,8 +640,8 @@ def recompute_function(node: Scalar) -> Callable[[Scalar], None] | None:
 
 def scalars_in_constant(node: Scalar) -> list:
     """The Scalars ``node``'s recomputation reads through its constant (a target a Replay feeds)."""
-    constant = node._constant
-    return [v for v in (constant if type(constant) in (tuple, list) else (constant,)) if type(v) is Scalar]
+    held = node._constant if type(node._constant) in (tuple, list) else (node._constant,)
+    return [v for v in held if type(v) is Scalar]
 
 
 def shared_inputs(node: Scalar) -> tuple:
