@@ -201,11 +201,9 @@ def _compare(test: Callable[[float, float], bool]) -> Callable[[Scalar, Any], An
 
 def as_float(value: Any, what: str) -> float:
     """``value`` as a float; TypeError naming the type for anything that is not a real number."""
-    if type(value) is float:
-        return value
     if isinstance(value, Scalar):
         raise TypeError(f"{what} must be an int or float, got Scalar; use .data or .detach()")
-    return number(value, what)
+    return value if type(value) is float else number(value, what)
 
 
 class Scalar:
@@ -279,8 +277,7 @@ class Scalar:
     # ---- arithmetic: each operator is made from its ops' declarations --------
     # (an op with a Scalar on both sides, and one with a plain number as its constant)
 
-    # + - * are written out, with the operator inline: they are the commonest ops, and an inline
-    # operator is faster than calling the declared function (the same IEEE operation).
+    # + - * are written out: the commonest ops, and an inline operator beats calling the declared one.
     _add = Op("+", operator.add, lambda maths, a, b, y, const: (1.0, 1.0), arity=2)
     _add_constant = Op("+", operator.add, lambda maths, x, y, const: 1.0, constant=True)
 
@@ -288,7 +285,8 @@ class Scalar:
         if isinstance(other, Scalar):
             return new_node(Scalar._add, self.data + other.data, None, self, other)
         if isinstance(other, _NUMBERS):
-            return new_node(Scalar._add_constant, self.data + float(other), float(other), self)
+            c = float(other)
+            return new_node(Scalar._add_constant, self.data + c, c, self)
         return NotImplemented
 
     __radd__ = __add__
@@ -300,7 +298,8 @@ class Scalar:
         if isinstance(other, Scalar):
             return new_node(Scalar._sub, self.data - other.data, None, self, other)
         if isinstance(other, _NUMBERS):
-            return new_node(Scalar._sub_constant, self.data - float(other), float(other), self)
+            c = float(other)
+            return new_node(Scalar._sub_constant, self.data - c, c, self)
         return NotImplemented
 
     _subtract_from = Op("-", lambda x, c: c - x, lambda maths, x, y, const: -1.0, constant=True)  # y = const - x
@@ -313,7 +312,8 @@ class Scalar:
         if isinstance(other, Scalar):
             return new_node(Scalar._mul, self.data * other.data, None, self, other)
         if isinstance(other, _NUMBERS):
-            return new_node(Scalar._scale, self.data * float(other), float(other), self)
+            c = float(other)
+            return new_node(Scalar._scale, self.data * c, c, self)
         return NotImplemented
 
     __rmul__ = __mul__
