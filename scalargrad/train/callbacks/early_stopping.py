@@ -82,10 +82,6 @@ class EarlyStopping(MonitorCallback):
                    best_weights=weights)
         return out
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore ``state_dict()`` output (checked in full first)."""
-        self.__dict__.update(self.check_state_dict(state))
-
     def __repr__(self) -> str:
         return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, mode={self.mode!r}, "
                 f"min_delta={self.min_delta}, restore_best={self.restore_best})")

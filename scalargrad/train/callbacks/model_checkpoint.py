@@ -66,10 +66,6 @@ class ModelCheckpoint(MonitorCallback):
         out["last_saved"] = last
         return out
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore ``state_dict()`` output (checked in full first)."""
-        self.__dict__.update(self.check_state_dict(state))
-
     def __repr__(self) -> str:
         return (f"ModelCheckpoint({self.path!r}, monitor={self.monitor!r}, "
                 f"save_best_only={self.save_best_only}, mode={self.mode!r})")

@@ -82,6 +82,10 @@ class MonitorCallback(Callback):
                 "best_epoch": None if epoch is None else nonnegative_int(epoch, f"{name}'s 'best_epoch'"),
                 "_mode": one_of(state["mode"], f"{name}'s 'mode'", ("min", "max"))}
 
-    def load_monitor_state(self, state: dict[str, Any]) -> None:
-        """Restore ``best``, ``best_epoch`` and the resolved mode from a subclass's saved state."""
-        self.__dict__.update(self.check_monitor_state(state))
+    def check_state_dict(self, state: Any) -> dict[str, Any]:
+        """The attributes ``state`` restores, checked in full (subclasses add their own fields)."""
+        return self.check_monitor_state(state)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore ``state_dict()`` output (checked in full first, so a bad state changes nothing)."""
+        self.__dict__.update(self.check_state_dict(state))
