@@ -24,6 +24,8 @@ _NEEDS = {
     "test_extend.py": "torch",
     "test_reliability.py": "torch",
     "test_property_logits.py": "torch",
+    "test_hostile_inputs.py": "torch",
+    "test_interop_settings.py": "torch",
     "test_property_loading.py": "hypothesis",
     "test_data.py": "numpy",
     "test_viz.py": "PIL",

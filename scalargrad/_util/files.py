@@ -163,7 +163,14 @@ def read_text(path: str | os.PathLike, what: str = "file", limit: int | None = N
             raise ValueError(f"{path}: not a regular file, so not a {what}")
         if info.st_size > limit:
             raise ValueError(f"{path}: {info.st_size} bytes is more than a {what} may have ({limit} bytes)")
-        data = f.read(limit + 1)  # the file may have grown since fstat
+        chunks, total = [], 0
+        while total <= limit:  # in chunks: the file may have grown since fstat, and read(limit + 1)
+            chunk = f.read(min(1 << 20, limit + 1 - total))  # would set aside a buffer of the limit's size
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        data = b"".join(chunks)
     if len(data) > limit:
         raise ValueError(f"{path}: more than a {what} may have ({limit} bytes)")
     try:

@@ -38,16 +38,25 @@ def named_leaves(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     >>> list(named_leaves([[7], [8]], "w"))
     [('w.0.0', 7), ('w.1.0', 8)]
     """
-    stack = [(prefix, value, ())]
+    if not isinstance(value, _LISTS):
+        yield prefix, value
+        return
+    open_ids = {id(value)}  # the lists on the path from the root: meeting one again means a cycle
+    stack = [(value, prefix, iter(enumerate(value)))]  # as in leaves(): depth first, no copied paths
     while stack:
-        path, v, open_lists = stack.pop()
-        if not isinstance(v, _LISTS):
-            yield path, v
-            continue
-        if id(v) in open_lists:
-            raise _self_containing()
-        inner = (*open_lists, id(v))
-        stack.extend((f"{path}.{i}" if path else str(i), item, inner) for i, item in reversed(list(enumerate(v))))
+        source, path, items = stack[-1]
+        for i, v in items:
+            name = f"{path}.{i}" if path else str(i)
+            if isinstance(v, _LISTS):
+                if id(v) in open_ids:
+                    raise _self_containing()
+                open_ids.add(id(v))
+                stack.append((v, name, iter(enumerate(v))))
+                break
+            yield name, v
+        else:
+            stack.pop()
+            open_ids.discard(id(source))
 
 
 def leaves(value: Any) -> list:
@@ -118,16 +127,18 @@ def shape(value: Any) -> tuple[int, ...]:
 
 
 def is_regular(value: Any, dims: tuple[int, ...]) -> bool:
-    """True when every list at every level has the length ``dims`` gives (not only the first)."""
-    stack = [(value, 0, ())]
+    """True when every list at every level has the length ``dims`` gives (not only the first).
+
+    The walk goes no deeper than ``dims``, so even a list that contains itself ends it.
+    """
+    stack = [(value, 0)]
     while stack:
-        v, depth, open_lists = stack.pop()
+        v, depth = stack.pop()
         if depth == len(dims):
             if isinstance(v, _LISTS):
                 return False
             continue
-        if not isinstance(v, _LISTS) or len(v) != dims[depth] or id(v) in open_lists:
+        if not isinstance(v, _LISTS) or len(v) != dims[depth]:
             return False
-        inner = (*open_lists, id(v))
-        stack.extend((item, depth + 1, inner) for item in v)
+        stack.extend((item, depth + 1) for item in v)
     return True
