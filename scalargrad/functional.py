@@ -273,6 +273,8 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
     if x_recorded:  # one shared constant per activation: no object made per layer call
         spec = _HIDDEN_SPECS.get((activation, slope))
         if spec is None:
+            if len(_HIDDEN_SPECS) >= 64:  # many distinct slopes: keep the cache small, never growing
+                _HIDDEN_SPECS.clear()
             spec = _HIDDEN_SPECS[activation, slope] = _NeuronConstant(activation, slope, None)
     else:  # a network's input: its values are the weights' derivatives, for every neuron
         spec = _NeuronConstant(activation, slope, x_data + [1.0] if biases is not None else x_data)
