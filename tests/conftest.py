@@ -31,7 +31,7 @@ _NEEDS = {
     "test_viz.py": "PIL",
 }
 
-collect_ignore = ["helpers.py"] + [name for name, package in _NEEDS.items()
+collect_ignore = ["helpers.py", "kernel.py"] + [name for name, package in _NEEDS.items()
                                    if importlib.util.find_spec(package) is None]
 
 if importlib.util.find_spec("hypothesis") is not None:
