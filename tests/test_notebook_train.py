@@ -2,8 +2,11 @@
 widget instead of printing a line per epoch (and falls back to lines without ipywidgets), and
 ``model.plot()`` follows the data through the layers."""
 
+import inspect
+
 import pytest
 from kernel import mime_types, run_cells, text_of
+from test_summary import HeadFirst
 
 from scalargrad.nn import Linear, Sequential
 
@@ -19,19 +22,10 @@ x, y = [[0.0, 1.0], [1.0, 0.0], [0.1, 0.9], [0.9, 0.2]], [1, 0, 1, 0]
 def train(**options):
     return Trainer(x=x, y=y, model=model, loss=CrossEntropyLoss(), optimizer=SGD(model.parameters(), lr=0.5),
                    batch_size=2, num_epochs=3, **options).run()
-
-class HeadFirst(Module):
-    def __init__(self):
-        super().__init__()
-        self.head = Linear(16, 3)
-        self.body = Linear(4, 16, activation='relu')
-
-    def forward(self, x):
-        return self.head(self.body(x))
 """
 
 CELLS = {
-    "setup": SETUP,
+    "setup": SETUP + inspect.getsource(HeadFirst),
     "summary last": "model.summary()",
     "summary then more": "model.summary()\nprint('after')",
     "print summary": "print(model.summary())",

@@ -213,3 +213,17 @@ def test_plot_draws_the_flow(tmp_path):
     assert [line.strip() for line in shared.splitlines() if "->" in line] == [
         "input -> layer0", "layer0 -> layer1", "layer1 -> layer2", "layer2 -> layer3"]  # spare (layer4) stands apart
     assert "call 2, parameters shared" in shared and "not run" in shared
+
+
+def test_a_guess_that_fails_in_any_way_falls_back_to_attribute_order():
+    class NeedsArrays(Module):  # runs only on objects with .tolist(): a guessed list of zeros fails
+        def __init__(self):
+            super().__init__()
+            self.fc = Linear(2, 1)
+
+        def forward(self, x):
+            return self.fc(x.tolist())
+
+    model = NeedsArrays()
+    assert [(r.name, r.output_size, r.call) for r in model.summary().rows] == [("fc", "1", None)]
+    assert "forward" not in vars(model.fc)
