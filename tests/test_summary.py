@@ -212,7 +212,7 @@ def test_plot_draws_the_flow(tmp_path):
     shared = SharedActivation().plot(input_size=4).source
     assert [line.strip() for line in shared.splitlines() if "->" in line] == [
         "input -> layer0", "layer0 -> layer1", "layer1 -> layer2", "layer2 -> layer3"]  # spare (layer4) stands apart
-    assert "call 2, parameters shared" in shared and "not run" in shared
+    assert "call 2 (the same layer)" in shared and "not run" in shared
 
 
 def test_a_guess_that_fails_in_any_way_falls_back_to_attribute_order():

@@ -49,7 +49,7 @@ def plot_model(model: Module, path: str | None = None, input_size: int | tuple[i
         if row.output_size is not None:
             fields.append(f"output {row.output_size}")
         if row.call is not None and row.call > 1:
-            fields.append(f"call {row.call}, parameters shared")
+            fields.append(f"call {row.call} (the same layer)")
         else:
             fields.append(f"{row.num_parameters} parameters" + (" | not run" if row.call == 0 else ""))
         dot.node(uid, "{ " + " | ".join(fields) + " }")
