@@ -9,6 +9,7 @@ and a Sequential module by module.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +17,7 @@ from .._util.checks import boolean
 from .._util.nested import is_regular, leaves, map_leaves, named_leaves, shape
 from ..scalar import Scalar
 from . import serialization
-from .summary import layer_table
+from .summary import ModelSummary, discards_result, layer_table
 
 __all__ = ["Module"]
 
@@ -288,12 +289,21 @@ class Module:
     # they have sub-modules (a Linear's neurons are an implementation detail).
     listed_as_one_layer: bool = False
 
-    def summary(self, input_size: int | tuple[int, ...] | None = None) -> str:
-        """A table of the layers with output sizes and parameter counts, like Keras' or torchinfo's.
+    def summary(self, input_size: int | tuple[int, ...] | None = None) -> ModelSummary:
+        """A table of the layers in the order data flows, with output sizes and parameter counts, like torchinfo's.
 
-        With ``input_size`` (``16`` for a vector, ``(1, 8, 8)`` for an image)
-        the model is run once on zeros, without recording a graph, so every
-        output size is known; otherwise sizes a layer knows by itself are shown.
+        The model is run once on zeros of ``input_size`` (``16`` for a
+        vector, ``(1, 8, 8)`` for an image), without recording a graph, so
+        every output size is known; without it, an input size is taken from
+        the layers (a Linear's ``size_in``) when the model runs on it, else
+        the layers are listed in attribute order (see ``layer_table``).
+
+        As torchinfo's summary does, ``model.summary()`` on a line of its own
+        prints the table; where the result is used (``print(model.summary())``,
+        ``table = model.summary()``, the last line of a notebook cell, which
+        Jupyter shows) it prints nothing itself, so the table appears once.
+        The result is a ``ModelSummary``: the table as a ``str``, with
+        ``rows`` and ``total_parameters`` for programs.
 
         >>> from scalargrad.nn import Sequential, Linear
         >>> print(Sequential([Linear(4, 3, activation='relu'), Linear(3, 2)]).summary())  # doctest: +NORMALIZE_WHITESPACE
@@ -304,18 +314,10 @@ class Module:
         ==========================================================================
         Total parameters: 23
         """
-        table = [(row.name, row.kind, row.output_size or "-", str(row.num_parameters))
-                 for row in layer_table(self, input_size)]
-        width = [max(25, *(len(r[0]) + 1 for r in table)), 21, 15, 10]
-        line = "=" * (sum(width) + 3)
-
-        def fmt(cells: tuple[str, ...]) -> str:
-            return " ".join(c.ljust(w) for c, w in zip(cells, width)).rstrip()
-
-        out = [fmt(("Layer", "Type", "Output size", "Parameters")), line]
-        out += [fmt(r) for r in table]
-        out += [line, f"Total parameters: {self.num_parameters()}"]
-        return "\n".join(out)
+        table = ModelSummary.from_rows(layer_table(self, input_size), self.num_parameters())
+        if discards_result(sys._getframe(1)):
+            print(table)
+        return table
 
     def extra_repr(self) -> str:
         """The text inside this module's parentheses in ``repr``."""

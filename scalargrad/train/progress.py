@@ -1,5 +1,7 @@
 """How training progress is shown: a tqdm bar per epoch, one plain line per epoch, or nothing.
 
+In a Jupyter kernel the bar is tqdm's notebook widget (it needs ipywidgets).
+
 The callbacks ``ProgressBar`` and ``EpochLog`` (in ``callbacks/``) draw it;
 this module decides which display a run gets and formats the numbers.
 """
@@ -13,18 +15,36 @@ from typing import Any
 
 from .._util.checks import is_number
 
-__all__ = ["choose_display", "format_value", "summary", "tqdm_class"]
+__all__ = ["choose_display", "format_value", "in_jupyter_kernel", "summary", "tqdm_class"]
 
 _tqdm_notice_shown = False  # the "tqdm is not installed" notice is shown once per process
 
 
-def tqdm_class() -> Any:
-    """``tqdm.tqdm``, or None when tqdm is not installed."""
+def tqdm_class(notebook: bool = False) -> Any:
+    """``tqdm.tqdm`` (``tqdm.notebook.tqdm``, the widget, with ``notebook=True``), or None when not installed."""
     try:
-        from tqdm import tqdm
+        if notebook:
+            from tqdm.notebook import tqdm
+        else:
+            from tqdm import tqdm
     except ImportError:
         return None
     return tqdm
+
+
+def in_jupyter_kernel() -> bool:
+    """True when this code runs in a Jupyter kernel (a notebook, JupyterLab, VS Code, Colab)."""
+    ipython = sys.modules.get("IPython")  # a kernel has imported it already; no need to import it here
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _has_ipywidgets() -> bool:
+    try:
+        import ipywidgets  # noqa: F401 - only whether it imports
+    except ImportError:
+        return False
+    return True
 
 
 def _isatty(stream: Any) -> bool:
@@ -43,11 +63,18 @@ def _terminal_columns(stream: Any) -> int:
 
 
 def choose_display(progress: bool | None) -> str:
-    """'bar', 'plain' or 'silent' for the Trainer's ``progress`` option (None: a bar on a terminal)."""
+    """'notebook', 'bar', 'plain' or 'silent' for the Trainer's ``progress`` option.
+
+    None gives tqdm's widget in a Jupyter kernel that has ipywidgets, a text
+    bar on a terminal, else one line per epoch; True a bar wherever tqdm is
+    installed (the text bar in a kernel without ipywidgets).
+    """
     global _tqdm_notice_shown
     if progress is False:
         return "silent"
     has_tqdm = tqdm_class() is not None
+    if has_tqdm and in_jupyter_kernel() and _has_ipywidgets():
+        return "notebook"
     if progress is True:
         if has_tqdm:
             return "bar"

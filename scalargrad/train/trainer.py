@@ -65,8 +65,9 @@ class Trainer:
       and initialisations inside the run repeat) and the loader's shuffling
       seed, so the same seed gives the same weights bit for bit.
     * ``progress``: None shows a tqdm bar per epoch when tqdm is installed and
-      stdout is a terminal, else one line per epoch on stdout; True forces the
-      bar; False shows nothing. A ``logger`` (a ``logging.Logger`` or any
+      stdout is a terminal (in a Jupyter notebook, tqdm's widget when
+      ipywidgets is installed), else one line per epoch on stdout; True
+      forces the bar; False shows nothing. A ``logger`` (a ``logging.Logger`` or any
       callable taking a str) receives the epoch lines instead of stdout.
     * ``checkpoint``: a path; the full training state (model, optimizer,
       scheduler, history, position, random state) is written there
@@ -176,7 +177,8 @@ class Trainer:
             batches_per_epoch = None
         if resume is not None and resume.position.mid_epoch:
             self._warn_if_unseeded(loader)
-        bar = ProgressBar(self.num_epochs, batches_per_epoch) if display == "bar" else None
+        bar = ProgressBar(self.num_epochs, batches_per_epoch, display == "notebook") \
+            if display in ("bar", "notebook") else None
         log = None if self.logger is None else getattr(self.logger, "info", self.logger)
         own = [HistoryCallback(), SchedulerStep(), *([bar] if bar else []),
                EpochLog(self.num_epochs, display, log, batches_per_epoch)]

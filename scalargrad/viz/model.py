@@ -22,12 +22,14 @@ __all__ = ["plot_model"]
 
 def plot_model(model: Module, path: str | None = None, input_size: int | tuple[int, ...] | None = None,
                format: str | None = None, rankdir: str = "TB") -> graphviz.Digraph:
-    """Draw a model's layers as a graphviz diagram: one box per layer, in order.
+    """Draw a model's layers as a graphviz diagram: one box per layer, in the order data flows through them.
 
     Each box names the layer, its type with sizes and activation, its output
     size (all of them with ``input_size``, as in ``Module.summary``) and its
-    parameter count. Returns the ``graphviz.Digraph``; with ``path`` the
-    picture is also written there (png, svg or pdf).
+    parameter count. The order is traced as ``layer_table`` does: a layer
+    called twice has a box per call, one never called stands apart. Returns
+    the ``graphviz.Digraph``; with ``path`` the picture is also written
+    there (png, svg or pdf).
     """
     if not isinstance(model, Module):
         raise TypeError(f"plot_model needs a Module, got {type(model).__name__}")
@@ -46,8 +48,13 @@ def plot_model(model: Module, path: str | None = None, input_size: int | tuple[i
         fields = [escape(row.name), escape(repr(row.layer).split("\n")[0].rstrip("("))]
         if row.output_size is not None:
             fields.append(f"output {row.output_size}")
-        fields.append(f"{row.num_parameters} parameters")
+        if row.call is not None and row.call > 1:
+            fields.append(f"call {row.call} (the same layer)")
+        else:
+            fields.append(f"{row.num_parameters} parameters" + (" | not run" if row.call == 0 else ""))
         dot.node(uid, "{ " + " | ".join(fields) + " }")
+        if row.call == 0:
+            continue  # a layer the traced run never called takes no part in the flow
         if previous is not None:
             dot.edge(previous, uid)
         previous = uid

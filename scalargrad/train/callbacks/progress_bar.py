@@ -1,4 +1,4 @@
-"""``ProgressBar``: a tqdm bar per epoch with the running loss, ending on the epoch's summary."""
+"""``ProgressBar``: a tqdm bar per epoch (a widget in a notebook) with the running loss, ending on the epoch's summary."""
 
 from __future__ import annotations
 
@@ -19,12 +19,14 @@ class ProgressBar(Callback):
 
     ``batches_per_epoch`` is the bar's total (None when the loader has no
     length). The postfix shows the epoch's mean loss so far, and at the end
-    the epoch's numbers; the bar shows the time itself.
+    the epoch's numbers; the bar shows the time itself. With ``notebook=True``
+    the bars are tqdm's Jupyter widgets (ipywidgets must be installed).
     """
 
-    def __init__(self, num_epochs: int, batches_per_epoch: int | None) -> None:
+    def __init__(self, num_epochs: int, batches_per_epoch: int | None, notebook: bool = False) -> None:
         self.num_epochs = num_epochs
         self.batches_per_epoch = batches_per_epoch
+        self.notebook = notebook
         self.bar: Any = None
         self.loss_sum = 0.0
         self.loss_count = 0
@@ -33,7 +35,7 @@ class ProgressBar(Callback):
         """Open the epoch's bar, continuing from the position of a resumed epoch."""
         position = trainer.position
         self.loss_sum, self.loss_count = position.loss_sum, position.loss_count
-        self.bar = tqdm_class()(total=self.batches_per_epoch, initial=position.batches_done,
+        self.bar = tqdm_class(self.notebook)(total=self.batches_per_epoch, initial=position.batches_done,
                                 desc=f"Epoch {epoch}/{self.num_epochs}", unit="batch", file=sys.stdout,
                                 leave=True, dynamic_ncols=True)
 
