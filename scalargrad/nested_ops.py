@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 from ._util.checks import integer, is_integer, is_number
-from ._util.nested import irregular_at, is_nested, leaves, nest, shape
+from ._util.nested import element_name, leaves, nest, ragged_description, shape
 from .extend import Scalar
 from .functional import matmul
 from .functional import sum as sum_of
@@ -48,34 +48,15 @@ Nested = Union[Scalar, float, int, Sequence[Any]]  # a Scalar, a number, or regu
 def _tensor(value: Any, op: str, name: str) -> tuple[tuple[int, ...], list]:
     """``value``'s shape and its elements in row-major order; ValueError if it is ragged, TypeError if an
     element is neither a Scalar nor a number."""
-    dims = shape(value)
-    broken = irregular_at(value, dims)
-    if broken is not None:
-        item = value
-        for i in broken:
-            item = item[i]
-        found = f"a list of {len(item)}" if is_nested(item) else f"a {type(item).__name__}"
-        raise ValueError(f"{op}: {name} is ragged: its first elements give shape {dims}, but "
-                         f"{name}{_index_text(broken)} is {found}")
-    elements = leaves(value)
+    ragged = ragged_description(value, name)
+    if ragged is not None:
+        raise ValueError(f"{op}: {name} is ragged: {ragged}")
+    dims, elements = shape(value), leaves(value)
     for i, x in enumerate(elements):
         if not isinstance(x, Scalar) and not is_number(x):
-            raise TypeError(f"{op}: {name} must hold Scalars or numbers, but {name}{_index_text(_index_of(i, dims))}"
-                            f" is a {type(x).__name__}")
+            raise TypeError(f"{op}: {name} must hold Scalars or numbers, but {element_name(name, i, dims)} is a "
+                            f"{type(x).__name__}")
     return dims, elements
-
-
-def _index_text(path: Sequence[int]) -> str:
-    return "".join(f"[{i}]" for i in path)
-
-
-def _index_of(position: int, dims: Sequence[int]) -> list[int]:
-    """The index path of the element at ``position`` in row-major order."""
-    path = []
-    for n in reversed(dims):
-        position, i = divmod(position, n)
-        path.append(i)
-    return path[::-1]
 
 
 def _dim(value: Any, ndim: int, op: str, what: str) -> int:

@@ -19,7 +19,8 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["irregular_at", "is_nested", "is_regular", "leaves", "map_leaves", "named_leaves", "nest", "shape"]
+__all__ = ["element_name", "irregular_at", "is_nested", "is_regular", "leaves", "map_leaves", "named_leaves", "nest", "ragged_description",
+           "shape"]
 
 _LISTS = (list, tuple)
 
@@ -185,3 +186,33 @@ def nest(items: Sequence, dims: tuple[int, ...]) -> Any:
         n, groups = dims[depth], math.prod(dims[:depth])
         level = [level[i * n:(i + 1) * n] for i in range(groups)]
     return level
+
+
+def ragged_description(value: Any, name: str) -> str | None:
+    """None when ``value`` is regular; else what breaks it, for an error message about ``name``.
+
+    >>> ragged_description([[1, 2], [3]], "x")
+    'its first elements give shape (2, 2), but x[1] is a list of 1'
+    """
+    dims = shape(value)
+    path = irregular_at(value, dims)
+    if path is None:
+        return None
+    item = value
+    for i in path:
+        item = item[i]
+    found = f"a list of {len(item)}" if isinstance(item, _LISTS) else f"a {type(item).__name__}"
+    return f"its first elements give shape {dims}, but {name}{''.join(f'[{i}]' for i in path)} is {found}"
+
+
+def element_name(name: str, position: int, dims: Sequence[int]) -> str:
+    """How to write the element at ``position`` (row-major) of a ``dims``-shaped ``name``.
+
+    >>> element_name("x", 5, (2, 3))
+    'x[1][2]'
+    """
+    path = []
+    for n in reversed(dims):
+        position, i = divmod(position, n)
+        path.append(f"[{i}]")
+    return name + "".join(reversed(path))
