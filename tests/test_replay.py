@@ -88,6 +88,10 @@ CASES = [
     ("logsumexp", lambda x: F.logsumexp([x[0], x[1], P[0]]), [0.3, 0.7], [6.0, -0.2]),
     ("softmax", lambda x: F.dot(F.softmax([x[0], x[1], P[0]]), P), [0.3, 0.7], [6.0, -0.2]),
     ("log_softmax", lambda x: F.dot(F.log_softmax([x[0], x[1], P[0]]), P), [0.3, 0.7], [6.0, -0.2]),
+    ("tensordot", lambda x: F.sum(F.tensordot([[x[0], x[1]], [P[0], x[2]]], F.transpose([P[:2]]), 1)[1]),
+     [0.3, 0.7, -1.0], [0.6, -0.2, 2.5]),
+    ("add_mul_broadcast", lambda x: F.sum(F.flatten(F.mul(F.add([[x[0]], [x[1]]], P[:2]), x[0]))),
+     [0.3, 0.7], [0.6, -0.2]),
     *[(f"neuron_{act}", partial(_neuron, act), [0.3, 0.7], [-2.0, 0.5]) for act in F.ACTIVATIONS],
     ("neuron_recorded_input", lambda x: F.neuron(P[:2], [x[0] * 1.5, x[1].tanh()], P[2], activation="relu"),
      [0.3, 0.7], [-2.0, 0.5]),
@@ -113,12 +117,13 @@ def _zero(leaves):
         p.grad = 0.0
 
 
-def _replayed(build, values_at_build, values):
-    """Output value and leaf gradients of a Replay built at one set of values and run at another."""
+def _replayed(build, values_at_build, values, named=False):
+    """Output value and leaf gradients of a Replay built at one set of values and run at another;
+    ``named``: the inputs named, ``Replay(build, inputs={'x': xs})`` fed by ``forward(x=values)``."""
     xs = [Scalar(v) for v in values_at_build]
-    replay = Replay(lambda: build(xs), xs)
+    replay = Replay(lambda: build(xs), inputs={"x": xs} if named else xs)
     _zero(xs + P)
-    out = replay.forward(values)
+    out = replay.forward(x=values) if named else replay.forward(values)
     replay.backward()
     return out, [p.grad for p in xs + P]
 
@@ -132,9 +137,9 @@ def _rebuilt(build, values):
 
 
 class TestEveryOpReplays:
-    @parameterized.expand(CASES)
-    def test_replay_equals_rebuild_bit_for_bit(self, _name, build, at_build, values):
-        out, grads = _replayed(build, at_build, values)
+    @parameterized.expand([(f"{name}_{feed}", feed, *case) for name, *case in CASES for feed in ("positional", "named")])
+    def test_replay_equals_rebuild_bit_for_bit(self, _name, feed, build, at_build, values):
+        out, grads = _replayed(build, at_build, values, named=feed == "named")
         ref_out, ref_grads = _rebuilt(build, values)
         assert _same(out, ref_out), (out, ref_out)
         assert all(_same(g, r) for g, r in zip(grads, ref_grads)), (grads, ref_grads)
@@ -320,30 +325,13 @@ class TestMLP:
         assert got == model([0.5, -0.25])[0].data
 
 
-def _named_replayed(build, values_at_build, values):
-    """As _replayed, with the inputs named: Replay(build, inputs={'x': xs}) fed with forward(x=values)."""
-    xs = [Scalar(v) for v in values_at_build]
-    replay = Replay(lambda: build(xs), inputs={"x": xs})
-    _zero(xs + P)
-    out = replay.forward(x=values)
-    replay.backward()
-    return out, [p.grad for p in xs + P]
-
-
 def _named_step(model, loss_fn, xb, yb):
     """A training step's loss as a Replay over leaves holding the batch, named x and y."""
     xs, ys = [[Scalar(v) for v in x] for x in xb], [Scalar(float(t)) for t in yb]
     return Replay(lambda: loss_fn([model(x) for x in xs], ys), inputs={"x": xs, "y": ys})
 
 
-class TestNamedInputs:
-    @parameterized.expand(CASES)
-    def test_named_replay_equals_rebuild_bit_for_bit(self, _name, build, at_build, values):
-        out, grads = _named_replayed(build, at_build, values)
-        ref_out, ref_grads = _rebuilt(build, values)
-        assert _same(out, ref_out), (out, ref_out)
-        assert all(_same(g, r) for g, r in zip(grads, ref_grads)), (grads, ref_grads)
-
+class TestNamedInputs:  # every op replays with a named input too: TestEveryOpReplays
     def test_a_batch_and_its_targets_by_name(self):
         """An MLP step fed x (4 x 4) and y (4,) by name: each step as a Replay built afresh at its values."""
         model, loss_fn = _mlp("tanh"), CrossEntropyLoss()
