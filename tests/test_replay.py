@@ -88,7 +88,7 @@ CASES = [
     ("logsumexp", lambda x: F.logsumexp([x[0], x[1], P[0]]), [0.3, 0.7], [6.0, -0.2]),
     ("softmax", lambda x: F.dot(F.softmax([x[0], x[1], P[0]]), P), [0.3, 0.7], [6.0, -0.2]),
     ("log_softmax", lambda x: F.dot(F.log_softmax([x[0], x[1], P[0]]), P), [0.3, 0.7], [6.0, -0.2]),
-    ("tensordot", lambda x: F.sum(F.tensordot([[x[0], x[1]], [P[0], x[2]]], F.transpose([P[:2]]), 1)[1]),
+    ("tensordot", lambda x: F.sum(F.flatten(F.tensordot([[x[0], x[1]], [P[0], x[2]]], F.transpose([P[:2]]), 1))),
      [0.3, 0.7, -1.0], [0.6, -0.2, 2.5]),
     ("add_mul_broadcast", lambda x: F.sum(F.flatten(F.mul(F.add([[x[0]], [x[1]]], P[:2]), x[0]))),
      [0.3, 0.7], [0.6, -0.2]),
