@@ -137,7 +137,8 @@ def _rebuilt(build, values):
 
 
 class TestEveryOpReplays:
-    @parameterized.expand([(f"{name}_{feed}", feed, *case) for name, *case in CASES for feed in ("positional", "named")])
+    @parameterized.expand([(f"{name}_{feed}", feed, *case) for name, *case in CASES
+                           for feed in ("positional", "named")])
     def test_replay_equals_rebuild_bit_for_bit(self, _name, feed, build, at_build, values):
         out, grads = _replayed(build, at_build, values, named=feed == "named")
         ref_out, ref_grads = _rebuilt(build, values)

@@ -19,8 +19,8 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["element_name", "irregular_at", "is_nested", "is_regular", "leaves", "map_leaves", "named_leaves", "nest", "ragged_description",
-           "shape"]
+__all__ = ["element_name", "irregular_at", "is_nested", "is_regular", "leaves", "map_leaves", "named_leaves", "nest",
+           "ragged_description", "shape"]
 
 _LISTS = (list, tuple)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Callable, Union
 
@@ -52,17 +53,12 @@ class Replay:
         if not callable(build):
             raise TypeError(f"Replay needs a function that builds the graph, got {type(build).__name__}")
         self._named: dict[str, tuple[int, ...]] | None = None  # name -> shape, for named inputs
-        self._labels: list[str] = []  # how messages call each fed Scalar: "input 3", "input 'x'[1][0]"
-        if isinstance(inputs, Mapping):
-            inputs = self._read_named(inputs)
-        else:
-            inputs = list(inputs)
-            self._labels = [f"input {i}" for i in range(len(inputs))]
+        inputs = self._read_named(inputs) if isinstance(inputs, Mapping) else list(inputs)
         for i, p in enumerate(inputs):
             if not isinstance(p, Scalar):
-                raise TypeError(f"Replay inputs must be Scalars, {self._labels[i]} is {type(p).__name__}")
+                raise TypeError(f"Replay inputs must be Scalars, {self._label(i)} is {type(p).__name__}")
             if not p.is_leaf:
-                raise ValueError(f"Replay {self._labels[i]} is computed by an op; inputs must be leaves")
+                raise ValueError(f"Replay {self._label(i)} is computed by an op; inputs must be leaves")
         start_build(inputs)
         try:
             with enable_grad():
@@ -102,8 +98,8 @@ class Replay:
                     unread.pop(id(p), None)
         if unread:
             i = min(unread.values())
-            raise ValueError(f"Replay {self._labels[i]} (value {inputs[i].data!r}) never reaches the graph: the build read "
-                             f"it as a number (float() or .data), so every step would reuse that value; use it as "
+            raise ValueError(f"Replay {self._label(i)} (value {inputs[i].data!r}) never reaches the graph: the build "
+                             f"read it as a number (float() or .data), so every step would reuse that value; use it as "
                              f"a Scalar in the build function")
         self.output = output
         self.inputs = inputs
@@ -123,7 +119,7 @@ class Replay:
         return f"Replay({len(self._order)} nodes, {inputs}, output={self.output.data!r})"
 
     def _read_named(self, placeholders: Mapping[str, Any]) -> list:
-        """The fed Scalars of named inputs in order, noting each name's shape and each Scalar's label."""
+        """The fed Scalars of named inputs in order, noting each name's shape."""
         self._named, flat = {}, []
         for name, value in placeholders.items():
             if not isinstance(name, str):
@@ -131,19 +127,27 @@ class Replay:
             ragged = ragged_description(value, name)
             if ragged is not None:
                 raise ValueError(f"Replay input {name!r} is ragged: {ragged}")
-            self._named[name] = dims = shape(value)
-            elements = leaves(value)
-            flat += elements
-            self._labels += [f"input {element_name(repr(name), i, dims)}" for i in range(len(elements))]
+            self._named[name] = shape(value)
+            flat += leaves(value)
         return flat
+
+    def _label(self, position: int) -> str:
+        """How messages call the fed Scalar at ``position``: "input 3", or "input 'x'[1][0]" when named."""
+        if self._named is None:
+            return f"input {position}"
+        for name, dims in self._named.items():
+            if position < math.prod(dims):
+                return f"input {element_name(repr(name), position, dims)}"
+            position -= math.prod(dims)
+        raise IndexError(position)
 
     def _named_values(self, named: dict[str, Any]) -> list:
         """The numbers of ``forward(x=..., y=...)`` in the inputs' order, names and shapes checked."""
         missing = [name for name in self._named if name not in named]
         extra = [name for name in named if name not in self._named]
         if missing or extra:
-            problems = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + \
-                       ([f"unknown {', '.join(map(repr, extra))}"] if extra else [])
+            problems = [f"{what} {', '.join(map(repr, names))}"
+                        for what, names in (("missing", missing), ("unknown", extra)) if names]
             raise TypeError(f"Replay.forward: {'; '.join(problems)} (this Replay's inputs: "
                             f"{', '.join(map(repr, self._named))})")
         values = []
@@ -199,4 +203,3 @@ class Replay:
             for node in self._order:
                 node.grad = 0.0
             run_backward(self.output, self._order, grad, earlier_grads, create_graph)
-
