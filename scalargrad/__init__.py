@@ -9,10 +9,10 @@
 """
 
 from . import functional
-from .autograd import GradcheckError, grad, gradcheck, hessian, jacobian
+from .autograd import GradcheckError, backward, grad, gradcheck, hessian, jacobian
 from .scalar import AnomalyError, Scalar, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 
 __version__ = "0.2.0"
 
-__all__ = ["AnomalyError", "GradcheckError", "Scalar", "__version__", "detect_anomaly", "enable_grad", "functional",
-           "grad", "gradcheck", "hessian", "is_grad_enabled", "jacobian", "no_grad"]
+__all__ = ["AnomalyError", "GradcheckError", "Scalar", "__version__", "backward", "detect_anomaly", "enable_grad",
+           "functional", "grad", "gradcheck", "hessian", "is_grad_enabled", "jacobian", "no_grad"]

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Callable, Union
+from typing import Any, Callable, Union
 
+from ._util.nested import is_nested, leaves, named_leaves, shape
 from .extend import Op, Scalar, as_float, make_node
 from .scalar import backward_lock, backward_order, enable_grad, no_grad, run_backward
 
-__all__ = ["GradcheckError", "GradcheckResult", "grad", "gradcheck", "hessian", "jacobian"]
+__all__ = ["GradcheckError", "GradcheckResult", "backward", "grad", "gradcheck", "hessian", "jacobian"]
 
 Number = Union[int, float]
 
@@ -57,6 +58,23 @@ def _reachable(root: Scalar) -> list[Scalar]:
     return nodes
 
 
+def _seed_root(outputs: list[Scalar], grad_outputs: list | None, what: str, create_graph: bool) -> Scalar:
+    """The virtual root ``sum_i grad_outputs[i] * outputs[i]`` whose backward pass is the one asked for.
+
+    A Scalar among ``grad_outputs`` counts as its value unless ``create_graph``
+    records the pass (as torch, where the gradients then have no graph).
+    """
+    if grad_outputs is None:
+        weights = [1.0] * len(outputs)
+    else:
+        if len(grad_outputs) != len(outputs):
+            raise ValueError(f"{what}: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+        weights = [(w if create_graph else w.data) if isinstance(w, Scalar) else as_float(w, "grad_outputs")
+                   for w in grad_outputs]
+    with enable_grad():
+        return make_node(_seed, tuple(outputs), 0.0, weights, weights)
+
+
 def grad(outputs: Scalar | Sequence[Scalar], inputs: Scalar | Sequence[Scalar],
          grad_outputs: Number | Scalar | Sequence[Number | Scalar] | None = None,
          create_graph: bool = False, allow_unused: bool = False) -> tuple:
@@ -70,15 +88,9 @@ def grad(outputs: Scalar | Sequence[Scalar], inputs: Scalar | Sequence[Scalar],
     differentiated again.
     """
     outputs, inputs = _scalars(outputs, "outputs"), _scalars(inputs, "inputs")
-    if grad_outputs is None:
-        weights = [1.0] * len(outputs)
-    else:
-        weights = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
-        if len(weights) != len(outputs):
-            raise ValueError(f"grad: {len(weights)} grad_outputs for {len(outputs)} outputs")
-        weights = [w if isinstance(w, Scalar) else as_float(w, "grad_outputs") for w in weights]
-    with enable_grad():
-        root = make_node(_seed, tuple(outputs), 0.0, weights, weights)
+    if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    root = _seed_root(outputs, grad_outputs, "grad", create_graph)
     nodes = _reachable(root)
     reached = {id(n) for n in nodes}
     unused = [i for i, x in enumerate(inputs) if id(x) not in reached]
@@ -96,6 +108,49 @@ def grad(outputs: Scalar | Sequence[Scalar], inputs: Scalar | Sequence[Scalar],
         finally:
             for n, g in saved:
                 n.grad = g
+
+
+def backward(outputs: Scalar | Sequence[Any], grad_outputs: Number | Scalar | Sequence[Any] | None = None,
+             create_graph: bool = False) -> None:
+    """Back-propagate from several outputs at once, as ``torch.autograd.backward``: one pass over
+    their joint graph, adding ``sum(grad_outputs[i] * outputs[i])``'s gradient into every leaf's ``.grad``.
+
+    ``outputs`` is a Scalar or a list of them, nested lists too (the result
+    of ``functional.tensordot``, say); ``grad_outputs`` has the same shape
+    and defaults to 1 for every output, so ``backward([a, b])`` gives what
+    ``(a + b).backward()`` gives. Leaf gradients accumulate across calls;
+    with ``create_graph=True`` they become Scalars that can be
+    differentiated again. A pass that fails leaves every gradient as it was.
+
+    >>> from scalargrad import Scalar, backward
+    >>> x = Scalar(3.0)
+    >>> backward([x * x, [x * 2.0, x]], grad_outputs=[1.0, [10.0, 1.0]])
+    >>> x.grad                                  # 2x + 10 * 2 + 1
+    27.0
+    """
+    flat_outputs = _nested_scalars(outputs, "outputs")
+    if grad_outputs is not None:
+        given, expected = shape(grad_outputs), shape(outputs)
+        if is_nested(grad_outputs) and is_nested(outputs) and given != expected:
+            raise ValueError(f"backward: grad_outputs has shape {given} but outputs have shape {expected}")
+        grad_outputs = leaves(grad_outputs)
+    root = _seed_root(flat_outputs, grad_outputs, "backward", create_graph)
+    with backward_lock:
+        earlier_grads = []
+        order = backward_order(root, earlier_grads)
+        run_backward(root, order, 1.0, earlier_grads, create_graph)
+
+
+def _nested_scalars(values: Any, what: str) -> list[Scalar]:
+    """The Scalars of a Scalar or of (nested) lists of them, in row-major order."""
+    found = leaves(values)
+    if is_nested(values) and not found:
+        raise ValueError(f"backward: {what} is empty; give at least one Scalar")
+    for path, v in named_leaves(values):  # path: "1.0" for values[1][0]
+        if not isinstance(v, Scalar):
+            place = what + "".join(f"[{i}]" for i in path.split(".")) if path else what
+            raise TypeError(f"backward: {place} must be a Scalar, got {type(v).__name__}")
+    return found
 
 
 def _leaves(xs: Sequence[Number | Scalar]) -> list[Scalar]:

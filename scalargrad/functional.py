@@ -20,7 +20,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Iterable, Sequence
-from operator import mul
+from operator import mul as times  # (functional.mul is the elementwise op of nested_ops)
 from typing import Union
 
 from ._util.checks import is_number, one_of
@@ -94,9 +94,9 @@ def mean(xs: Iterable[Value]) -> Scalar:
 def _dot_value(xs, partners):
     """The float value of a dot node (and a neuron's pre-activation), on floats or on Scalars."""
     if partners is not None:  # a bias's partner is 1.0, and b * 1.0 is exactly b
-        return builtins.sum(map(mul, xs, partners), 0.0)
+        return builtins.sum(map(times, xs, partners), 0.0)
     n = len(xs) // 2
-    y = builtins.sum(map(mul, xs[:n], xs[n:2 * n]), 0.0)
+    y = builtins.sum(map(times, xs[:n], xs[n:2 * n]), 0.0)
     return y + xs[-1] if len(xs) % 2 else y
 
 
@@ -130,7 +130,7 @@ def dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value = None) -> Scalar:
     x_scalars = n == 0 or isinstance(xs[0], Scalar)
     if x_scalars and not w_scalars:  # make ws the recorded side; the product is symmetric
         ws, xs, w_data, x_data, w_scalars, x_scalars = xs, ws, x_data, w_data, True, False
-    y = builtins.sum(map(mul, w_data, x_data), 0.0)
+    y = builtins.sum(map(times, w_data, x_data), 0.0)
     if not w_scalars:  # neither side recorded: a constant, plus the bias
         return sum([] if bias is None else [bias], y)
     has_bias = bias is not None
@@ -218,7 +218,7 @@ def _recompute_neuron(parents: tuple, spec: _NeuronConstant) -> tuple:
     """A neuron's value and local derivatives from its inputs' current data (for Replay)."""
     if spec.weights is not None:  # built while a Replay was built: read the shared values
         w, x = spec.weights.values, spec.inputs.values
-        z = builtins.sum(map(mul, w, x), 0.0)  # a bias meets its partner 1.0
+        z = builtins.sum(map(times, w, x), 0.0)  # a bias meets its partner 1.0
         y = spec.value(z, spec.slope) if spec.with_slope else spec.value(z)
         d = spec.rule(FloatMath, z, y, spec.slope)
         if d == 0.0 and spec.activation == "relu":  # an off ReLU passes nothing back, as torch masks
@@ -285,7 +285,7 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
         b = biases[j] if biases is not None else None
         try:
             w_data = [p.data for p in w] if n == 0 or type(w[0]) is Scalar else None
-            z = builtins.sum(map(mul, w_data, x_data), 0.0) + (0.0 if b is None else b.data)
+            z = builtins.sum(map(times, w_data, x_data), 0.0) + (0.0 if b is None else b.data)
         except (AttributeError, TypeError):  # weights that are not all Scalars: the general path
             w_data = None
         if w_data is None:
@@ -431,3 +431,19 @@ def matmul(A: Sequence[Sequence[Value]], B: Sequence[Sequence[Value]]) -> list[l
     return [[dot(row, col) for col in columns] for row in A]
 
 
+# ---- nested lists as tensors: reshape, transpose, tensordot, add, mul, map, ... --------------------
+# They live in nested_ops.py, which builds on matmul above. They are looked up on access (__getattr__)
+# rather than imported as names of this module, so functional.map does not hide the built-in map used above.
+from . import nested_ops  # here, at the end: nested_ops imports matmul and sum from this module
+
+__all__ += nested_ops.__all__
+
+
+def __getattr__(name: str):
+    if name in nested_ops.__all__:
+        return getattr(nested_ops, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *nested_ops.__all__])

@@ -30,6 +30,8 @@ _NEEDS = {
     "test_data.py": "numpy",
     "test_viz.py": "PIL",
     "test_notebook_train.py": "nbclient",
+    "test_nested_ops.py": "torch",
+    "test_backward.py": "torch",
 }
 
 collect_ignore = ["helpers.py", "kernel.py"] + [name for name, package in _NEEDS.items()

@@ -88,6 +88,10 @@ CASES = [
     ("logsumexp", lambda x: F.logsumexp([x[0], x[1], P[0]]), [0.3, 0.7], [6.0, -0.2]),
     ("softmax", lambda x: F.dot(F.softmax([x[0], x[1], P[0]]), P), [0.3, 0.7], [6.0, -0.2]),
     ("log_softmax", lambda x: F.dot(F.log_softmax([x[0], x[1], P[0]]), P), [0.3, 0.7], [6.0, -0.2]),
+    ("tensordot", lambda x: F.sum(F.flatten(F.tensordot([[x[0], x[1]], [P[0], x[2]]], F.transpose([P[:2]]), 1))),
+     [0.3, 0.7, -1.0], [0.6, -0.2, 2.5]),
+    ("add_mul_broadcast", lambda x: F.sum(F.flatten(F.mul(F.add([[x[0]], [x[1]]], P[:2]), x[0]))),
+     [0.3, 0.7], [0.6, -0.2]),
     *[(f"neuron_{act}", partial(_neuron, act), [0.3, 0.7], [-2.0, 0.5]) for act in F.ACTIVATIONS],
     ("neuron_recorded_input", lambda x: F.neuron(P[:2], [x[0] * 1.5, x[1].tanh()], P[2], activation="relu"),
      [0.3, 0.7], [-2.0, 0.5]),
@@ -113,12 +117,13 @@ def _zero(leaves):
         p.grad = 0.0
 
 
-def _replayed(build, values_at_build, values):
-    """Output value and leaf gradients of a Replay built at one set of values and run at another."""
+def _replayed(build, values_at_build, values, named=False):
+    """Output value and leaf gradients of a Replay built at one set of values and run at another;
+    ``named``: the inputs named, ``Replay(build, inputs={'x': xs})`` fed by ``forward(x=values)``."""
     xs = [Scalar(v) for v in values_at_build]
-    replay = Replay(lambda: build(xs), xs)
+    replay = Replay(lambda: build(xs), inputs={"x": xs} if named else xs)
     _zero(xs + P)
-    out = replay.forward(values)
+    out = replay.forward(x=values) if named else replay.forward(values)
     replay.backward()
     return out, [p.grad for p in xs + P]
 
@@ -132,9 +137,10 @@ def _rebuilt(build, values):
 
 
 class TestEveryOpReplays:
-    @parameterized.expand(CASES)
-    def test_replay_equals_rebuild_bit_for_bit(self, _name, build, at_build, values):
-        out, grads = _replayed(build, at_build, values)
+    @parameterized.expand([(f"{name}_{feed}", feed, *case) for name, *case in CASES
+                           for feed in ("positional", "named")])
+    def test_replay_equals_rebuild_bit_for_bit(self, _name, feed, build, at_build, values):
+        out, grads = _replayed(build, at_build, values, named=feed == "named")
         ref_out, ref_grads = _rebuilt(build, values)
         assert _same(out, ref_out), (out, ref_out)
         assert all(_same(g, r) for g, r in zip(grads, ref_grads)), (grads, ref_grads)
@@ -318,6 +324,77 @@ class TestMLP:
         replay = Replay(lambda: model(x)[0], x)
         got = replay.forward([0.5, -0.25])
         assert got == model([0.5, -0.25])[0].data
+
+
+def _named_step(model, loss_fn, xb, yb):
+    """A training step's loss as a Replay over leaves holding the batch, named x and y."""
+    xs, ys = [[Scalar(v) for v in x] for x in xb], [Scalar(float(t)) for t in yb]
+    return Replay(lambda: loss_fn([model(x) for x in xs], ys), inputs={"x": xs, "y": ys})
+
+
+class TestNamedInputs:  # every op replays with a named input too: TestEveryOpReplays
+    def test_a_batch_and_its_targets_by_name(self):
+        """An MLP step fed x (4 x 4) and y (4,) by name: each step as a Replay built afresh at its values."""
+        model, loss_fn = _mlp("tanh"), CrossEntropyLoss()
+        named = _named_step(model, loss_fn, *_batch(4, 0))
+        for step in range(3):
+            xb, yb = _batch(4, step + 1)
+            model.zero_grad()
+            got = named.forward(x=xb, y=yb)
+            named.backward()
+            grads = [p.grad for p in model.parameters()]
+            rebuilt = _named_step(model, loss_fn, xb, yb)
+            model.zero_grad()
+            rebuilt.backward()
+            assert got == rebuilt.output.data
+            assert grads == [p.grad for p in model.parameters()]
+
+    def test_named_and_positional_feed_the_same_scalars(self):
+        image = [[Scalar(0.0) for _ in range(3)] for _ in range(2)]
+        scale = Scalar(1.0)
+        w = [Scalar(0.1 * i) for i in range(6)]
+        build = lambda: F.dot(w, [p for row in image for p in row]).tanh() * scale
+        named = Replay(build, inputs={"image": image, "scale": scale})
+        positional = Replay(build, inputs=[p for row in image for p in row] + [scale])
+        values = [[0.5, -1.0, 2.0], [0.25, 0.0, -3.0]]
+        assert named.forward(image=values, scale=2.0) == positional.forward([v for row in values for v in row] + [2.0])
+        assert [p.data for row in image for p in row] == [v for row in values for v in row]
+        assert named.forward() == positional.forward()  # nothing fed: the values as they are
+        assert "inputs image (2, 3), scale ()" in repr(named)
+
+    def test_names_and_shapes_are_checked(self):
+        xs, t = [[Scalar(1.0), Scalar(2.0)], [Scalar(3.0), Scalar(4.0)]], Scalar(1.0)
+        replay = Replay(lambda: (xs[0][0] * xs[1][1] - xs[0][1] * xs[1][0]) * t, inputs={"x": xs, "t": t})
+        good = [[1.0, 2.0], [3.0, 4.0]]
+        with pytest.raises(TypeError, match=r"missing 't' \(this Replay's inputs: 'x', 't'\)"):
+            replay.forward(x=good)
+        with pytest.raises(TypeError, match="unknown 'z'"):
+            replay.forward(x=good, t=1.0, z=2.0)
+        with pytest.raises(ValueError, match=r"input 'x' has shape \(4,\), but it was built with shape \(2, 2\)"):
+            replay.forward(x=[1.0, 2.0, 3.0, 4.0], t=1.0)
+        with pytest.raises(ValueError, match=r"input 't' has shape \(1,\), but it was built with shape \(\)"):
+            replay.forward(x=good, t=[1.0])
+        with pytest.raises(ValueError, match=r"input 'x' is ragged: .* x\[1\] is a list of 1"):
+            replay.forward(x=[[1.0, 2.0], [3.0]], t=1.0)
+        with pytest.raises(TypeError, match=r"inputs are named; call forward\(x=..., t=...\)"):
+            replay.forward([1.0, 2.0, 3.0, 4.0, 1.0])
+        assert replay.forward(x=good, t=2.0) == -4.0  # the failed calls changed nothing it needs
+        positional = Replay(lambda: t * 2.0, [t])
+        with pytest.raises(TypeError, match="inputs have no names; pass a list of values, not 't'"):
+            positional.forward(t=1.0)
+
+    def test_bad_placeholders_are_named(self):
+        x = [Scalar(1.0), Scalar(2.0)]
+        with pytest.raises(TypeError, match=r"input 'x'\[1\] is float"):
+            Replay(lambda: x[0] * 2.0, inputs={"x": [x[0], 2.0]})
+        with pytest.raises(ValueError, match=r"input 'x'\[0\] is computed by an op"):
+            Replay(lambda: x[1] * 2.0, inputs={"x": [x[0] * 3.0, x[1]]})
+        with pytest.raises(ValueError, match=r"input 'x' is ragged"):
+            Replay(lambda: x[0] * 2.0, inputs={"x": [[x[0]], [x[1], Scalar(0.0)]]})
+        with pytest.raises(ValueError, match=r"input 'x'\[1\] \(value 2.0\) never reaches the graph"):
+            Replay(lambda: x[0] * x[1].data, inputs={"x": x})
+        with pytest.raises(TypeError, match="names must be strings, got int"):
+            Replay(lambda: x[0] * 2.0, inputs={0: x[0]})
 
 
 class TestTrainerReplay:

@@ -15,10 +15,12 @@ instead of looping forever.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import math
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["is_nested", "is_regular", "leaves", "map_leaves", "named_leaves", "shape"]
+__all__ = ["element_name", "irregular_at", "is_nested", "is_regular", "leaves", "map_leaves", "named_leaves", "nest",
+           "ragged_description", "shape"]
 
 _LISTS = (list, tuple)
 
@@ -131,14 +133,86 @@ def is_regular(value: Any, dims: tuple[int, ...]) -> bool:
 
     The walk goes no deeper than ``dims``, so even a list that contains itself ends it.
     """
-    stack = [(value, 0)]
+    return irregular_at(value, dims) is None
+
+
+def irregular_at(value: Any, dims: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The index path of the first item, in row-major order, that breaks ``dims``, or None if none does.
+
+    The item found is a list of another length, a leaf where a list belongs,
+    or a list where a leaf belongs; ``()`` means ``value`` itself.
+
+    >>> irregular_at([[1, 2], [3]], (2, 2))
+    (1,)
+    >>> irregular_at([[1, 2], [3, [4]]], (2, 2))
+    (1, 1)
+    >>> print(irregular_at([[1, 2]], (1, 2)))
+    None
+    """
+    if not dims:
+        return () if isinstance(value, _LISTS) else None
+    innermost = len(dims) - 1
+    stack = [((), value)]  # (path, a value that must be a list of dims[len(path)] items); paths for lists only
     while stack:
-        v, depth = stack.pop()
-        if depth == len(dims):
-            if isinstance(v, _LISTS):
-                return False
-            continue
+        path, v = stack.pop()
+        depth = len(path)
         if not isinstance(v, _LISTS) or len(v) != dims[depth]:
-            return False
-        stack.extend((item, depth + 1) for item in v)
-    return True
+            return path
+        if depth == innermost:
+            for i, item in enumerate(v):
+                if isinstance(item, _LISTS):
+                    return (*path, i)
+        else:
+            stack.extend(((*path, i), v[i]) for i in reversed(range(len(v))))  # reversed: first pops first
+    return None
+
+
+def nest(items: Sequence, dims: tuple[int, ...]) -> Any:
+    """``items``, read in row-major order, as nested lists of shape ``dims`` (``()``: the one item itself).
+
+    The inverse of ``leaves`` for a regular value: ``nest(leaves(v), shape(v))`` rebuilds ``v`` as lists.
+
+    >>> nest([1, 2, 3, 4, 5, 6], (2, 3))
+    [[1, 2, 3], [4, 5, 6]]
+    >>> nest([], (2, 0))
+    [[], []]
+    """
+    if math.prod(dims) != len(items):
+        raise ValueError(f"cannot arrange {len(items)} items in shape {tuple(dims)}")
+    if not dims:
+        return items[0]
+    level = list(items)
+    for depth in range(len(dims) - 1, 0, -1):  # group the innermost level first
+        n, groups = dims[depth], math.prod(dims[:depth])
+        level = [level[i * n:(i + 1) * n] for i in range(groups)]
+    return level
+
+
+def ragged_description(value: Any, name: str) -> str | None:
+    """None when ``value`` is regular; else what breaks it, for an error message about ``name``.
+
+    >>> ragged_description([[1, 2], [3]], "x")
+    'its first elements give shape (2, 2), but x[1] is a list of 1'
+    """
+    dims = shape(value)
+    path = irregular_at(value, dims)
+    if path is None:
+        return None
+    item = value
+    for i in path:
+        item = item[i]
+    found = f"a list of {len(item)}" if isinstance(item, _LISTS) else f"a {type(item).__name__}"
+    return f"its first elements give shape {dims}, but {name}{''.join(f'[{i}]' for i in path)} is {found}"
+
+
+def element_name(name: str, position: int, dims: Sequence[int]) -> str:
+    """How to write the element at ``position`` (row-major) of a ``dims``-shaped ``name``.
+
+    >>> element_name("x", 5, (2, 3))
+    'x[1][2]'
+    """
+    path = []
+    for n in reversed(dims):
+        position, i = divmod(position, n)
+        path.append(f"[{i}]")
+    return name + "".join(reversed(path))

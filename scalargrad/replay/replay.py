@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Callable
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Callable, Union
 
+from .._util.nested import element_name, leaves, ragged_description, shape
 from ..scalar import (
     Number,
     Scalar,
@@ -22,6 +24,8 @@ from .build import SharedValues, end_build, start_build
 
 __all__ = ["Replay"]
 
+Placeholders = Union[Iterable[Scalar], Mapping[str, Any]]  # a list of leaves, or names -> a leaf or nested lists
+
 
 class Replay:
     """A graph built once by ``build()`` and re-run in place by ``forward()``/``backward()``.
@@ -33,17 +37,28 @@ class Replay:
     ``backward()`` then behaves as ``output.backward()``: leaf gradients
     accumulate, so call ``optimizer.zero_grad()`` between steps as usual.
     Parameters are read at every ``forward()``, so optimizer steps show up.
+
+    Inputs may also be named, each a leaf Scalar or nested lists of them
+    (a batch, an image): ``Replay(build, inputs={'x': xs, 'y': ys})``, then
+    ``forward(x=..., y=...)`` with values of the same shapes.
+
+    >>> from scalargrad import Scalar
+    >>> xs, w = [Scalar(0.0), Scalar(0.0)], Scalar(3.0)
+    >>> step = Replay(lambda: (xs[0] - xs[1]) * w, inputs={'x': xs})
+    >>> step.forward(x=[5.0, 1.0])
+    12.0
     """
 
-    def __init__(self, build: Callable[[], Scalar], inputs: Iterable[Scalar] = ()) -> None:
+    def __init__(self, build: Callable[[], Scalar], inputs: Placeholders = ()) -> None:
         if not callable(build):
             raise TypeError(f"Replay needs a function that builds the graph, got {type(build).__name__}")
-        inputs = list(inputs)
+        self._named: dict[str, tuple[int, ...]] | None = None  # name -> shape, for named inputs
+        inputs = self._read_named(inputs) if isinstance(inputs, Mapping) else list(inputs)
         for i, p in enumerate(inputs):
             if not isinstance(p, Scalar):
-                raise TypeError(f"Replay inputs must be Scalars, input {i} is {type(p).__name__}")
+                raise TypeError(f"Replay inputs must be Scalars, {self._label(i)} is {type(p).__name__}")
             if not p.is_leaf:
-                raise ValueError(f"Replay input {i} is computed by an op; inputs must be leaves")
+                raise ValueError(f"Replay {self._label(i)} is computed by an op; inputs must be leaves")
         start_build(inputs)
         try:
             with enable_grad():
@@ -83,8 +98,8 @@ class Replay:
                     unread.pop(id(p), None)
         if unread:
             i = min(unread.values())
-            raise ValueError(f"Replay input {i} (value {inputs[i].data!r}) never reaches the graph: the build read "
-                             f"it as a number (float() or .data), so every step would reuse that value; use it as "
+            raise ValueError(f"Replay {self._label(i)} (value {inputs[i].data!r}) never reaches the graph: the build "
+                             f"read it as a number (float() or .data), so every step would reuse that value; use it as "
                              f"a Scalar in the build function")
         self.output = output
         self.inputs = inputs
@@ -97,10 +112,69 @@ class Replay:
         return len(self._order)
 
     def __repr__(self) -> str:
-        return f"Replay({len(self._order)} nodes, {len(self.inputs)} inputs, output={self.output.data!r})"
+        if self._named is None:
+            inputs = f"{len(self.inputs)} inputs"
+        else:
+            inputs = "inputs " + ", ".join(f"{name} {dims}" for name, dims in self._named.items())
+        return f"Replay({len(self._order)} nodes, {inputs}, output={self.output.data!r})"
 
-    def forward(self, values: Sequence[Number] | None = None) -> float:
-        """Feed ``values`` to the inputs (if given), recompute every node, return the output's value."""
+    def _read_named(self, placeholders: Mapping[str, Any]) -> list:
+        """The fed Scalars of named inputs in order, noting each name's shape."""
+        self._named, flat = {}, []
+        for name, value in placeholders.items():
+            if not isinstance(name, str):
+                raise TypeError(f"Replay input names must be strings, got {type(name).__name__} {name!r}")
+            ragged = ragged_description(value, name)
+            if ragged is not None:
+                raise ValueError(f"Replay input {name!r} is ragged: {ragged}")
+            self._named[name] = shape(value)
+            flat += leaves(value)
+        return flat
+
+    def _label(self, position: int) -> str:
+        """How messages call the fed Scalar at ``position``: "input 3", or "input 'x'[1][0]" when named."""
+        if self._named is None:
+            return f"input {position}"
+        for name, dims in self._named.items():
+            if position < math.prod(dims):
+                return f"input {element_name(repr(name), position, dims)}"
+            position -= math.prod(dims)
+        raise IndexError(position)
+
+    def _named_values(self, named: dict[str, Any]) -> list:
+        """The numbers of ``forward(x=..., y=...)`` in the inputs' order, names and shapes checked."""
+        missing = [name for name in self._named if name not in named]
+        extra = [name for name in named if name not in self._named]
+        if missing or extra:
+            problems = [f"{what} {', '.join(map(repr, names))}"
+                        for what, names in (("missing", missing), ("unknown", extra)) if names]
+            raise TypeError(f"Replay.forward: {'; '.join(problems)} (this Replay's inputs: "
+                            f"{', '.join(map(repr, self._named))})")
+        values = []
+        for name, dims in self._named.items():
+            value = named[name]
+            ragged = ragged_description(value, name)
+            if ragged is not None:
+                raise ValueError(f"Replay.forward: input {name!r} is ragged: {ragged}")
+            if shape(value) != dims:
+                raise ValueError(f"Replay.forward: input {name!r} has shape {shape(value)}, but it was built with "
+                                 f"shape {dims}")
+            values += leaves(value)
+        return values
+
+    def forward(self, values: Sequence[Number] | None = None, /, **named: Any) -> float:
+        """Feed ``values`` to the inputs (if given), recompute every node, return the output's value.
+
+        With named inputs, feed them by name instead: ``forward(x=..., y=...)``.
+        """
+        if self._named is None and named:
+            raise TypeError(f"Replay.forward: this Replay's inputs have no names; pass a list of values, not "
+                            f"{', '.join(map(repr, named))}")
+        if self._named is not None and values is not None:
+            raise TypeError(f"Replay.forward: this Replay's inputs are named; call forward("
+                            f"{', '.join(f'{name}=...' for name in self._named)})")
+        if named:
+            values = self._named_values(named)
         if values is not None:
             if len(values) != len(self.inputs):
                 raise ValueError(f"Replay.forward got {len(values)} values for {len(self.inputs)} inputs")

@@ -1,0 +1,300 @@
+"""Nested lists as tensors: reshape, flatten, transpose, permute, tensordot, and add, mul and map.
+
+A "tensor" here is a regular nested list (every list at a level has the
+same length) of Scalars and numbers, ``[[a, b, c], [d, e, f]]`` having
+shape (2, 3); a single Scalar or number is a tensor of shape (). The ops
+behave as their torch namesakes and are gathered in ``scalargrad.functional``.
+
+- ``reshape``, ``flatten``, ``transpose`` and ``permute`` only move
+  elements: the result holds the same Scalars in new lists and adds no node.
+- ``tensordot`` makes one ``dot`` node per output element (n parents),
+  as ``functional.matmul`` does, which it uses.
+- ``add``, ``mul`` and ``map`` work element by element and broadcast as
+  torch does: shapes are aligned on the right, and a dimension of size 1
+  (or a missing one) repeats to match the other, so a number combines with
+  any list and a row ``[1, 2, 3]`` with every row of a (2, 3) list.
+  ``add`` and ``mul`` give Scalars; ``map`` gives whatever ``fn`` returns.
+
+>>> from scalargrad import Scalar
+>>> from scalargrad import functional as F
+>>> W = [[Scalar(1.0), Scalar(2.0)], [Scalar(3.0), Scalar(4.0)]]
+>>> y = F.tensordot(W, [0.5, -1.0], axes=1)     # W @ x: one dot node per output
+>>> [v.data for v in y], F.transpose(W)[0][1] is W[1][0]
+([-1.5, -2.5], True)
+>>> [[v.data for v in row] for row in F.add(W, [10, 20])]
+[[11.0, 22.0], [13.0, 24.0]]
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, Union
+
+from ._util.checks import integer, is_integer, is_number
+from ._util.nested import element_name, leaves, nest, ragged_description, shape
+from .extend import Scalar
+from .functional import matmul
+from .functional import sum as sum_of
+
+__all__ = ["add", "flatten", "map", "mul", "permute", "reshape", "tensordot", "transpose"]
+
+Nested = Union[Scalar, float, int, Sequence[Any]]  # a Scalar, a number, or regular nested lists of them
+
+
+# ---- the one entry of every op: a nested list read as (shape, elements) -------------------------------
+
+def _tensor(value: Any, op: str, name: str) -> tuple[tuple[int, ...], list]:
+    """``value``'s shape and its elements in row-major order; ValueError if it is ragged, TypeError if an
+    element is neither a Scalar nor a number."""
+    ragged = ragged_description(value, name)
+    if ragged is not None:
+        raise ValueError(f"{op}: {name} is ragged: {ragged}")
+    dims, elements = shape(value), leaves(value)
+    for i, x in enumerate(elements):
+        if not isinstance(x, Scalar) and not is_number(x):
+            raise TypeError(f"{op}: {name} must hold Scalars or numbers, but {element_name(name, i, dims)} is a "
+                            f"{type(x).__name__}")
+    return dims, elements
+
+
+def _dim(value: Any, ndim: int, op: str, what: str) -> int:
+    """A dimension index, negative ones counted from the end (as in torch)."""
+    d = integer(value, f"{op}: {what}")
+    if not -ndim <= d < ndim:
+        allowed = f"from {-ndim} to {ndim - 1}" if ndim else "none: it has no dimensions"
+        raise ValueError(f"{op}: {what}={value} is out of range for {ndim} dimension(s) (allowed: {allowed})")
+    return d % ndim
+
+
+# ---- moving elements: row-major offsets ------------------------------------------------------------------
+
+def _strides(dims: Sequence[int]) -> list[int]:
+    """How far apart (in row-major order) consecutive indices of each dimension are."""
+    strides, step = [], 1
+    for n in reversed(dims):
+        strides.append(step)
+        step *= n
+    return strides[::-1]
+
+
+def _offsets(sizes: Sequence[int], strides: Sequence[int]) -> list[int]:
+    """The source position of every element of a walk over ``sizes`` (row-major) taking ``strides`` steps."""
+    offsets = [0]
+    for n, step in zip(sizes, strides):
+        offsets = [o + i * step for o in offsets for i in range(n)]
+    return offsets
+
+
+def _permuted(elements: list, dims: Sequence[int], order: Sequence[int]) -> list:
+    """The elements of a ``dims`` tensor, in row-major order of its dimensions taken in ``order``."""
+    strides = _strides(dims)
+    return [elements[o] for o in _offsets([dims[k] for k in order], [strides[k] for k in order])]
+
+
+def permute(x: Nested, dims: Sequence[int]) -> Any:
+    """``x`` with its dimensions in the order ``dims`` (as ``torch.permute``); no new node.
+
+    >>> permute([[1, 2, 3], [4, 5, 6]], (1, 0))
+    [[1, 4], [2, 5], [3, 6]]
+    """
+    sizes, elements = _tensor(x, "permute", "x")
+    if not isinstance(dims, (list, tuple)):
+        raise TypeError(f"permute: dims must be a list or tuple of ints, got {type(dims).__name__}")
+    if len(dims) != len(sizes):
+        raise ValueError(f"permute: dims {tuple(dims)} name {len(dims)} dimension(s), but x has {len(sizes)} "
+                         f"(shape {sizes})")
+    order = [_dim(d, len(sizes), "permute", "dim") for d in dims]
+    if len(set(order)) != len(order):
+        raise ValueError(f"permute: dims {tuple(dims)} repeat a dimension")
+    return nest(_permuted(elements, sizes, order), tuple(sizes[k] for k in order))
+
+
+def transpose(x: Nested, dim0: int = 0, dim1: int = 1) -> Any:
+    """``x`` with dimensions ``dim0`` and ``dim1`` swapped (as ``torch.transpose``); by default a matrix's
+    transpose. No new node: the result holds the same elements.
+
+    >>> transpose([[1, 2, 3], [4, 5, 6]])
+    [[1, 4], [2, 5], [3, 6]]
+    """
+    sizes, elements = _tensor(x, "transpose", "x")
+    order = list(range(len(sizes)))
+    i, j = _dim(dim0, len(sizes), "transpose", "dim0"), _dim(dim1, len(sizes), "transpose", "dim1")
+    order[i], order[j] = order[j], order[i]
+    return nest(_permuted(elements, sizes, order), tuple(sizes[k] for k in order))
+
+
+def reshape(x: Nested, shape: int | Sequence[int]) -> Any:
+    """The elements of ``x`` in row-major order, arranged in ``shape`` (as ``torch.reshape``).
+
+    One dimension may be -1: it is inferred from the others. No new node.
+
+    >>> reshape([[1, 2, 3], [4, 5, 6]], (3, -1))
+    [[1, 2], [3, 4], [5, 6]]
+    """
+    sizes, elements = _tensor(x, "reshape", "x")
+    wanted = [shape] if is_integer(shape) else shape
+    if not isinstance(wanted, (list, tuple)):
+        raise TypeError(f"reshape: shape must be an int or a list or tuple of ints, got {type(shape).__name__}")
+    wanted = [integer(n, "reshape: a shape entry") for n in wanted]
+    for i, n in enumerate(wanted):
+        if n < -1:
+            raise ValueError(f"reshape: invalid size {n} at index {i} of shape {tuple(wanted)}")
+    if wanted.count(-1) > 1:
+        raise ValueError(f"reshape: only one dimension can be -1 (inferred), got shape {tuple(wanted)}")
+    if -1 in wanted:
+        known = math.prod(n for n in wanted if n != -1)
+        if known == 0:
+            raise ValueError(f"reshape: cannot infer the -1 in shape {tuple(wanted)} for {len(elements)} elements: "
+                             f"the other sizes multiply to 0, so any size would do")
+        if len(elements) % known == 0:
+            wanted[wanted.index(-1)] = len(elements) // known
+    if math.prod(wanted) != len(elements):
+        raise ValueError(f"reshape: shape {tuple(wanted)} does not hold the {len(elements)} elements of x "
+                         f"(shape {sizes})")
+    return nest(elements, tuple(wanted))
+
+
+def flatten(x: Nested, start_dim: int = 0, end_dim: int = -1) -> Any:
+    """``x`` with dimensions ``start_dim`` to ``end_dim`` merged into one (as ``torch.flatten``); by default
+    a flat list of every element. No new node.
+
+    >>> flatten([[[1, 2], [3, 4]], [[5, 6], [7, 8]]], start_dim=1)
+    [[1, 2, 3, 4], [5, 6, 7, 8]]
+    """
+    sizes, elements = _tensor(x, "flatten", "x")
+    if not sizes:  # one element: a list of it, as torch flattens a 0-d tensor
+        return elements
+    start, end = _dim(start_dim, len(sizes), "flatten", "start_dim"), _dim(end_dim, len(sizes), "flatten", "end_dim")
+    if start > end:
+        raise ValueError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim})")
+    return nest(elements, (*sizes[:start], math.prod(sizes[start:end + 1]), *sizes[end + 1:]))
+
+
+# ---- tensordot: a matmul of the two tensors laid out as matrices -----------------------------------
+
+def _contracted_axes(axes: Any, ndim_a: int, ndim_b: int) -> tuple[list[int], list[int]]:
+    """The dimensions of a and of b that ``axes`` pairs up: an int n (a's last n with b's first n) or a pair
+    of lists (or ints) of dimensions, as ``torch.tensordot``'s ``dims``."""
+    if is_integer(axes):
+        n = int(axes)
+        if not 0 <= n <= min(ndim_a, ndim_b):
+            raise ValueError(f"tensordot: axes={n} must be from 0 to {min(ndim_a, ndim_b)} here (a has {ndim_a} "
+                             f"dimension(s), b has {ndim_b})")
+        return list(range(ndim_a - n, ndim_a)), list(range(n))
+    if not isinstance(axes, (list, tuple)) or len(axes) != 2:
+        raise TypeError(f"tensordot: axes must be an int or a pair of lists of dimensions, got {axes!r}")
+    pair = [[side] if is_integer(side) else side for side in axes]
+    if not all(isinstance(side, (list, tuple)) for side in pair):
+        raise TypeError(f"tensordot: axes must be an int or a pair of lists of dimensions, got {axes!r}")
+    if len(pair[0]) != len(pair[1]):
+        raise ValueError(f"tensordot: axes pairs {len(pair[0])} dimension(s) of a with {len(pair[1])} of b; "
+                         f"give both lists the same length")
+    dims_a = [_dim(d, ndim_a, "tensordot", "an axis of a") for d in pair[0]]
+    dims_b = [_dim(d, ndim_b, "tensordot", "an axis of b") for d in pair[1]]
+    for name, dims in (("a", dims_a), ("b", dims_b)):
+        if len(set(dims)) != len(dims):
+            raise ValueError(f"tensordot: the axes of {name} {tuple(dims)} repeat a dimension")
+    return dims_a, dims_b
+
+
+def tensordot(a: Nested, b: Nested, axes: int | Sequence[Any] = 2) -> Any:
+    """Sum of products over paired dimensions of ``a`` and ``b``, as ``torch.tensordot(a, b, dims=axes)``.
+
+    ``axes=n`` pairs the last n dimensions of ``a`` with the first n of
+    ``b``; ``axes=([1, 0], [0, 2])`` pairs a's dimension 1 with b's 0 and
+    a's 0 with b's 2. The result has a's remaining dimensions, then b's.
+    Each output element is one ``dot`` node with n parents (``axes=1`` on
+    two matrices is ``matmul``; on two vectors, their dot product).
+
+    >>> tensordot([[1, 2], [3, 4]], [[1, 0], [0, 1]], axes=1)[1][0].data
+    3.0
+    """
+    dims_a, flat_a = _tensor(a, "tensordot", "a")
+    dims_b, flat_b = _tensor(b, "tensordot", "b")
+    summed_a, summed_b = _contracted_axes(axes, len(dims_a), len(dims_b))
+    for i, j in zip(summed_a, summed_b):
+        if dims_a[i] != dims_b[j]:
+            raise ValueError(f"tensordot: paired dimensions must have the same size, but a's dimension {i} has "
+                             f"{dims_a[i]} and b's dimension {j} has {dims_b[j]} (shapes {dims_a} and {dims_b})")
+    kept_a = [i for i in range(len(dims_a)) if i not in summed_a]
+    kept_b = [j for j in range(len(dims_b)) if j not in summed_b]
+    m, k, n = (math.prod(dims_a[i] for i in kept_a), math.prod(dims_a[i] for i in summed_a),
+               math.prod(dims_b[j] for j in kept_b))
+    out_dims = (*[dims_a[i] for i in kept_a], *[dims_b[j] for j in kept_b])
+    if k == 0:  # nothing to sum: zeros (as a matrix, b would have no rows to tell its width)
+        return nest([sum_of([]) for _ in range(m * n)], out_dims)
+    rows_a = _rows(_permuted(flat_a, dims_a, kept_a + summed_a), m, k)  # m x k
+    rows_b = _rows(_permuted(flat_b, dims_b, summed_b + kept_b), k, n)  # k x n
+    return nest(leaves(matmul(rows_a, rows_b)), out_dims)
+
+
+def _rows(elements: list, count: int, length: int) -> list[list]:
+    return [elements[i * length:(i + 1) * length] for i in range(count)]
+
+
+# ---- element by element, with broadcasting --------------------------------------------------------------
+
+def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
+    """The shape every input broadcasts to (torch's rules), or ValueError naming the clash."""
+    ndim = max(builtins.map(len, shapes))  # (this module's own map is the elementwise op)
+    out = []
+    for axis in range(ndim):
+        sizes = {s[axis - ndim + len(s)] for s in shapes if axis - ndim + len(s) >= 0}
+        if len(sizes - {1}) > 1:
+            listed = ", ".join(str(s) for s in shapes)
+            raise ValueError(f"{op}: shapes {listed} do not broadcast: sizes {sorted(sizes)} meet at dimension "
+                             f"{axis} (counted from the left of the longest shape); each must be the same or 1")
+        out.append(min(sizes - {1}, default=1))
+    return tuple(out)
+
+
+def _elementwise(op: str, fn: Callable[..., Any], values: Sequence[Nested]) -> Any:
+    """``fn`` over the elements of ``values`` broadcast together, in the broadcast shape."""
+    tensors = [_tensor(v, op, f"input {i}" if len(values) > 1 else "x") for i, v in enumerate(values)]
+    out_dims = _broadcast_shape([dims for dims, _ in tensors], op)
+    columns = []
+    for dims, elements in tensors:
+        if dims == out_dims:
+            columns.append(elements)
+            continue
+        strides = [0] * (len(out_dims) - len(dims)) + [0 if n == 1 else s for n, s in zip(dims, _strides(dims))]
+        columns.append([elements[o] for o in _offsets(out_dims, strides)])
+    return nest([fn(*args) for args in zip(*columns)], out_dims)
+
+
+def map(fn: Callable[..., Any], x: Nested, *others: Nested) -> Any:
+    """``fn`` applied element by element to one or more tensors, broadcast together (as torch broadcasts
+    ``a + b``); the results, whatever ``fn`` returns, in the broadcast shape.
+
+    >>> from scalargrad import Scalar
+    >>> [[v.data for v in row] for row in map(lambda v, w: (v - w).relu(), [[Scalar(1.0)], [Scalar(5.0)]], [2, 3])]
+    [[0.0, 0.0], [3.0, 2.0]]
+    """
+    if not callable(fn):
+        raise TypeError(f"map: fn must be callable, got {type(fn).__name__}")
+    return _elementwise("map", fn, (x, *others))
+
+
+def _as_scalar(value: Any) -> Scalar:
+    return value if isinstance(value, Scalar) else Scalar(float(value))
+
+
+def add(a: Nested, b: Nested) -> Any:
+    """``a + b`` element by element, broadcast as torch does; every element of the result is a Scalar.
+
+    >>> [v.data for v in add([1.0, 2.0], 10)]
+    [11.0, 12.0]
+    """
+    return _elementwise("add", lambda x, y: _as_scalar(x + y), (a, b))
+
+
+def mul(a: Nested, b: Nested) -> Any:
+    """``a * b`` element by element, broadcast as torch does; every element of the result is a Scalar.
+
+    >>> [[v.data for v in row] for row in mul([[1.0], [2.0]], [3.0, 4.0])]
+    [[3.0, 4.0], [6.0, 8.0]]
+    """
+    return _elementwise("mul", lambda x, y: _as_scalar(x * y), (a, b))
+
