@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import functional as F
 from .._util.checks import is_integer, one_of
-from .._util.nested import is_regular, leaves
+from .._util.nested import is_regular, leaves, to_lists
 from ..extend import building_replay
 from ..scalar import Scalar
 from .module import Module
@@ -32,13 +32,12 @@ def _pair(value: Any, what: str) -> tuple[int, int]:
 
 
 def _image(x: Any, channels: int | None, who: str) -> tuple[Any, int, int]:
-    """``(x, height, width)`` (a numpy array as lists) after checking it is a full ``[channels][height][width]`` block.
+    """``(x, height, width)`` (numpy arrays in it as lists) after checking it is a full ``[channels][height][width]`` block.
 
     Every row is checked, not only the first: a ragged image would otherwise
     be cut to its first row's width without a word.
     """
-    if hasattr(x, "tolist"):  # a numpy array
-        x = x.tolist()
+    x = to_lists(x)
     if not isinstance(x, (list, tuple)) or not x or not isinstance(x[0], (list, tuple)) \
             or not x[0] or not isinstance(x[0][0], (list, tuple)) or not x[0][0]:
         raise ValueError(f"{who} expects nested lists shaped [channels][height][width], "
