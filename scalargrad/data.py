@@ -28,7 +28,7 @@ from ._util.nested import to_lists
 
 __all__ = [
     "DataLoader", "Dataset", "is_map_style", "load_digits", "load_samples", "make_blobs", "make_circles", "make_classification", "make_moons",
-    "make_regression", "make_spirals", "ratio_split", "split_train_val", "xor",
+    "make_regression", "make_spirals", "ratio_split", "sample_list", "split_train_val", "xor",
 ]
 
 LabelledPoints = tuple[list[list[float]], list[int]]  # (x, y) of a generated classification data set
@@ -43,8 +43,9 @@ def _type_as_value_error(check: Callable[[Any, str], Any], value: Any, name: str
         raise ValueError(str(e)) from None
 
 
-def _as_list(values: Any, what: str) -> list:
-    """A new list of the samples; numpy arrays in it, at any depth, become (nested) lists."""
+def sample_list(values: Any, what: str) -> list:
+    """A data set's inputs or targets (a list, a sequence or a numpy array) as a new list; numpy arrays
+    in it, at any depth (a list of arrays, one per sample), become (nested) lists."""
     values = to_lists(values)
     if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
         raise TypeError(f"{what} must be a list (or numpy array), got {type(values).__name__}")
@@ -60,8 +61,8 @@ class Dataset:
     """
 
     def __init__(self, x: Sequence, y: Sequence) -> None:
-        self.x = _as_list(x, "x")
-        self.y = _as_list(y, "y")
+        self.x = sample_list(x, "x")
+        self.y = sample_list(y, "y")
         if len(self.x) != len(self.y):
             raise ValueError(f"x has {len(self.x)} samples but y has {len(self.y)} targets")
 
@@ -349,13 +350,11 @@ def _box(box: Any) -> tuple[float, float]:
 
 def _points(points: Any, what: str) -> list[list[float]]:
     """A non-empty list of points, all of the same (non-zero) length, as lists of floats."""
-    points = _as_list(points, what) if not isinstance(points, list) else points
+    points = sample_list(points, what)
     if not points:
         raise ValueError(f"{what} must not be empty")
     out = []
     for i, p in enumerate(points):
-        if hasattr(p, "tolist"):
-            p = p.tolist()
         if not isinstance(p, (list, tuple)) or not p:
             raise ValueError(f"{what}: point {i} must be a non-empty list of numbers, got {p!r}"[:200])
         out.append([checks.finite(v, f"{what} value", f" (point {i})") for v in p])

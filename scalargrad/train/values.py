@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._util.nested import to_lists
+from ..data import sample_list
 from ..scalar import Scalar
 
-__all__ = ["as_float", "class_id", "output_values", "paired_batch", "paired_samples", "sample_list"]
+__all__ = ["as_float", "class_id", "output_values", "paired_batch", "paired_samples"]
 
 
 def as_float(value: Any, who: str) -> float:
@@ -72,19 +73,11 @@ def paired_batch(outputs: Any, targets: Any, who: str) -> tuple[Sequence, Sequen
     return outputs, targets
 
 
-def sample_list(values: Any, what: str) -> list:
-    """A data set's inputs or targets (a list, a sequence or a numpy array) as a list; numpy arrays
-    inside it (a list of arrays, one per sample) become lists too."""
-    if values is None:
-        raise TypeError(f"{what}= is required")
-    values = to_lists(values)
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
-        raise TypeError(f"{what} must be a list (or numpy array), got {type(values).__name__}")
-    return values if isinstance(values, list) else list(values)
-
-
 def paired_samples(x: Any, y: Any, who: str) -> tuple[list, list]:
     """Inputs ``x`` and targets ``y`` as two lists of the same, non-zero length."""
+    for values, what in ((x, "x"), (y, "y")):
+        if values is None:
+            raise TypeError(f"{what}= is required")
     x, y = sample_list(x, "x"), sample_list(y, "y")
     if len(x) != len(y):
         raise ValueError(f"{who}: x has {len(x)} samples but y has {len(y)} targets")
