@@ -49,12 +49,16 @@ from scalargrad.train import AccuracyMetric, Evaluator, MSEMetric, Trainer
 torch = pytest.importorskip("torch")
 
 
+def leaves(value) -> list:
+    """The leaves of nested lists, in order."""
+    if isinstance(value, (list, tuple)):
+        return [leaf for v in value for leaf in leaves(v)]
+    return [value]
+
+
 def bits(value) -> list:
     """The exact float64 bits of every number in (nested lists of) Scalars and numbers."""
-    if isinstance(value, (list, tuple)):
-        return [b for v in value for b in bits(v)]
-    v = value.data if isinstance(value, Scalar) else float(value)
-    return [struct.pack("<d", v)]
+    return [struct.pack("<d", v.data if isinstance(v, Scalar) else float(v)) for v in leaves(value)]
 
 
 def grads(params) -> list:
@@ -159,12 +163,26 @@ def test_backward_and_settings_take_numpy_numbers():
 
 # ---- layers and models -------------------------------------------------------------------------------
 
-def _torch_linear(layer: Linear, activation):
+def _torch_linear(layer: Linear):
     t = torch.nn.Linear(layer.size_in, layer.size_out).double()
     with torch.no_grad():
         t.weight.copy_(torch.tensor(layer.weight(), dtype=torch.float64))
         t.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64))
-    return t, activation
+    return t
+
+
+def same_as_lists(model, given, as_lists):
+    """Run ``model`` on the numpy input and on its lists, back-propagating the sum of the outputs each
+    time: the outputs and the parameters' gradients must be equal bit for bit. Returns the first output
+    (the gradients it left are in the parameters)."""
+    out_lists = model(as_lists)
+    F.sum(leaves(out_lists)).backward()
+    grads_lists = grads(model.parameters())
+    model.zero_grad()
+    out = model(given)
+    F.sum(leaves(out)).backward()
+    assert bits(out) == bits(out_lists) and grads(model.parameters()) == grads_lists
+    return out
 
 
 @parameterized.expand([(dt.__name__, act, dt) for dt in (np.float64, np.float32, np.int64)
@@ -173,14 +191,8 @@ def test_linear_on_a_numpy_vector(_, activation, dtype):
     random.seed(1)
     layer = Linear(5, 3, activation=activation)
     x = (vector(5) * 3).astype(dtype)
-    out_np = layer(x)
-    F.sum(out_np).backward()
-    g_np = grads(layer.parameters())
-    layer.zero_grad()
-    out_list = layer(x.tolist())
-    F.sum(out_list).backward()
-    assert bits(out_np) == bits(out_list) and g_np == grads(layer.parameters())
-    t, _ = _torch_linear(layer, activation)
+    out_np = same_as_lists(layer, x, x.tolist())
+    t = _torch_linear(layer)
     act = {"relu": torch.relu, "tanh": torch.tanh, "identity": lambda v: v}[activation]
     ty = act(t(torch.tensor(x.tolist(), dtype=torch.float64)))
     ty.sum().backward()
@@ -210,13 +222,7 @@ def test_conv2d_and_maxpool_on_numpy_images(form):
     given = image if form == "array" else [channel for channel in image]
     model = Sequential([Conv2D(2, 3, kernel_size=3, padding=1, activation="relu"), MaxPool2D(2), Flatten(),
                         Linear(27, 2)])
-    out = model(given)
-    F.sum(out).backward()
-    g = grads(model.parameters())
-    model.zero_grad()
-    out_list = model(image.tolist())
-    F.sum(out_list).backward()
-    assert bits(out) == bits(out_list) and g == grads(model.parameters())
+    out = same_as_lists(model, given, image.tolist())
     conv = model[0]
     tw = torch.tensor([[[[p.data for p in row] for row in ch] for ch in o] for o in conv.weight],
                       dtype=torch.float64, requires_grad=True)
@@ -228,7 +234,7 @@ def test_conv2d_and_maxpool_on_numpy_images(form):
     ty = hidden.flatten() @ tl.T + tlb
     ty.sum().backward()
     assert np.allclose([o.data for o in out], ty.detach().numpy(), rtol=1e-12, atol=1e-15)
-    ours = [p.grad for out_channel in conv.weight for channel in out_channel for row in channel for p in row]
+    ours = [p.grad for p in leaves(conv.weight)]
     assert np.allclose(ours, tw.grad.flatten().numpy(), rtol=1e-10, atol=1e-15)
 
 
