@@ -260,7 +260,8 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
     act = _ACTIVATION_OPS.get(activation) if isinstance(activation, str) else None
     if act is None:
         one_of(activation, "activation", ACTIVATIONS)  # raises, listing the choices
-    weights, x, biases = to_lists(weights, deep=False), to_lists(x, deep=False), to_lists(biases, deep=False)
+    if type(x) is not list or type(weights) is not list or not (biases is None or type(biases) is list):
+        weights, x, biases = to_lists(weights, deep=False), to_lists(x, deep=False), to_lists(biases, deep=False)
     x_data = _floats_of(x)
     n = len(x)
     if x_data is None or (weights and set(map(len, weights)) != {n}):  # unusual inputs: the general path

@@ -210,6 +210,19 @@ def test_neuron_and_a_model_take_numpy_vectors():
     assert bits(model(x)) == bits(model(x.tolist()))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_load_state_dict_takes_numpy_arrays(dtype):
+    random.seed(6)
+    source = Sequential([Linear(3, 4, activation="relu"), Linear(4, 2)])
+    arrays = {key: np.array(value, dtype=dtype) for key, value in source.state_dict().items()}
+    from_arrays, from_lists = Sequential([Linear(3, 4), Linear(4, 2)]), Sequential([Linear(3, 4), Linear(4, 2)])
+    from_arrays.load_state_dict(arrays)
+    from_lists.load_state_dict({key: value.tolist() for key, value in arrays.items()})
+    assert bits(list(from_arrays.state_dict().values())) == bits(list(from_lists.state_dict().values()))
+    with pytest.raises(ValueError, match=r"expected shape \[4, 3\]|expected shape \[3\]"):
+        from_arrays.load_state_dict({**arrays, "0.neurons.0.w": np.zeros(2)})
+
+
 def test_linear_given_a_batch_says_to_call_it_per_sample():
     with pytest.raises(ValueError, match=r"one sample of 3 inputs, got a batch of 2; call the layer on each sample"):
         Linear(3, 2)(np.zeros((2, 3)))

@@ -24,7 +24,8 @@ __all__ = ["Linear", "Neuron"]
 
 def _inputs(x: Any, size: int, who: str) -> list | tuple:
     """``x`` as a list of ``size`` inputs (a 1-D numpy array becomes one), checked."""
-    x = to_lists(x, deep=False)
+    if type(x) is not list:  # (plain lists, the usual input, skip the call)
+        x = to_lists(x, deep=False)
     if not isinstance(x, (list, tuple)):
         raise TypeError(f"{who} expects a list of {size} inputs, got {type(x).__name__}")
     if len(x) != size:
