@@ -228,6 +228,13 @@ def test_linear_given_a_batch_says_to_call_it_per_sample():
         Linear(3, 2)(np.zeros((2, 3)))
 
 
+@pytest.mark.parametrize("layer", [Conv2D(1, 2, 3), MaxPool2D(2)], ids=["conv", "pool"])
+def test_image_layers_given_a_batch_say_to_call_them_per_image(layer):
+    with pytest.raises(ValueError, match=r"one image shaped \[channels\]\[height\]\[width\], got lists nested 4 "
+                                         r"deep \(a batch\?\); call the layer on each image"):
+        layer(np.zeros((4, 1, 5, 5)))
+
+
 @pytest.mark.parametrize("form", ["array", "list_of_arrays"])
 def test_conv2d_and_maxpool_on_numpy_images(form):
     random.seed(3)
