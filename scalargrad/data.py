@@ -27,8 +27,9 @@ from ._util import checks
 from ._util.nested import to_lists
 
 __all__ = [
-    "DataLoader", "Dataset", "is_map_style", "load_digits", "load_samples", "make_blobs", "make_circles", "make_classification", "make_moons",
-    "make_regression", "make_spirals", "ratio_split", "sample_list", "split_train_val", "xor",
+    "DataLoader", "Dataset", "is_map_style", "load_digits", "load_samples", "make_blobs", "make_circles",
+    "make_classification", "make_moons", "make_regression", "make_spirals", "ratio_split", "sample_list",
+    "split_train_val", "xor",
 ]
 
 LabelledPoints = tuple[list[list[float]], list[int]]  # (x, y) of a generated classification data set
