@@ -3,7 +3,8 @@
 The policy, as Python's own functions have it: a value of the wrong *type*
 raises ``TypeError``, a value of the right type that is out of range raises
 ``ValueError``. A bool is never a number (``lr=True`` is a mistake, not 1.0);
-numpy numbers and 0-d numpy arrays are numbers (read by duck typing: numpy is never imported). Each check returns the value as a plain Python
+numpy numbers and 0-d numpy arrays are numbers (read by duck typing: numpy is
+never imported). Each check returns the value as a plain Python
 ``float``/``int``/``bool``, so callers keep what the check gives back.
 ``where`` is appended to messages (e.g. ``" (parameter group 1)"``).
 
@@ -29,12 +30,13 @@ __all__ = ["boolean", "dict_with_keys", "finite", "int_at_least", "integer", "is
 
 
 def plain_number(value: Any) -> int | float | None:
-    """The number rule: ``value`` as a plain ``int`` or ``float`` if it is a real number, else None.
+    """The number rule: ``value`` as a plain number if it is a real number, else None.
 
-    Ints, floats and other ``numbers.Real`` count, and so do numpy numbers and
-    0-d numpy arrays (anything whose ``tolist()`` gives an int or a float);
-    a bool (Python's or numpy's) never does, nor a complex, a string or an array
-    with more than one value.
+    Ints and floats count, as themselves; numpy numbers and 0-d numpy arrays
+    (anything whose ``tolist()`` gives an int or a float) as the int or float
+    ``tolist()`` gives; other ``numbers.Real`` (a Fraction) as they are. A bool
+    (Python's or numpy's) never counts, nor a complex, a string or an array with
+    more than one value.
 
     >>> plain_number(2), plain_number(True), plain_number("2")
     (2, None, None)
@@ -42,7 +44,7 @@ def plain_number(value: Any) -> int | float | None:
     kind = type(value)
     if kind is float or kind is int:
         return value
-    if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):  # numpy numbers and 0-d arrays
+    if hasattr(value, "tolist"):  # numpy numbers and 0-d arrays
         value = value.tolist()
         kind = type(value)
         return value if kind is float or kind is int else None
