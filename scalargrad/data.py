@@ -4,6 +4,10 @@ Everything here is plain Python lists and Python's ``random``; numpy arrays
 are accepted and converted. The generators are deterministic for a given
 ``seed`` (and draw from the global ``random`` when it is None).
 
+A ``DataLoader`` also takes a map-style dataset, as ``torch.utils.data`` does:
+any object with ``__len__`` and ``__getitem__(i)`` returning a sample ``(x, y)``.
+It loads the samples of each batch when the batch is served, not before.
+
 >>> from scalargrad.data import make_moons, DataLoader
 >>> x, y = make_moons(100, noise=0.1, seed=0)
 >>> loader = DataLoader((x, y), batch_size=32, seed=0)
@@ -20,10 +24,12 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from ._util import checks
+from ._util.nested import to_lists
 
 __all__ = [
-    "DataLoader", "Dataset", "load_digits", "make_blobs", "make_circles", "make_classification", "make_moons",
-    "make_regression", "make_spirals", "ratio_split", "split_train_val", "xor",
+    "DataLoader", "Dataset", "is_map_style", "load_digits", "load_samples", "make_blobs", "make_circles",
+    "make_classification", "make_moons", "make_regression", "make_spirals", "ratio_split", "sample_list",
+    "split_train_val", "xor",
 ]
 
 LabelledPoints = tuple[list[list[float]], list[int]]  # (x, y) of a generated classification data set
@@ -38,13 +44,13 @@ def _type_as_value_error(check: Callable[[Any, str], Any], value: Any, name: str
         raise ValueError(str(e)) from None
 
 
-def _as_list(values: Any, what: str) -> list:
-    """Lists stay lists; numpy arrays and other sequences become (nested) lists."""
-    if hasattr(values, "tolist"):
-        return values.tolist()
+def sample_list(values: Any, what: str) -> list:
+    """A data set's inputs or targets (a list, a sequence or a numpy array) as a new list; numpy arrays
+    in it, at any depth (a list of arrays, one per sample), become (nested) lists."""
+    values = to_lists(values)
     if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
         raise TypeError(f"{what} must be a list (or numpy array), got {type(values).__name__}")
-    return [v.tolist() if hasattr(v, "tolist") else v for v in values]
+    return list(values)
 
 
 class Dataset:
@@ -56,8 +62,8 @@ class Dataset:
     """
 
     def __init__(self, x: Sequence, y: Sequence) -> None:
-        self.x = _as_list(x, "x")
-        self.y = _as_list(y, "y")
+        self.x = sample_list(x, "x")
+        self.y = sample_list(y, "y")
         if len(self.x) != len(self.y):
             raise ValueError(f"x has {len(self.x)} samples but y has {len(self.y)} targets")
 
@@ -77,16 +83,54 @@ class Dataset:
         return f"Dataset({len(self)} samples)"
 
 
-def _dataset(data) -> Dataset:
-    if isinstance(data, Dataset):
-        return data
+def _dataset(data) -> Any:
+    """A Dataset from an (x, y) tuple; a Dataset or another map-style dataset as it is."""
     if isinstance(data, tuple) and len(data) == 2:
         return Dataset(*data)
-    raise TypeError(f"expected a Dataset or an (x, y) tuple, got {type(data).__name__}")
+    if is_map_style(data):
+        return data
+    raise TypeError(f"expected a Dataset, an (x, y) tuple, or a map-style dataset (an object with __len__ and "
+                    f"__getitem__ returning (x, y) samples), got {type(data).__name__}")
+
+
+def is_map_style(data: Any) -> bool:
+    """Whether ``data`` is a map-style dataset: ``len(data)`` samples, ``data[i]`` an ``(x, y)`` pair.
+
+    A ``Dataset`` is one; so is any object with ``__len__`` and ``__getitem__``, as in
+    ``torch.utils.data``, but for the built-in containers: a tuple is ``(x, y)``, and
+    a list, a dict or a string is taken for a mistake rather than read as samples.
+    """
+    kind = type(data)
+    return hasattr(kind, "__len__") and hasattr(kind, "__getitem__") \
+        and not issubclass(kind, (list, tuple, dict, str, bytes))
+
+
+def load_samples(dataset: Any, indices: Sequence[int]) -> tuple[list, list]:
+    """The inputs and the targets of the samples at ``indices`` of a map-style dataset, as two lists.
+
+    A ``Dataset``'s lists are read directly; another dataset is asked for each
+    sample in turn (``dataset[i]``), and numpy arrays in a sample become lists.
+    """
+    if type(dataset).__getitem__ is Dataset.__getitem__:
+        x, y = dataset.x, dataset.y
+        return [x[i] for i in indices], [y[i] for i in indices]
+    xs, ys = [], []
+    for i in indices:
+        sample = dataset[i]
+        if not isinstance(sample, (tuple, list)) or len(sample) != 2:
+            raise TypeError(f"a dataset's item must be an (x, y) pair; {type(dataset).__name__}[{i}] "
+                            f"gave {type(sample).__name__} {sample!r}"[:300])
+        xs.append(to_lists(sample[0]))
+        ys.append(to_lists(sample[1]))
+    return xs, ys
 
 
 class DataLoader:
     """Batches of a dataset, reshuffled every epoch.
+
+    ``dataset`` is a ``Dataset``, an ``(x, y)`` tuple of lists (or numpy
+    arrays), or any map-style dataset (``__len__``, and ``__getitem__(i)``
+    giving ``(x, y)``), whose samples are loaded batch by batch.
 
     Iterating gives ``(xb, yb)`` list pairs for the next epoch. With a
     ``seed`` the order of each epoch depends only on (seed, epoch), so a
@@ -95,7 +139,7 @@ class DataLoader:
     the order comes from Python's global ``random``.
     """
 
-    def __init__(self, dataset: Dataset | tuple[Sequence, Sequence], batch_size: int = 1,
+    def __init__(self, dataset: Any, batch_size: int = 1,
                  shuffle: bool = True, seed: int | None = None, drop_last: bool = False) -> None:
         self.dataset = _dataset(dataset)
         batch_size = _type_as_value_error(checks.positive_int, batch_size, "batch_size")
@@ -132,10 +176,9 @@ class DataLoader:
         return self._batches(self.order(epoch), start)  # checked and ordered now, not at the first next()
 
     def _batches(self, indices: list[int], start: int) -> Iterator[tuple[list, list]]:
-        x, y, b = self.dataset.x, self.dataset.y, self.batch_size
+        dataset, b = self.dataset, self.batch_size
         for k in range(start, len(self)):
-            chunk = indices[k * b:(k + 1) * b]
-            yield [x[i] for i in chunk], [y[i] for i in chunk]
+            yield load_samples(dataset, indices[k * b:(k + 1) * b])
 
     def __iter__(self) -> Iterator[tuple[list, list]]:
         epoch = self.epoch
@@ -160,6 +203,9 @@ def ratio_split(dataset, *ratios: float, seed: int | None = None) -> list[Datase
     the first parts, so every sample lands in exactly one part.
     """
     ds = _dataset(dataset)
+    if not isinstance(ds, Dataset):
+        raise TypeError(f"ratio_split cuts a Dataset or an (x, y) tuple, got {type(ds).__name__}; for a map-style "
+                        f"dataset, give each DataLoader its own indices' samples")
     ratios = tuple(checks.finite(r, "ratios entry") for r in ratios)  # nan or inf would pass the sum test below
     if not ratios or any(r <= 0 for r in ratios) or abs(sum(ratios) - 1.0) > 1e-9:
         raise ValueError(f"ratios must be positive and add up to 1, got {ratios}")
@@ -305,13 +351,11 @@ def _box(box: Any) -> tuple[float, float]:
 
 def _points(points: Any, what: str) -> list[list[float]]:
     """A non-empty list of points, all of the same (non-zero) length, as lists of floats."""
-    points = _as_list(points, what) if not isinstance(points, list) else points
+    points = sample_list(points, what)
     if not points:
         raise ValueError(f"{what} must not be empty")
     out = []
     for i, p in enumerate(points):
-        if hasattr(p, "tolist"):
-            p = p.tolist()
         if not isinstance(p, (list, tuple)) or not p:
             raise ValueError(f"{what}: point {i} must be a non-empty list of numbers, got {p!r}"[:200])
         out.append([checks.finite(v, f"{what} value", f" (point {i})") for v in p])

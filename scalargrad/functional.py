@@ -4,7 +4,8 @@
 make ONE node with n parents, so back-propagating through them costs one
 multiply-add per input, as hand-written float code would. ``softmax``,
 ``log_softmax`` and ``logsumexp`` live in ``scalargrad.softmax`` and are
-gathered here.
+gathered here. Every op takes numpy arrays where it takes lists of numbers,
+and gives exactly what the lists (``array.tolist()``) give.
 
 >>> from scalargrad import Scalar
 >>> from scalargrad import functional as F
@@ -24,6 +25,7 @@ from operator import mul as times  # (functional.mul is the elementwise op of ne
 from typing import Union
 
 from ._util.checks import is_number, one_of
+from ._util.nested import to_lists
 from .extend import (
     FloatMath,
     Op,
@@ -65,7 +67,7 @@ _sum = Op("sum", lambda xs, offset: builtins.sum(xs, 0.0) + offset, lambda maths
 
 def sum(xs: Iterable[Value], start: Value = 0.0) -> Scalar:
     """Sum of Scalars (numbers allowed) as one node with n parents; ``start`` may be a Scalar too."""
-    scalars, datas, const = _split([*xs, start], "sum")
+    scalars, datas, const = _split([*to_lists(xs, deep=False), to_lists(start, deep=False)], "sum")
     offset = const
     return make_node(_sum, tuple(scalars), builtins.sum(datas, 0.0) + offset, offset, [1.0] * len(datas))
 
@@ -78,6 +80,7 @@ _mean = Op("mean", lambda xs, c: (builtins.sum(xs, 0.0) + c[1]) / c[2],
 
 def mean(xs: Iterable[Value]) -> Scalar:
     """Arithmetic mean as one node with n parents."""
+    xs = to_lists(xs, deep=False)
     xs = xs if isinstance(xs, (list, tuple)) else list(xs)
     n = len(xs)
     if n == 0:
@@ -120,6 +123,7 @@ def dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value = None) -> Scalar:
     Either side may hold plain floats: a side of numbers (a network's input,
     say) adds no parents, and its values are kept as the derivatives.
     """
+    ws, xs, bias = to_lists(ws, deep=False), to_lists(xs, deep=False), to_lists(bias, deep=False)
     n = len(ws)
     if len(xs) != n:
         raise ValueError(f"dot: the sequences have different lengths ({n} and {len(xs)})")
@@ -256,6 +260,8 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
     act = _ACTIVATION_OPS.get(activation) if isinstance(activation, str) else None
     if act is None:
         one_of(activation, "activation", ACTIVATIONS)  # raises, listing the choices
+    if type(x) is not list or type(weights) is not list or not (biases is None or type(biases) is list):
+        weights, x, biases = to_lists(weights, deep=False), to_lists(x, deep=False), to_lists(biases, deep=False)
     x_data = _floats_of(x)
     n = len(x)
     if x_data is None or (weights and set(map(len, weights)) != {n}):  # unusual inputs: the general path
@@ -406,7 +412,7 @@ def window_max(xs: Sequence[Value]) -> Scalar:
     whichever element is largest; otherwise pooling just passes the largest
     element on. Numbers among ``xs`` become constants.
     """
-    xs = tuple([x if isinstance(x, Scalar) else Scalar(_value(x, "window_max")) for x in xs])
+    xs = tuple([x if isinstance(x, Scalar) else Scalar(_value(x, "window_max")) for x in to_lists(xs, deep=False)])
     if not xs:
         raise ValueError("window_max of an empty window")
     datas = [x.data for x in xs]
@@ -417,11 +423,13 @@ def window_max(xs: Sequence[Value]) -> Scalar:
 
 def matvec(W: Sequence[Sequence[Value]], x: Sequence[Value]) -> list[Scalar]:
     """[dot(row, x) for row in W]."""
-    return [dot(row, x) for row in W]
+    x = to_lists(x, deep=False)
+    return [dot(row, x) for row in to_lists(W, deep=False)]
 
 
 def matmul(A: Sequence[Sequence[Value]], B: Sequence[Sequence[Value]]) -> list[list[Scalar]]:
     """A @ B for nested lists (m x k times k x n)."""
+    A, B = to_lists(A, deep=False), to_lists(B, deep=False)
     if A and len(A[0]) != len(B):
         raise ValueError(f"matmul: shapes do not match ({len(A)}x{len(A[0])} and "
                          f"{len(B)}x{len(B[0]) if B else 0})")

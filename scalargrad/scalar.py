@@ -24,7 +24,7 @@ from typing import Any, Callable, Union
 
 from . import _floats as fl
 from ._floats import FloatMath
-from ._util.checks import number
+from ._util.checks import number, plain_number
 from .anomaly import AnomalyChecker, AnomalyError
 from .hooks import HookTable, RemovableHandle
 from .op import Op, ScalarMath, declare
@@ -34,7 +34,7 @@ __all__ = ["AnomalyError", "FloatMath", "Number", "RemovableHandle", "Scalar", "
            "no_grad", "recompute_function", "run_backward", "scalars_in_constant", "shared_inputs"]
 
 Number = Union[int, float]
-_NUMBERS = (int, float)  # plain numbers mix with Scalars (bool is an int, as in torch)
+_NUMBERS = (int, float)  # plain numbers mix with Scalars (bool is an int, as in torch); numpy's are read below
 
 # ==== Modes: recording on or off, anomaly checks on or off; each thread has its own, as in torch.
 
@@ -184,7 +184,7 @@ def _operator(with_scalar: Op | None, with_number: Op) -> Callable[[Scalar, Any]
         if isinstance(other, _NUMBERS):
             c = float(other)
             return new_node(with_number, number_value(self.data, c), c, self)
-        return NotImplemented
+        return NotImplemented if (c := plain_number(other)) is None else method(self, float(c))  # numpy numbers
     return method
 
 
@@ -193,9 +193,9 @@ def _compare(test: Callable[[float, float], bool]) -> Callable[[Scalar, Any], An
     def method(self: Scalar, other: Any) -> Any:
         if isinstance(other, Scalar):
             return test(self.data, other.data)
-        if isinstance(other, (int, float)):
+        if isinstance(other, _NUMBERS):
             return test(self.data, other)
-        return NotImplemented
+        return NotImplemented if (c := plain_number(other)) is None else test(self.data, c)  # numpy numbers
     return method
 
 
@@ -217,6 +217,7 @@ class Scalar:
     """
 
     __slots__ = ("__weakref__", "_a", "_b", "_constant", "_da", "_db", "_op", "data", "grad", "name")
+    __array_ufunc__ = None  # numpy hands its numbers to our methods: np.float32(2) * x is a Scalar, as x * 2 is
 
     def __init__(self, data: Number, name: str | None = None) -> None:
         self.data = as_float(data, "Scalar data")
@@ -287,7 +288,7 @@ class Scalar:
         if isinstance(other, _NUMBERS):
             c = float(other)
             return new_node(Scalar._add_constant, self.data + c, c, self)
-        return NotImplemented
+        return NotImplemented if (c := plain_number(other)) is None else self + float(c)  # numpy numbers
 
     __radd__ = __add__
 
@@ -300,7 +301,7 @@ class Scalar:
         if isinstance(other, _NUMBERS):
             c = float(other)
             return new_node(Scalar._sub_constant, self.data - c, c, self)
-        return NotImplemented
+        return NotImplemented if (c := plain_number(other)) is None else self - float(c)
 
     _subtract_from = Op("-", lambda x, c: c - x, lambda maths, x, y, const: -1.0, constant=True)  # y = const - x
     __rsub__ = _operator(None, _subtract_from)
@@ -314,7 +315,7 @@ class Scalar:
         if isinstance(other, _NUMBERS):
             c = float(other)
             return new_node(Scalar._scale, self.data * c, c, self)
-        return NotImplemented
+        return NotImplemented if (c := plain_number(other)) is None else self * float(c)
 
     __rmul__ = __mul__
 
@@ -450,7 +451,6 @@ class Scalar:
 
 class _Visited:
     """Marks, in ``grad``, an interior node the topological sort has reached."""
-
     __repr__ = lambda self: "<being sorted for backward>"
 
 

@@ -16,16 +16,19 @@ import builtins
 from collections.abc import Sequence
 
 from . import _floats as fl
+from ._util.nested import to_lists
 from .extend import FloatMath, Op, Scalar, make_node
 
 __all__ = ["log_softmax", "logsumexp", "softmax"]
 
 
 def _scalars(xs: Sequence[Scalar], what: str) -> list[Scalar]:
+    """The logits as a list (a numpy array of Scalars becomes one); TypeError for anything but Scalars."""
+    xs = to_lists(xs, deep=False)
     if len(xs) == 0:
         raise ValueError(f"{what} of an empty sequence")
     if not all(isinstance(x, Scalar) for x in xs):
-        raise TypeError(f"{what}: every element must be a Scalar")
+        raise TypeError(f"{what}: every element must be a Scalar (for numbers, pass [Scalar(v) for v in values])")
     return list(xs)
 
 

@@ -28,6 +28,7 @@ _NEEDS = {
     "test_interop_settings.py": "torch",
     "test_property_loading.py": "hypothesis",
     "test_data.py": "numpy",
+    "test_numpy.py": "numpy",
     "test_viz.py": "PIL",
     "test_notebook_train.py": "nbclient",
     "test_nested_ops.py": "torch",

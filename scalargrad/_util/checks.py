@@ -3,7 +3,8 @@
 The policy, as Python's own functions have it: a value of the wrong *type*
 raises ``TypeError``, a value of the right type that is out of range raises
 ``ValueError``. A bool is never a number (``lr=True`` is a mistake, not 1.0);
-numpy numbers are numbers. Each check returns the value as a plain Python
+numpy numbers and 0-d numpy arrays are numbers (read by duck typing: numpy is
+never imported). Each check returns the value as a plain Python
 ``float``/``int``/``bool``, so callers keep what the check gives back.
 ``where`` is appended to messages (e.g. ``" (parameter group 1)"``).
 
@@ -24,12 +25,39 @@ from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["boolean", "dict_with_keys", "finite", "int_at_least", "integer", "is_integer", "is_number", "nonnegative",
-           "nonnegative_int", "number", "one_of", "positive", "positive_int", "positive_int_or_tuple", "unit_interval"]
+           "nonnegative_int", "number", "one_of", "plain_number", "positive", "positive_int", "positive_int_or_tuple",
+           "unit_interval"]
+
+
+def plain_number(value: Any) -> int | float | None:
+    """The number rule: ``value`` as a plain number if it is a real number, else None.
+
+    Ints and floats count, as themselves; numpy numbers and 0-d numpy arrays
+    (anything whose ``tolist()`` gives an int or a float) as the int or float
+    ``tolist()`` gives; other ``numbers.Real`` (a Fraction) as they are. A bool
+    (Python's or numpy's) never counts, nor a complex, a string or an array with
+    more than one value.
+
+    >>> plain_number(2), plain_number(True), plain_number("2")
+    (2, None, None)
+    """
+    kind = type(value)
+    if kind is float or kind is int:
+        return value
+    if hasattr(value, "tolist"):  # numpy numbers and 0-d arrays
+        value = value.tolist()
+        kind = type(value)
+        return value if kind is float or kind is int else None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return value
+    return None
 
 
 def is_number(value: Any) -> bool:
-    """True for ints, floats and numpy numbers; False for bools and everything else."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    """True for ints, floats, numpy numbers and 0-d numpy arrays; False for bools and everything else."""
+    if isinstance(value, numbers.Real):
+        return not isinstance(value, bool)
+    return plain_number(value) is not None
 
 
 def is_integer(value: Any) -> bool:
@@ -41,12 +69,22 @@ def number(value: Any, name: str, where: str = "") -> float:
     """``value`` as a float; TypeError unless it is a real number (not a bool)."""
     if type(value) is float:
         return value
-    if not is_number(value):
-        raise TypeError(f"{name} must be an int or float, got {type(value).__name__}{where}")
+    plain = plain_number(value)
+    if plain is None:
+        raise TypeError(f"{name} must be an int or float, got {_kind(value)}{where}")
     try:
-        return float(value)
+        return float(plain)
     except OverflowError:
         raise ValueError(f"{name} is too large for a float ({value!r:.40}...){where}") from None
+
+
+def _kind(value: Any) -> str:
+    """The type of a value that is not a number, for a message (with a numpy array's shape)."""
+    shape = getattr(value, "shape", None)
+    if hasattr(value, "tolist") and isinstance(shape, tuple) and shape:
+        hint = "; .item() gives its one number" if getattr(value, "size", 0) == 1 else ""
+        return f"a numpy array of shape {shape}{hint}"
+    return type(value).__name__
 
 
 def integer(value: Any, name: str, where: str = "") -> int:

@@ -11,6 +11,9 @@ instead of looping forever.
 [[1.0, 2.0], [3.0]]
 >>> shape([[1, 2, 3], [4, 5, 6]])
 (2, 3)
+
+numpy arrays come in through ``to_lists``, by duck typing (anything with
+``tolist()``), so the package never imports numpy.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 __all__ = ["element_name", "irregular_at", "is_nested", "is_regular", "leaves", "map_leaves", "named_leaves", "nest",
-           "ragged_description", "shape"]
+           "ragged_description", "shape", "to_lists"]
 
 _LISTS = (list, tuple)
 
@@ -216,3 +219,48 @@ def element_name(name: str, position: int, dims: Sequence[int]) -> str:
         position, i = divmod(position, n)
         path.append(f"[{i}]")
     return name + "".join(reversed(path))
+
+
+def _plain(value: Any) -> Any:
+    """A leaf as a plain Python value: a numpy number, or an array (as nested lists), through ``tolist()``."""
+    return value.tolist() if hasattr(value, "tolist") else value
+
+
+def _holds_arrays(value: list | tuple) -> bool:
+    """Whether anything with ``tolist()`` sits anywhere in ``value`` (a list or a tuple).
+
+    Each list is read by the types it holds, a set made at C speed, so a list
+    of plain numbers or of Scalars costs a fraction of a microsecond per element.
+    A list met twice (shared, or containing itself) is read once.
+    """
+    stack, seen = [value], {id(value)}
+    while stack:
+        items = stack.pop()
+        for kind in set(map(type, items)):
+            if hasattr(kind, "tolist"):
+                return True
+            if issubclass(kind, _LISTS):
+                for v in items:
+                    if isinstance(v, _LISTS) and id(v) not in seen:
+                        seen.add(id(v))
+                        stack.append(v)
+    return False
+
+
+def to_lists(value: Any, deep: bool = True) -> Any:
+    """``value`` with every numpy array and numpy number in it (anything with ``tolist()``) made plain Python:
+    arrays become nested lists, numpy numbers ints and floats, found at any depth of lists and tuples.
+
+    A value with nothing to convert comes back as it is, the same object (no copy).
+    The values are those ``tolist()`` gives, so a model fed the result computes
+    bit for bit what it computes from the equivalent lists. With ``deep=False``
+    only ``value`` itself is converted and a list or a tuple passes untouched:
+    for entry points called once per sample, whose code reads a numpy number
+    inside a list as the number it is anyway.
+
+    >>> to_lists([1.0, (2, 3)])
+    [1.0, (2, 3)]
+    """
+    if isinstance(value, _LISTS):
+        return map_leaves(_plain, value) if deep and _holds_arrays(value) else value
+    return value.tolist() if hasattr(value, "tolist") else value

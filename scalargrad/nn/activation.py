@@ -1,6 +1,6 @@
 """Activation modules: elementwise ReLU, Sigmoid, Tanh, Softplus, LeakyReLU, Identity, and Softmax.
 
-The elementwise ones take a Scalar, a number, or (nested) lists of them.
+The elementwise ones take a Scalar, a number, or (nested) lists of them (numpy arrays too).
 Layers that take an ``activation`` name fuse it into their own node instead
 (``ACTIVATIONS`` lists the names).
 """
@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from .. import functional as F
 from .._util.checks import is_number, number
-from .._util.nested import is_nested, map_leaves
+from .._util.nested import is_nested, map_leaves, to_lists
 from ..scalar import Scalar
 from .module import Module
 
@@ -32,7 +32,7 @@ class _Elementwise(Module):
     def forward(self, x: Any) -> Any:
         """Apply the activation to a Scalar or to each element of (nested) lists."""
         fn = type(self)._fn
-        return map_leaves(lambda v: fn(_as_scalar(v)), x)
+        return map_leaves(lambda v: fn(_as_scalar(v)), to_lists(x))
 
 
 
@@ -79,7 +79,7 @@ class LeakyReLU(Module):
     def forward(self, x: Any) -> Any:
         """Apply leaky ReLU to a Scalar or to each element of (nested) lists."""
         slope = self.negative_slope
-        return map_leaves(lambda v: _as_scalar(v).leaky_relu(slope), x)
+        return map_leaves(lambda v: _as_scalar(v).leaky_relu(slope), to_lists(x))
 
     def extra_repr(self) -> str:
         """``negative_slope=...``."""
@@ -100,8 +100,7 @@ class Softmax(Module):
 
     def forward(self, logits: Sequence[Scalar]) -> list[Scalar]:
         """Probabilities, one per logit."""
-        if hasattr(logits, "tolist"):  # a numpy array
-            logits = logits.tolist()
+        logits = to_lists(logits, deep=False)
         if not is_nested(logits):
             raise TypeError(f"Softmax expects a list of logits, got {type(logits).__name__}")
         if not logits:

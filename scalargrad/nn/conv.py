@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import functional as F
 from .._util.checks import is_integer, one_of
-from .._util.nested import is_regular, leaves
+from .._util.nested import is_regular, leaves, shape, to_lists
 from ..extend import building_replay
 from ..scalar import Scalar
 from .module import Module
@@ -32,17 +32,20 @@ def _pair(value: Any, what: str) -> tuple[int, int]:
 
 
 def _image(x: Any, channels: int | None, who: str) -> tuple[Any, int, int]:
-    """``(x, height, width)`` (a numpy array as lists) after checking it is a full ``[channels][height][width]`` block.
+    """``(x, height, width)`` (numpy arrays in it as lists) after checking it is a full ``[channels][height][width]`` block.
 
     Every row is checked, not only the first: a ragged image would otherwise
     be cut to its first row's width without a word.
     """
-    if hasattr(x, "tolist"):  # a numpy array
-        x = x.tolist()
+    x = to_lists(x)
     if not isinstance(x, (list, tuple)) or not x or not isinstance(x[0], (list, tuple)) \
             or not x[0] or not isinstance(x[0][0], (list, tuple)) or not x[0][0]:
         raise ValueError(f"{who} expects nested lists shaped [channels][height][width], "
                          f"got {_describe(x)}")
+    if len(shape(x)) > 3:
+        raise ValueError(f"{who} expects one image shaped [channels][height][width], got lists nested "
+                         f"{len(shape(x))} deep (a batch?); call the layer on each image: "
+                         f"[layer(image) for image in batch]")
     if channels is not None and len(x) != channels:
         raise ValueError(f"{who} expects {channels} input channels, got {len(x)}")
     dims = (len(x), len(x[0]), len(x[0][0]))

@@ -6,7 +6,7 @@ import random
 from typing import Any
 
 from .._util.checks import is_number
-from .._util.nested import map_leaves
+from .._util.nested import map_leaves, to_lists
 from ..extend import building_replay
 from .module import Module
 
@@ -40,7 +40,7 @@ class Dropout(Module):
         def drop(v: Any) -> Any:
             return v * (0.0 if rand() < p else keep_scale)
 
-        return map_leaves(drop, x)
+        return map_leaves(drop, to_lists(x))
 
     def extra_repr(self) -> str:
         """``p=...``."""

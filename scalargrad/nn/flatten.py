@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._util.checks import is_number
-from .._util.nested import is_nested, leaves
+from .._util.nested import is_nested, leaves, to_lists
 from ..scalar import Scalar
 from .module import Module
 
@@ -22,8 +22,7 @@ class Flatten(Module):
 
     def forward(self, x: Any) -> list:
         """The elements of ``x`` in row-major order."""
-        if hasattr(x, "tolist"):  # a numpy array
-            x = x.tolist()
+        x = to_lists(x)
         if not is_nested(x) and not isinstance(x, Scalar) and not is_number(x):
             raise TypeError(f"Flatten expects (nested) lists of Scalars or numbers, got {type(x).__name__}")
         out = leaves(x)

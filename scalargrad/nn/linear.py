@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import functional as F
 from .._util.checks import number, one_of
+from .._util.nested import to_lists
 from ..scalar import Scalar
 from .module import Module
 from .sizes import positive_size
@@ -21,11 +22,18 @@ from .sizes import positive_size
 __all__ = ["Linear", "Neuron"]
 
 
-def _check_inputs(x: Any, size: int, who: str) -> None:
+def _inputs(x: Any, size: int, who: str) -> list | tuple:
+    """``x`` as a list of ``size`` inputs (a 1-D numpy array becomes one), checked."""
+    if type(x) is not list:  # (plain lists, the usual input, skip the call)
+        x = to_lists(x, deep=False)
     if not isinstance(x, (list, tuple)):
         raise TypeError(f"{who} expects a list of {size} inputs, got {type(x).__name__}")
     if len(x) != size:
+        if x and isinstance(x[0], (list, tuple)) and len(x[0]) == size:
+            raise ValueError(f"{who} expects one sample of {size} inputs, got a batch of {len(x)}; "
+                             f"call the layer on each sample: [layer(xi) for xi in xb]")
         raise ValueError(f"{who} expects {size} inputs, got {len(x)}")
+    return x
 
 
 class Neuron(Module):
@@ -71,7 +79,7 @@ class Neuron(Module):
 
     def forward(self, x: Sequence[Scalar | float]) -> Scalar:
         """``activation(dot(w, x) + b)``."""
-        _check_inputs(x, self.size, f"Neuron of size {self.size}")
+        x = _inputs(x, self.size, f"Neuron of size {self.size}")
         return F.neuron(self.w, x, self.b, self.activation)
 
     def extra_repr(self) -> str:
@@ -127,8 +135,8 @@ class Linear(Module):
             n.initialize(w=w, b=b)
 
     def forward(self, x: Sequence[Scalar | float]) -> list[Scalar]:
-        """One output per neuron."""
-        _check_inputs(x, self.size_in, f"Linear({self.size_in}, {self.size_out})")
+        """One output per neuron; ``x`` is a list (or a 1-D numpy array) of ``size_in`` Scalars or numbers."""
+        x = _inputs(x, self.size_in, f"Linear({self.size_in}, {self.size_out})")
         neurons = self.neurons
         biases = [n.b for n in neurons] if neurons[0].b is not None else None
         return F.linear([n.w for n in neurons], x, biases, self.activation)

@@ -2,9 +2,10 @@
 
 Each loss takes ``outputs`` (one model output per sample) and ``targets``
 and returns one Scalar (``reduction='mean'`` or ``'sum'``) or a list of
-per-sample losses (``reduction='none'``). Cross-entropy and the binary
-losses are one fused node per sample, written so that logits of any
-magnitude give a finite loss and gradient.
+per-sample losses (``reduction='none'``). Outputs and targets may be
+numpy arrays (a loss reads them as the lists ``tolist()`` gives). Cross-entropy
+and the binary losses are one fused node per sample, written so that logits of
+any magnitude give a finite loss and gradient.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from .. import _floats as fl
 from .. import functional as F
 from .._util.checks import integer, is_number, unit_interval
+from .._util.nested import to_lists
 from ..extend import FloatMath, Op, Scalar, building_replay, make_node
 from .module import Module
 
@@ -23,13 +25,32 @@ __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "L1L
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_batch(outputs, targets, who: str) -> None:
+# What a loss says when it looks given one sample where it takes a batch (a model's output and its target).
+_ONE_SAMPLE = ("; a loss takes a batch, one output and one target per sample: "
+               "for one sample, write loss_fn([output], [target])")
+
+
+def _batch(outputs, targets, who: str, outputs_are_lists: bool = False) -> tuple:
+    """The batch's outputs and targets (numpy arrays as lists), checked to pair up one to one.
+
+    ``outputs_are_lists``: each sample's output must be a list (the logits of a class loss),
+    so a flat list of Scalars is one sample's output, not a batch.
+    """
+    outputs, targets = to_lists(outputs, deep=False), to_lists(targets, deep=False)
     if not isinstance(outputs, (list, tuple)) or not isinstance(targets, (list, tuple)):
-        raise TypeError(f"{who} expects a list of outputs and a list of targets")
+        hint = _ONE_SAMPLE if isinstance(outputs, (list, tuple, Scalar)) else ""
+        raise TypeError(f"{who} expects a list of outputs and a list of targets, got a "
+                        f"{type(outputs).__name__} and a {type(targets).__name__}{hint}")
     if len(outputs) == 0:
         raise ValueError(f"{who} got an empty batch")
+    flat = not isinstance(outputs[0], (list, tuple))  # one sample's output, or one value per sample
     if len(outputs) != len(targets):
-        raise ValueError(f"{who} got {len(outputs)} outputs but {len(targets)} targets")
+        hint = _ONE_SAMPLE if flat else ""
+        raise ValueError(f"{who} got {len(outputs)} outputs but {len(targets)} targets{hint}")
+    if outputs_are_lists and flat and isinstance(outputs[0], Scalar):
+        raise ValueError(f"{who} expects a list of logit lists, one per sample, got a list of "
+                         f"{len(outputs)} Scalars{_ONE_SAMPLE}")
+    return outputs, targets
 
 
 def _class_index(t) -> int:
@@ -160,7 +181,7 @@ class CrossEntropyLoss(_Loss):
 
     def forward(self, outputs: Sequence[Sequence[Scalar]], targets: Sequence[int]):
         """Loss of a batch of logit lists against class ids."""
-        _check_batch(outputs, targets, "CrossEntropyLoss")
+        outputs, targets = _batch(outputs, targets, "CrossEntropyLoss", outputs_are_lists=True)
         losses = []
         for i, (logits, t) in enumerate(zip(outputs, targets)):
             if not isinstance(logits, (list, tuple)) or not logits:
@@ -177,7 +198,7 @@ class NLLLoss(_Loss):
 
     def forward(self, outputs: Sequence[Sequence[Scalar]], targets: Sequence[int]):
         """``-outputs[i][targets[i]]``, reduced over the batch."""
-        _check_batch(outputs, targets, "NLLLoss")
+        outputs, targets = _batch(outputs, targets, "NLLLoss", outputs_are_lists=True)
         picked = []
         for i, (logp, t) in enumerate(zip(outputs, targets)):
             if isinstance(t, Scalar) and building_replay():
@@ -197,9 +218,10 @@ class NLLLoss(_Loss):
 
 def _pairs(outputs, targets, who: str):
     """Flatten outputs (Scalars or lists of them) and targets into matching (Scalar, target) pairs."""
-    _check_batch(outputs, targets, who)
+    outputs, targets = _batch(outputs, targets, who)
     pairs = []
     for i, (o, t) in enumerate(zip(outputs, targets)):
+        t = to_lists(t, deep=False)  # a sample's target may be a numpy array or number
         if isinstance(o, (list, tuple)):
             ts = t if isinstance(t, (list, tuple)) else [t]
             if len(ts) != len(o):

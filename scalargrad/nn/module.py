@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._util.checks import boolean
-from .._util.nested import is_regular, leaves, map_leaves, named_leaves, shape
+from .._util.nested import is_regular, leaves, map_leaves, named_leaves, shape, to_lists
 from ..scalar import Scalar
 from . import serialization
 from .summary import ModelSummary, discards_result, layer_table
@@ -213,6 +213,7 @@ class Module:
         if not isinstance(state_dict, dict):
             raise TypeError(f"load_state_dict expects a dict, got {type(state_dict).__name__}")
         own = dict(self._named_tensors())
+        state_dict = {key: to_lists(value) for key, value in state_dict.items()}  # numpy arrays as lists
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []

@@ -2,8 +2,8 @@
 
 The generic rules (an int, a bool, ...) come from ``scalargrad._util.checks``;
 what is here is particular to training: which objects can serve as a model,
-a loss, an optimizer or a logger, and how ``x=``/``y=`` or ``loader=`` turn
-into batches.
+a loss, an optimizer or a logger, and how ``x=``/``y=``, ``dataset=`` or
+``loader=`` turn into batches.
 """
 
 from __future__ import annotations
@@ -13,12 +13,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._util.checks import boolean, integer
-from ..data import Dataset
+from ..data import Dataset, is_map_style
 from .callbacks.callback import HOOK_NAMES
 from .values import paired_samples
 
 __all__ = ["TrainingData", "check_callbacks", "check_model_loss_optimizer", "check_stateful",
            "count"]
+
+
+def map_style_dataset(dataset: Any, who: str) -> Any:
+    """``dataset=``: a map-style dataset (``__len__``, ``__getitem__`` giving ``(x, y)``) holding samples."""
+    if not is_map_style(dataset):
+        raise TypeError(f"{who}: dataset= must be a map-style dataset (an object with __len__ and __getitem__ "
+                        f"returning (x, y) samples), got {type(dataset).__name__}; give lists as x= and y=")
+    if len(dataset) == 0:
+        raise ValueError(f"{who}: the dataset is empty")
+    return dataset
 
 
 def count(value: Any, name: str) -> int:
@@ -64,30 +74,40 @@ def check_stateful(obj: Any, what: str) -> None:
 
 @dataclass
 class TrainingData:
-    """Where the batches come from: ``x``/``y`` lists (batched by the Trainer) or a user's ``loader``."""
+    """Where the batches come from: ``x``/``y`` lists or a map-style ``dataset`` (batched by the Trainer),
+    or a user's ``loader``."""
 
     x: list | None
     y: list | None
-    dataset: Dataset | None  # x and y as a Dataset, for the DataLoader each run makes
+    dataset: Any             # the dataset (x and y as a Dataset) for the DataLoader each run makes
     loader: Any              # the user's loader, or None
     batch_size: int | None
     shuffle: bool | None
 
     @classmethod
-    def from_arguments(cls, x: Any, y: Any, loader: Any, batch_size: Any, shuffle: Any) -> TrainingData:
-        """Check the Trainer's data arguments: either ``x=`` and ``y=`` with ``batch_size=``, or ``loader=``."""
-        if loader is not None:
+    def from_arguments(cls, x: Any, y: Any, loader: Any, batch_size: Any, shuffle: Any,
+                       dataset: Any = None) -> TrainingData:
+        """Check the Trainer's data arguments: ``x=`` and ``y=`` or ``dataset=``, with ``batch_size=``;
+        or ``loader=``."""
+        if dataset is not None:
+            if x is not None or y is not None or loader is not None:
+                raise ValueError("give one of x= and y=, dataset= or loader=")
+            dataset = map_style_dataset(dataset, "Trainer")
+        elif loader is not None:
             return cls.from_loader(x, y, loader, batch_size, shuffle)
-        if x is None and y is None:
-            raise ValueError("no training data: give x= and y=, or loader=")
-        if x is None or y is None:
+        elif x is None and y is None:
+            raise ValueError("no training data: give x= and y=, dataset= or loader=")
+        elif x is None or y is None:
             raise ValueError(f"x= and y= go together; {'x' if x is None else 'y'} is missing")
-        x, y = paired_samples(x, y, "Trainer")
+        else:
+            x, y = paired_samples(x, y, "Trainer")
+            dataset = Dataset(x, y)
         if batch_size is None:
-            raise TypeError("Trainer needs batch_size= (an int >= 1) with x= and y=")
+            given = "x= and y=" if x is not None else "dataset="
+            raise TypeError(f"Trainer needs batch_size= (an int >= 1) with {given}")
         batch_size = count(batch_size, "batch_size")
         shuffle = True if shuffle is None else boolean(shuffle, "shuffle")
-        return cls(x, y, Dataset(x, y), None, batch_size, shuffle)
+        return cls(x, y, dataset, None, batch_size, shuffle)
 
     @classmethod
     def from_loader(cls, x: Any, y: Any, loader: Any, batch_size: Any, shuffle: Any) -> TrainingData:

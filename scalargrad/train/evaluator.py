@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Callable
 
+from ..data import load_samples
 from ..nn import Module
 from ..scalar import no_grad
-from .arguments import count
+from .arguments import count, map_style_dataset
 from .metrics import is_streaming, metric_name
 from .values import paired_samples
 
@@ -21,6 +22,10 @@ class Evaluator:
     ``scalargrad.no_grad()`` (no graph recorded); each module's previous
     training mode is restored afterwards. ``batch_size`` feeds the metrics
     that many samples at a time (None: all at once); the value is the same.
+
+    The data are ``x=`` and ``y=`` (lists or numpy arrays), or ``dataset=`` a
+    map-style dataset (``__len__``, and ``__getitem__(i)`` giving ``(x, y)``),
+    loaded ``batch_size`` samples at a time.
 
     ``evaluate()`` (or ``run()``) returns the metric's value, or with a list
     of metrics a dict ``{name: value}``. A metric is a ``Metric`` (anything
@@ -42,8 +47,15 @@ class Evaluator:
 
     def __init__(self, x: Sequence[Any] | None = None, y: Sequence[Any] | None = None,
                  model: Callable[[Any], Any] | None = None, metric: Any = None,
-                 batch_size: int | None = None) -> None:
-        self.x, self.y = paired_samples(x, y, "Evaluator")
+                 batch_size: int | None = None, *, dataset: Any = None) -> None:
+        if dataset is not None:
+            if x is not None or y is not None:
+                raise ValueError("Evaluator: give either x= and y= or dataset=, not both")
+            self.dataset = map_style_dataset(dataset, "Evaluator")
+            self.x = self.y = None
+        else:
+            self.x, self.y = paired_samples(x, y, "Evaluator")
+            self.dataset = None
         if model is None or not callable(model):
             raise TypeError(f"Evaluator needs a callable model=, got {type(model).__name__}")
         if metric is None:
@@ -86,17 +98,23 @@ class Evaluator:
         plain = [m for m in self.metrics if not is_streaming(m)]
         for m in streaming:
             m.reset()
-        model, x, y = self.model, self.x, self.y
-        step = self.batch_size or len(x)
+        model, x, y, dataset = self.model, self.x, self.y, self.dataset
+        n = len(x) if dataset is None else len(dataset)
+        step = self.batch_size or n
         all_outputs: list = []
-        for i in range(0, len(x), step):
-            xc, yc = x[i:i + step], y[i:i + step]
+        all_targets: list = []
+        for i in range(0, n, step):
+            if dataset is None:
+                xc, yc = x[i:i + step], y[i:i + step]
+            else:  # loaded now, a chunk at a time
+                xc, yc = load_samples(dataset, range(i, min(i + step, n)))
             outputs = [model(xi) for xi in xc]
             for m in streaming:
                 m.update(outputs, yc)
             if plain:
                 all_outputs.extend(outputs)
-        return {name: (m.compute() if is_streaming(m) else m(all_outputs, y))
+                all_targets.extend(yc)
+        return {name: (m.compute() if is_streaming(m) else m(all_outputs, all_targets))
                 for name, m in zip(self.names, self.metrics)}
 
     def evaluate(self) -> Any:
@@ -109,4 +127,5 @@ class Evaluator:
     run = evaluate  # the original API's name
 
     def __repr__(self) -> str:
-        return f"Evaluator({len(self.x)} samples, metrics={self.names})"
+        n = len(self.x) if self.dataset is None else len(self.dataset)
+        return f"Evaluator({n} samples, metrics={self.names})"

@@ -47,10 +47,11 @@ _MAX_WORDS = ("acc", "f1", "r2", "auc", "precision", "recall")  # logged names w
 class Trainer:
     """Train ``model`` with ``loss`` and ``optimizer`` for ``num_epochs`` epochs; ``run()`` returns a History.
 
-    Data: ``x=`` and ``y=`` (lists or numpy arrays) batched by ``batch_size``
-    and reshuffled every epoch (``shuffle=False`` keeps the given order, as
-    the original scalargrad did), or ``loader=`` a ``scalargrad.data.DataLoader``
-    (or any iterable of ``(xb, yb)`` batches).
+    Data: ``x=`` and ``y=`` (lists or numpy arrays), or ``dataset=`` a map-style
+    dataset (``__len__``, and ``__getitem__(i)`` giving ``(x, y)``, loaded batch by
+    batch), batched by ``batch_size`` and reshuffled every epoch (``shuffle=False``
+    keeps the given order, as the original scalargrad did); or ``loader=`` a
+    ``scalargrad.data.DataLoader`` (or any iterable of ``(xb, yb)`` batches).
 
     Keyword options:
 
@@ -104,12 +105,12 @@ class Trainer:
                  loader: Any = None, shuffle: bool | None = None, scheduler: Any = None,
                  scheduler_monitor: str | None = None, callbacks: Sequence[Any] | None = None,
                  seed: int | None = None, progress: bool | None = None,
-                 checkpoint: str | os.PathLike | None = None, replay: bool = False) -> None:
+                 checkpoint: str | os.PathLike | None = None, replay: bool = False, dataset: Any = None) -> None:
         check_model_loss_optimizer(model, loss, optimizer)
         if num_epochs is None:
             raise TypeError("Trainer needs num_epochs= (an int >= 1)")
         self.num_epochs = count(num_epochs, "num_epochs")
-        self._data = TrainingData.from_arguments(x, y, loader, batch_size, shuffle)
+        self._data = TrainingData.from_arguments(x, y, loader, batch_size, shuffle, dataset)
         self.x, self.y = self._data.x, self._data.y
         self.batch_size, self.shuffle = self._data.batch_size, self._data.shuffle
         self.loader = loader  # the loader of the current run (made from x/y by run() when not given)

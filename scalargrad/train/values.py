@@ -17,9 +17,11 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
+from .._util.nested import to_lists
+from ..data import sample_list
 from ..scalar import Scalar
 
-__all__ = ["as_float", "class_id", "output_values", "paired_batch", "paired_samples", "sample_list"]
+__all__ = ["as_float", "class_id", "output_values", "paired_batch", "paired_samples"]
 
 
 def as_float(value: Any, who: str) -> float:
@@ -35,10 +37,9 @@ def output_values(output: Any, who: str) -> list[float]:
     """An output (Scalar, float, 1-element list, list of Scalars, numpy array) as a list of floats."""
     if isinstance(output, Scalar):
         return [output.data]
+    output = to_lists(output, deep=False)
     if isinstance(output, (list, tuple)):
         return [v.data if isinstance(v, Scalar) else as_float(v, who) for v in output]
-    if hasattr(output, "tolist"):
-        return output_values(output.tolist(), who)
     return [as_float(output, who)]
 
 
@@ -64,10 +65,7 @@ def class_id(target: Any, who: str) -> int:
 
 def paired_batch(outputs: Any, targets: Any, who: str) -> tuple[Sequence, Sequence]:
     """One batch's outputs and targets as sequences of equal length (numpy arrays become lists)."""
-    if hasattr(targets, "tolist"):
-        targets = targets.tolist()
-    if hasattr(outputs, "tolist"):
-        outputs = outputs.tolist()
+    outputs, targets = to_lists(outputs, deep=False), to_lists(targets)  # a target may be an array (one-hot)
     if not hasattr(outputs, "__len__") or not hasattr(targets, "__len__"):
         raise TypeError(f"{who} expects a list of outputs and a list of targets")
     if len(outputs) != len(targets):
@@ -75,19 +73,11 @@ def paired_batch(outputs: Any, targets: Any, who: str) -> tuple[Sequence, Sequen
     return outputs, targets
 
 
-def sample_list(values: Any, what: str) -> list:
-    """A data set's inputs or targets (a list, a sequence or a numpy array) as a list."""
-    if values is None:
-        raise TypeError(f"{what}= is required")
-    if hasattr(values, "tolist"):
-        return values.tolist()
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
-        raise TypeError(f"{what} must be a list (or numpy array), got {type(values).__name__}")
-    return values if isinstance(values, list) else list(values)
-
-
 def paired_samples(x: Any, y: Any, who: str) -> tuple[list, list]:
     """Inputs ``x`` and targets ``y`` as two lists of the same, non-zero length."""
+    for values, what in ((x, "x"), (y, "y")):
+        if values is None:
+            raise TypeError(f"{what}= is required")
     x, y = sample_list(x, "x"), sample_list(y, "y")
     if len(x) != len(y):
         raise ValueError(f"{who}: x has {len(x)} samples but y has {len(y)} targets")
