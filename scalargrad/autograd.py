@@ -21,7 +21,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, Callable, Union
 
-from ._util.nested import is_nested, leaves, named_leaves, shape
+from ._util.nested import is_nested, leaves, named_leaves, shape, to_lists
 from .extend import Op, Scalar, as_float, make_node
 from .scalar import backward_lock, backward_order, enable_grad, no_grad, run_backward
 
@@ -130,6 +130,7 @@ def backward(outputs: Scalar | Sequence[Any], grad_outputs: Number | Scalar | Se
     """
     flat_outputs = _nested_scalars(outputs, "outputs")
     if grad_outputs is not None:
+        grad_outputs = to_lists(grad_outputs)
         given, expected = shape(grad_outputs), shape(outputs)
         if is_nested(grad_outputs) and is_nested(outputs) and given != expected:
             raise ValueError(f"backward: grad_outputs has shape {given} but outputs have shape {expected}")
@@ -154,7 +155,8 @@ def _nested_scalars(values: Any, what: str) -> list[Scalar]:
 
 
 def _leaves(xs: Sequence[Number | Scalar]) -> list[Scalar]:
-    """The Scalars given, and new leaves for the plain numbers."""
+    """The Scalars given, and new leaves for the plain numbers (a numpy array is read as its list)."""
+    xs = to_lists(xs)
     if isinstance(xs, Scalar) or not isinstance(xs, (list, tuple)):
         raise TypeError(f"inputs must be a list of numbers or Scalars, got {type(xs).__name__}")
     return [x if isinstance(x, Scalar) else Scalar(as_float(x, "an input")) for x in xs]

@@ -396,6 +396,11 @@ FUNCTIONAL = [
     ("log_softmax", lambda ws, a: F.sum(F.log_softmax(np.array(ws, dtype=object))),
      lambda ws, a: F.sum(F.log_softmax(ws))),
     ("logsumexp", lambda ws, a: F.logsumexp(np.array(ws, dtype=object)), lambda ws, a: F.logsumexp(ws)),
+    ("tensordot", lambda ws, a: F.sum(F.tensordot(a.reshape(2, 3), [ws[:2], ws[2:4], ws[4:]], axes=1)[1]),
+     lambda ws, a: F.sum(F.tensordot(a.reshape(2, 3).tolist(), [ws[:2], ws[2:4], ws[4:]], axes=1)[1])),
+    ("mul_broadcast", lambda ws, a: F.sum(F.mul(ws, a)), lambda ws, a: F.sum(F.mul(ws, a.tolist()))),
+    ("add_reshape", lambda ws, a: F.dot(ws, F.flatten(F.add(F.transpose(a.reshape(3, 2)), 1.0))),
+     lambda ws, a: F.dot(ws, F.flatten(F.add(F.transpose(a.reshape(3, 2).tolist()), 1.0)))),
 ]
 
 
@@ -411,6 +416,29 @@ def test_functional_ops_on_numpy_give_the_list_result(name, with_numpy, with_lis
     y_list = with_lists(ws_list, a)
     y_list.backward()
     assert bits(y) == bits(y_list) and g == grads(ws_list)
+
+
+def test_backward_jacobian_and_replay_take_arrays():
+    from scalargrad import backward
+    from scalargrad.autograd import jacobian
+    from scalargrad.replay import Replay
+
+    seeds = np.array([[1.0, 2.0], [0.5, -1.0]])
+    xs = [[Scalar(0.5), Scalar(-2.0)], [Scalar(3.0), Scalar(1.5)]]
+    backward(F.mul(xs, xs), grad_outputs=seeds)
+    xs_list = [[Scalar(v.data) for v in row] for row in xs]
+    backward(F.mul(xs_list, xs_list), grad_outputs=seeds.tolist())
+    assert grads(leaves(xs)) == grads(leaves(xs_list))
+
+    point = np.array([2.0, 3.0], dtype=np.float32)
+    assert jacobian(lambda u, v: [u * v, u - v], point) == jacobian(lambda u, v: [u * v, u - v], point.tolist())
+
+    x = [Scalar(0.0), Scalar(0.0)]
+    named = Replay(lambda: F.dot(x, x), inputs={"x": x})
+    positional = Replay(lambda: F.dot(x, x), inputs=x)
+    assert named.forward(x=np.array([3.0, 4.0])) == positional.forward(np.array([3.0, 4.0])) == 25.0
+    with pytest.raises(ValueError, match="shape"):
+        named.forward(x=np.zeros(3))
 
 
 def test_dot_gradient_against_torch_with_a_float32_array():

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Callable, Union
 
-from .._util.nested import element_name, leaves, ragged_description, shape
+from .._util.nested import element_name, leaves, ragged_description, shape, to_lists
 from ..scalar import (
     Number,
     Scalar,
@@ -152,7 +152,7 @@ class Replay:
                             f"{', '.join(map(repr, self._named))})")
         values = []
         for name, dims in self._named.items():
-            value = named[name]
+            value = to_lists(named[name])
             ragged = ragged_description(value, name)
             if ragged is not None:
                 raise ValueError(f"Replay.forward: input {name!r} is ragged: {ragged}")
@@ -176,6 +176,7 @@ class Replay:
         if named:
             values = self._named_values(named)
         if values is not None:
+            values = to_lists(values, deep=False)
             if len(values) != len(self.inputs):
                 raise ValueError(f"Replay.forward got {len(values)} values for {len(self.inputs)} inputs")
             for p, v in zip(self.inputs, values):
