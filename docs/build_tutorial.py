@@ -48,7 +48,10 @@ def stabilise(notebook) -> None:
 def main() -> None:
     """Re-run the tutorial and write it back with its outputs."""
     notebook = nbformat.read(NOTEBOOK, as_version=4)
+    before = set(DOCS.iterdir())
     run_notebook(notebook, DOCS, timeout=600, headless=True)
+    for stray in sorted(set(DOCS.iterdir()) - before):
+        print(f"warning: the notebook wrote {stray.relative_to(DOCS.parent)}", file=sys.stderr)
     stabilise(notebook)
     nbformat.validate(notebook)
     nbformat.write(notebook, NOTEBOOK)
