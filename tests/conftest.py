@@ -33,6 +33,7 @@ _NEEDS = {
     "test_notebook_train.py": "nbclient",
     "test_nested_ops.py": "torch",
     "test_backward.py": "torch",
+    "test_tutorial.py": "nbclient",
 }
 
 collect_ignore = ["helpers.py", "kernel.py"] + [name for name, package in _NEEDS.items()

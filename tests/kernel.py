@@ -6,7 +6,8 @@ cell come back as nbformat output dicts (``output_type`` is ``stream``,
 ``display_data``, ``execute_result`` or ``error``; ``data`` maps MIME types
 such as ``image/png`` to content). The kernel imports the scalargrad of this
 checkout (the repository root leads its PYTHONPATH), whatever is installed. A cell that raises fails the run with
-nbclient's ``CellExecutionError`` unless ``allow_errors=True``.
+nbclient's ``CellExecutionError`` unless ``allow_errors=True``. ``run_notebook``
+runs a whole notebook (a tutorial, say) the same way, filling in its outputs.
 """
 
 from __future__ import annotations
@@ -23,11 +24,22 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_cells(sources: list[str], cwd, timeout: float = 300, allow_errors: bool = False) -> list[list[dict]]:
     """Run ``sources`` as the code cells of one notebook on a real kernel; the outputs of each cell."""
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
-                            resources={"metadata": {"path": str(cwd)}})
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    client.execute(env=env)
+    run_notebook(notebook, cwd, timeout, allow_errors)
     return [cell.outputs for cell in notebook.cells]
+
+
+def run_notebook(notebook, cwd, timeout: float = 300, allow_errors: bool = False, headless: bool = False) -> None:
+    """Run the code cells of ``notebook`` (an nbformat node, as ``nbformat.read`` gives) in place, outputs included.
+
+    ``headless=True`` gives the kernel no DISPLAY or WAYLAND_DISPLAY, as on a server: nothing can open a window.
+    """
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
+                            record_timing=False, resources={"metadata": {"path": str(cwd)}})
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    if headless:
+        env.pop("DISPLAY", None)
+        env.pop("WAYLAND_DISPLAY", None)
+    client.execute(env=env)
 
 
 def mime_types(outputs: list[dict]) -> set[str]:
