@@ -2,13 +2,14 @@
 
 The tests are written for pytest (plain functions and classes, parametrized cases, fixtures such as
 ``tmp_path``, hypothesis), so unittest on its own finds none of them. Each test folder has a module
-``test_via_pytest.py`` whose ``load_tests`` hook hands unittest a ``PytestRun``: run, it starts
-``python -m pytest <folder>`` in a child process and reports each test pytest runs as one unittest
-test, named by its pytest id, as it starts and as it ends: ``ok``, ``FAIL`` (the test failed),
-``ERROR`` (its set-up or tear-down failed, or its module did not import), ``skipped``, ``expected
-failure`` (xfail). A failure's message is pytest's report, with the output the test captured.
+``test_via_pytest.py`` (its package's ``__init__.py`` shares it) whose ``load_tests`` hook hands
+unittest a ``PytestRun``: run, it starts ``python -m pytest <folder>`` in a child process and reports
+each test pytest runs as one unittest test, named by its pytest id, as it starts and as it ends:
+``ok``, ``FAIL`` (the test failed), ``ERROR`` (its set-up or tear-down failed, or its module did not
+import), ``skipped``, ``expected failure`` (xfail), ``unexpected success`` (xfail that passed). A
+failure's message is pytest's report, with the output the test captured.
 
-"Ran N tests" counts the tests pytest ran, and unittest passes only when pytest did: a run that
+"Ran N tests" counts the tests pytest ran, and unittest fails whenever pytest does: a run that
 collects no test, stops early or ends in any other way pytest calls a failure is reported as an
 ERROR that says what to run instead. unittest's ``-k`` selects tests by their pytest id, ``-f``
 stops at the first failure.
@@ -86,9 +87,7 @@ class PytestRun(unittest.TestSuite):
         with tempfile.TemporaryDirectory() as scratch:
             events_path, log_path = Path(scratch) / "events.jsonl", Path(scratch) / "pytest.log"
             events_path.touch()
-            env = dict(os.environ, **{EVENTS_FILE: str(events_path), PATTERNS: json.dumps(self.patterns),
-                                      "PYTHONPATH": os.pathsep.join(filter(None, [str(self.root),
-                                                                                  os.environ.get("PYTHONPATH")]))})
+            env = dict(os.environ, **{EVENTS_FILE: str(events_path), PATTERNS: json.dumps(self.patterns)})
             command = [sys.executable, "-m", "pytest", *map(str, self.paths), "-p", "tests.unittest_bridge", "-q"]
             with open(log_path, "wb") as log:
                 child = subprocess.Popen(command, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -115,8 +114,10 @@ class PytestRun(unittest.TestSuite):
                 if test is None:  # a module that failed to import or was skipped: no test started
                     test = PytestTest(event["id"])
                     result.startTest(test)
-                ended += event["event"] == "end"
-                failing += _record(result, test, event)
+                if event["event"] == "end":
+                    ended += 1
+                if _record(result, test, event):
+                    failing += 1
                 result.stopTest(test)
             if result.shouldStop:
                 return
