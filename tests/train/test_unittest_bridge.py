@@ -80,9 +80,9 @@ needs_every_library = pytest.mark.skipif(
     reason="unittest imports every test module of a folder, and some compare against torch, numpy, Pillow, ...")
 
 
-def unittest_run(*args, cwd=ROOT):
+def unittest_run(*args):
     """``python -m unittest <args>`` from the repository root: (exit status, what it printed)."""
-    done = subprocess.run([sys.executable, "-m", "unittest", *args], cwd=cwd, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "unittest", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=600, check=False)
     return done.returncode, done.stdout + done.stderr
 
@@ -154,8 +154,9 @@ def test_every_test_module_lives_in_a_folder_unittest_runs():
     stray = sorted(path.name for path in TESTS.glob("test*.py"))
     assert not stray, f"move {stray} into tests/core (engine, nn) or tests/train (training and around it)"
     for folder in (path for path in TESTS.iterdir() if path.is_dir() and any(path.glob("test_*.py"))):
-        assert (folder / "__init__.py").is_file() and (folder / ENTRY.name).is_file(), (
-            f"tests/{folder.name} needs __init__.py and {ENTRY.name} (copy tests/core's) for unittest to run it")
+        hook = "from .test_via_pytest import load_tests"
+        assert (folder / ENTRY.name).is_file() and hook in (folder / "__init__.py").read_text(encoding="utf-8"), (
+            f"unittest runs tests/{folder.name} only with a copy of tests/core's {ENTRY.name} and __init__.py")
     named = set(conftest._NEEDS)
     assert named <= {path.name for path in TESTS.rglob("test_*.py")}, "conftest._NEEDS names a module that is gone"
 
