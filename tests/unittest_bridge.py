@@ -200,7 +200,7 @@ class EventWriter:
     """Writes what pytest does, one JSON line per event: collected, a test's start and end, an import error."""
 
     def __init__(self, path: Path, patterns: list[str]):
-        self.events = open(path, "a", encoding="utf-8")  # noqa: SIM115 (open for the whole run)
+        self.events = open(path, "a", encoding="utf-8")  # noqa: SIM115 (open for the run, closed at unconfigure)
         self.patterns = patterns
         self.reports: dict[str, list] = {}
 
