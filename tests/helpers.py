@@ -1,7 +1,7 @@
 """Shared helpers: torch float64 references and a nan/inf-aware comparison.
 
-The test modules import this as ``helpers`` (pytest puts ``tests/`` on
-``sys.path`` because the directory has no ``__init__.py``).
+The test modules import this as ``tests.helpers`` (run from the repository
+root, as pytest and unittest both are, ``tests`` is a package).
 """
 
 import math

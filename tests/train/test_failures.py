@@ -74,7 +74,7 @@ from scalargrad import functional as F
 from scalargrad.nn import SGD, CrossEntropyLoss, Linear, Sequential, load
 from scalargrad.train import Callback, Trainer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CPYTHON = platform.python_implementation() == "CPython"
 POSIX = os.name == "posix" and hasattr(signal, "SIGKILL")
 TIMEOUT = 60.0  # seconds a child may take to reach a marker or to exit; only a hang gets near it

@@ -27,13 +27,13 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as TF
-from helpers import REL_TOL, same_float, tt
 from hypothesis import given
 from hypothesis import strategies as st
 
 from scalargrad import functional as F
 from scalargrad.nn import CrossEntropyLoss, Linear, MSELoss, Sequential
 from scalargrad.scalar import Scalar
+from tests.helpers import REL_TOL, same_float, tt
 
 # Tolerance: the project's rel 1e-9 (helpers.REL_TOL) holds here too. But over up to 50 random ops, sums
 # that cancel (x - y with x ~ y, softmax outputs added up) leave results tiny next to the terms they came

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "scalargrad"
+PACKAGE = Path(__file__).resolve().parents[2] / "scalargrad"
 
 # Lowest first. A module may import from its own layer and the layers below it.
 LAYERS = [

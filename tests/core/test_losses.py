@@ -8,9 +8,6 @@ import random
 import pytest
 import torch
 import torch.nn.functional as TF
-from helpers import all_close as helpers_all_close
-from helpers import assert_close, flat, scalars, tt, with_tolerances
-from helpers import grads_close as helpers_grads_close
 from parameterized import parameterized
 
 from scalargrad import Scalar
@@ -26,6 +23,9 @@ from scalargrad.nn import (
     NLLLoss,
     Sequential,
 )
+from tests.helpers import all_close as helpers_all_close
+from tests.helpers import assert_close, flat, scalars, tt, with_tolerances
+from tests.helpers import grads_close as helpers_grads_close
 
 REL = 1e-9
 ABS = 1e-15

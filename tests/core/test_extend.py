@@ -10,12 +10,12 @@ import math
 
 import pytest
 import torch
-from helpers import assert_close, tt
 from parameterized import parameterized
 
 from scalargrad import AnomalyError, Scalar, detect_anomaly, grad, gradcheck
 from scalargrad.extend import Op, defop, make_node
 from scalargrad.replay import Replay
+from tests.helpers import assert_close, tt
 
 
 @defop("softsign", lambda x: x / (1.0 + abs(x)))

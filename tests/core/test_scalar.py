@@ -13,12 +13,12 @@ import numpy
 import pytest
 import torch
 import torch.nn.functional as TF
-from helpers import assert_close, check_against_torch, tt
 from parameterized import parameterized
 
 import scalargrad
 from scalargrad import functional as F
 from scalargrad.scalar import Scalar, enable_grad, is_grad_enabled, no_grad
+from tests.helpers import assert_close, check_against_torch, tt
 
 INF = math.inf
 NAN = math.nan

@@ -9,13 +9,13 @@ import math
 
 import pytest
 import torch
-from helpers import assert_close, tt
 from parameterized import parameterized
 
 from scalargrad import AnomalyError, Scalar, detect_anomaly
 from scalargrad import functional as F
 from scalargrad.nn import SGD, BCELoss, CrossEntropyLoss, Linear
 from scalargrad.replay import Replay
+from tests.helpers import assert_close, tt
 
 # ---- a failed backward leaves every leaf's gradient as it was (torch: all or nothing) ----------
 

@@ -11,6 +11,7 @@ import random
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -430,7 +431,7 @@ def test_no_pyplot_and_the_backend_is_left_alone(tmp_path):
     """)
     env = dict(os.environ, MPLBACKEND="", DISPLAY="")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False,
-                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), timeout=120)
+                            cwd=Path(__file__).resolve().parents[2], timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
     read_png(tmp_path / "h.png")

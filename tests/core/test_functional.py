@@ -8,11 +8,11 @@ import numpy
 import pytest
 import torch
 import torch.nn.functional as TF
-from helpers import as_float, assert_close, tt
 from parameterized import parameterized
 
 from scalargrad import functional as F
 from scalargrad.scalar import Scalar
+from tests.helpers import as_float, assert_close, tt
 
 
 def scalars(values):

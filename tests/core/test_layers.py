@@ -12,9 +12,6 @@ import random
 import pytest
 import torch
 import torch.nn.functional as TF
-from helpers import all_close as helpers_all_close
-from helpers import assert_close, data, flat, scalars, tt, with_tolerances
-from helpers import grads_close as helpers_grads_close
 from parameterized import parameterized
 
 from scalargrad import Scalar
@@ -35,6 +32,9 @@ from scalargrad.nn import (
     Softplus,
     Tanh,
 )
+from tests.helpers import all_close as helpers_all_close
+from tests.helpers import assert_close, data, flat, scalars, tt, with_tolerances
+from tests.helpers import grads_close as helpers_grads_close
 
 REL = 1e-9
 ABS = 1e-12  # sums of hundreds of terms may cancel to ~0; rounding then dominates the relative error

@@ -10,13 +10,13 @@ torch's. Settings come from the profiles in ``tests/conftest.py``.
 import math
 
 import torch
-from helpers import same_float, tt
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from scalargrad import Scalar
 from scalargrad import functional as F
 from scalargrad.nn import CrossEntropyLoss
+from tests.helpers import same_float, tt
 
 REL, ABS = 1e-9, 1e-12  # gradients are probabilities (at most 1): an absolute floor for cancelling sums
 

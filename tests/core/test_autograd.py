@@ -8,7 +8,6 @@ import math
 
 import pytest
 import torch
-from helpers import assert_close, tt
 from parameterized import parameterized
 
 from scalargrad import (
@@ -24,6 +23,7 @@ from scalargrad import (
 )
 from scalargrad import functional as F
 from scalargrad.replay import Replay
+from tests.helpers import assert_close, tt
 
 # name, scalargrad f(x), torch f(x), points (inside the domain)
 FUNCTIONS = [
