@@ -21,8 +21,8 @@ import nbformat
 DOCS = Path(__file__).resolve().parent
 NOTEBOOK = DOCS / "tutorial.ipynb"
 
-sys.path.insert(0, str(DOCS.parent / "tests"))
-from kernel import run_notebook  # tests/kernel.py: the same kernel set-up as the tests
+sys.path.insert(0, str(DOCS.parent))
+from tests.kernel import run_notebook  # tests/kernel.py: the same kernel set-up as the tests
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # <graphviz.graphs.Digraph at 0x7f3a...>
 _NODE_ID = re.compile(r"\b\d{9,}")  # Graphviz node ids: id() of a Scalar, 12-15 digits

@@ -8,12 +8,12 @@ both sides, back-propagates the same random output gradient (``scalargrad.backwa
 
 import pytest
 import torch
-from helpers import assert_close
 from parameterized import parameterized
 
 import scalargrad
 from scalargrad import Scalar
 from scalargrad import functional as F
+from tests.helpers import assert_close
 
 
 def _torch(shape, seed):

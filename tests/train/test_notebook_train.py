@@ -5,10 +5,10 @@ widget instead of printing a line per epoch (and falls back to lines without ipy
 import inspect
 
 import pytest
-from kernel import mime_types, run_cells, text_of
-from test_summary import HeadFirst
 
 from scalargrad.nn import Linear, Sequential
+from tests.kernel import mime_types, run_cells, text_of
+from tests.train.test_summary import HeadFirst
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 

@@ -14,7 +14,8 @@ import re
 
 import nbformat
 import pytest
-from kernel import ROOT, mime_types, run_notebook, text_of
+
+from tests.kernel import ROOT, mime_types, run_notebook, text_of
 
 NOTEBOOK = ROOT / "docs" / "tutorial.ipynb"
 IMAGES = {"image/svg+xml", "image/png"}

@@ -15,7 +15,7 @@ from scalargrad._util.nested import shape
 from scalargrad.nn import Conv2D, Dropout, Flatten, Linear, MaxPool2D, Module, ReLU, Sequential, Tanh
 from scalargrad.nn.summary import LayerRow, ModelSummary, layer_table
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class HeadFirst(Module):

@@ -5,12 +5,12 @@ import math
 
 import pytest
 import torch
-from helpers import assert_close, tt
 from parameterized import parameterized
 
 import scalargrad
 from scalargrad import Scalar, grad
 from scalargrad import functional as F
+from tests.helpers import assert_close, tt
 
 
 def _graph(x, y, lib):
