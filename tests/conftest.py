@@ -29,6 +29,7 @@ _NEEDS = {
     "test_property_loading.py": "hypothesis",
     "test_data.py": "numpy",
     "test_viz.py": "PIL",
+    "test_notebook_viz.py": "nbclient",
 }
 
 collect_ignore = ["helpers.py", "kernel.py"] + [name for name, package in _NEEDS.items()

@@ -108,9 +108,10 @@ def _op_label(node: Scalar, kept: set) -> str:
     return f"{escape(op)}\\n{len(parents)} parents{more}"
 
 
-def _digraph(root: Scalar, max_nodes: int, rankdir: str, show_grad: bool, fmt: str) -> tuple[graphviz.Digraph, int]:
-    """The picture of the ``max_nodes`` nodes nearest ``root``, the rest summed up in one note; and the
-    number of values it draws."""
+def _digraph(root: Scalar, max_nodes: int, size: tuple[int, bool], rankdir: str, show_grad: bool,
+             fmt: str) -> tuple[graphviz.Digraph, int]:
+    """The picture of the ``max_nodes`` nodes nearest ``root``, the rest summed up in one note (``size``
+    is what ``_count`` gives); and the number of values it draws."""
     order = _nearest(root, max_nodes)
     kept = set(order)
     graph_attr = {"rankdir": rankdir, "size": "{},{}".format(*PICTURE_INCHES)}
@@ -136,7 +137,7 @@ def _digraph(root: Scalar, max_nodes: int, rankdir: str, show_grad: bool, fmt: s
             if constant is not None:
                 dot.node(uid + "c", f"{constant:.6g}", shape="box", style="dashed", fontsize="10")
                 dot.edge(uid + "c", uid + "op", style="dashed")
-    total, exact = _count(root)
+    total, exact = size
     if total > len(order):
         hidden = f"{total - len(order):,}" if exact else f"at least {total - len(order):,}"
         dot.node("more", f"+ {hidden} more nodes not drawn\\ndraw more: render('graph.svg', max_nodes=...)",
@@ -156,17 +157,18 @@ def _room(source: str, timeout: float) -> float:
     return 1.0 / (fill * MIN_SCALE)
 
 
-def _legible_limit(root: Scalar, rankdir: str, show_grad: bool, fmt: str, timeout: float) -> int:
+def _legible_limit(root: Scalar, size: tuple[int, bool], rankdir: str, show_grad: bool, fmt: str,
+                   timeout: float) -> int:
     """How many nodes the default picture of ``root`` draws: as many as stay legible, at most
     DEFAULT_MAX_NODES (two layouts of at most that many nodes, the second within _GROW_SECONDS)."""
-    dot, drawn = _digraph(root, _FIRST_TRY, rankdir, show_grad, fmt)
+    dot, drawn = _digraph(root, _FIRST_TRY, size, rankdir, show_grad, fmt)
     room = _room(dot.source, timeout)
     if room < 1.0:  # too big already: fewer nodes, in proportion
         return max(_FEWEST_LEGIBLE, int(drawn * room))
     if drawn < _FIRST_TRY or room < 1.5:  # all of the graph is drawn, or little room is left
         return drawn
     grown = min(DEFAULT_MAX_NODES, int(drawn * room))
-    dot, drawn_grown = _digraph(root, grown, rankdir, show_grad, fmt)
+    dot, drawn_grown = _digraph(root, grown, size, rankdir, show_grad, fmt)
     try:
         room = _room(dot.source, min(timeout, _GROW_SECONDS))
     except subprocess.TimeoutExpired:
@@ -209,17 +211,18 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
     in_script_bare = show is None and path is None and not notebook
     needs_image = path is not None or show is True or in_script_bare
 
+    size = _count(root)
     limit = max_nodes
     if limit is None:  # as many as stay legible; without dot (nothing to draw with), the most there can be
         limit = DEFAULT_MAX_NODES
         if needs_image or shutil.which("dot") is not None:
             try:
-                limit = _legible_limit(root, rankdir, show_grad, fmt, layout_timeout)
+                limit = _legible_limit(root, size, rankdir, show_grad, fmt, layout_timeout)
             except subprocess.TimeoutExpired:
                 raise RuntimeError(f"Graphviz could not lay out even {_FIRST_TRY} nodes in {layout_timeout:g} s"
                                    ) from None
     while True:
-        dot, drawn = _digraph(root, limit, rankdir, show_grad, fmt)
+        dot, drawn = _digraph(root, limit, size, rankdir, show_grad, fmt)
         try:
             image = run_dot(dot.source, fmt if path is not None else "png", layout_timeout) if needs_image else b""
             break
