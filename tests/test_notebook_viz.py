@@ -13,7 +13,6 @@ import re
 import shutil
 
 import pytest
-
 from kernel import mime_types, run_cells, text_of
 
 SETUP = """

@@ -101,6 +101,7 @@ def test_a_one_input_product_or_sum_draws_its_constant():
     assert source.count("style=dashed]") == 2 * 3  # the box and its edge, per constant
     assert "shape=box" not in draw_graph(Scalar(0.0) * 4.0, show=False).source  # 0 * c hides c: no guess
     assert "shape=box" not in draw_graph(x - 1.0, show=False).source  # x - c or c - x: not told apart
+    assert "shape=box" not in draw_graph(Scalar(1e20) + 1.0, show=False).source  # 1 is lost in 1e20 + 1
 
 
 def test_above_max_nodes_the_rest_becomes_one_summary_node():

@@ -13,6 +13,7 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -81,20 +82,22 @@ def _count(root: Scalar) -> tuple[int, bool]:
 
 
 def _constant_of(node: Scalar) -> float | None:
-    """The number a one-input ``*`` or ``+`` was applied with, when the values give it exactly.
+    """The number a one-input ``*`` or ``+`` was applied with, when the values give it to 6 digits.
 
     The engine keeps an op's constant to itself; for these two ops ``y = x * c`` and ``y = x + c``,
-    so ``c`` is recovered from the data and kept only if it reproduces ``y`` bit for bit.
+    so ``c`` is recovered from the data: ``y / x`` is within a rounding of ``c`` unless ``y``
+    underflowed, ``y - x`` only when ``c`` is not lost in the rounding of ``y`` (1e20 + 1 is 1e20).
     """
     x, y = node.parents[0].data, node.data
-    if node.op == "*" and x != 0.0 and math.isfinite(x):
-        c = y / x
-    elif node.op == "+" and math.isfinite(x):
-        c = y - x
-    else:
+    if not (math.isfinite(x) and math.isfinite(y)):
         return None
-    reproduced = x * c if node.op == "*" else x + c
-    return c if math.isfinite(c) and reproduced == y else None
+    if node.op == "*" and x != 0.0 and abs(y) >= sys.float_info.min:
+        c = y / x
+        return c if x * c == y else None
+    if node.op == "+":
+        c = y - x
+        return c if x + c == y and abs(c) >= math.ulp(y) * 1e7 else None
+    return None
 
 
 def _op_label(node: Scalar, kept: set) -> str:
