@@ -9,6 +9,8 @@ For three graphs (the issue's cases)
   an MLP 2-16-16-1 (relu, weights uniform in (-1, 1)) on 100 points of
   ``make_moons(noise=0.1)``, ``HingeLoss`` plus ``1e-4 * dot(params, params)``;
 - ``chain-230k``: the same chain for 115,000 steps (230,001 nodes);
+- ``relu-chain-230k``: bench_scale.py's chain ``x = relu(x * w + c)`` over a
+  pool of 64 leaf pairs, about 230,000 nodes;
 
 it calls ``render(path)`` with every other argument at its default and
 reports the pixel size of the PNG written, the seconds spent inside the
@@ -22,7 +24,7 @@ column says ``shown WxH`` or the exception it raised (before the fix a
 ``Image.open``, which is left real). No window is opened and no display is
 needed.
 
-    python -m benchmarks.bench_pictures            # about a minute
+    python -m benchmarks.bench_pictures            # a few seconds (minutes before the pictures were bounded)
     python -m benchmarks.bench_pictures --repeat 3
 """
 
@@ -42,6 +44,8 @@ from scalargrad import Scalar
 from scalargrad import functional as F
 from scalargrad.data import make_moons
 from scalargrad.nn import HingeLoss, Linear, Sequential, init
+
+from .bench_scale import build_chain
 
 _real_run = subprocess.run
 _dot_seconds = [0.0]
@@ -132,7 +136,8 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=1, help="renders per graph; the best time is kept")
     args = parser.parse_args(argv)
     subprocess.run = _timed_run
-    graphs = [("chain-100k", lambda: chain(50_000)), ("moons-loss", moons_loss), ("chain-230k", lambda: chain(115_000))]
+    graphs = [("chain-100k", lambda: chain(50_000)), ("moons-loss", moons_loss),
+              ("chain-230k", lambda: chain(115_000)), ("relu-chain-230k", lambda: build_chain(230_000, 0)[0])]
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for name, build in graphs:
