@@ -218,7 +218,7 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
     limit = max_nodes
     if limit is None:  # as many as stay legible; without dot (nothing to draw with), the most there can be
         limit = DEFAULT_MAX_NODES
-        if needs_image or shutil.which("dot") is not None:
+        if size[0] > _FEWEST_LEGIBLE and (needs_image or shutil.which("dot") is not None):
             try:
                 limit = _legible_limit(root, size, rankdir, show_grad, fmt, layout_timeout)
             except subprocess.TimeoutExpired:
@@ -233,7 +233,9 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
             if drawn <= _SMALLEST_RETRY:
                 raise RuntimeError(f"Graphviz could not lay out even {drawn} nodes in {layout_timeout:g} s") from None
             limit = max(_SMALLEST_RETRY, drawn // 4)  # < drawn, so each retry really draws fewer nodes
-            print(f"graph too large to lay out in {layout_timeout:g} s; drawing the {limit} nodes nearest the root")
+            total = f"{size[0]}" if size[1] else f"at least {size[0]}"
+            print(f"graph too large to lay out in {layout_timeout:g} s; drawing the {limit} nodes nearest the root "
+                  f"(of {total})")
 
     if path is not None:
         write_bytes(path, image)
