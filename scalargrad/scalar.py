@@ -422,8 +422,8 @@ class Scalar:
         return _HOOKS.add(self, hook)
 
     def render(self, path: str | None = None, format: str | None = None, show: bool | None = None,
-               rankdir: str = "LR", max_nodes: int = 500, show_grad: bool = True, layout_timeout: float = 60.0):
-        """Draw the graph that produced this value (needs graphviz); see ``scalargrad.viz.draw_graph``."""
+               rankdir: str = "LR", max_nodes: int | None = None, show_grad: bool = True, layout_timeout: float = 60.0):
+        """Draw this value's graph (needs graphviz): inline in a notebook; see ``scalargrad.viz.draw_graph``."""
         from .viz import draw_graph  # façade for an optional extra: viz sits above the engine
 
         return draw_graph(self, path=path, format=format, show=show, rankdir=rankdir,

@@ -34,6 +34,7 @@ _NEEDS = {
     "test_nested_ops.py": "torch",
     "test_backward.py": "torch",
     "test_tutorial.py": "nbclient",
+    "test_notebook_viz.py": "nbclient",
 }
 
 collect_ignore = ["helpers.py", "kernel.py"]

@@ -4,7 +4,8 @@ graphviz (the Python package and the ``dot`` program) and matplotlib are
 optional and imported only when a picture is asked for: ``draw_graph``
 (``viz.graph``), ``plot_model`` (``viz.model``), ``plot_history`` (loss and
 metric curves) and ``plot_decision_boundary`` (a 2-D classifier's regions)
-(``viz.plots``).
+(``viz.plots``). In a Jupyter notebook each of them shows inline when it
+is a cell's value (``viz.notebook`` tells a kernel from a script).
 
 >>> from scalargrad import Scalar
 >>> x = Scalar(2.0, name='x')

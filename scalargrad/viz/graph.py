@@ -9,19 +9,37 @@
 
 from __future__ import annotations
 
+import math
 import os
+import shutil
 import subprocess
+import sys
 from collections import deque
 from typing import TYPE_CHECKING
 
 from .._util.files import write_new
 from ..scalar import Scalar
+from .notebook import in_notebook
 from .output import escape, has_display, import_graphviz, picture_format, run_dot, show_png, write_bytes
 
 if TYPE_CHECKING:
     import graphviz
 
-__all__ = ["draw_graph"]
+__all__ = ["DEFAULT_MAX_NODES", "PICTURE_INCHES", "draw_graph"]
+
+# The default picture: at most DEFAULT_MAX_NODES values, fewer when their layout would have to shrink
+# below MIN_SCALE to fit PICTURE_INCHES (20 x 30 in: a PNG of at most 1920 x 2880 px at dot's 96 dpi).
+# At 0.6 the 11 pt labels are still 9 px high. It starts from _FIRST_TRY nodes and scales that by how
+# much room the layout leaves (a picture's length grows about linearly with the nodes drawn); a grown
+# layout that takes over _GROW_SECONDS (long edges make dot quadratic) keeps the first one.
+# benchmarks/bench_pictures.py measures the result.
+DEFAULT_MAX_NODES = 100
+PICTURE_INCHES = (20, 30)
+MIN_SCALE = 0.6
+_FIRST_TRY = 30
+_FEWEST_LEGIBLE = 8
+_GROW_SECONDS = 5.0
+_COUNT_LIMIT = 100_000  # nodes counted for the note; a bigger graph is "at least" that many
 
 # dot's layout can take minutes on a few hundred nodes with long edges; these
 # settings bound its optimisation passes and draw straight edges.
@@ -36,58 +54,74 @@ def _fmt(value) -> str:
     return f"{value:.4g}"
 
 
-def _collect(root: Scalar, max_nodes: int):
-    """Breadth-first from root: the nodes kept (nearest first) and what was left out."""
+def _nearest(root: Scalar, max_nodes: int) -> list[Scalar]:
+    """Breadth-first from root: the ``max_nodes`` nodes nearest it, nearest first."""
     kept, order = {root}, [root]
     queue = deque([root])
     while queue and len(order) < max_nodes:
-        node = queue.popleft()
-        for p in node.parents:
+        for p in queue.popleft().parents:
             if p not in kept:
                 if len(order) >= max_nodes:
                     break
                 kept.add(p)
                 order.append(p)
                 queue.append(p)
-    # Count everything, iteratively, so a huge graph is summarised, not drawn.
-    seen, stack, edges = {root}, [root], 0
-    while stack:
-        node = stack.pop()
-        edges += len(node.parents)
-        for p in node.parents:
+    return order
+
+
+def _count(root: Scalar) -> tuple[int, bool]:
+    """How many nodes the graph has, and whether that is all of them: counting stops at _COUNT_LIMIT,
+    so a note on a graph of millions of nodes costs what one of 100,000 does."""
+    seen, stack = {root}, [root]
+    while stack and len(seen) < _COUNT_LIMIT:
+        for p in stack.pop().parents:
             if p not in seen:
                 seen.add(p)
                 stack.append(p)
-    return order, kept, len(seen) - len(order), edges
+    return len(seen), not stack
 
 
-def draw_graph(root: Scalar, path: str | None = None, format: str | None = None, show: bool | None = None,
-               rankdir: str = "LR", max_nodes: int = 500, show_grad: bool = True,
-               layout_timeout: float = 60.0) -> graphviz.Digraph:
-    """Draw the graph that produced ``root``: one record per value, one small node per op.
+def _constant_of(node: Scalar) -> float | None:
+    """The number a one-input ``*`` or ``+`` was applied with, when the values give it to 6 digits.
 
-    Returns the ``graphviz.Digraph`` (a notebook shows it inline). With ``path``
-    the picture is also written there (png, svg or pdf, from ``format`` or the
-    file's suffix). With ``show=True`` it is opened with Pillow. Called with
-    neither on a machine without a display, it writes ``graph.png`` in the
-    working directory (``graph-1.png``, ... if that exists: no file is
-    replaced) and says which. Graphs above ``max_nodes`` keep the nodes
-    nearest the root and summarise the rest in one node; if Graphviz still
-    needs more than ``layout_timeout`` seconds, fewer nodes are drawn.
+    The engine keeps an op's constant to itself; for these two ops ``y = x * c`` and ``y = x + c``,
+    so ``c`` is recovered from the data: ``y / x`` is within a rounding of ``c`` unless ``y``
+    underflowed, ``y - x`` only when ``c`` is not lost in the rounding of ``y`` (1e20 + 1 is 1e20).
     """
-    if not isinstance(root, Scalar):
-        raise TypeError(f"draw_graph needs a Scalar, got {type(root).__name__}")
-    if max_nodes < 1:
-        raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
-    graphviz = import_graphviz()
-    fmt = picture_format(path, format)
+    x, y = node.parents[0].data, node.data
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return None
+    if node.op == "*" and x != 0.0 and abs(y) >= sys.float_info.min:
+        c = y / x
+        return c if x * c == y else None
+    if node.op == "+":
+        c = y - x
+        return c if x + c == y and abs(c) >= math.ulp(y) * 1e7 else None
+    return None
 
-    order, kept, hidden, edges = _collect(root, max_nodes)
-    graph_attr = {"rankdir": rankdir}
+
+def _op_label(node: Scalar, kept: set) -> str:
+    """The op's name; a fused op (a neuron, dot, sum) also says how many parents it has, and how
+    many of them are drawn, so '5' is never read as the number of a neuron's inputs."""
+    op, parents = node.op or "op", node.parents
+    if len(parents) <= 2:
+        return escape(op)
+    drawn = sum(p in kept for p in parents)
+    more = "" if drawn == len(parents) else f", {drawn} drawn"
+    return f"{escape(op)}\\n{len(parents)} parents{more}"
+
+
+def _digraph(root: Scalar, max_nodes: int, size: tuple[int, bool], rankdir: str, show_grad: bool,
+             fmt: str) -> tuple[graphviz.Digraph, int]:
+    """The picture of the ``max_nodes`` nodes nearest ``root``, the rest summed up in one note (``size``
+    is what ``_count`` gives); and the number of values it draws."""
+    order = _nearest(root, max_nodes)
+    kept = set(order)
+    graph_attr = {"rankdir": rankdir, "size": "{},{}".format(*PICTURE_INCHES)}
     if len(order) > _FAST_LAYOUT_ABOVE:
         graph_attr.update(_FAST_LAYOUT)
-    dot = graphviz.Digraph(format=fmt, graph_attr=graph_attr,
-                           node_attr={"fontname": "Helvetica", "fontsize": "11"})
+    dot = import_graphviz().Digraph(format=fmt, graph_attr=graph_attr,
+                                    node_attr={"fontname": "Helvetica", "fontsize": "11"})
     for node in order:
         uid = str(id(node))
         fields = [escape(node.name)] if node.name else []
@@ -97,36 +131,115 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
         dot.node(uid, "{ " + " | ".join(fields) + " }", shape="record",
                  style="filled", fillcolor="#e8f0fe" if node.parents else "#ffffff")
         if node.parents:
-            op = node.op or "op"
-            fan_in = len(node.parents)
-            label = f"{op} ({fan_in})" if fan_in > 2 else op
-            dot.node(uid + "op", escape(label), shape="ellipse", fontsize="10")
+            dot.node(uid + "op", _op_label(node, kept), shape="ellipse", fontsize="10")
             dot.edge(uid + "op", uid)
             for p in node.parents:
                 if p in kept:
                     dot.edge(str(id(p)), uid + "op")
-    if hidden:
-        dot.node("more", f"+ {hidden} more nodes, {edges} edges in all", shape="note",
-                 style="filled", fillcolor="#fff3cd")
+            constant = _constant_of(node) if len(node.parents) == 1 else None
+            if constant is not None:
+                dot.node(uid + "c", f"{constant:.6g}", shape="box", style="dashed", fontsize="10")
+                dot.edge(uid + "c", uid + "op", style="dashed")
+    total, exact = size
+    if total > len(order):
+        hidden = f"{total - len(order):,}" if exact else f"at least {total - len(order):,}"
+        dot.node("more", f"+ {hidden} more nodes not drawn\\ndraw more: render('graph.svg', max_nodes=...)",
+                 shape="note", style="filled", fillcolor="#fff3cd")
         for node in order:
             if node.parents and any(p not in kept for p in node.parents):
                 dot.edge("more", str(id(node)) + "op", style="dashed")
+    return dot, len(order)
 
-    if path is None and show is False:
-        return dot
+
+def _room(source: str, timeout: float) -> float:
+    """How many times the drawn nodes would still be legible, from a layout alone: above 1 there is
+    room for more, below 1 the picture would shrink under MIN_SCALE to fit PICTURE_INCHES."""
+    plain = run_dot(source, "plain", timeout).decode("utf-8", errors="replace")
+    width, height = map(float, plain.split(None, 4)[2:4])  # first line: "graph <scale> <width> <height>"
+    fill = max(width / PICTURE_INCHES[0], height / PICTURE_INCHES[1], 1e-9)
+    return 1.0 / (fill * MIN_SCALE)
+
+
+def _legible_limit(root: Scalar, size: tuple[int, bool], rankdir: str, show_grad: bool, fmt: str,
+                   timeout: float) -> int:
+    """How many nodes the default picture of ``root`` draws: as many as stay legible, at most
+    DEFAULT_MAX_NODES (two layouts of at most that many nodes, the second within _GROW_SECONDS)."""
+    dot, drawn = _digraph(root, _FIRST_TRY, size, rankdir, show_grad, fmt)
+    room = _room(dot.source, timeout)
+    if room < 1.0:  # too big already: fewer nodes, in proportion
+        return max(_FEWEST_LEGIBLE, int(drawn * room))
+    if drawn < _FIRST_TRY or room < 1.5:  # all of the graph is drawn, or little room is left
+        return drawn
+    grown = min(DEFAULT_MAX_NODES, int(drawn * room))
+    dot, drawn_grown = _digraph(root, grown, size, rankdir, show_grad, fmt)
     try:
-        image = run_dot(dot.source, fmt if path is not None else "png", layout_timeout)
+        room = _room(dot.source, min(timeout, _GROW_SECONDS))
     except subprocess.TimeoutExpired:
-        drawn = len(order)  # what this attempt drew: a small graph draws fewer nodes than max_nodes allows
-        if drawn <= _SMALLEST_RETRY:
-            raise RuntimeError(f"Graphviz could not lay out even {drawn} nodes in {layout_timeout:g} s") from None
-        fewer = max(_SMALLEST_RETRY, drawn // 4)  # < drawn, so each retry really draws fewer nodes
-        print(f"graph too large to lay out in {layout_timeout:g} s; drawing the {fewer} nodes nearest the root "
-              f"(of {drawn + hidden})")
-        return draw_graph(root, path, format, show, rankdir, fewer, show_grad, layout_timeout)
+        return drawn
+    return drawn_grown if room >= 1.0 else max(drawn, int(drawn_grown * room))
+
+
+def draw_graph(root: Scalar, path: str | None = None, format: str | None = None, show: bool | None = None,
+               rankdir: str = "LR", max_nodes: int | None = None, show_grad: bool = True,
+               layout_timeout: float = 60.0) -> graphviz.Digraph:
+    """Draw the graph that produced ``root``: one record per value, one small node per op.
+
+    Returns the ``graphviz.Digraph``. Where the picture goes:
+
+    - in a Jupyter notebook, the returned Digraph shows inline (as SVG) and
+      nothing else happens: no window, no file;
+    - ``path`` writes it there (png, svg or pdf, from ``format`` or the
+      file's suffix); ``show=True`` opens it in the system's image viewer
+      (with Pillow), notebook or not; ``show=False`` only returns it;
+    - in a script, a bare call opens the viewer when there is a display;
+      without one it writes ``graph.png`` in the working directory
+      (``graph-1.png``, ... if that exists: no file is replaced) and says which.
+
+    The picture keeps the nodes nearest ``root``: by default up to
+    ``DEFAULT_MAX_NODES`` (100), fewer if that many would not be legible
+    within ``PICTURE_INCHES`` (20 x 30 in, 1920 x 2880 px as a PNG). Nodes
+    left out are counted in one note. ``max_nodes`` draws exactly that many
+    (within the same bound: write an ``.svg`` to zoom into a big one); if
+    Graphviz needs more than ``layout_timeout`` seconds, fewer are drawn.
+    A one-input ``*`` or ``+`` draws its constant in a dashed box; a fused op
+    (a neuron's ``tanh(dot)``, ``dot``, ``sum``) says how many parents it has.
+    """
+    if not isinstance(root, Scalar):
+        raise TypeError(f"draw_graph needs a Scalar, got {type(root).__name__}")
+    if max_nodes is not None and max_nodes < 1:
+        raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
+    fmt = picture_format(path, format)
+    import_graphviz()  # its ImportError says what to install, before any work
+    notebook = in_notebook()
+    in_script_bare = show is None and path is None and not notebook
+    needs_image = path is not None or show is True or in_script_bare
+
+    size = _count(root)
+    limit = max_nodes
+    if limit is None:  # as many as stay legible; without dot (nothing to draw with), the most there can be
+        limit = DEFAULT_MAX_NODES
+        if size[0] > _FEWEST_LEGIBLE and (needs_image or shutil.which("dot") is not None):
+            try:
+                limit = _legible_limit(root, size, rankdir, show_grad, fmt, layout_timeout)
+            except subprocess.TimeoutExpired:
+                raise RuntimeError(f"Graphviz could not lay out even {_FIRST_TRY} nodes in {layout_timeout:g} s"
+                                   ) from None
+    while True:
+        dot, drawn = _digraph(root, limit, size, rankdir, show_grad, fmt)
+        try:
+            image = run_dot(dot.source, fmt if path is not None else "png", layout_timeout) if needs_image else b""
+            break
+        except subprocess.TimeoutExpired:
+            if drawn <= _SMALLEST_RETRY:
+                raise RuntimeError(f"Graphviz could not lay out even {drawn} nodes in {layout_timeout:g} s") from None
+            limit = max(_SMALLEST_RETRY, drawn // 4)  # < drawn, so each retry really draws fewer nodes
+            total = f"{size[0]}" if size[1] else f"at least {size[0]}"
+            print(f"graph too large to lay out in {layout_timeout:g} s; drawing the {limit} nodes nearest the root "
+                  f"(of {total})")
+
     if path is not None:
         write_bytes(path, image)
-    if show or (show is None and path is None):
+    if show or in_script_bare:
         png = image if path is None or fmt == "png" else run_dot(dot.source, "png", layout_timeout)
         if show is None and not has_display():
             # Never replace a file of the user's: graph.png, else graph-1.png, graph-2.png, ...

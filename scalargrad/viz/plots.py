@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._util.files import atomic_open
 from ..scalar import no_grad
+from .notebook import show_figures_inline
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -24,7 +25,8 @@ __all__ = ["plot_decision_boundary", "plot_history"]
 
 # Figures are built with matplotlib.figure.Figure on an Agg canvas, never with
 # pyplot, so plotting works without a display and never changes the backend or
-# any other global matplotlib state the user has set up.
+# any other global matplotlib state the user has set up. In a Jupyter kernel a
+# returned figure shows inline (see notebook.show_figures_inline).
 
 # matplotlib's "tab10" colours: class k is drawn in _PALETTE[k] (points) and, lighter, as its region.
 _PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -49,6 +51,7 @@ def _new_figure(figsize):
     Figure, FigureCanvasAgg, _, _ = _import_matplotlib()
     fig = Figure(figsize=figsize, dpi=100, layout="constrained")
     FigureCanvasAgg(fig)  # attaches itself as fig.canvas; no pyplot, no global backend
+    show_figures_inline(Figure)
     return fig
 
 
@@ -117,6 +120,8 @@ def plot_history(history: Any, path: str | os.PathLike | None = None,
     Returns the ``matplotlib.figure.Figure``; with ``path`` it is also
     written there (png, svg, pdf, ... from the suffix), atomically. No pyplot
     and no global matplotlib state are used, so this works with no display.
+    In a Jupyter notebook the figure shows inline when it is the cell's value
+    (no ``%matplotlib inline`` needed).
 
     >>> records = [{'epoch': 1, 'train_loss': 0.9, 'val_loss': 1.0, 'val_accuracy': 0.60},
     ...            {'epoch': 2, 'train_loss': 0.5, 'val_loss': 0.6, 'val_accuracy': 0.80},
@@ -234,7 +239,8 @@ def plot_decision_boundary(model: Callable, x: Sequence, y: Sequence, path: str 
     Any callable taking a point works as ``model``. The title gives the
     accuracy on ``(x, y)``. Returns the ``matplotlib.figure.Figure``; with
     ``path`` it is also written there (png, svg, pdf, ... from the suffix),
-    atomically. No pyplot and no global matplotlib state are used.
+    atomically. No pyplot and no global matplotlib state are used. In a
+    Jupyter notebook the figure shows inline when it is the cell's value.
 
     >>> from scalargrad.data import make_moons
     >>> from scalargrad.nn import Linear, Sequential

@@ -245,7 +245,7 @@ def test_a_layout_retry_on_a_small_graph_draws_fewer_nodes_and_says_how_many(mon
         return b"\x89PNG small"
 
     monkeypatch.setattr(graph, "run_dot", slow_twice)
-    _small_graph(200).render(str(tmp_path / "g.png"), layout_timeout=5)  # 201 nodes, max_nodes=500
+    _small_graph(200).render(str(tmp_path / "g.png"), layout_timeout=5, max_nodes=500)  # 201 nodes
     assert drawn == [201, 50, 25]
     out = capsys.readouterr().out
     assert "drawing the 50 nodes nearest the root (of 201)" in out

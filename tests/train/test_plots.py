@@ -427,6 +427,7 @@ def test_no_pyplot_and_the_backend_is_left_alone(tmp_path):
                                path={str(tmp_path / "b.png")!r}, resolution=5)
         assert matplotlib.get_backend() == "svg", matplotlib.get_backend()
         assert "matplotlib.pyplot" not in sys.modules
+        assert "IPython" not in sys.modules  # a script pays nothing for the notebook display
         print("ok")
     """)
     env = dict(os.environ, MPLBACKEND="", DISPLAY="")

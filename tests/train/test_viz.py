@@ -3,7 +3,9 @@
 import os
 import re
 import shutil
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -12,6 +14,8 @@ from scalargrad import Scalar
 from scalargrad import functional as F
 from scalargrad.nn import Conv2D, Flatten, Linear, MaxPool2D, Sequential
 from scalargrad.viz import draw_graph, plot_model
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -78,33 +82,103 @@ def test_returns_a_digraph_and_draws_one_op_node_per_operation():
     assert len(values) == 9 and len(ops) == 4  # 5 leaves + 4 results; 2 products, 2 sums
 
 
-def test_fused_nodes_show_one_op_with_their_fan_in():
+def test_fused_nodes_say_how_many_parents_they_have_not_inputs():
     ws = [Scalar(0.1 * i, name=f"w{i}") for i in range(5)]
     y = F.dot(ws, [Scalar(1.0) for _ in range(5)])
-    source = draw_graph(y, show=False).source
-    assert "dot (10)" in source
+    assert "dot\\n10 parents" in draw_graph(y, show=False).source  # 5 weights and 5 inputs, all drawn
+    assert "dot\\n10 parents, 3 drawn" in draw_graph(y, show=False, max_nodes=4).source
     layer = Linear(3, 1, activation="tanh")
     layer.initialize([([0.1, 0.2, 0.3], 0.1)])
-    assert "tanh(dot) (4)" in draw_graph(layer([1.0, 2.0, 3.0])[0], show=False).source
+    # plain-number inputs are no parents: 3 weights and the bias
+    assert "tanh(dot)\\n4 parents" in draw_graph(layer([1.0, 2.0, 3.0])[0], show=False).source
+
+
+def test_a_one_input_product_or_sum_draws_its_constant():
+    x = Scalar(0.4, name="x")
+    source = draw_graph((x * 2.5 + 3.0) * 1.0001, show=False).source
+    boxes = re.findall(r"\[label=\"?([^\" ]+)\"? fontsize=10 shape=box style=dashed\]", source)
+    assert sorted(boxes) == ["1.0001", "2.5", "3"]
+    assert source.count("style=dashed]") == 2 * 3  # the box and its edge, per constant
+    assert "shape=box" not in draw_graph(Scalar(0.0) * 4.0, show=False).source  # 0 * c hides c: no guess
+    assert "shape=box" not in draw_graph(x - 1.0, show=False).source  # x - c or c - x: not told apart
+    assert "shape=box" not in draw_graph(Scalar(1e20) + 1.0, show=False).source  # 1 is lost in 1e20 + 1
 
 
 def test_above_max_nodes_the_rest_becomes_one_summary_node():
     y = chain(1000)  # 2000 interior nodes + 1 leaf
     source = draw_graph(y, show=False, max_nodes=50).source
-    drawn = len(re.findall(r"shape=record", source))
-    assert drawn == 50
-    match = re.search(r"\+ (\d+) more nodes, (\d+) edges in all", source)
-    assert match, source[-500:]
-    assert int(match.group(1)) == 2001 - 50
-    assert int(match.group(2)) == 3000  # per step: y * c (one edge) and + x (two)
+    assert len(re.findall(r"shape=record", source)) == 50
+    assert "+ 1,951 more nodes not drawn" in source
+    assert "max_nodes=" in source  # says how to draw more
 
 
-def test_a_100000_node_graph_is_summarised_and_rendered(dot_program, tmp_path):
-    y = chain(50_000)  # 100,001 nodes
-    path = tmp_path / "big.png"
+def test_counting_the_hidden_nodes_stops_at_a_limit(monkeypatch):
+    from scalargrad.viz import graph
+
+    monkeypatch.setattr(graph, "_COUNT_LIMIT", 300)
+    source = draw_graph(chain(1000), show=False, max_nodes=50).source
+    match = re.search(r"\+ at least (\d+) more nodes not drawn", source)
+    assert match and 250 - 1 <= int(match.group(1)) < 2001 - 50
+    assert "at least" not in draw_graph(chain(100), show=False, max_nodes=50).source  # 201 nodes: exact
+
+
+def png_size(path):
+    with Image.open(path) as im:
+        return im.size
+
+
+def scale_of(source):
+    """How much dot shrinks this picture to fit its size bound (1: not at all)."""
+    from scalargrad.viz.output import run_dot
+
+    return float(run_dot(source, "plain", 60).split()[1])
+
+
+def moons_loss():
+    from benchmarks.bench_pictures import moons_loss as build
+
+    return build()
+
+
+@pytest.mark.parametrize("build", [lambda: chain(50_000), moons_loss, lambda: chain(3)],
+                         ids=["chain-100k", "moons-loss", "chain-7"])
+def test_the_default_picture_is_bounded_and_legible(dot_program, tmp_path, build):
+    y = build()
+    path = tmp_path / "g.png"
     dot = y.render(str(path))
-    assert "+ 99501 more nodes" in dot.source
-    assert path.stat().st_size > 1000
+    width, height = png_size(path)
+    assert width <= 1920 and height <= 2880
+    assert 7 <= dot.source.count("shape=record") <= 100
+    assert scale_of(dot.source) >= 0.5  # labels at least half their size: readable on a screen
+
+
+def test_a_small_graph_is_drawn_whole_and_unshrunk(dot_program):
+    dot = quickstart().render(show=False)
+    assert dot.source.count("shape=record") == 9 and "more nodes" not in dot.source
+    assert scale_of(dot.source) == 1.0
+
+
+def test_an_explicit_max_nodes_is_drawn_within_the_same_bound(dot_program, tmp_path):
+    path = tmp_path / "g.png"
+    dot = chain(1000).render(str(path), max_nodes=40)
+    assert dot.source.count("shape=record") == 40
+    width, height = png_size(path)
+    assert width <= 1920 and height <= 2880
+
+
+def test_show_true_on_a_100000_node_graph_opens_a_bounded_picture(dot_program, monkeypatch):
+    shown = []
+    monkeypatch.setattr(Image.Image, "show", lambda im, *a, **k: shown.append(im.size))
+    chain(50_000).render(show=True)  # before: Pillow's DecompressionBombError on a 32767 px PNG
+    assert len(shown) == 1 and shown[0][0] <= 1920 and shown[0][1] <= 2880
+
+
+def test_a_script_never_imports_ipython():
+    code = ("import sys; from scalargrad import Scalar; x = Scalar(1.0); (x * x).render(show=False); "
+            "assert 'IPython' not in sys.modules, 'IPython imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
 
 
 def test_parameters_are_named_after_their_place_in_the_model():
