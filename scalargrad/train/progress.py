@@ -14,8 +14,9 @@ import sys
 from typing import Any
 
 from .._util.checks import is_number
+from .._util.notebook import in_notebook
 
-__all__ = ["choose_display", "format_value", "in_jupyter_kernel", "summary", "tqdm_class"]
+__all__ = ["choose_display", "format_value", "summary", "tqdm_class"]
 
 _tqdm_notice_shown = False  # the "tqdm is not installed" notice is shown once per process
 
@@ -30,13 +31,6 @@ def tqdm_class(notebook: bool = False) -> Any:
     except ImportError:
         return None
     return tqdm
-
-
-def in_jupyter_kernel() -> bool:
-    """True when this code runs in a Jupyter kernel (a notebook, JupyterLab, VS Code, Colab)."""
-    ipython = sys.modules.get("IPython")  # a kernel has imported it already; no need to import it here
-    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
-    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def _has_ipywidgets() -> bool:
@@ -73,7 +67,7 @@ def choose_display(progress: bool | None) -> str:
     if progress is False:
         return "silent"
     has_tqdm = tqdm_class() is not None
-    if has_tqdm and in_jupyter_kernel() and _has_ipywidgets():
+    if has_tqdm and in_notebook() and _has_ipywidgets():
         return "notebook"
     if progress is True:
         if has_tqdm:

@@ -23,14 +23,6 @@ RENDER_CELLS = ["c.render()", "out.render()", "y.render()"]  # each cell's last 
 PLOT_CELLS = ["plot_history(history)", "plot_decision_boundary(moons_model, x_moons, y_moons)"]
 SUMMARY_CELL = "model.summary()"
 
-# Until the notebook fixes of issue 13 (points 1-3, on other branches) are merged, render() in a kernel
-# also writes graph.png and says so, the plots show as text only and summary() as a quoted string.
-# strict=True: once the fixes are merged these tests pass and pytest reports that as a failure, so the
-# marker is then removed (after rebuilding the stored notebook: python docs/build_tutorial.py).
-UNTIL_RENDER_FIX = pytest.mark.xfail(strict=True, reason="render() in a kernel writes graph.png (issue 13, 1)")
-UNTIL_PLOT_FIX = pytest.mark.xfail(strict=True, reason="plots need %matplotlib inline (issue 13, 3)")
-UNTIL_SUMMARY_FIX = pytest.mark.xfail(strict=True, reason="summary() returns a str (issue 13, 2)")
-
 
 @pytest.fixture(scope="module")
 def fresh_run(tmp_path_factory):
@@ -85,13 +77,11 @@ def test_render_shows_the_graph_inline(notebook, last_line):
     assert mime_types(outputs_of(notebook, last_line)) & IMAGES
 
 
-@UNTIL_PLOT_FIX
 @pytest.mark.parametrize("last_line", PLOT_CELLS)
 def test_plots_show_inline(notebook, last_line):
     assert mime_types(outputs_of(notebook, last_line)) & IMAGES
 
 
-@UNTIL_SUMMARY_FIX
 def test_summary_shows_as_a_table(notebook):
     table = text_of(outputs_of(notebook, SUMMARY_CELL))
     assert table.startswith("Layer") and "\nTotal parameters: 2410" in table, table
@@ -109,13 +99,10 @@ def shown_text(outputs):
 
 def test_the_fresh_run_prints_what_the_stored_notebook_shows(fresh_run, stored):
     for now, then in zip(code_cells(fresh_run[0]), code_cells(stored)):
-        # TODO once issue 13 point 1 is merged: compare the whole text (render() will print nothing).
-        lines = [[line for line in shown_text(cell.outputs).splitlines() if not line.startswith("no display found")]
-                 for cell in (now, then)]
-        assert lines[0] == lines[1], f"the stored output of this cell is out of date:\n{then.source}"
+        assert shown_text(now.outputs) == shown_text(then.outputs), \
+            f"the stored output of this cell is out of date:\n{then.source}"
 
 
-@UNTIL_RENDER_FIX
 def test_render_in_a_notebook_prints_nothing_and_writes_no_file(fresh_run):
     notebook, folder = fresh_run
     assert sorted(p.name for p in folder.iterdir()) == []

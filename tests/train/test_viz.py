@@ -15,7 +15,7 @@ from scalargrad import functional as F
 from scalargrad.nn import Conv2D, Flatten, Linear, MaxPool2D, Sequential
 from scalargrad.viz import draw_graph, plot_model
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
