@@ -1,12 +1,15 @@
-"""Learn XOR with a 2-4-2 MLP: the README's second quickstart, as a script.
+"""Learn XNOR with a 2-4-2 MLP: the README's second quickstart, as a script.
 
-Four samples, batch size 1, plain SGD (lr 0.075) for 1000 epochs, with a
-hand-written training loop; then the softmax probabilities of each sample.
+The four samples are XNOR, the complement of XOR: label 1 when both inputs
+are equal ([1, 1] and [0, 0]), 0 otherwise. The original scalargrad's README
+calls this data XOR, hence the module's name. Batch size 1, plain SGD
+(lr 0.075) for 1000 epochs, with a hand-written training loop; then the
+softmax probabilities of each sample.
 
     python -m examples.xor                 # under a second; prints the README's output
     python -m examples.xor --seed 3        # another initialisation
 
-With only four hidden ReLUs, some initialisations leave units dead and XOR
+With only four hidden ReLUs, some initialisations leave units dead and XNOR
 unlearned; seed 0 is known to work. The last line printed is
 ``final accuracy=<fraction of the four samples classified right>``.
 """
@@ -18,7 +21,7 @@ from scalargrad.nn import SGD, CrossEntropyLoss, Linear, Sequential, Softmax
 
 
 def main(argv=None):
-    """Train on XOR and print the predictions; returns the accuracy on the four samples."""
+    """Train on XNOR and print the predictions; returns the accuracy on the four samples."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=1000, help="passes over the four samples (default 1000)")
     parser.add_argument("--lr", type=float, default=0.075, help="SGD learning rate (default 0.075)")

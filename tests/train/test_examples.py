@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) does not put the repo root on sys.path
     sys.path.insert(0, str(ROOT))
 
+README = ROOT / "README.md"
+EVERY_EXAMPLE = sorted(path.stem for path in (ROOT / "examples").glob("*.py") if not path.stem.startswith("_"))
 EXAMPLES = ["train_classification", "train_regression", "xor", "moons", "digits", "linear_regression"]
 FINAL = re.compile(r"final ([a-z0-9_]+)=(\S+)\Z")
 
@@ -52,6 +54,21 @@ def test_help_exits_0(name, capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "--epochs" in out and "--seed" in out
+
+
+def readme_options() -> dict[str, set[str]]:
+    """The README's table of examples: name -> the options its row lists."""
+    rows = re.findall(r"^\| `(\w+)` \|.*\| ((?:`[^`]*` ?)+) \|", README.read_text(encoding="utf-8"), re.MULTILINE)
+    return {name: set(re.findall(r"--[a-z][\w-]*", cell)) for name, cell in rows}
+
+
+@pytest.mark.parametrize("name", EVERY_EXAMPLE)
+def test_readme_lists_the_options_each_example_takes(name, capsys):
+    with pytest.raises(SystemExit):
+        example(name).main(["--help"])
+    usage = capsys.readouterr().out.split("\n\n")[0]  # argparse's usage lines name every option
+    in_help = set(re.findall(r"--[a-z][\w-]*", usage)) - {"--help"}
+    assert readme_options().get(name) == in_help
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

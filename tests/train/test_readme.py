@@ -1,6 +1,7 @@
 """The README is the front door: its Python blocks must run and print what it shows.
 
-The pages under ``docs/`` are held to the same rule.
+The blocks run in order in one namespace, as a reader pastes them into one
+session. The pages under ``docs/`` are held to the same rule.
 """
 
 import contextlib
@@ -8,6 +9,8 @@ import io
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
+CAN_RENDER = shutil.which("dot") is not None or bool(os.environ.get("CI"))  # CI installs Graphviz
 FENCE = re.compile(r"```(\w*)\n(.*?)```", re.DOTALL)
 
 
@@ -55,6 +59,14 @@ def test_readme_links_the_docs_and_their_pictures_exist():
             assert (page.parent / picture).stat().st_size > 1000, f"{page.name}: missing picture {picture}"
 
 
+@pytest.mark.parametrize("page", [README, *DOCS], ids=lambda page: page.name)
+def test_code_fences_stand_on_their_own_lines(page):
+    """Text after a closing fence (```` ``` text````) leaves the block open and turns the rest of the page into code."""
+    for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
+        if "```" in line:
+            assert re.fullmatch(r"```\w*", line.strip()), f"{page.name}:{number}: {line!r}"
+
+
 @pytest.mark.parametrize("index", range(len(DOC_BLOCKS)))
 def test_docs_block_runs_and_prints_what_it_shows(index):
     """The docs' blocks run in order within a page, sharing names, as a reader would run them."""
@@ -70,19 +82,61 @@ def test_docs_block_runs_and_prints_what_it_shows(index):
         assert out.getvalue().strip() == expected.strip(), f"{page}: the output differs from what the code prints"
 
 
+@pytest.fixture(scope="module")
+def readme_session(tmp_path_factory):
+    """Run the README's blocks in order in one namespace, as a reader pastes them into one session.
+
+    Gives, per block, what it printed (or the exception it raised, or None when
+    skipped) and the size of the ``graph.png`` a bare ``render()`` wrote.
+    """
+    folder = tmp_path_factory.mktemp("readme")
+    namespace = {"__name__": "__readme__"}
+    results = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)  # render() writes graph.png here on a machine with no display
+        patch.delenv("DISPLAY", raising=False)
+        patch.delenv("WAYLAND_DISPLAY", raising=False)
+        for index, (source, _) in enumerate(BLOCKS):
+            if "render(" in source and not CAN_RENDER:
+                results.append((None, 0))
+                continue
+            (folder / "graph.png").unlink(missing_ok=True)
+            out = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(out):
+                    exec(compile(source, f"README block {index}", "exec"), namespace)  # noqa: S102
+            except Exception as error:  # noqa: BLE001 (raised again by this block's test)
+                results.append((error, 0))
+                continue
+            picture = folder / "graph.png"
+            results.append((out.getvalue(), picture.stat().st_size if picture.exists() else 0))
+    return results
+
+
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_block_runs_and_prints_what_it_shows(index, tmp_path, monkeypatch):
+def test_readme_block_runs_and_prints_what_it_shows(index, readme_session):
     source, expected = BLOCKS[index]
-    if "render(" in source and shutil.which("dot") is None and not os.environ.get("CI"):
+    printed, picture_size = readme_session[index]
+    if printed is None:
         pytest.skip("the Graphviz 'dot' program is not installed (CI installs it)")
-    monkeypatch.chdir(tmp_path)  # render() writes graph.png here on a machine with no display
-    monkeypatch.delenv("DISPLAY", raising=False)
-    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(source, f"README block {index}", "exec"), {"__name__": "__readme__"})  # noqa: S102
-    printed = [line for line in out.getvalue().splitlines() if not line.startswith("no display found")]
+    if isinstance(printed, Exception):
+        raise printed
+    lines = [line for line in printed.splitlines() if not line.startswith("no display found")]
     if expected is not None:
-        assert "\n".join(printed).strip() == expected.strip(), "README output differs from what the code prints"
+        assert "\n".join(lines).strip() == expected.strip(), "README output differs from what the code prints"
     if "render(" in source:
-        assert (tmp_path / "graph.png").stat().st_size > 1000
+        assert picture_size > 1000
+
+
+OPTIONAL = ("graphviz", "PIL", "matplotlib", "tqdm", "numpy", "torch", "sklearn", "IPython")
+
+
+def test_the_first_quickstart_needs_only_the_core():
+    """`pip install .` installs no extra: the first block a newcomer runs imports none and prints its output."""
+    source, expected = BLOCKS[0]
+    check = f"import sys\n{source}\nprint(sorted(m for m in {OPTIONAL!r} if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, check=True)
+    *printed, optional_imported = result.stdout.strip().splitlines()
+    assert optional_imported == "[]"
+    assert "\n".join(printed).strip() == expected.strip()
