@@ -2,9 +2,9 @@
 
 An 80/20 train/test split; Adam (lr 0.01) with a cosine-annealed learning
 rate, batch size 32. The default model is an MLP 64-64-10 (25 epochs, about
-40 s); ``--conv`` trains Conv2D(1, 8, 3x3, padding 1, relu) -> MaxPool2D(2)
+70 s on a 2-core machine); ``--conv`` trains Conv2D(1, 8, 3x3, padding 1, relu) -> MaxPool2D(2)
 -> Flatten -> Linear(128, 10) on the images as [1][8][8] nested lists
-(20 epochs, about 90 s). Both reach about 97.5% held-out accuracy.
+(20 epochs, about 140 s). Both reach about 97.5% held-out accuracy.
 
 Needs scikit-learn for the images (they ship with it, no download):
 ``pip install scikit-learn``.

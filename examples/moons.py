@@ -7,7 +7,7 @@ full-batch SGD whose learning rate falls linearly from 1.0 to about 0.1 over
 100 steps. The Trainer does the loop; the L2 term is a small loss wrapper
 and the learning-rate decay a Callback.
 
-    python -m examples.moons                  # about 3 s
+    python -m examples.moons                  # about 3 s on a 2-core machine
     python -m examples.moons --plot           # also draws the decision boundary to moons.png
     python -m examples.moons --plot out.svg   # ... or to out.svg (needs matplotlib)
 

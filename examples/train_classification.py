@@ -3,7 +3,7 @@
 The original scalargrad's setup, with the original API: a Trainer and an
 Evaluator that reports validation accuracy after every epoch.
 
-    python -m examples.train_classification                    # about 4 s
+    python -m examples.train_classification                    # about 5 s
     python -m examples.train_classification --epochs 5 --samples 500
     python -m examples.train_classification --plot             # also draws the history (needs matplotlib)
 

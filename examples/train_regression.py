@@ -5,7 +5,7 @@ The original scalargrad's regression setup: the model's outputs are
 and R2 (the coefficient of determination: 1 is a perfect fit, 0 is no better
 than predicting the mean) after every epoch.
 
-    python -m examples.train_regression                  # about 3 s
+    python -m examples.train_regression                  # about 5 s
     python -m examples.train_regression --epochs 5 --samples 300
     python -m examples.train_regression --plot           # also draws the history (needs matplotlib)
 

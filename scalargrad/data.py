@@ -417,7 +417,7 @@ def make_regression(n_samples: int = 100, n_features: int = 16, n_informative: i
 
 
 def xor(n_samples: int | None = None, noise: float = 0.0, seed: int | None = None) -> LabelledPoints:
-    """The XOR truth table as in the README (label 1 when both inputs are equal).
+    """The four points of the README's quickstart: XNOR, the complement of XOR (label 1 when both inputs are equal).
 
     With ``n_samples``, that many noisy copies of the four corners.
     """
