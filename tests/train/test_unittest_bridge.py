@@ -92,6 +92,9 @@ def sample_folder(tmp_path, **modules):
     folder = tmp_path / "sample"
     folder.mkdir()
     (folder / ENTRY.name).write_text(ENTRY.read_text(encoding="utf-8"), encoding="utf-8")
+    # Its own pytest.ini makes the folder pytest's rootdir, so test ids read "test_sample.py::..." wherever
+    # the checkout and the temporary folder are (without it, a checkout under /tmp gave "pytest-of-root/...").
+    (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     for name, source in modules.items():
         (folder / f"{name}.py").write_text(source, encoding="utf-8")
     return folder
