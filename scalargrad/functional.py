@@ -22,7 +22,7 @@ import builtins
 import math
 from collections.abc import Iterable, Sequence
 from operator import mul as times  # (functional.mul is the elementwise op of nested_ops)
-from typing import Union
+from typing import Callable, Union
 
 from ._util.checks import is_number, one_of
 from ._util.nested import to_lists
@@ -237,8 +237,23 @@ def _recompute_neuron(parents: tuple, spec: _NeuronConstant) -> tuple:
     return y, (partners if d == 1.0 else [d * v for v in partners])
 
 
+def _inline_neuron(spec: _NeuronConstant, parents: list, y: str, name_of: Callable, fresh: Callable):
+    """A neuron in compiled code, summed as ``_recompute_neuron`` sums (from 0.0, in order): z, act(z), act'(z)."""
+    if spec.weights is None:  # not built by a Replay: compiled code calls its recompute
+        return None
+    w = [name_of(p) for p in spec.weights.sources]
+    x = [name_of(p) for p in spec.inputs.sources] + [name_of(v) for v in spec.inputs.values[len(spec.inputs.sources):]]
+    z, d = fresh(f"z_{y}"), fresh(f"d_{y}")
+    products = " + ".join(wi if xi == "1.0" else f"{wi} * {xi}" for wi, xi in zip(w, x))  # b * 1.0 is b
+    value, derivative = (t.format(z, y=y, c=name_of(spec.slope)) for t in spec.op.inline)
+    lines = [(f"{z} = 0.0 + {products}", "dot (the sum starts at 0.0, as sum() does)"), (f"{y} = {value}", spec.activation),
+             (f"{d} = {derivative}", f"{spec.activation}'({z})")]
+    partners = x if spec.partners is not None else w[:len(spec.inputs.sources)] + x
+    return lines, [f"{d} * {v}" for v in partners], (d if spec.activation == "relu" else None)
+
+
 _neuron = Op("neuron", lambda xs, spec: _activation_value(spec, _dot_value(xs, spec.partners)), _d_neuron,
-             arity="n", constant=True, recompute=_recompute_neuron,
+             arity="n", constant=True, recompute=_recompute_neuron, inline=_inline_neuron,
              label=lambda spec: "dot" if spec.activation == "identity" else f"{spec.activation}(dot)",
              shared=lambda spec: () if spec.weights is None else (spec.weights, spec.inputs))
 

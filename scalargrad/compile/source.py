@@ -144,7 +144,9 @@ def write_source(function_name: str, inputs: list, output: Scalar, nodes: list) 
     for node in nodes:
         code, derivatives, guard = _forward(writer, node)
         lines += [(f"    {text}", f"# {comment}") for text, comment in code]
-        backward_parts[id(node)] = (code[-1][0], derivatives, guard)
+        y = var[id(node)]
+        value_line = next((text for text, _ in code if re.match(rf"{y}\b", text)), code[-1][0])
+        backward_parts[id(node)] = (value_line, derivatives, guard)
         if any(id(p) in needs_grad for p in node.parents):
             needs_grad.add(id(node))
     lines.append(f"    # backward: d{var[id(output)]}/d(each value), one line per local-derivative product")
