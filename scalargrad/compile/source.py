@@ -145,7 +145,7 @@ def write_source(function_name: str, inputs: list, output: Scalar, nodes: list) 
         code, derivatives, guard = _forward(writer, node)
         lines += [(f"    {text}", f"# {comment}") for text, comment in code]
         y = var[id(node)]
-        value_line = next((text for text, _ in code if re.match(rf"{y}\b", text)), code[-1][0])
+        value_line = next((text for text, _ in code if text.startswith((f"{y} ", f"{y},"))), code[-1][0])
         backward_parts[id(node)] = (value_line, derivatives, guard)
         if any(id(p) in needs_grad for p in node.parents):
             needs_grad.add(id(node))
