@@ -238,16 +238,17 @@ def _recompute_neuron(parents: tuple, spec: _NeuronConstant) -> tuple:
 
 
 def _inline_neuron(spec: _NeuronConstant, parents: list, y: str, name_of: Callable, fresh: Callable):
-    """A neuron in compiled code, summed as ``_recompute_neuron`` sums (from 0.0, in order): z, act(z), act'(z)."""
+    """A neuron in compiled code: z summed as ``_recompute_neuron`` sums, act(z), act'(z)."""
     if spec.weights is None:  # not built by a Replay: compiled code calls its recompute
         return None
     w = [name_of(p) for p in spec.weights.sources]
-    x = [name_of(p) for p in spec.inputs.sources] + [name_of(v) for v in spec.inputs.values[len(spec.inputs.sources):]]
+    fixed = spec.inputs.values[len(spec.inputs.sources):]  # a network's input of numbers, the bias's 1.0
+    x = [name_of(p) for p in spec.inputs.sources] + [name_of(v) for v in fixed]
     z, d = fresh(f"z_{y}"), fresh(f"d_{y}")
     products = " + ".join(wi if xi == "1.0" else f"{wi} * {xi}" for wi, xi in zip(w, x))  # b * 1.0 is b
     value, derivative = (t.format(z, y=y, c=name_of(spec.slope)) for t in spec.op.inline)
-    lines = [(f"{z} = 0.0 + {products}", "dot (the sum starts at 0.0, as sum() does)"), (f"{y} = {value}", spec.activation),
-             (f"{d} = {derivative}", f"{spec.activation}'({z})")]
+    lines = [(f"{z} = 0.0 + {products}", "dot (the sum starts at 0.0, as sum() does)"),
+             (f"{y} = {value}", spec.activation), (f"{d} = {derivative}", f"{spec.activation}'({z})")]
     partners = x if spec.partners is not None else w[:len(spec.inputs.sources)] + x
     return lines, [f"{d} * {v}" for v in partners], (d if spec.activation == "relu" else None)
 

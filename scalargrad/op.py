@@ -52,8 +52,8 @@ class Op:
     the rule, so every op compiles.
     """
 
-    __slots__ = ("arity", "constant", "derivative", "inline", "label", "name", "recompute", "replayable", "shared",
-                 "value")
+    __slots__ = ("arity", "constant", "derivative", "inline", "label", "name", "recompute", "replayable",
+                 "shared", "value")
 
     def __init__(self, name: str, value: Callable, derivative: Callable, *, arity: int | str = 1,
                  constant: bool = False, label: Callable[[Any], str] | None = None,

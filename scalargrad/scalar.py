@@ -328,7 +328,8 @@ class Scalar:
                           inline=("div({0}, {c})", "div(1.0, {c})"))
     __truediv__ = _operator(_div, _div_by_constant)
 
-    @declare("/", lambda x, c: fl.div(c, x), constant=True, inline=("div({c}, {0})", "-{c} * (div(1.0, {0}) * div(1.0, {0}))"))
+    @declare("/", lambda x, c: fl.div(c, x), constant=True,
+             inline=("div({c}, {0})", "-{c} * (div(1.0, {0}) * div(1.0, {0}))"))
     def _divide_constant(maths, x, y, const):  # y = const / x, written as torch does it
         r = maths.div(1.0, x)
         return -const * (r * r)

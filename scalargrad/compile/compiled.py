@@ -59,10 +59,12 @@ class CompiledGraph:
         return len(self.replay)
 
     def __repr__(self) -> str:
-        return f"CompiledGraph({len(self)} nodes, {len(self.replay.inputs)} inputs, {len(self.source)} chars of source)"
+        inputs, chars = len(self.replay.inputs), len(self.source)
+        return f"CompiledGraph({len(self)} nodes, {inputs} inputs, {chars} chars of source)"
 
 
-def compile_graph(build: Callable[[], Scalar], inputs: Placeholders = (), function_name: str = "step") -> CompiledGraph:
+def compile_graph(build: Callable[[], Scalar], inputs: Placeholders = (),
+                  function_name: str = "step") -> CompiledGraph:
     """Build the graph once over the placeholder ``inputs`` (as ``Replay``) and compile it to one function.
 
     ``Number`` values, lists or named nested lists are fed at each call; see ``CompiledGraph``.

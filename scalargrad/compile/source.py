@@ -36,7 +36,7 @@ class Holder:
 
 
 def add_grad(old: Any, new: float) -> float:
-    """A parameter's ``.grad`` after a pass that gave ``new``, as ``backward()`` adds it (``old`` may be None)."""
+    """A parameter's ``.grad`` after a pass that gave ``new``, as ``backward()`` adds it."""
     return new + 0.0 if old is None or old == 0.0 else old + new
 
 
@@ -62,8 +62,8 @@ class _Writer:
     """Collects the function's lines, the globals they read, and the name of every Scalar."""
 
     def __init__(self, inputs: list, params: list, nodes: list) -> None:
-        self.globals: dict[str, Any] = {**FLOAT_FUNCTIONS, "M": FloatMath, "Holder": Holder, "add_grad": add_grad,
-                                        "params": tuple(params)}
+        self.globals: dict[str, Any] = {**FLOAT_FUNCTIONS, "M": FloatMath, "Holder": Holder,
+                                        "add_grad": add_grad, "params": tuple(params)}
         self.names = _Names(set(self.globals))
         self.var: dict[int, str] = {}
         for kind, scalars in (("x", inputs), ("p", params), ("t", nodes)):
@@ -120,7 +120,8 @@ def _forward(writer: _Writer, node: Scalar) -> tuple[list, list, str | None]:
     value, rule = writer.bind(op.value, op.name), writer.bind(op.derivative, op.name + "_derivative")
     xs = f"[{', '.join(args)}]" if op.arity == "n" else ", ".join(args)
     tail = f", {c}" if op.constant else ""
-    lines = [(f"{y} = {value}({xs}{tail})", label), (f"{d} = {rule}(M, {xs}, {y}, {c})", f"{label}: local derivative")]
+    lines = [(f"{y} = {value}({xs}{tail})", label),
+             (f"{d} = {rule}(M, {xs}, {y}, {c})", f"{label}: local derivative")]
     return lines, ([d] if op.arity == 1 else [f"{d}[{i}]" for i in range(len(args))]), None
 
 
@@ -172,8 +173,8 @@ def write_source(function_name: str, inputs: list, output: Scalar, nodes: list) 
             assigned.add(id(p))
             lines.append((f"{indent}g_{var[id(p)]} {sign} {g} * {_factor(d)}", f"# from {line}"))
     lines.append("    # add this pass's gradients to the parameters' .grad, as backward() does")
-    lines += [f"    params[{i}].grad = add_grad(params[{i}].grad, g_{var[id(p)]})" for i, p in enumerate(params)
-              if id(p) in assigned]
+    lines += [f"    params[{i}].grad = add_grad(params[{i}].grad, g_{var[id(p)]})"
+              for i, p in enumerate(params) if id(p) in assigned]
     lines.append(f"    return {var[id(output)]}")
     return _aligned(lines), writer.globals
 

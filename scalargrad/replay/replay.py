@@ -197,7 +197,7 @@ class Replay:
         return self.output.data
 
     def feed(self, values: Sequence[Number] | None = None, /, **named: Any) -> None:
-        """Write ``values`` (or the named values) into the input Scalars' data, checked as ``forward()`` checks them."""
+        """Write ``values`` (or the named values) into the inputs' data, checked as in ``forward()``."""
         if self._named is None and named:
             raise TypeError(f"Replay.forward: this Replay's inputs have no names; pass a list of values, not "
                             f"{', '.join(map(repr, named))}")
