@@ -61,14 +61,15 @@ class _Names:
 class _Writer:
     """Collects the function's lines, the globals they read, and the name of every Scalar."""
 
-    def __init__(self, inputs: list, params: list, nodes: list) -> None:
+    def __init__(self, inputs: list, params: list, nodes: list, output: Scalar) -> None:
         self.globals: dict[str, Any] = {**FLOAT_FUNCTIONS, "M": FloatMath, "Holder": Holder,
                                         "add_grad": add_grad, "params": tuple(params)}
         self.names = _Names(set(self.globals))
         self.var: dict[int, str] = {}
         for kind, scalars in (("x", inputs), ("p", params), ("t", nodes)):
             for i, s in enumerate(scalars):
-                self.var[id(s)] = self.names.new(s.name if s.name else f"{kind}{i}")
+                default = "out" if s is output else f"{kind}{i}"
+                self.var[id(s)] = self.names.new(s.name if s.name else default)
         self.bound: dict[int, str] = {}  # id of an object bound in the globals -> its name
 
     def name_of(self, value: Any) -> str:
@@ -129,20 +130,21 @@ def write_source(function_name: str, inputs: list, output: Scalar, nodes: list) 
     """The source of ``function_name(inputs...)`` computing ``output`` over ``nodes`` (in order) and
     adding the gradients of the other leaves (the parameters) into their ``.grad``; and its globals."""
     input_ids = {id(p) for p in inputs}
+    reading = _reading_order(output)
     params, seen = [], set()
-    for node in nodes:
+    for node in reading:
         for p in node.parents:
             if p.is_leaf and id(p) not in input_ids and id(p) not in seen:
                 seen.add(id(p))
                 params.append(p)
-    writer = _Writer(inputs, params, nodes)
+    writer = _Writer(inputs, params, reading, output)
     var = writer.var
     lines = [f"def {function_name}({', '.join(var[id(p)] for p in inputs)}):",
              "    # the parameters' current values"]
     lines += [(f"    {var[id(p)]} = params[{i}].data", "") for i, p in enumerate(params)]
     lines.append("    # forward: one line per node")
     backward_parts, needs_grad = {}, {id(p) for p in params}
-    for node in nodes:
+    for node in reading:  # any order with inputs first gives the same values: this one reads left to right
         code, derivatives, guard = _forward(writer, node)
         lines += [(f"    {text}", f"# {comment}") for text, comment in code]
         y = var[id(node)]
@@ -155,7 +157,7 @@ def write_source(function_name: str, inputs: list, output: Scalar, nodes: list) 
     if id(output) in needs_grad:
         lines.append((f"    g_{var[id(output)]} = 1.0", f"# d{var[id(output)]}/d{var[id(output)]}"))
         assigned.add(id(output))
-    for node in reversed(nodes):
+    for node in reversed(nodes):  # backward()'s order: each gradient adds its terms in the same order
         if id(node) not in needs_grad:
             continue
         line, derivatives, guard = backward_parts[id(node)]
@@ -177,6 +179,22 @@ def write_source(function_name: str, inputs: list, output: Scalar, nodes: list) 
               for i, p in enumerate(params) if id(p) in assigned]
     lines.append(f"    return {var[id(output)]}")
     return _aligned(lines), writer.globals
+
+
+def _reading_order(output: Scalar) -> list:
+    """The nodes below ``output``, each after its inputs, the inputs visited left to right."""
+    order, done, stack = [], set(), [(output, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in done or node.is_leaf:
+            continue
+        if expanded:
+            done.add(id(node))
+            order.append(node)
+        else:
+            stack.append((node, True))
+            stack += [(p, False) for p in reversed(node.parents) if id(p) not in done]
+    return order
 
 
 def _aligned(lines: list) -> str:
