@@ -8,7 +8,7 @@ from typing import Any, Callable, Union
 
 from ..replay import Replay
 from ..scalar import Scalar
-from .source import write_source
+from .source import input_names, write_source
 
 __all__ = ["CompiledGraph", "compile_graph"]
 
@@ -40,7 +40,8 @@ class CompiledGraph:
         if not isinstance(replay, Replay):
             raise TypeError(f"CompiledGraph needs a Replay, got {type(replay).__name__}")
         self.replay = replay
-        self.source, namespace = write_source(function_name, replay.inputs, replay.output, replay.nodes)
+        names = input_names(replay.input_shapes, len(replay.inputs))
+        self.source, namespace = write_source(function_name, replay.inputs, replay.output, replay.nodes, names)
         code = _CODE.get(self.source)
         if code is None:
             if len(_CODE) >= _MAX_CACHED:

@@ -11,6 +11,7 @@ inline form is called through names bound in the function's globals.
 from __future__ import annotations
 
 import builtins
+import itertools
 import keyword
 import math
 import re
@@ -19,7 +20,7 @@ from typing import Any
 from .. import _floats as fl
 from ..scalar import FloatMath, Scalar, declaration
 
-__all__ = ["FLOAT_FUNCTIONS", "Holder", "add_grad", "write_source"]
+__all__ = ["FLOAT_FUNCTIONS", "Holder", "add_grad", "input_names", "write_source"]
 
 # the names inline forms may call: the engine's float functions
 FLOAT_FUNCTIONS = {name: getattr(fl, name) for name in fl.__all__ if name != "FloatMath"}
@@ -61,14 +62,14 @@ class _Names:
 class _Writer:
     """Collects the function's lines, the globals they read, and the name of every Scalar."""
 
-    def __init__(self, inputs: list, params: list, nodes: list, output: Scalar) -> None:
+    def __init__(self, inputs: list, params: list, nodes: list, output: Scalar, input_names: list) -> None:
         self.globals: dict[str, Any] = {**FLOAT_FUNCTIONS, "M": FloatMath, "Holder": Holder,
                                         "add_grad": add_grad, "params": tuple(params)}
         self.names = _Names(set(self.globals))
         self.var: dict[int, str] = {}
         for kind, scalars in (("x", inputs), ("p", params), ("t", nodes)):
             for i, s in enumerate(scalars):
-                default = "out" if s is output else f"{kind}{i}"
+                default = input_names[i] if kind == "x" else "out" if s is output else f"{kind}{i}"
                 self.var[id(s)] = self.names.new(s.name if s.name else default)
         self.bound: dict[int, str] = {}  # id of an object bound in the globals -> its name
 
@@ -126,9 +127,19 @@ def _forward(writer: _Writer, node: Scalar) -> tuple[list, list, str | None]:
     return lines, ([d] if op.arity == 1 else [f"{d}[{i}]" for i in range(len(args))]), None
 
 
-def write_source(function_name: str, inputs: list, output: Scalar, nodes: list) -> tuple[str, dict]:
+def input_names(shapes: dict[str, tuple[int, ...]] | None, count: int) -> list[str]:
+    """Default names of the fed inputs: ``x0, x1, ...``, or ``x_0_1`` for element [0][1] of input 'x'."""
+    if shapes is None:
+        return [f"x{i}" for i in range(count)]
+    return [name if not dims else "_".join([name, *map(str, index)])
+            for name, dims in shapes.items() for index in itertools.product(*map(range, dims))]
+
+
+def write_source(function_name: str, inputs: list, output: Scalar, nodes: list,
+                 names: list[str] | None = None) -> tuple[str, dict]:
     """The source of ``function_name(inputs...)`` computing ``output`` over ``nodes`` (in order) and
-    adding the gradients of the other leaves (the parameters) into their ``.grad``; and its globals."""
+    adding the gradients of the other leaves (the parameters) into their ``.grad``; and its globals.
+    ``names`` are the inputs' default names (a Scalar's own name comes first)."""
     input_ids = {id(p) for p in inputs}
     reading = _reading_order(output)
     params, seen = [], set()
@@ -137,7 +148,7 @@ def write_source(function_name: str, inputs: list, output: Scalar, nodes: list) 
             if p.is_leaf and id(p) not in input_ids and id(p) not in seen:
                 seen.add(id(p))
                 params.append(p)
-    writer = _Writer(inputs, params, reading, output)
+    writer = _Writer(inputs, params, reading, output, names or input_names(None, len(inputs)))
     var = writer.var
     lines = [f"def {function_name}({', '.join(var[id(p)] for p in inputs)}):",
              "    # the parameters' current values"]

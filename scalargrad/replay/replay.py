@@ -175,6 +175,11 @@ class Replay:
         return values
 
     @property
+    def input_shapes(self) -> dict[str, tuple[int, ...]] | None:
+        """Each input name's shape (``()`` for one Scalar), or None when the inputs are a plain list."""
+        return None if self._named is None else dict(self._named)
+
+    @property
     def nodes(self) -> list[Scalar]:
         """The recorded nodes in the order ``forward()`` recomputes them (every node after its inputs)."""
         return list(self._order)
