@@ -15,7 +15,7 @@ from scalargrad import Scalar
 from scalargrad import functional as F
 from scalargrad.compile import CompiledGraph, compile_graph
 from scalargrad.extend import defop
-from scalargrad.nn import CrossEntropyLoss, Dropout, Linear, MSELoss, Sequential
+from scalargrad.nn import Conv2D, CrossEntropyLoss, Dropout, Flatten, Linear, MaxPool2D, MSELoss, Sequential
 from scalargrad.replay import Replay
 from tests.core.test_replay import CASES, P
 
@@ -119,6 +119,28 @@ class TestLayers:
             replay.backward()
             assert _same(out, ref), (out, ref)
             assert all(_same(g, p.grad) for g, p in zip(grads, params))
+
+
+    @parameterized.expand([("relu",), ("tanh",)])
+    def test_conv_and_max_pooling_equal_replay_bit_for_bit(self, activation):
+        """The pooled maximum moves between steps, ties included; the compiled pool follows it as Replay's does."""
+        random.seed(2)
+        model = Sequential([Conv2D(1, 2, 2, activation=activation), MaxPool2D(2), Flatten(), Linear(8, 2)])
+        img = [[[Scalar(0.0) for _ in range(5)] for _ in range(5)]]
+        flat = [p for row in img[0] for p in row]
+        step = compile_graph(lambda: CrossEntropyLoss()([model(img)], [0]), flat)
+        replay = Replay(lambda: CrossEntropyLoss()([model(img)], [0]), flat)
+        rng = random.Random(4)
+        for i in range(6):
+            values = [rng.choice([-1.0, 0.0, 1.0]) if i % 2 else rng.uniform(-2, 2) for _ in range(25)]
+            model.zero_grad()
+            out = step(values)
+            grads = [p.grad for p in model.parameters()]
+            model.zero_grad()
+            ref = replay.forward(values)
+            replay.backward()
+            assert _same(out, ref)
+            assert all(_same(g, p.grad) for g, p in zip(grads, model.parameters()))
 
 
 class TestBehaviour:
