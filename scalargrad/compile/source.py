@@ -80,7 +80,7 @@ class _Writer:
         if value is None:
             return "None"
         if type(value) is float and math.isfinite(value):
-            return repr(value) if value >= 0.0 or repr(value)[0] != "-" else f"({value!r})"
+            return f"({value!r})" if repr(value).startswith("-") else repr(value)
         return self.bind(value, "c")
 
     def bind(self, value: Any, hint: str) -> str:
@@ -110,7 +110,7 @@ def _forward(writer: _Writer, node: Scalar) -> tuple[list, list, str | None]:
         c = writer.name_of(constant)
         value, *derivatives = (t.format(*args, y=y, c=c) for t in inline)
         return [(f"{y} = {value}", op.display_name(constant))], derivatives, None
-    if op.shared is not None or not op.replayable:
+    if op.shared is not None:  # its recompute reads values a Replay refreshes, which compiled code does not keep
         raise ValueError(f"op {op.name!r} cannot be compiled: it reads shared values and has no inline form")
     c, d = writer.name_of(constant), writer.names.new(f"d_{y}")
     label = op.display_name(constant)
