@@ -63,6 +63,7 @@ EXTRA_CASES = [
     ("defop_softsign", lambda x: softsign(x[0] * P[0]) * P[1], [0.3], [-2.5]),
     ("same_input_twice", lambda x: (x[0] * P[0]) * (x[0] * P[0]) + P[1] * P[1], [0.3], [-0.6]),
     ("named_parameter", lambda x: x[0] * P[2], [0.3], [-0.6]),
+    ("negative_constants", lambda x: (x[0] * P[0] * -2.5 - -1.0) ** -0.5 + x[0] * -0.0 / P[1], [0.3], [-0.2]),
 ]
 
 
