@@ -46,10 +46,13 @@ class Op:
     a tuple of Python expressions, the value then one local derivative per
     input, in which ``{0}``, ``{1}`` are the inputs, ``{y}`` the output and
     ``{c}`` the constant (``("exp({0})", "{y}")``, names from ``_floats``);
-    or a function ``inline(constant, inputs, y, var, fresh)`` returning
-    ``(lines, derivatives, guard)`` for ops that need several lines (see
-    ``scalargrad.compile``). Without it, compiled code calls ``value`` and
-    the rule, so every op compiles.
+    or, for ops that need several lines, a function ``inline(constant,
+    inputs, y, name_of, fresh)`` (``name_of(scalar_or_number)`` gives its
+    source, ``fresh(hint)`` a new variable name) returning ``(lines,
+    derivatives, guard)``: ``(code, comment)`` pairs, one expression per
+    input, and a variable whose falsity skips the backward lines (or None),
+    or returning None to fall back. Without it, compiled code calls
+    ``value`` and the rule (or ``recompute``), so every op compiles.
     """
 
     __slots__ = ("arity", "constant", "derivative", "inline", "label", "name", "recompute", "replayable",
