@@ -22,7 +22,7 @@ import builtins
 import math
 from collections.abc import Iterable, Sequence
 from operator import mul as times  # (functional.mul is the elementwise op of nested_ops)
-from typing import Union
+from typing import Callable, Union
 
 from ._util.checks import is_number, one_of
 from ._util.nested import to_lists
@@ -61,8 +61,15 @@ def _split(xs: Sequence[Value], what: str):
 
 # ---- sum: y = sum x_i, dy/dx_i = 1 --------------------------------------------
 
+def _added(xs: list) -> str:
+    """Compiled code's form of ``builtins.sum(xs, 0.0)``: the same additions in the same order (CPython 3.11)."""
+    return " + ".join(["0.0", *xs])
+
+
 _sum = Op("sum", lambda xs, offset: builtins.sum(xs, 0.0) + offset, lambda maths, xs, y, const: [1.0] * len(xs),
-          arity="n", constant=True)
+          arity="n", constant=True,
+          inline=lambda offset, xs, y, name_of, fresh: ([(f"{y} = {_added(xs)} + {name_of(offset)}", "sum")],
+                                                         ["1.0"] * len(xs), None))
 
 
 def sum(xs: Iterable[Value], start: Value = 0.0) -> Scalar:
@@ -75,7 +82,9 @@ def sum(xs: Iterable[Value], start: Value = 0.0) -> Scalar:
 # ---- mean: y = sum x_i / n, dy/dx_i = 1/n --------------------------------------
 
 _mean = Op("mean", lambda xs, c: (builtins.sum(xs, 0.0) + c[1]) / c[2],
-           lambda maths, xs, y, const: [const[0]] * len(xs), arity="n", constant=True)  # const = (1 / n, sum of numbers, n)
+           lambda maths, xs, y, const: [const[0]] * len(xs), arity="n", constant=True,  # const: (1 / n, numbers, n)
+           inline=lambda c, xs, y, name_of, fresh: ([(f"{y} = ({_added(xs)} + {name_of(c[1])}) / {c[2]}", "mean")],
+                                                     [name_of(c[0])] * len(xs), None))
 
 
 def mean(xs: Iterable[Value]) -> Scalar:
@@ -237,8 +246,24 @@ def _recompute_neuron(parents: tuple, spec: _NeuronConstant) -> tuple:
     return y, (partners if d == 1.0 else [d * v for v in partners])
 
 
+def _inline_neuron(spec: _NeuronConstant, parents: list, y: str, name_of: Callable, fresh: Callable):
+    """A neuron in compiled code: z summed as ``_recompute_neuron`` sums, act(z), act'(z)."""
+    if spec.weights is None:  # not built by a Replay: compiled code calls its recompute
+        return None
+    w = [name_of(p) for p in spec.weights.sources]
+    fixed = spec.inputs.values[len(spec.inputs.sources):]  # a network's input of numbers, the bias's 1.0
+    x = [name_of(p) for p in spec.inputs.sources] + [name_of(v) for v in fixed]
+    z, d = fresh(f"z_{y}"), fresh(f"d_{y}")
+    products = _added([wi if xi == "1.0" else f"{wi} * {xi}" for wi, xi in zip(w, x)])  # b * 1.0 is b
+    value, derivative = (t.format(z, y=y, c=name_of(spec.slope)) for t in spec.op.inline)
+    lines = [(f"{z} = {products}", "dot (the sum starts at 0.0, as sum() does)"),
+             (f"{y} = {value}", spec.activation), (f"{d} = {derivative}", f"{spec.activation}'({z})")]
+    partners = x if spec.partners is not None else w[:len(spec.inputs.sources)] + x
+    return lines, [f"{d} * {v}" for v in partners], (d if spec.activation == "relu" else None)
+
+
 _neuron = Op("neuron", lambda xs, spec: _activation_value(spec, _dot_value(xs, spec.partners)), _d_neuron,
-             arity="n", constant=True, recompute=_recompute_neuron,
+             arity="n", constant=True, recompute=_recompute_neuron, inline=_inline_neuron,
              label=lambda spec: "dot" if spec.activation == "identity" else f"{spec.activation}(dot)",
              shared=lambda spec: () if spec.weights is None else (spec.weights, spec.inputs))
 

@@ -41,20 +41,34 @@ class Op:
     ``shared(constant)`` lists the shared values (objects with ``refresh()``)
     that recomputation reads; ``replayable=False`` marks an op whose value
     cannot be recomputed from its inputs.
+
+    ``inline`` is the op's form in compiled code (``scalargrad.compile``):
+    a tuple of Python expressions, the value then one local derivative per
+    input, in which ``{0}``, ``{1}`` are the inputs, ``{y}`` the output and
+    ``{c}`` the constant (``("exp({0})", "{y}")``, names from ``_floats``);
+    or, for ops that need several lines, a function ``inline(constant,
+    inputs, y, name_of, fresh)`` (``name_of(scalar_or_number)`` gives its
+    source, ``fresh(hint)`` a new variable name) returning ``(lines,
+    derivatives, guard)``: ``(code, comment)`` pairs, one expression per
+    input, and a variable whose falsity skips the backward lines (or None),
+    or returning None to fall back. Without it, compiled code calls
+    ``value`` and the rule (or ``recompute``), so every op compiles.
     """
 
-    __slots__ = ("arity", "constant", "derivative", "label", "name", "recompute", "replayable", "shared", "value")
+    __slots__ = ("arity", "constant", "derivative", "inline", "label", "name", "recompute", "replayable",
+                 "shared", "value")
 
     def __init__(self, name: str, value: Callable, derivative: Callable, *, arity: int | str = 1,
                  constant: bool = False, label: Callable[[Any], str] | None = None,
                  recompute: Callable | None = None, shared: Callable | None = None,
-                 replayable: bool = True) -> None:
+                 replayable: bool = True, inline: tuple[str, ...] | Callable | None = None) -> None:
         if arity not in (1, 2, "n"):
             raise ValueError(f"arity must be 1, 2 or 'n', got {arity!r}")
         if not callable(value) or not callable(derivative):
             raise TypeError(f"op {name!r}: value and derivative must be functions")
         self.name, self.value, self.derivative, self.arity, self.constant = name, value, derivative, arity, constant
         self.label, self.recompute, self.shared, self.replayable = label, recompute, shared, replayable
+        self.inline = inline
 
     def display_name(self, constant: Any = None) -> str:
         """The name pictures and ``Scalar.op`` show."""

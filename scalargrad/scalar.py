@@ -1,11 +1,10 @@
 """The autograd engine: a `Scalar` node, the ops that make nodes, and backward.
 
-Read it top to bottom, in the order things happen: the modes, the node and its one builder
-(``new_node``), ``Scalar`` with its ops, backward (the sort, then the propagation), and recomputing
-a node in place (for replay). Every op is one block inside ``Scalar``: its declaration (``Op`` in
-``op.py``: display name, float function for the value, derivative rule) and its method. Everything
-else reads the op from that declaration: backward, ``create_graph`` (the rule run on Scalars with
-``ScalarMath``), replay, anomaly mode, pictures.
+Read it top to bottom: the modes, the node and its one builder (``new_node``), ``Scalar`` with its
+ops, backward (the sort, then the propagation), and recomputing a node in place (for replay). Every op
+is one block in ``Scalar``: its declaration (``Op`` in ``op.py``: display name, float value, derivative
+rule, inline form) and its method. All else reads the op from it: backward, ``create_graph`` (the rule
+on Scalars), replay, compiled code, anomaly mode, pictures.
 
 Why it looks this way (measured with benchmarks/bench_engine.py; see docs/architecture.md): a node
 keeps up to two inputs and their local derivatives in its own slots, so a graph is one object per
@@ -30,8 +29,8 @@ from .hooks import HookTable, RemovableHandle
 from .op import Op, ScalarMath, declare
 
 __all__ = ["AnomalyError", "FloatMath", "Number", "RemovableHandle", "Scalar", "ScalarMath", "anomaly_checker",
-           "as_float", "backward_lock", "backward_order", "detect_anomaly", "enable_grad", "is_grad_enabled", "make_node",
-           "no_grad", "recompute_function", "run_backward", "scalars_in_constant", "shared_inputs"]
+           "as_float", "backward_lock", "backward_order", "declaration", "detect_anomaly", "enable_grad",
+           "is_grad_enabled", "make_node", "no_grad", "recompute_function", "run_backward"]
 
 Number = Union[int, float]
 _NUMBERS = (int, float)  # plain numbers mix with Scalars (bool is an int, as in torch); numpy's are read below
@@ -279,8 +278,8 @@ class Scalar:
     # (an op with a Scalar on both sides, and one with a plain number as its constant)
 
     # + - * are written out: the commonest ops, and an inline operator beats calling the declared one.
-    _add = Op("+", operator.add, lambda maths, a, b, y, const: (1.0, 1.0), arity=2)
-    _add_constant = Op("+", operator.add, lambda maths, x, y, const: 1.0, constant=True)
+    _add = Op("+", operator.add, lambda *_: (1.0, 1.0), arity=2, inline=("{0} + {1}", "1.0", "1.0"))
+    _add_constant = Op("+", operator.add, lambda *_: 1.0, constant=True, inline=("{0} + {c}", "1.0"))
 
     def __add__(self, other):
         if isinstance(other, Scalar):
@@ -292,8 +291,8 @@ class Scalar:
 
     __radd__ = __add__
 
-    _sub = Op("-", operator.sub, lambda maths, a, b, y, const: (1.0, -1.0), arity=2)
-    _sub_constant = Op("-", operator.sub, lambda maths, x, y, const: 1.0, constant=True)
+    _sub = Op("-", operator.sub, lambda *_: (1.0, -1.0), arity=2, inline=("{0} - {1}", "1.0", "-1.0"))
+    _sub_constant = Op("-", operator.sub, lambda *_: 1.0, constant=True, inline=("{0} - {c}", "1.0"))
 
     def __sub__(self, other):
         if isinstance(other, Scalar):
@@ -303,11 +302,14 @@ class Scalar:
             return new_node(Scalar._sub_constant, self.data - c, c, self)
         return NotImplemented if (c := plain_number(other)) is None else self - float(c)
 
-    _subtract_from = Op("-", lambda x, c: c - x, lambda maths, x, y, const: -1.0, constant=True)  # y = const - x
+    _subtract_from = Op("-", lambda x, c: c - x, lambda *_: -1.0, constant=True,  # y = const - x
+                        inline=("{c} - {0}", "-1.0"))
     __rsub__ = _operator(None, _subtract_from)
 
-    _mul = Op("*", operator.mul, lambda maths, a, b, y, const: (b, a), arity=2)
-    _scale = Op("*", operator.mul, lambda maths, x, y, const: const, constant=True)
+    _mul = Op("*", operator.mul, lambda maths, a, b, y, const: (b, a), arity=2,
+              inline=("{0} * {1}", "{1}", "{0}"))
+    _scale = Op("*", operator.mul, lambda maths, x, y, const: const, constant=True,
+                inline=("{0} * {c}", "{c}"))
 
     def __mul__(self, other):
         if isinstance(other, Scalar):
@@ -320,34 +322,40 @@ class Scalar:
     __rmul__ = __mul__
 
     # d/db written -(a / b) / b as torch, finite where b * b is not
-    _div = Op("/", fl.div, lambda maths, a, b, y, const: (maths.div(1.0, b), maths.div(-y, b)), arity=2)
-    _div_by_constant = Op("/", fl.div, lambda maths, x, y, const: maths.div(1.0, const), constant=True)
+    _div = Op("/", fl.div, lambda maths, a, b, y, const: (maths.div(1.0, b), maths.div(-y, b)), arity=2,
+              inline=("div({0}, {1})", "div(1.0, {1})", "div(-{y}, {1})"))
+    _div_by_constant = Op("/", fl.div, lambda maths, x, y, const: maths.div(1.0, const), constant=True,
+                          inline=("div({0}, {c})", "div(1.0, {c})"))
     __truediv__ = _operator(_div, _div_by_constant)
 
-    @declare("/", lambda x, c: fl.div(c, x), constant=True)
+    @declare("/", lambda x, c: fl.div(c, x), constant=True,
+             inline=("div({c}, {0})", "-{c} * (div(1.0, {0}) * div(1.0, {0}))"))
     def _divide_constant(maths, x, y, const):  # y = const / x, written as torch does it
         r = maths.div(1.0, x)
         return -const * (r * r)
 
     __rtruediv__ = _operator(None, _divide_constant)
 
-    @declare("**", fl.pow, arity=2)
+    @declare("**", fl.pow, arity=2, inline=("pow({0}, {1})", "0.0 if {1} == 0.0 else {1} * pow({0}, {1} - 1.0)",
+                                            "0.0 if ({0} == 0.0 and {1} >= 0.0) else {y} * log({0})"))
     def _pow(maths, a, b, y, const):  # torch zeroes d/da where b == 0 and d/db where a == 0, b >= 0
         da = 0.0 if b == 0.0 else b * maths.pow(a, b - 1.0)
         db = 0.0 if (a == 0.0 and b >= 0.0) else y * maths.log(a)
         return da, db
 
     _pow_constant = Op("**", fl.pow, constant=True,  # y = x ** const
-                       derivative=lambda maths, x, y, const: 0.0 if const == 0.0 else const * maths.pow(x, const - 1.0))
+                       derivative=lambda maths, x, y, const: 0.0 if const == 0.0 else const * maths.pow(x, const - 1.0),
+                       inline=("pow({0}, {c})", "0.0 if {c} == 0.0 else {c} * pow({0}, {c} - 1.0)"))
     __pow__ = _operator(_pow, _pow_constant)
 
-    @declare("**", lambda x, c: fl.pow(c, x), constant=True)
+    @declare("**", lambda x, c: fl.pow(c, x), constant=True,
+             inline=("pow({c}, {0})", "0.0 if ({c} == 0.0 and {0} >= 0.0) else {y} * log({c})"))
     def _constant_pow(maths, x, y, const):  # y = const ** x: y log const (0 at const == 0, x >= 0, as torch)
         return 0.0 if (const == 0.0 and x >= 0.0) else y * maths.log(const)
 
     __rpow__ = _operator(None, _constant_pow)
 
-    _neg = Op("neg", operator.neg, lambda maths, x, y, const: -1.0)
+    _neg = Op("neg", operator.neg, lambda maths, x, y, const: -1.0, inline=("-{0}", "-1.0"))
     __neg__ = _function(_neg, "-x.")
 
     def __pos__(self):
@@ -355,43 +363,40 @@ class Scalar:
 
     # ---- functions: each method is made from its op's declaration (value and rule) --
 
-    _abs = Op("abs", abs, lambda maths, x, y, const: 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0)  # torch: sgn(x)
+    _abs = Op("abs", abs, lambda maths, x, y, const: 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,  # torch: sgn(x)
+              inline=("abs({0})", "1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0"))
     abs = __abs__ = _function(_abs, "|x|; the gradient at 0 (and at nan) is 0, as in PyTorch.")
-
-    _exp = Op("exp", fl.exp, lambda maths, x, y, const: y)
+    _exp = Op("exp", fl.exp, lambda maths, x, y, const: y, inline=("exp({0})", "{y}"))
     exp = _function(_exp, "e**x (inf when it overflows).")
-
-    _log = Op("log", fl.log, lambda maths, x, y, const: maths.div(1.0, x))
+    _log = Op("log", fl.log, lambda maths, x, y, const: maths.div(1.0, x),
+              inline=("log({0})", "div(1.0, {0})"))
     log = _function(_log, "Natural log (-inf at 0, nan below).")
-
-    _log1p = Op("log1p", fl.log1p, lambda maths, x, y, const: maths.div(1.0, 1.0 + x))
+    _log1p = Op("log1p", fl.log1p, lambda maths, x, y, const: maths.div(1.0, 1.0 + x),
+                inline=("log1p({0})", "div(1.0, 1.0 + {0})"))
     log1p = _function(_log1p, "log(1 + x), accurate for small x.")
-
-    _sqrt = Op("sqrt", fl.sqrt, lambda maths, x, y, const: maths.div(0.5, y))
+    _sqrt = Op("sqrt", fl.sqrt, lambda maths, x, y, const: maths.div(0.5, y),
+               inline=("sqrt({0})", "div(0.5, {y})"))
     sqrt = _function(_sqrt, "Square root (nan below 0).")
-
-    _sin = Op("sin", fl.sin, lambda maths, x, y, const: maths.cos(x))
+    _sin = Op("sin", fl.sin, lambda maths, x, y, const: maths.cos(x), inline=("sin({0})", "cos({0})"))
     sin = _function(_sin, "Sine.")
-
-    _cos = Op("cos", fl.cos, lambda maths, x, y, const: -maths.sin(x))
+    _cos = Op("cos", fl.cos, lambda maths, x, y, const: -maths.sin(x), inline=("cos({0})", "-sin({0})"))
     cos = _function(_cos, "Cosine.")
-
-    _tanh = Op("tanh", fl.tanh, lambda maths, x, y, const: 1.0 - y * y)
+    _tanh = Op("tanh", fl.tanh, lambda maths, x, y, const: 1.0 - y * y,
+               inline=("tanh({0})", "1.0 - {y} * {y}"))
     tanh = _function(_tanh, "Hyperbolic tangent (stable for any input).")
-
-    _arctanh = Op("arctanh", fl.atanh, lambda maths, x, y, const: maths.div(1.0, 1.0 - x * x))
+    _arctanh = Op("arctanh", fl.atanh, lambda maths, x, y, const: maths.div(1.0, 1.0 - x * x),
+                  inline=("atanh({0})", "div(1.0, 1.0 - {0} * {0})"))
     arctanh = _function(_arctanh, "Inverse hyperbolic tangent (+-inf at +-1, nan outside).")
-
-    _sigmoid = Op("sigmoid", fl.sigmoid, lambda maths, x, y, const: y * (1.0 - y))
+    _sigmoid = Op("sigmoid", fl.sigmoid, lambda maths, x, y, const: y * (1.0 - y),
+                  inline=("sigmoid({0})", "{y} * (1.0 - {y})"))
     sigmoid = _function(_sigmoid, "1 / (1 + e**-x) (stable for any input).")
-
-    _relu = Op("relu", fl.relu, lambda maths, x, y, const: 0.0 if x <= 0.0 else 1.0)  # torch: 0 at x <= 0, 1 at nan
+    _relu = Op("relu", fl.relu, lambda maths, x, y, const: 0.0 if x <= 0.0 else 1.0,  # torch: 0 at x <= 0, 1 at nan
+               inline=("relu({0})", "0.0 if {0} <= 0.0 else 1.0"))
     relu = _function(_relu, "max(x, 0), keeping nan; the gradient at 0 is 0, as in PyTorch.")
-
-    _softplus = Op("softplus", fl.softplus, lambda maths, x, y, const: maths.sigmoid(x))
+    _softplus = Op("softplus", fl.softplus, lambda maths, x, y, const: maths.sigmoid(x),
+                   inline=("softplus({0})", "sigmoid({0})"))
     softplus = _function(_softplus, "log(1 + e**x) (stable for any input).")
-
-    _identity = Op("identity", fl.identity, lambda maths, x, y, const: 1.0)
+    _identity = Op("identity", fl.identity, lambda maths, x, y, const: 1.0, inline=("identity({0})", "1.0"))
     identity = _function(_identity, "x itself, as a node (so activations can be chosen by name).")
 
     def leaky_relu(self, slope: float = 0.01) -> Scalar:
@@ -399,7 +404,8 @@ class Scalar:
         slope = float(slope)
         return new_node(Scalar._leaky_relu, fl.leaky_relu(self.data, slope), slope, self)
 
-    _leaky_relu = Op("leaky_relu", fl.leaky_relu, lambda maths, x, y, const: 1.0 if x > 0.0 else const, constant=True)
+    _leaky_relu = Op("leaky_relu", fl.leaky_relu, lambda maths, x, y, const: 1.0 if x > 0.0 else const, constant=True,
+                     inline=("leaky_relu({0}, {c})", "1.0 if {0} > 0.0 else {c}"))
     leaky_relu.op = _leaky_relu
 
     # ---- hooks and pictures ----------------------------------------------------
@@ -460,13 +466,11 @@ _VISITED = _Visited()
 def backward_order(root: Scalar, earlier_grads: list) -> list:
     """Interior nodes reachable from root, every node after all its inputs, gradients zeroed.
 
-    Iterative depth-first search: a node is pushed with a ``None`` marker
-    below its inputs, and appended when the marker comes off the stack. The
-    stack holds only references (no per-node tuples), which keeps the cyclic
-    GC asleep. A node reached is marked in its own ``grad`` slot, not in a set:
-    hashing millions of nodes is slow on PyPy. Leaves stay out of the order;
-    a leaf already holding a gradient is zeroed and listed in ``earlier_grads`` as
-    ``(leaf, old)``, and the caller adds the old value back once at the end,
+    Iterative depth-first search: a node is pushed with a ``None`` marker below its inputs, and appended
+    when the marker comes off the stack. The stack holds only references (no per-node tuples), which keeps
+    the cyclic GC asleep. A node reached is marked in its own ``grad`` slot, not in a set: hashing millions
+    of nodes is slow on PyPy. Leaves stay out of the order; a leaf already holding a gradient is zeroed and
+    listed in ``earlier_grads`` as ``(leaf, old)``, and the caller adds the old value back once at the end,
     so two backward calls give exactly twice the gradient, as in torch.
     """
     order = []
@@ -596,7 +600,12 @@ def _propagate_general(order: list, create_graph: bool) -> list:
     return list(hooked_leaves.values())
 
 
-# ==== Recomputing a node in place (what scalargrad.replay runs at each step).
+# ==== Recomputing a node in place (what scalargrad.replay runs at each step), and reading its op.
+
+def declaration(node: Scalar) -> tuple[Op | None, Any]:
+    """``node``'s ``Op`` and constant, ``(None, None)`` for a leaf (``scalargrad.compile`` reads them)."""
+    return node._op, node._constant
+
 
 def _recompute_unary(node: Scalar) -> None:
     x, const, op_ = node._a.data, node._constant, node._op
@@ -637,14 +646,3 @@ def recompute_function(node: Scalar) -> Callable[[Scalar], None] | None:
         return _CUSTOM_RECOMPUTES.get(op_) or _custom_recompute(op_)
     return {1: _recompute_unary, 2: _recompute_binary, "n": _recompute_nary}[op_.arity]
 
-
-def scalars_in_constant(node: Scalar) -> list:
-    """The Scalars ``node``'s recomputation reads through its constant (a target a Replay feeds)."""
-    held = node._constant if type(node._constant) in (tuple, list) else (node._constant,)
-    return [v for v in held if type(v) is Scalar]
-
-
-def shared_inputs(node: Scalar) -> tuple:
-    """The shared values (objects with ``refresh()``) that ``node``'s op reads while it is recomputed."""
-    op_ = node._op
-    return () if op_ is None or op_.shared is None else tuple(op_.shared(node._constant))

@@ -20,6 +20,7 @@ _NEEDS = {
     "test_losses.py": "torch",
     "test_module.py": "torch",
     "test_property_graphs.py": "torch",
+    "test_compile_property.py": "torch",
     "test_autograd.py": "torch",
     "test_extend.py": "torch",
     "test_reliability.py": "torch",

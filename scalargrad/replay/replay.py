@@ -14,17 +14,29 @@ from ..scalar import (
     as_float,
     backward_lock,
     backward_order,
+    declaration,
     enable_grad,
     recompute_function,
     run_backward,
-    scalars_in_constant,
-    shared_inputs,
 )
 from .build import SharedValues, end_build, start_build
 
 __all__ = ["Replay"]
 
 Placeholders = Union[Iterable[Scalar], Mapping[str, Any]]  # a list of leaves, or names -> a leaf or nested lists
+
+
+def _scalars_in_constant(node: Scalar) -> list:
+    """The Scalars ``node``'s recomputation reads through its constant (a target a Replay feeds)."""
+    constant = declaration(node)[1]
+    held = constant if type(constant) in (tuple, list) else (constant,)
+    return [v for v in held if type(v) is Scalar]
+
+
+def _shared_inputs(node: Scalar) -> tuple:
+    """The shared values (objects with ``refresh()``) that ``node``'s op reads while it is recomputed."""
+    op, constant = declaration(node)
+    return () if op is None or op.shared is None else tuple(op.shared(constant))
 
 
 class Replay:
@@ -80,13 +92,13 @@ class Replay:
             if recompute is None:
                 raise ValueError(f"op {node.op!r} cannot be replayed (its value is not recomputable from its "
                                  f"inputs); rebuild the graph instead")
-            for shared in shared_inputs(node):
+            for shared in _shared_inputs(node):
                 if id(shared) not in refreshed:  # refreshed once per forward, before its first reader
                     refreshed.add(id(shared))
                     steps.append((SharedValues.refresh, shared))
                     for p in shared.sources:
                         unread.pop(id(p), None)
-            for p in scalars_in_constant(node):
+            for p in _scalars_in_constant(node):
                 unread.pop(id(p), None)
             steps.append((recompute, node))
         leaves, seen = [], set()
@@ -162,11 +174,35 @@ class Replay:
             values += leaves(value)
         return values
 
+    @property
+    def input_shapes(self) -> dict[str, tuple[int, ...]] | None:
+        """Each input name's shape (``()`` for one Scalar), or None when the inputs are a plain list."""
+        return None if self._named is None else dict(self._named)
+
+    @property
+    def nodes(self) -> list[Scalar]:
+        """The recorded nodes in the order ``forward()`` recomputes them (every node after its inputs)."""
+        return list(self._order)
+
     def forward(self, values: Sequence[Number] | None = None, /, **named: Any) -> float:
         """Feed ``values`` to the inputs (if given), recompute every node, return the output's value.
 
         With named inputs, feed them by name instead: ``forward(x=..., y=...)``.
         """
+        self.feed(values, **named)
+        anomaly = anomaly_checker()
+        if anomaly is None:
+            for run, target in self._steps:  # node recomputations, and refreshes of shared values
+                run(target)
+        else:  # inside detect_anomaly(): check each node's new value
+            for run, target in self._steps:
+                run(target)
+                if type(target) is Scalar:
+                    anomaly.check_forward(target)
+        return self.output.data
+
+    def feed(self, values: Sequence[Number] | None = None, /, **named: Any) -> None:
+        """Write ``values`` (or the named values) into the inputs' data, checked as in ``forward()``."""
         if self._named is None and named:
             raise TypeError(f"Replay.forward: this Replay's inputs have no names; pass a list of values, not "
                             f"{', '.join(map(repr, named))}")
@@ -181,16 +217,6 @@ class Replay:
                 raise ValueError(f"Replay.forward got {len(values)} values for {len(self.inputs)} inputs")
             for p, v in zip(self.inputs, values):
                 p.data = v if type(v) is float else as_float(v, "Replay input")
-        anomaly = anomaly_checker()
-        if anomaly is None:
-            for run, target in self._steps:  # node recomputations, and refreshes of shared values
-                run(target)
-        else:  # inside detect_anomaly(): check each node's new value
-            for run, target in self._steps:
-                run(target)
-                if type(target) is Scalar:
-                    anomaly.check_forward(target)
-        return self.output.data
 
     def backward(self, grad: Number = 1.0, create_graph: bool = False) -> None:
         """``output.backward(grad, create_graph)`` with the cached order: leaf gradients accumulate."""

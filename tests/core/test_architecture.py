@@ -23,6 +23,7 @@ LAYERS = [
                  "scalargrad.anomaly"]),
     ("engine", ["scalargrad.scalar"]),
     ("on the engine", ["scalargrad.functional", "scalargrad.softmax", "scalargrad.autograd", "scalargrad.replay",
+                       "scalargrad.compile",
                        "scalargrad.extend", "scalargrad.nested_ops"]),
     ("nn", ["scalargrad.nn"]),
     ("data and interop", ["scalargrad.data", "scalargrad.nn.interop"]),

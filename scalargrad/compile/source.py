@@ -1,0 +1,222 @@
+"""The readable source of a compiled graph: one line per node, one line per local-derivative product.
+
+``write_source(...)`` walks a Replay's nodes in order and writes one Python
+function. Forward: each node's value from its op's inline form (``Op.inline``),
+named after the Scalars. Backward: the nodes in reverse, each local derivative
+times the node's gradient added into its input's gradient, in the order
+``backward()`` adds them, so the sums round the same way. An op without an
+inline form is called through names bound in the function's globals.
+"""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+import keyword
+import math
+import re
+from typing import Any
+
+from .. import _floats as fl
+from ..scalar import FloatMath, Scalar, declaration
+
+__all__ = ["FLOAT_FUNCTIONS", "Holder", "add_grad", "input_names", "write_source"]
+
+# the names inline forms may call: the engine's float functions
+FLOAT_FUNCTIONS = {name: getattr(fl, name) for name in fl.__all__ if name != "FloatMath"}
+_SIMPLE = re.compile(r"^[A-Za-z_][\w.]*(\[\d+\])?$|^\d[\d.e+]*$")  # needs no parentheses as a factor
+
+
+class Holder:
+    """A float with a ``.data`` attribute, for the ``recompute`` of an op without an inline form."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: float) -> None:
+        self.data = data
+
+
+def add_grad(old: Any, new: float) -> float:
+    """A parameter's ``.grad`` after a pass that gave ``new``, as ``backward()`` adds it."""
+    return new + 0.0 if old is None or old == 0.0 else old + new
+
+
+class _Names:
+    """Unique Python names: a Scalar's own name where it is one, else a short generated one."""
+
+    def __init__(self, reserved: set) -> None:
+        self.taken = set(reserved) | set(keyword.kwlist) | set(dir(builtins))
+
+    def new(self, wanted: str) -> str:
+        name = re.sub(r"\W", "_", wanted)
+        if not name or name[0].isdigit() or name.startswith("g_"):  # g_ starts the gradients' names
+            name = "v_" + name
+        candidate, n = name, 1
+        while candidate in self.taken:
+            n += 1
+            candidate = f"{name}_{n}"
+        self.taken.add(candidate)
+        return candidate
+
+
+class _Writer:
+    """Collects the function's lines, the globals they read, and the name of every Scalar."""
+
+    def __init__(self, inputs: list, params: list, nodes: list, output: Scalar, input_names: list) -> None:
+        self.globals: dict[str, Any] = {**FLOAT_FUNCTIONS, "M": FloatMath, "Holder": Holder,
+                                        "add_grad": add_grad, "params": tuple(params)}
+        self.names = _Names(set(self.globals))
+        self.var: dict[int, str] = {}
+        for kind, scalars in (("x", inputs), ("p", params), ("t", nodes)):
+            for i, s in enumerate(scalars):
+                default = input_names[i] if kind == "x" else "out" if s is output else f"{kind}{i}"
+                self.var[id(s)] = self.names.new(s.name if s.name else default)
+        self.bound: dict[int, str] = {}  # id of an object bound in the globals -> its name
+
+    def name_of(self, value: Any) -> str:
+        """Source for a Scalar (its variable) or a constant (a literal, or a name bound in the globals)."""
+        if isinstance(value, Scalar):
+            return self.var[id(value)]
+        if value is None:
+            return "None"
+        if type(value) is float and math.isfinite(value):
+            return f"({value!r})" if repr(value).startswith("-") else repr(value)
+        return self.bind(value, "c")
+
+    def bind(self, value: Any, hint: str) -> str:
+        """A global name for ``value`` (one per object)."""
+        name = self.bound.get(id(value))
+        if name is None:
+            name = self.bound[id(value)] = self.names.new(hint)
+            self.globals[name] = value
+        return name
+
+
+def _factor(expression: str) -> str:
+    return expression if _SIMPLE.match(expression) else f"({expression})"
+
+
+def _forward(writer: _Writer, node: Scalar) -> tuple[list, list, str | None]:
+    """The lines that compute ``node``, the source of each local derivative, and a guard (or None)."""
+    op, constant = declaration(node)
+    y = writer.var[id(node)]
+    args = [writer.var[id(p)] for p in node.parents]
+    inline = op.inline
+    if callable(inline):
+        made = inline(constant, args, y, writer.name_of, writer.names.new)
+        if made is not None:
+            return made
+    elif inline is not None:
+        c = writer.name_of(constant)
+        value, *derivatives = (t.format(*args, y=y, c=c) for t in inline)
+        return [(f"{y} = {value}", op.display_name(constant))], derivatives, None
+    if op.shared is not None:  # its recompute reads values a Replay refreshes, which compiled code does not keep
+        raise ValueError(f"op {op.name!r} cannot be compiled: it reads shared values and has no inline form")
+    c, d = writer.name_of(constant), writer.names.new(f"d_{y}")
+    label = op.display_name(constant)
+    if op.recompute is not None:
+        holders = ", ".join(f"Holder({a})" for a in args)
+        call = f"{writer.bind(op.recompute, op.name + '_recompute')}(({holders},), {c})"
+        return [(f"{y}, {d} = {call}", f"{label}: value and local derivatives")], \
+            [f"{d}[{i}]" for i in range(len(args))], None
+    value, rule = writer.bind(op.value, op.name), writer.bind(op.derivative, op.name + "_derivative")
+    xs = f"[{', '.join(args)}]" if op.arity == "n" else ", ".join(args)
+    tail = f", {c}" if op.constant else ""
+    lines = [(f"{y} = {value}({xs}{tail})", label),
+             (f"{d} = {rule}(M, {xs}, {y}, {c})", f"{label}: local derivative")]
+    return lines, ([d] if op.arity == 1 else [f"{d}[{i}]" for i in range(len(args))]), None
+
+
+def input_names(shapes: dict[str, tuple[int, ...]] | None, count: int) -> list[str]:
+    """Default names of the fed inputs: ``x0, x1, ...``, or ``x_0_1`` for element [0][1] of input 'x'."""
+    if shapes is None:
+        return [f"x{i}" for i in range(count)]
+    return [name if not dims else "_".join([name, *map(str, index)])
+            for name, dims in shapes.items() for index in itertools.product(*map(range, dims))]
+
+
+def write_source(function_name: str, inputs: list, output: Scalar, nodes: list,
+                 names: list[str] | None = None) -> tuple[str, dict]:
+    """The source of ``function_name(inputs...)`` computing ``output`` over ``nodes`` (in order) and
+    adding the gradients of the other leaves (the parameters) into their ``.grad``; and its globals.
+    ``names`` are the inputs' default names (a Scalar's own name comes first)."""
+    input_ids = {id(p) for p in inputs}
+    reading = _reading_order(output)
+    params, seen = [], set()
+    for node in reading:
+        for p in node.parents:
+            if p.is_leaf and id(p) not in input_ids and id(p) not in seen:
+                seen.add(id(p))
+                params.append(p)
+    writer = _Writer(inputs, params, reading, output, names or input_names(None, len(inputs)))
+    var = writer.var
+    lines = [f"def {function_name}({', '.join(var[id(p)] for p in inputs)}):",
+             "    # the parameters' current values"]
+    lines += [(f"    {var[id(p)]} = params[{i}].data", "") for i, p in enumerate(params)]
+    lines.append("    # forward: one line per node")
+    backward_parts, needs_grad = {}, {id(p) for p in params}
+    for node in reading:  # any order with inputs first gives the same values: this one reads left to right
+        code, derivatives, guard = _forward(writer, node)
+        lines += [(f"    {text}", f"# {comment}") for text, comment in code]
+        y = var[id(node)]
+        value_line = next((text for text, _ in code if text.startswith((f"{y} ", f"{y},"))), code[-1][0])
+        backward_parts[id(node)] = (value_line, derivatives, guard)
+        if any(id(p) in needs_grad for p in node.parents):
+            needs_grad.add(id(node))
+    lines.append(f"    # backward: d{var[id(output)]}/d(each value), one line per local-derivative product")
+    assigned = set()
+    if id(output) in needs_grad:
+        lines.append((f"    g_{var[id(output)]} = 1.0", f"# d{var[id(output)]}/d{var[id(output)]}"))
+        assigned.add(id(output))
+    for node in reversed(nodes):  # backward()'s order: each gradient adds its terms in the same order
+        if id(node) not in needs_grad:
+            continue
+        line, derivatives, guard = backward_parts[id(node)]
+        g, indent = f"g_{var[id(node)]}", "    "
+        targets = [(p, d) for p, d in zip(node.parents, derivatives) if id(p) in needs_grad]
+        if guard is not None:
+            for p, _ in targets:
+                if id(p) not in assigned:
+                    assigned.add(id(p))
+                    lines.append(f"    g_{var[id(p)]} = 0.0")
+            lines.append((f"    if {guard}:", "# passes no gradient when it is 0 (an off ReLU)"))
+            indent = "        "
+        for p, d in targets:
+            sign = "+=" if id(p) in assigned else "="
+            assigned.add(id(p))
+            lines.append((f"{indent}g_{var[id(p)]} {sign} {g} * {_factor(d)}", f"# from {line}"))
+    lines.append("    # add this pass's gradients to the parameters' .grad, as backward() does")
+    lines += [f"    params[{i}].grad = add_grad(params[{i}].grad, g_{var[id(p)]})"
+              for i, p in enumerate(params) if id(p) in assigned]
+    lines.append(f"    return {var[id(output)]}")
+    return _aligned(lines), writer.globals
+
+
+def _reading_order(output: Scalar) -> list:
+    """The nodes below ``output``, each after its inputs, the inputs visited left to right."""
+    order, done, stack = [], set(), [(output, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in done or node.is_leaf:
+            continue
+        if expanded:
+            done.add(id(node))
+            order.append(node)
+        else:
+            stack.append((node, True))
+            stack += [(p, False) for p in reversed(node.parents) if id(p) not in done]
+    return order
+
+
+def _aligned(lines: list) -> str:
+    """Join the lines, their comments in one column (as far as the code allows)."""
+    width = max([len(item[0]) for item in lines if type(item) is tuple and item[1]] + [0])
+    width = min(width, 60)
+    out = []
+    for item in lines:
+        if type(item) is tuple:
+            code, comment = item
+            out.append(f"{code:<{width}}  {comment}".rstrip() if comment else code)
+        else:
+            out.append(item)
+    return "\n".join(out) + "\n"
