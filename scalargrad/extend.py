@@ -4,7 +4,8 @@ An op is declared once (``defop``): its name, the float function that
 computes its value, and its derivative rule. The function ``defop`` returns
 applies the op to Scalars, and the op then gets everything the built-in ops
 get: ``backward()``, derivatives of any order with ``create_graph=True``,
-graph replay, its name in ``render()`` and in anomaly messages, and
+graph replay, compiled code (``scalargrad.compile``, through its float
+function), its name in ``render()`` and in anomaly messages, and
 ``gradcheck``.
 
 >>> from scalargrad import Scalar
