@@ -1,4 +1,4 @@
-"""``Trainer(replay=True)`` and ``Trainer(compile=True)``: one recorded graph per batch size, run with each batch."""
+"""``Trainer(replay=True)`` and ``Trainer(compile=True)``: one recorded graph per batch size and run."""
 
 from __future__ import annotations
 

@@ -212,6 +212,7 @@ class Trainer:
             if bar is not None:
                 bar.close()
             self._ctrl_c.uninstall()
+            self._graphs = None  # let the run's graphs go
         return self.history
 
     def _start(self) -> ResumePoint | None:
@@ -233,6 +234,8 @@ class Trainer:
             self.stop_training = resume.stop_training
         self.history.interrupted = False
         self.epoch = self.position.epochs_done
+        # One run's graphs, kept across its epochs: compiling a batch size's graph takes seconds.
+        self._graphs = BatchReplays(self.model, self.loss, compiled=self.compile) if self.replay else None
         return resume
 
     def _run_epoch(self, loader: Any, callbacks: CallbackList) -> None:
@@ -265,7 +268,7 @@ class Trainer:
         """
         position = self.position
         model, loss_fn, optimizer = self.model, self.loss, self.optimizer
-        replays = BatchReplays(model, loss_fn, compiled=self.compile) if self.replay else None
+        replays = self._graphs
         losses, tell = self.losses, callbacks.wants_batch_end
         batch, loss_sum, loss_count = position.batches_done, position.loss_sum, position.loss_count
         try:

@@ -31,7 +31,7 @@ from scalargrad.nn import (
     Sequential,
 )
 from scalargrad.replay import Replay
-from scalargrad.train import Trainer
+from scalargrad.train import Trainer, batch_replays
 
 
 def _mlp(activation, seed):
@@ -99,6 +99,18 @@ class TestTrainerCompile:
         trainer = Trainer(x=x, y=y, model=model, loss=CrossEntropyLoss(), optimizer=SGD(model.parameters(), lr=0.1),
                           batch_size=4, num_epochs=1, compile=True)
         assert (trainer.replay, trainer.compile) == (True, True)
+
+    def test_each_batch_size_is_compiled_once_per_run(self, monkeypatch):
+        compiled_sizes = []
+
+        def counting(replay):
+            compiled_sizes.append(len(replay.inputs))
+            return CompiledGraph(replay)
+
+        monkeypatch.setattr(batch_replays, "CompiledGraph", counting)
+        x, y = _data(27, "classes")  # batches of 8, 8, 8 and 3, for 3 epochs
+        _train(lambda: _mlp("relu", 2), x, y, CrossEntropyLoss, compile=True)
+        assert sorted(compiled_sizes) == [3 * 5, 8 * 5]  # 4 inputs and 1 target per sample
 
     def test_the_step_trains(self):
         x, y = _data(24, "classes")
