@@ -66,6 +66,9 @@ def main(argv=None):
                         help="plot the training history to PATH (default digits.png); needs matplotlib")
     parser.add_argument("--replay", action="store_true",
                         help="build each step's graph once and replay it (faster, the same result)")
+    parser.add_argument("--compile", action="store_true",
+                        help="as --replay, but run each step's graph as generated Python code "
+                             "(the same result as --replay)")
     args = parser.parse_args(argv)
     epochs = args.epochs if args.epochs is not None else (20 if args.conv else 25)
 
@@ -94,7 +97,7 @@ def main(argv=None):
     trainer = Trainer(
         x=x_train, y=y_train, model=model, loss=loss, optimizer=optimizer,
         batch_size=args.batch_size, num_epochs=epochs, evaluator=evaluator, scheduler=scheduler,
-        seed=args.seed, replay=args.replay,
+        seed=args.seed, replay=args.replay, compile=args.compile,
     )
     history = trainer.run()  # Ctrl-C stops cleanly after the current batch
 

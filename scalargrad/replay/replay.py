@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Callable, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 from .._util.nested import element_name, leaves, ragged_description, shape, to_lists
 from ..scalar import (
@@ -20,6 +20,9 @@ from ..scalar import (
     run_backward,
 )
 from .build import SharedValues, end_build, start_build
+
+if TYPE_CHECKING:
+    from ..compile import CompiledGraph
 
 __all__ = ["Replay"]
 
@@ -217,6 +220,22 @@ class Replay:
                 raise ValueError(f"Replay.forward got {len(values)} values for {len(self.inputs)} inputs")
             for p, v in zip(self.inputs, values):
                 p.data = v if type(v) is float else as_float(v, "Replay input")
+
+    def compile(self) -> CompiledGraph:
+        """This graph as one straight-line Python function: a ``scalargrad.compile.CompiledGraph``.
+
+        Calling it with the values ``forward()`` takes runs forward and backward
+        at once and returns the output's value; ``.source`` is its text.
+
+        >>> from scalargrad import Scalar
+        >>> x, w = Scalar(0.0), Scalar(3.0)
+        >>> step = Replay(lambda: x * w, inputs=[x]).compile()
+        >>> step([2.0]), w.grad
+        (6.0, 2.0)
+        """
+        from ..compile import CompiledGraph  # here, not at the top: compile is built on replay and imports it
+
+        return CompiledGraph(self)
 
     def backward(self, grad: Number = 1.0, create_graph: bool = False) -> None:
         """``output.backward(grad, create_graph)`` with the cached order: leaf gradients accumulate."""

@@ -27,6 +27,8 @@ A training step over a batch ``(xb, yb)`` is exactly::
 With ``Trainer(..., replay=True)`` the graph of that step is built once per
 batch size over placeholder inputs and then replayed with each batch's values
 (``scalargrad.replay``): the same numbers, without making new nodes.
+``Trainer(..., compile=True)`` also writes each such graph out as one Python
+function (``scalargrad.compile``) and runs that: the same numbers again.
 
 The package, one concern per module: ``trainer`` (the loop), ``evaluator``,
 ``metrics/``, ``history`` (the record), ``callbacks/`` (one callback per

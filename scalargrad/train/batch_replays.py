@@ -1,4 +1,4 @@
-"""``Trainer(replay=True)``: one recorded graph per batch size, replayed with each batch's values."""
+"""``Trainer(replay=True)`` and ``Trainer(compile=True)``: one recorded graph per batch size and run."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 from .._util.nested import leaves, map_leaves
+from ..compile import CompiledGraph
 from ..replay import Replay
 from ..scalar import Scalar
 
@@ -24,29 +25,47 @@ def _batch_values(xb: Sequence[Any], yb: Sequence[Any]) -> list:
 
 
 class BatchReplays:
-    """The graphs of ``Trainer(replay=True)``: one Replay per batch size, fed with each batch."""
+    """The graphs of ``Trainer(replay=True)``: one Replay per batch size, fed with each batch.
 
-    def __init__(self, model: Callable[[Any], Any], loss_fn: Callable[[list, list], Any]) -> None:
-        self.model, self.loss_fn = model, loss_fn
-        self._by_size: dict[int, Replay] = {}
+    With ``compiled=True`` (``Trainer(compile=True)``) each Replay is also
+    compiled to one Python function (``scalargrad.compile.CompiledGraph``)
+    that runs the step's forward and backward passes at once.
+    """
 
-    def forward(self, xb: Sequence[Any], yb: Sequence[Any]) -> Replay:
-        """The Replay for this batch's size, run forward on its values."""
+    def __init__(self, model: Callable[[Any], Any], loss_fn: Callable[[list, list], Any],
+                 compiled: bool = False) -> None:
+        self.model, self.loss_fn, self.compiled = model, loss_fn, compiled
+        self.option = "compile=True" if compiled else "replay=True"  # how error messages name the Trainer's option
+        self._by_size: dict[int, Any] = {}  # batch size -> its Replay, or its CompiledGraph
+
+    def step(self, xb: Sequence[Any], yb: Sequence[Any], optimizer: Any) -> float:
+        """One training step on the batch (forward, zeroed gradients, backward, optimizer step); the loss."""
         values = _batch_values(xb, yb)
-        replay = self._by_size.get(len(xb))
-        if replay is None:
-            replay = self._by_size[len(xb)] = self._build(xb, yb)
-        if len(values) != len(replay.inputs):
-            raise ValueError(f"Trainer(replay=True): a batch of {len(xb)} samples holds {len(values)} numbers, "
-                             f"but the first one held {len(replay.inputs)}; samples must all have one shape")
-        replay.forward(values)
-        return replay
+        graph = self._by_size.get(len(xb))
+        if graph is None:
+            graph = self._by_size[len(xb)] = self._build(xb, yb)
+        inputs = graph.replay.inputs if self.compiled else graph.inputs
+        if len(values) != len(inputs):
+            raise ValueError(f"Trainer({self.option}): a batch of {len(xb)} samples holds {len(values)} numbers, "
+                             f"but the first one held {len(inputs)}; samples must all have one shape")
+        if self.compiled:
+            optimizer.zero_grad()
+            loss = graph(values)
+        else:
+            graph.forward(values)
+            optimizer.zero_grad()
+            graph.backward()
+            loss = graph.output.data
+        optimizer.step()
+        return loss
 
-    def _build(self, xb: Sequence[Any], yb: Sequence[Any]) -> Replay:
+    def _build(self, xb: Sequence[Any], yb: Sequence[Any]) -> Replay | CompiledGraph:
         """Record the step's graph over leaf Scalars shaped like this batch and holding its values."""
         model, loss_fn = self.model, self.loss_fn
         try:
             x_in, y_in = map_leaves(Scalar, list(xb)), map_leaves(Scalar, list(yb))
-            return Replay(lambda: loss_fn([model(x) for x in x_in], y_in), _batch_values(x_in, y_in))
+            replay = Replay(lambda: loss_fn([model(x) for x in x_in], y_in), _batch_values(x_in, y_in))
+            return CompiledGraph(replay) if self.compiled else replay
         except (TypeError, ValueError) as e:
-            raise type(e)(f"Trainer(replay=True) cannot replay this model and loss: {e}") from e
+            action = "compile" if self.compiled else "replay"
+            raise type(e)(f"Trainer({self.option}) cannot {action} this model and loss: {e}") from e

@@ -79,6 +79,10 @@ class Trainer:
       faster. The graph must not change with the data: no Dropout in
       training mode, and a loss whose targets can be fed (MSE, L1, Hinge,
       BCE, BCEWithLogits, CrossEntropy; not NLL).
+    * ``compile``: as ``replay`` (and implying it), but each batch size's
+      graph is also compiled to one Python function
+      (``scalargrad.compile``) that runs forward and backward at once: the
+      same weights bit for bit as ``replay=True``, with the same refusals.
 
     Ctrl-C during ``run()`` stops at the next batch boundary and returns the
     History so far (``history.interrupted`` is True), writing the checkpoint;
@@ -105,7 +109,8 @@ class Trainer:
                  loader: Any = None, shuffle: bool | None = None, scheduler: Any = None,
                  scheduler_monitor: str | None = None, callbacks: Sequence[Any] | None = None,
                  seed: int | None = None, progress: bool | None = None,
-                 checkpoint: str | os.PathLike | None = None, replay: bool = False, dataset: Any = None) -> None:
+                 checkpoint: str | os.PathLike | None = None, replay: bool = False, dataset: Any = None,
+                 compile: bool = False) -> None:
         check_model_loss_optimizer(model, loss, optimizer)
         if num_epochs is None:
             raise TypeError("Trainer needs num_epochs= (an int >= 1)")
@@ -126,7 +131,10 @@ class Trainer:
         self.seed = None if seed is None else integer(seed, "seed")
         if replay not in (True, False):  # not checks.boolean: this message is matched by users' tests
             raise TypeError(f"replay must be True or False, got {replay!r}")
-        self.replay = bool(replay)
+        if compile not in (True, False):
+            raise TypeError(f"compile must be True or False, got {compile!r}")
+        self.compile = bool(compile)
+        self.replay = bool(replay) or self.compile  # a compiled graph is a replayed one, run as generated code
         self.progress = None if progress is None else boolean(progress, "progress")
         if checkpoint is not None:
             check_stateful(model, "model")
@@ -204,6 +212,7 @@ class Trainer:
             if bar is not None:
                 bar.close()
             self._ctrl_c.uninstall()
+            self._graphs = None  # let the run's graphs go
         return self.history
 
     def _start(self) -> ResumePoint | None:
@@ -225,6 +234,8 @@ class Trainer:
             self.stop_training = resume.stop_training
         self.history.interrupted = False
         self.epoch = self.position.epochs_done
+        # One run's graphs, kept across its epochs: compiling a batch size's graph takes seconds.
+        self._graphs = BatchReplays(self.model, self.loss, compiled=self.compile) if self.replay else None
         return resume
 
     def _run_epoch(self, loader: Any, callbacks: CallbackList) -> None:
@@ -257,20 +268,20 @@ class Trainer:
         """
         position = self.position
         model, loss_fn, optimizer = self.model, self.loss, self.optimizer
-        replays = BatchReplays(model, loss_fn) if self.replay else None
+        replays = self._graphs
         losses, tell = self.losses, callbacks.wants_batch_end
         batch, loss_sum, loss_count = position.batches_done, position.loss_sum, position.loss_count
         try:
             for xb, yb in self._epoch_batches(loader, position.epochs_done, batch):
                 if replays is not None:
-                    loss = replays.forward(xb, yb)
+                    value = replays.step(xb, yb, optimizer)
                 else:
                     outputs = [model(xi) for xi in xb]
                     loss = loss_fn(outputs, yb)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                value = loss.data if replays is None else loss.output.data
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+                    value = loss.data
                 loss_sum += value
                 loss_count += 1
                 losses.append(value)
