@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 from ._util.checks import integer, is_integer, is_number
-from ._util.nested import element_name, leaves, nest, ragged_description, shape, to_lists
+from ._util.nested import element_name, leaves, nest, regular_leaves, to_lists
 from .extend import Scalar
 from .functional import matmul
 from .functional import sum as sum_of
@@ -48,11 +48,7 @@ Nested = Union[Scalar, float, int, Sequence[Any]]  # a Scalar, a number, or regu
 def _tensor(value: Any, op: str, name: str) -> tuple[tuple[int, ...], list]:
     """``value``'s shape and its elements in row-major order; ValueError if it is ragged, TypeError if an
     element is neither a Scalar nor a number. numpy arrays and numbers are read through ``tolist()``."""
-    value = to_lists(value)
-    ragged = ragged_description(value, name)
-    if ragged is not None:
-        raise ValueError(f"{op}: {name} is ragged: {ragged}")
-    dims, elements = shape(value), leaves(value)
+    dims, elements = regular_leaves(to_lists(value), name, f"{op}: {name}")
     for i, x in enumerate(elements):
         if not isinstance(x, Scalar) and not is_number(x):
             raise TypeError(f"{op}: {name} must hold Scalars or numbers, but {element_name(name, i, dims)} is a "

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 __all__ = ["element_name", "irregular_at", "is_nested", "is_regular", "leaves", "map_leaves", "named_leaves", "nest",
-           "ragged_description", "shape", "to_lists"]
+           "ragged_description", "regular_leaves", "shape", "to_lists"]
 
 _LISTS = (list, tuple)
 
@@ -208,6 +208,18 @@ def ragged_description(value: Any, name: str) -> str | None:
     return f"its first elements give shape {dims}, but {name}{''.join(f'[{i}]' for i in path)} is {found}"
 
 
+def regular_leaves(value: Any, name: str, what: str) -> tuple[tuple[int, ...], list]:
+    """``value``'s shape and its leaves in row-major order; ValueError "``what`` is ragged: ..." if it is ragged.
+
+    >>> regular_leaves([[1, 2], [3, 4]], "x", "input x")
+    ((2, 2), [1, 2, 3, 4])
+    """
+    ragged = ragged_description(value, name)
+    if ragged is not None:
+        raise ValueError(f"{what} is ragged: {ragged}")
+    return shape(value), leaves(value)
+
+
 def element_name(name: str, position: int, dims: Sequence[int]) -> str:
     """How to write the element at ``position`` (row-major) of a ``dims``-shaped ``name``.
 
@@ -263,4 +275,4 @@ def to_lists(value: Any, deep: bool = True) -> Any:
     """
     if isinstance(value, _LISTS):
         return map_leaves(_plain, value) if deep and _holds_arrays(value) else value
-    return value.tolist() if hasattr(value, "tolist") else value
+    return _plain(value)

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Union
 
-from .._util.nested import element_name, leaves, ragged_description, shape, to_lists
+from .._util.nested import element_name, regular_leaves, to_lists
 from ..scalar import (
     Number,
     Scalar,
@@ -139,11 +139,8 @@ class Replay:
         for name, value in placeholders.items():
             if not isinstance(name, str):
                 raise TypeError(f"Replay input names must be strings, got {type(name).__name__} {name!r}")
-            ragged = ragged_description(value, name)
-            if ragged is not None:
-                raise ValueError(f"Replay input {name!r} is ragged: {ragged}")
-            self._named[name] = shape(value)
-            flat += leaves(value)
+            self._named[name], values = regular_leaves(value, name, f"Replay input {name!r}")
+            flat += values
         return flat
 
     def _label(self, position: int) -> str:
@@ -167,14 +164,11 @@ class Replay:
                             f"{', '.join(map(repr, self._named))})")
         values = []
         for name, dims in self._named.items():
-            value = to_lists(named[name])
-            ragged = ragged_description(value, name)
-            if ragged is not None:
-                raise ValueError(f"Replay.forward: input {name!r} is ragged: {ragged}")
-            if shape(value) != dims:
-                raise ValueError(f"Replay.forward: input {name!r} has shape {shape(value)}, but it was built with "
+            given, numbers = regular_leaves(to_lists(named[name]), name, f"Replay.forward: input {name!r}")
+            if given != dims:
+                raise ValueError(f"Replay.forward: input {name!r} has shape {given}, but it was built with "
                                  f"shape {dims}")
-            values += leaves(value)
+            values += numbers
         return values
 
     @property
