@@ -42,9 +42,10 @@ def _image(x: Any, channels: int | None, who: str) -> tuple[Any, int, int]:
             or not x[0] or not isinstance(x[0][0], (list, tuple)) or not x[0][0]:
         raise ValueError(f"{who} expects nested lists shaped [channels][height][width], "
                          f"got {_describe(x)}")
-    if len(shape(x)) > 3:
+    depth = len(shape(x))
+    if depth > 3:
         raise ValueError(f"{who} expects one image shaped [channels][height][width], got lists nested "
-                         f"{len(shape(x))} deep (a batch?); call the layer on each image: "
+                         f"{depth} deep (a batch?); call the layer on each image: "
                          f"[layer(image) for image in batch]")
     if channels is not None and len(x) != channels:
         raise ValueError(f"{who} expects {channels} input channels, got {len(x)}")
