@@ -131,9 +131,13 @@ def test_backward_on_one_graph_from_several_threads_adds_every_pass():
 
 
 def test_independent_graphs_train_in_parallel_threads_to_the_same_weights():
-    def train(seed):
-        random.seed(seed)
-        model = Sequential([Linear(2, 3, activation="relu"), Linear(3, 2)])
+    # The models are made in this thread: `random` is one generator for the whole process,
+    # so seeding it inside each thread would let the threads' initialisations interleave.
+    def make_model():
+        random.seed(3)
+        return Sequential([Linear(2, 3, activation="relu"), Linear(3, 2)])
+
+    def train(model):
         optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
         data = [([0.5, -0.2], 0), ([-0.3, 0.8], 1), ([0.9, 0.1], 0), ([-0.7, -0.4], 1)]
         for _ in range(100):
@@ -143,9 +147,11 @@ def test_independent_graphs_train_in_parallel_threads_to_the_same_weights():
             optimizer.step()
         return [p.data for p in model.parameters()]
 
-    alone = train(3)
+    alone = train(make_model())
+    models = [make_model() for _ in range(3)]
     results = {}
-    run_threads(*[lambda i=i: results.setdefault(i, train(3)) for i in range(3)])
+    run_threads(*[lambda i=i: results.setdefault(i, train(models[i])) for i in range(3)])
+    assert len(results) == 3
     assert all(r == alone for r in results.values())
 
 
