@@ -25,7 +25,19 @@ from typing import Any, Callable
 
 from . import _floats as fl
 
-__all__ = ["Op", "ScalarMath", "declare"]
+__all__ = ["Op", "ScalarMath", "declare", "summed"]
+
+
+def summed(terms: Sequence[str]) -> str:
+    """Compiled code's form of ``builtins.sum(terms, 0.0)``: the same additions in the same order.
+
+    The sum starts at 0.0 as ``sum()`` does (0.0 + -0.0 is 0.0). From CPython 3.12, ``sum()`` of floats
+    compensates its rounding, so the chain can differ from it in the last bits there.
+
+    >>> summed(["a * x", "b"])
+    '0.0 + a * x + b'
+    """
+    return " + ".join(["0.0", *terms])
 
 
 class Op:

@@ -391,12 +391,12 @@ class Scalar:
                   inline=("sigmoid({0})", "{y} * (1.0 - {y})"))
     sigmoid = _function(_sigmoid, "1 / (1 + e**-x) (stable for any input).")
     _relu = Op("relu", fl.relu, lambda maths, x, y, const: 0.0 if x <= 0.0 else 1.0,  # torch: 0 at x <= 0, 1 at nan
-               inline=("relu({0})", "0.0 if {0} <= 0.0 else 1.0"))
+               inline=("0.0 if {0} <= 0.0 else {0}", "0.0 if {0} <= 0.0 else 1.0"))
     relu = _function(_relu, "max(x, 0), keeping nan; the gradient at 0 is 0, as in PyTorch.")
     _softplus = Op("softplus", fl.softplus, lambda maths, x, y, const: maths.sigmoid(x),
                    inline=("softplus({0})", "sigmoid({0})"))
     softplus = _function(_softplus, "log(1 + e**x) (stable for any input).")
-    _identity = Op("identity", fl.identity, lambda maths, x, y, const: 1.0, inline=("identity({0})", "1.0"))
+    _identity = Op("identity", fl.identity, lambda maths, x, y, const: 1.0, inline=("{0}", "1.0"))
     identity = _function(_identity, "x itself, as a node (so activations can be chosen by name).")
 
     def leaky_relu(self, slope: float = 0.01) -> Scalar:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from keyword import iskeyword
 from types import CodeType, FunctionType
 from typing import Any, Callable, Union
 
+from .._util.checks import one_of
 from ..replay import Replay
 from ..scalar import Scalar
+from .fast import write_fast_source
 from .source import input_names, write_source
 
 __all__ = ["CompiledGraph", "compile_graph"]
@@ -15,6 +18,7 @@ __all__ = ["CompiledGraph", "compile_graph"]
 Placeholders = Union[Iterable[Scalar], Mapping[str, Any]]
 _CODE: dict[str, CodeType] = {}  # source -> the function's code: graphs of the same structure share it
 _MAX_CACHED = 64
+FORMS = {"fast": write_fast_source, "readable": write_source}  # form -> the writer of its source
 
 
 class CompiledGraph:
@@ -29,6 +33,12 @@ class CompiledGraph:
     gradient, and the Replay's nodes keep the values of their last
     ``forward()``. ``source`` is the function's text, to print or save.
 
+    ``form="fast"`` writes each layer (the neurons one set of weights
+    computes, sample after sample) once, as a loop over its runs; the rest,
+    one line per node. ``form="readable"`` writes every node and every
+    local-derivative product on its own line, commented with its op: the
+    chain rule as a worked example. Both give the same bits.
+
     >>> from scalargrad import Scalar
     >>> x, w, b = Scalar(0.0, name='x'), Scalar(2.0, name='w'), Scalar(0.5, name='b')
     >>> step = compile_graph(lambda: w * x + b, inputs=[x])
@@ -36,12 +46,15 @@ class CompiledGraph:
     (6.5, 3.0, 1.0)
     """
 
-    def __init__(self, replay: Replay, function_name: str = "step") -> None:
+    def __init__(self, replay: Replay, function_name: str = "step", form: str = "fast") -> None:
         if not isinstance(replay, Replay):
             raise TypeError(f"CompiledGraph needs a Replay, got {type(replay).__name__}")
-        self.replay = replay
+        one_of(form, "form", tuple(FORMS))
+        if not isinstance(function_name, str) or not function_name.isidentifier() or iskeyword(function_name):
+            raise ValueError(f"function_name must be a Python name, got {function_name!r}")
+        self.replay, self.form = replay, form
         names = input_names(replay.input_shapes, len(replay.inputs))
-        self.source, namespace = write_source(function_name, replay.inputs, replay.output, replay.nodes, names)
+        self.source, namespace = FORMS[form](function_name, replay.inputs, replay.output, replay.nodes, names)
         code = _CODE.get(self.source)
         if code is None:
             if len(_CODE) >= _MAX_CACHED:
@@ -65,12 +78,13 @@ class CompiledGraph:
 
 
 def compile_graph(build: Callable[[], Scalar], inputs: Placeholders = (),
-                  function_name: str = "step") -> CompiledGraph:
+                  function_name: str = "step", form: str = "fast") -> CompiledGraph:
     """Build the graph once over the placeholder ``inputs`` (as ``Replay``) and compile it to one function.
 
-    ``Number`` values, lists or named nested lists are fed at each call; see ``CompiledGraph``.
+    Values, lists or named nested lists are fed at each call; ``form`` is "fast" or "readable". See
+    ``CompiledGraph``.
     """
-    return CompiledGraph(Replay(build, inputs), function_name)
+    return CompiledGraph(Replay(build, inputs), function_name, form)
 
 
 

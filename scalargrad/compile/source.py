@@ -20,7 +20,7 @@ from typing import Any
 from .. import _floats as fl
 from ..scalar import FloatMath, Scalar, declaration
 
-__all__ = ["FLOAT_FUNCTIONS", "Holder", "add_grad", "input_names", "write_source"]
+__all__ = ["FLOAT_FUNCTIONS", "Holder", "StraightLine", "add_grad", "aligned", "input_names", "write_source"]
 
 # the names inline forms may call: the engine's float functions
 FLOAT_FUNCTIONS = {name: getattr(fl, name) for name in fl.__all__ if name != "FloatMath"}
@@ -41,6 +41,13 @@ def add_grad(old: Any, new: float) -> float:
     return new + 0.0 if old is None or old == 0.0 else old + new
 
 
+def add_grads(params: tuple, grads: tuple) -> None:
+    """``add_grad`` for many parameters at once (the fast form's last line)."""
+    for p, new in zip(params, grads):
+        old = p.grad
+        p.grad = new + 0.0 if old is None or old == 0.0 else old + new
+
+
 class _Names:
     """Unique Python names: a Scalar's own name where it is one, else a short generated one."""
 
@@ -48,6 +55,9 @@ class _Names:
         self.taken = set(reserved) | set(keyword.kwlist) | set(dir(builtins))
 
     def new(self, wanted: str) -> str:
+        if wanted.isidentifier() and wanted not in self.taken and not wanted.startswith("g_"):
+            self.taken.add(wanted)  # the common case, without the regular expression
+            return wanted
         name = re.sub(r"\W", "_", wanted)
         if not name or name[0].isdigit() or name.startswith("g_"):  # g_ starts the gradients' names
             name = "v_" + name
@@ -59,18 +69,37 @@ class _Names:
         return candidate
 
 
+class _Variables:
+    """The variable of each Scalar (by id), named when the code first uses it: the fast form never
+    names the thousands of nodes its loops compute, and naming costs time."""
+
+    def __init__(self, names: _Names) -> None:
+        self.names, self.wanted, self.named = names, {}, {}
+
+    def register(self, scalar: Scalar, wanted: str) -> None:
+        """The name ``scalar`` will get (made unique then)."""
+        self.wanted[id(scalar)] = wanted
+
+    def __getitem__(self, key: int) -> str:
+        name = self.named.get(key)
+        if name is None:
+            name = self.named[key] = self.names.new(self.wanted[key])
+        return name
+
+
 class _Writer:
     """Collects the function's lines, the globals they read, and the name of every Scalar."""
 
-    def __init__(self, inputs: list, params: list, nodes: list, output: Scalar, input_names: list) -> None:
+    def __init__(self, inputs: list, params: list, nodes: list, output: Scalar, input_names: list,
+                 defaults: dict[int, str]) -> None:
         self.globals: dict[str, Any] = {**FLOAT_FUNCTIONS, "M": FloatMath, "Holder": Holder,
-                                        "add_grad": add_grad, "params": tuple(params)}
+                                        "add_grad": add_grad, "add_grads": add_grads, "params": tuple(params)}
         self.names = _Names(set(self.globals))
-        self.var: dict[int, str] = {}
+        self.var = _Variables(self.names)
         for kind, scalars in (("x", inputs), ("p", params), ("t", nodes)):
             for i, s in enumerate(scalars):
                 default = input_names[i] if kind == "x" else "out" if s is output else f"{kind}{i}"
-                self.var[id(s)] = self.names.new(s.name if s.name else default)
+                self.var.register(s, defaults.get(id(s)) or s.name or default)
         self.bound: dict[int, str] = {}  # id of an object bound in the globals -> its name
 
     def name_of(self, value: Any) -> str:
@@ -135,61 +164,105 @@ def input_names(shapes: dict[str, tuple[int, ...]] | None, count: int) -> list[s
             for name, dims in shapes.items() for index in itertools.product(*map(range, dims))]
 
 
-def write_source(function_name: str, inputs: list, output: Scalar, nodes: list,
-                 names: list[str] | None = None) -> tuple[str, dict]:
-    """The source of ``function_name(inputs...)`` computing ``output`` over ``nodes`` (in order) and
-    adding the gradients of the other leaves (the parameters) into their ``.grad``; and its globals.
-    ``names`` are the inputs' default names (a Scalar's own name comes first)."""
-    input_ids = {id(p) for p in inputs}
-    reading = _reading_order(output)
-    params, seen = [], set()
-    for node in reading:
-        for p in node.parents:
-            if p.is_leaf and id(p) not in input_ids and id(p) not in seen:
-                seen.add(id(p))
-                params.append(p)
-    writer = _Writer(inputs, params, reading, output, names or input_names(None, len(inputs)))
-    var = writer.var
-    lines = [f"def {function_name}({', '.join(var[id(p)] for p in inputs)}):",
-             "    # the parameters' current values"]
-    lines += [(f"    {var[id(p)]} = params[{i}].data", "") for i, p in enumerate(params)]
-    lines.append("    # forward: one line per node")
-    backward_parts, needs_grad = {}, {id(p) for p in params}
-    for node in reading:  # any order with inputs first gives the same values: this one reads left to right
-        code, derivatives, guard = _forward(writer, node)
-        lines += [(f"    {text}", f"# {comment}") for text, comment in code]
-        y = var[id(node)]
+class StraightLine:
+    """The state shared by the lines of one function: the Scalars' names, which values need a gradient,
+    which gradients hold a value yet; and one node's forward lines and backward lines.
+
+    The readable form is all straight line; the fast form (``fast.py``) uses it between its layer loops.
+    ``names`` are the inputs' default names; a Scalar's own name comes before them, and ``defaults``
+    (names by id) before both. ``params`` are the leaves that are not inputs (found in reading order if
+    not given).
+    """
+
+    def __init__(self, inputs: list, output: Scalar, nodes: list, names: list[str],
+                 defaults: dict[int, str] | None = None, params: list | None = None) -> None:
+        if params is None:
+            input_ids = {id(p) for p in inputs}
+            params, seen = [], set()
+            for node in _reading_order(output):
+                for p in node.parents:
+                    if p.is_leaf and id(p) not in input_ids and id(p) not in seen:
+                        seen.add(id(p))
+                        params.append(p)
+        self.params = params
+        self.writer = _Writer(inputs, self.params, nodes, output, names, defaults or {})
+        self.var = self.writer.var
+        self.output = output
+        self.needs_grad = {id(p) for p in self.params}
+        for node in nodes:  # in order: every node after its inputs
+            if any(id(p) in self.needs_grad for p in node.parents):
+                self.needs_grad.add(id(node))
+        self.assigned: set[int] = set()  # the gradients given a value so far, in backward order
+        self._backward_parts: dict[int, tuple] = {}
+
+    def header(self, function_name: str, arguments: list[str]) -> list:
+        """The ``def`` line and the parameters' current values."""
+        return [f"def {function_name}({', '.join(arguments)}):", "    # the parameters' current values",
+                *[(f"    {self.var[id(p)]} = params[{i}].data", "") for i, p in enumerate(self.params)]]
+
+    def forward(self, node: Scalar) -> list:
+        """The lines that compute ``node``'s value (kept for its backward lines)."""
+        code, derivatives, guard = _forward(self.writer, node)
+        y = self.var[id(node)]
         value_line = next((text for text, _ in code if text.startswith((f"{y} ", f"{y},"))), code[-1][0])
-        backward_parts[id(node)] = (value_line, derivatives, guard)
-        if any(id(p) in needs_grad for p in node.parents):
-            needs_grad.add(id(node))
-    lines.append(f"    # backward: d{var[id(output)]}/d(each value), one line per local-derivative product")
-    assigned = set()
-    if id(output) in needs_grad:
-        lines.append((f"    g_{var[id(output)]} = 1.0", f"# d{var[id(output)]}/d{var[id(output)]}"))
-        assigned.add(id(output))
-    for node in reversed(nodes):  # backward()'s order: each gradient adds its terms in the same order
-        if id(node) not in needs_grad:
-            continue
-        line, derivatives, guard = backward_parts[id(node)]
-        g, indent = f"g_{var[id(node)]}", "    "
-        targets = [(p, d) for p, d in zip(node.parents, derivatives) if id(p) in needs_grad]
+        self._backward_parts[id(node)] = (value_line, derivatives, guard)
+        return [(f"    {text}", f"# {comment}") for text, comment in code]
+
+    def seed(self) -> list:
+        """The output's gradient with respect to itself."""
+        if id(self.output) not in self.needs_grad:
+            return []
+        out = self.var[id(self.output)]
+        self.assigned.add(id(self.output))
+        return [(f"    g_{out} = 1.0", f"# d{out}/d{out}")]
+
+    def add(self, target: Scalar, term: str, indent: str = "    ", comment: str = "") -> tuple:
+        """``g_target = term``, or ``+= term`` once it holds a value: terms add in backward()'s order."""
+        sign = "+=" if id(target) in self.assigned else "="
+        self.assigned.add(id(target))
+        return f"{indent}g_{self.var[id(target)]} {sign} {term}", comment
+
+    def backward(self, node: Scalar) -> list:
+        """The lines that add ``node``'s gradient times each local derivative into its inputs' gradients."""
+        if id(node) not in self.needs_grad:
+            return []
+        line, derivatives, guard = self._backward_parts[id(node)]
+        g, indent, lines = f"g_{self.var[id(node)]}", "    ", []
+        targets = [(p, d) for p, d in zip(node.parents, derivatives) if id(p) in self.needs_grad]
         if guard is not None:
             for p, _ in targets:
-                if id(p) not in assigned:
-                    assigned.add(id(p))
-                    lines.append(f"    g_{var[id(p)]} = 0.0")
+                if id(p) not in self.assigned:
+                    lines.append(self.add(p, "0.0"))
             lines.append((f"    if {guard}:", "# passes no gradient when it is 0 (an off ReLU)"))
             indent = "        "
-        for p, d in targets:
-            sign = "+=" if id(p) in assigned else "="
-            assigned.add(id(p))
-            lines.append((f"{indent}g_{var[id(p)]} {sign} {g} * {_factor(d)}", f"# from {line}"))
-    lines.append("    # add this pass's gradients to the parameters' .grad, as backward() does")
-    lines += [f"    params[{i}].grad = add_grad(params[{i}].grad, g_{var[id(p)]})"
-              for i, p in enumerate(params) if id(p) in assigned]
-    lines.append(f"    return {var[id(output)]}")
-    return _aligned(lines), writer.globals
+        lines += [self.add(p, f"{g} * {_factor(d)}", indent, f"# from {line}") for p, d in targets]
+        return lines
+
+    def footer(self) -> list:
+        """Add this pass's gradients into the parameters' ``.grad``, and return the output's value."""
+        return ["    # add this pass's gradients to the parameters' .grad, as backward() does",
+                *[f"    params[{i}].grad = add_grad(params[{i}].grad, g_{self.var[id(p)]})"
+                  for i, p in enumerate(self.params) if id(p) in self.assigned],
+                f"    return {self.var[id(self.output)]}"]
+
+
+def write_source(function_name: str, inputs: list, output: Scalar, nodes: list,
+                 names: list[str] | None = None) -> tuple[str, dict]:
+    """The readable source of ``function_name(inputs...)`` computing ``output`` over ``nodes`` (in order)
+    and adding the gradients of the other leaves (the parameters) into their ``.grad``; and its globals.
+    ``names`` are the inputs' default names (a Scalar's own name comes first)."""
+    code = StraightLine(inputs, output, nodes, names or input_names(None, len(inputs)))
+    lines = code.header(function_name, [code.var[id(p)] for p in inputs])
+    lines.append("    # forward: one line per node")
+    for node in _reading_order(output):  # any order with inputs first gives the same values: this one reads left to right
+        lines += code.forward(node)
+    out = code.var[id(output)]
+    lines.append(f"    # backward: d{out}/d(each value), one line per local-derivative product")
+    lines += code.seed()
+    for node in reversed(nodes):  # backward()'s order: each gradient adds its terms in the same order
+        lines += code.backward(node)
+    lines += code.footer()
+    return aligned(lines), code.writer.globals
 
 
 def _reading_order(output: Scalar) -> list:
@@ -208,7 +281,7 @@ def _reading_order(output: Scalar) -> list:
     return order
 
 
-def _aligned(lines: list) -> str:
+def aligned(lines: list) -> str:
     """Join the lines, their comments in one column (as far as the code allows)."""
     width = max([len(item[0]) for item in lines if type(item) is tuple and item[1]] + [0])
     width = min(width, 60)

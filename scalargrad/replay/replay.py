@@ -215,11 +215,12 @@ class Replay:
             for p, v in zip(self.inputs, values):
                 p.data = v if type(v) is float else as_float(v, "Replay input")
 
-    def compile(self) -> CompiledGraph:
-        """This graph as one straight-line Python function: a ``scalargrad.compile.CompiledGraph``.
+    def compile(self, form: str = "fast") -> CompiledGraph:
+        """This graph as one Python function: a ``scalargrad.compile.CompiledGraph``.
 
         Calling it with the values ``forward()`` takes runs forward and backward
-        at once and returns the output's value; ``.source`` is its text.
+        at once and returns the output's value; ``.source`` is its text, in the
+        ``form`` "fast" (layers as loops) or "readable" (one line per node).
 
         >>> from scalargrad import Scalar
         >>> x, w = Scalar(0.0), Scalar(3.0)
@@ -229,7 +230,7 @@ class Replay:
         """
         from ..compile import CompiledGraph  # here, not at the top: compile is built on replay and imports it
 
-        return CompiledGraph(self)
+        return CompiledGraph(self, form=form)
 
     def backward(self, grad: Number = 1.0, create_graph: bool = False) -> None:
         """``output.backward(grad, create_graph)`` with the cached order: leaf gradients accumulate."""

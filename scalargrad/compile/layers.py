@@ -1,0 +1,116 @@
+"""Layers in a recorded graph: the neurons that one set of weights computes, run after run.
+
+A Replay records a ``Linear`` (or ``Conv2D``) call as one neuron node per
+output, all reading one input vector; the same weights run again for every
+sample of the batch (and every window of an image). ``find_layers`` collects
+those runs, so the fast form can write a layer once, as a loop over its runs,
+instead of once per run. A run is kept out of a layer (and written node by
+node) wherever a loop could not add the gradients in ``backward()``'s order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..op import Op
+from ..scalar import Scalar, declaration
+
+__all__ = ["Layer", "Run", "find_layers"]
+
+
+@dataclass
+class Run:
+    """One application of a layer: its neuron nodes (in graph order) and its input vector.
+
+    ``inputs`` holds, per weight column, the Scalar read there or a fixed number
+    (a network input of plain numbers, the bias's 1.0).
+    """
+
+    neurons: list[Scalar]
+    inputs: list[Any]
+
+
+@dataclass
+class Layer:
+    """Neurons sharing their weights over several runs (the samples of a batch, the windows of an image).
+
+    ``rows[j]`` are neuron j's weights (its bias among them, met by the
+    input 1.0); ``activation`` is the activation's op, with its ``slope``;
+    ``inputs_need_grad`` tells whether the runs' inputs get gradients;
+    ``runs`` are in the order of the graph's nodes; ``varying`` are the input
+    columns that differ between runs (the others hold one number in every
+    run, such as the bias's 1.0).
+    """
+
+    rows: list[tuple[Scalar, ...]]
+    activation: Op
+    slope: float
+    inputs_need_grad: bool
+    runs: list[Run] = field(default_factory=list)
+    varying: list[int] = field(default_factory=list)
+
+    @property
+    def constants(self) -> dict[int, float]:
+        """The input columns holding one number in every run, and that number."""
+        first = self.runs[0].inputs
+        return {i: first[i] for i in range(len(first)) if i not in set(self.varying)}
+
+
+def _neuron_parts(node: Scalar):
+    """A neuron node's constant, when a Replay build recorded it (else None)."""
+    op, constant = declaration(node)
+    if op is None or op.name != "neuron" or getattr(constant, "weights", None) is None:
+        return None
+    return constant
+
+
+def find_layers(nodes: list[Scalar], needs_grad: set[int], readers: Counter) -> list[Layer]:
+    """The layers among ``nodes`` (a Replay's order), each with two runs or more, in order of first use.
+
+    A layer's runs are the input vectors its weights read; a run whose inputs
+    get gradients must be their only reader, each input once, so that the
+    loop's sum of one input's terms is the sum ``backward()`` makes. ``readers`` counts each Scalar's
+    readers (by id) among the nodes.
+    """
+    runs: dict[int, tuple[Any, list]] = {}  # id of the shared input vector -> (a neuron's constant, its neurons)
+    for node in nodes:
+        spec = _neuron_parts(node)
+        if spec is not None:
+            runs.setdefault(id(spec.inputs), (spec, []))[1].append(node)
+    if not runs:
+        return []
+    layers: dict[tuple, Layer] = {}
+    for spec, neurons in runs.values():
+        shared = [_neuron_parts(n).weights for n in neurons]
+        key = (spec.activation, spec.slope, spec.partners is None, tuple(map(id, shared)))
+        sources = spec.inputs.sources
+        inputs = list(sources) + spec.inputs.values[len(sources):]
+        if not _run_fits(inputs, len(neurons), spec.partners is None, needs_grad, readers) \
+                or any(len(w.sources) != len(inputs) for w in shared):
+            continue
+        layer = layers.get(key)
+        if layer is None:
+            layer = layers[key] = Layer([w.sources for w in shared], spec.op, spec.slope, spec.partners is None)
+        layer.runs.append(Run(neurons, inputs))
+    found = []
+    for layer in layers.values():
+        if len(layer.runs) < 2:
+            continue
+        columns = list(zip(*(run.inputs for run in layer.runs)))
+        layer.varying = [i for i, column in enumerate(columns)
+                         if not all(type(v) is float and v == column[0] and type(column[0]) is float for v in column)]
+        if layer.varying:
+            found.append(layer)
+    return found
+
+
+def _run_fits(inputs: list, width: int, inputs_need_grad: bool, needs_grad: set, readers: Counter) -> bool:
+    """Whether each input that needs a gradient is read by this run only, and once (``width`` neurons)."""
+    if not inputs:
+        return False
+    if not inputs_need_grad:
+        return True
+    graded = [id(v) for v in inputs if type(v) is Scalar and id(v) in needs_grad]
+    return len(set(graded)) == len(graded) and all(readers[i] == width for i in graded)
