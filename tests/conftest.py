@@ -38,7 +38,7 @@ _NEEDS = {
     "test_notebook_viz.py": "nbclient",
 }
 
-collect_ignore = ["helpers.py", "kernel.py"]
+collect_ignore = ["bits.py", "helpers.py", "kernel.py"]
 _LEFT_OUT = {name for name, package in _NEEDS.items() if importlib.util.find_spec(package) is None}
 
 

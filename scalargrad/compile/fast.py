@@ -214,143 +214,127 @@ class _Emitter:
 
     # ---- a layer's loops -------------------------------------------------------------------
 
-    def _value_of(self, v: Any) -> str:
-        """A run's input as source: a variable, or a number."""
-        return self.code.writer.name_of(v)
-
     def _weight(self, layer: Layer, j: int, i: int) -> str:
         return self.var[id(layer.rows[j][i])]
 
+    def _loop_inputs(self, k: int, layer: Layer) -> list[str]:
+        """The loop's names for a run's inputs, in the order its ``X`` tuples hold them."""
+        if k not in self.direct:
+            return [f"a{i}" for i in layer.varying]
+        names = [""] * len(layer.varying)
+        for i, slot in zip(layer.varying, self.direct[k][1]):  # read as the feeding layer wrote them
+            names[slot] = f"a{i}"
+        return names
+
     def _layer_forward(self, k: int, layer: Layer) -> list:
-        width, columns = len(layer.rows), len(layer.runs[0].inputs)
-        act = layer.activation
-        lines = [(f"    # layer {k}: {width} neurons ({act.name}) over {columns} inputs, run {len(layer.runs)} times",
-                  "")]
+        width, act, inputs = len(layer.rows), layer.activation, _inputs(layer)
+        lines = [f"    # layer {k}: {width} neuron{'s' * (width != 1)} ({act.name}) over {len(inputs)} inputs, run {len(layer.runs)} times"]
         if k in self.direct:
-            m, order = self.direct[k]
-            lines.append(f"    X{k} = H{m}")
-            targets = [""] * len(order)
-            for i, j in enumerate(order):
-                targets[j] = f"a{layer.varying[i]}"
+            lines.append(f"    X{k} = H{self.direct[k][0]}")
         else:
-            rows = [f"({', '.join(self._value_of(run.inputs[i]) for i in layer.varying)},)" for run in layer.runs]
+            rows = [_tuple(self.code.writer.name_of(run.inputs[i]) for i in layer.varying) for run in layer.runs]
             lines.append(f"    X{k} = [{', '.join(rows)}]")
-            targets = [f"a{i}" for i in layer.varying]
-        constants = layer.constants
-        store_z = _needs_z(act)
-        lines.append(f"    H{k} = []" + (f"\n    Z{k} = []" if store_z else ""))
-        lines.append(f"    for {', '.join(targets)}, in X{k}:")
+        lines.append(f"    H{k} = []")
+        if _needs_z(act):
+            lines.append(f"    Z{k} = []")
+        lines.append(f"    for {', '.join(self._loop_inputs(k, layer))}, in X{k}:")
         values = []
         for j in range(width):
-            terms = []
-            for i in range(columns):
-                w = self._weight(layer, j, i)
-                x = constants.get(i, f"a{i}")
-                terms.append(w if x == 1.0 else f"{w} * {x!r}" if type(x) is float else f"{w} * {x}")
+            z = summed([_times(self._weight(layer, j, i), x) for i, x in enumerate(inputs)])
             if act.name == "identity":
-                values.append(summed(terms))
-                continue
-            lines.append(f"        z{j} = {summed(terms)}")
-            values.append(act.inline[0].format(f"z{j}", c=repr(layer.slope)))
-        lines.append(f"        H{k}.append(({', '.join(values)},))")
-        if store_z:
-            lines.append(f"        Z{k}.append(({', '.join(f'z{j}' for j in range(width))},))")
+                values.append(z)
+            else:
+                lines.append(f"        z{j} = {z}")
+                values.append(act.inline[0].format(f"z{j}", c=repr(layer.slope)))
+        lines.append(f"        H{k}.append({_tuple(values)})")
+        if _needs_z(act):
+            lines.append(f"        Z{k}.append({_tuple(f'z{j}' for j in range(width))})")
         if k in self.unpacked:
-            rows = [f"({', '.join(self._output_name(n) for n in run.neurons)},)" for run in layer.runs]
+            rows = [_tuple(self.var[id(n)] for n in run.neurons) for run in layer.runs]
             lines.append(f"    {', '.join(rows)}, = H{k}")
         return lines
 
-    def _output_name(self, node: Scalar) -> str:
-        return self.var[id(node)]
-
     def _layer_backward(self, k: int, layer: Layer) -> list:
-        code, width, columns = self.code, len(layer.rows), len(layer.runs[0].inputs)
-        act, constants = layer.activation, layer.constants
-        lines = [(f"    # layer {k} backward: its runs and neurons in reverse, as backward() meets them", "")]
-        fed = [m for m, (source, _) in self.direct.items() if source == k]
-        if fed:
-            lines.append(f"    G{k} = GX{fed[0]}")
+        code, width, act = self.code, len(layer.rows), layer.activation
+        lines = [f"    # layer {k} backward: its runs and neurons in reverse, as backward() meets them"]
+        feeds = [reader for reader, (m, _) in self.direct.items() if m == k]
+        if feeds:
+            lines.append(f"    G{k} = GX{feeds[0]}")
         else:
-            rows = []
-            for run in layer.runs:
-                grads = [f"g_{self.var[id(n)]}" if id(n) in code.assigned else "0.0" for n in run.neurons]
-                rows.append(f"({', '.join(grads)},)")
+            rows = [_tuple(f"g_{self.var[id(n)]}" if id(n) in code.assigned else "0.0" for n in run.neurons)
+                    for run in layer.runs]
             lines.append(f"    G{k} = [{', '.join(rows)}]")
         fresh = [w for row in layer.rows for w in row if id(w) not in code.assigned]
-        for w in fresh:
-            code.assigned.add(id(w))
+        code.assigned.update(map(id, fresh))
         for start in range(0, len(fresh), 16):
-            chunk = fresh[start:start + 16]
-            lines.append(f"    {' = '.join(f'g_{self.var[id(w)]}' for w in chunk)} = 0.0")
-        store_z = _needs_z(act)
-        if k in self.direct:
-            m, order = self.direct[k]
-            x_targets = [""] * len(order)
-            for i, j in enumerate(order):
-                x_targets[j] = f"a{layer.varying[i]}"
-        else:
-            x_targets = [f"a{i}" for i in layer.varying]
-        loop = [f"({', '.join(x_targets)},)", f"({', '.join(f'y{j}' for j in range(width))},)"]
-        sources = [f"reversed(X{k})", f"reversed(H{k})"]
-        if store_z:
-            loop.append(f"({', '.join(f'z{j}' for j in range(width))},)")
-            sources.append(f"reversed(Z{k})")
-        loop.append(f"({', '.join(f'g{j}' for j in range(width))},)")
-        sources.append(f"reversed(G{k})")
+            lines.append(f"    {' = '.join(f'g_{self.var[id(w)]}' for w in fresh[start:start + 16])} = 0.0")
+        names = self._loop_inputs(k, layer)
+        loop = {f"X{k}": _tuple(names), f"H{k}": _tuple(f"y{j}" for j in range(width))}
+        if _needs_z(act):
+            loop[f"Z{k}"] = _tuple(f"z{j}" for j in range(width))
+        loop[f"G{k}"] = _tuple(f"g{j}" for j in range(width))
         if layer.inputs_need_grad:
             lines.append(f"    GX{k} = []")
-        lines.append(f"    for {', '.join(loop)} in zip({', '.join(sources)}):")
+        lines.append(f"    for {', '.join(loop.values())} in zip({', '.join(f'reversed({x})' for x in loop)}):")
         for j in reversed(range(width)):
-            lines += self._neuron_backward(layer, j, constants)
-        if layer.inputs_need_grad:
-            columns_out = x_targets if k in self.direct else [f"a{i}" for i in layer.varying]
-            grads = []
-            for name in columns_out:
-                i = int(name[1:])
-                grads.append(summed([self._input_term(layer, j, i) for j in reversed(range(width))]))
-            lines.append(f"        GX{k}.append(({', '.join(grads)},))")
-            lines.append(f"    GX{k}.reverse()")
-            if k not in self.direct:
-                rows = []
-                for run in layer.runs:
-                    names = []
-                    for i in layer.varying:
-                        v = run.inputs[i]
-                        if type(v) is Scalar and id(v) in code.needs_grad and id(v) not in self.input_ids:
-                            code.assigned.add(id(v))
-                            names.append(f"g_{self.var[id(v)]}")
-                        else:
-                            names.append("_")
-                    rows.append(f"({', '.join(names)},)")
-                lines.append(f"    {', '.join(rows)}, = GX{k}")
+            lines += self._neuron_backward(layer, j)
+        if not layer.inputs_need_grad:
+            return lines
+        unit = act.name in ("relu", "identity")  # act'(z) is 1.0 wherever they pass a gradient
+        grads = [summed([f"g{j} * {self._weight(layer, j, int(name[1:]))}" if unit else
+                         f"g{j} * (d{j} * {self._weight(layer, j, int(name[1:]))})" for j in reversed(range(width))])
+                 for name in names]
+        lines += [f"        GX{k}.append({_tuple(grads)})", f"    GX{k}.reverse()"]
+        if k not in self.direct:  # the inputs' gradients, as variables (this run is their only reader)
+            rows = []
+            for run in layer.runs:
+                targets = []
+                for i in layer.varying:
+                    v = run.inputs[i]
+                    graded = type(v) is Scalar and id(v) in code.needs_grad and id(v) not in self.input_ids
+                    if graded:
+                        code.assigned.add(id(v))
+                    targets.append(f"g_{self.var[id(v)]}" if graded else "_")
+                rows.append(_tuple(targets))
+            lines.append(f"    {', '.join(rows)}, = GX{k}")
         return lines
 
-    def _input_term(self, layer: Layer, j: int, i: int) -> str:
-        w = self._weight(layer, j, i)
-        if layer.activation.name in ("relu", "identity"):
-            return f"g{j} * {w}"
-        return f"g{j} * (d{j} * {w})"
-
-    def _neuron_backward(self, layer: Layer, j: int, constants: dict) -> list:
+    def _neuron_backward(self, layer: Layer, j: int) -> list:
+        """Neuron j's lines in the backward loop: its weights' gradient terms, skipped where a ReLU is off."""
         act = layer.activation
         grads = [f"g_{self._weight(layer, j, i)}" for i in range(len(layer.rows[j]))]
-        inputs = [constants.get(i, f"a{i}") for i in range(len(grads))]
         if act.name in ("relu", "identity"):  # act'(z) is 1.0 where they pass a gradient: g * x
-            terms = [f"g{j}" if x == 1.0 else f"g{j} * {x!r}" if type(x) is float else f"g{j} * {x}"
-                     for x in inputs]
+            body = [f"{g} += {_times(f'g{j}', x)}" for g, x in zip(grads, _inputs(layer))]
         else:  # backward() multiplies each local derivative act'(z) * x by g: the same two products
-            terms = [f"g{j} * (d{j} * {x!r})" if type(x) is float else f"g{j} * (d{j} * {x})" for x in inputs]
-        body = [f"{g} += {t}" for g, t in zip(grads, terms)]
+            body = [f"{g} += g{j} * ({_times(f'd{j}', x)})" for g, x in zip(grads, _inputs(layer))]
         if act.name == "identity":
             return [f"        {line}" for line in body]
         if act.name == "relu":  # the output is 0.0 exactly where z <= 0.0: an off ReLU passes nothing back
             if layer.inputs_need_grad:  # (and adds 0.0 to its inputs' gradients)
-                lines = [f"        if y{j} <= 0.0:", f"            g{j} = 0.0", "        else:"]
+                head = [f"        if y{j} <= 0.0:", f"            g{j} = 0.0", "        else:"]
             else:
-                lines = [f"        if not y{j} <= 0.0:"]
-            return lines + [f"            {line}" for line in body]
+                head = [f"        if not y{j} <= 0.0:"]
+            return head + [f"            {line}" for line in body]
         derivative = act.inline[1].format(f"z{j}", y=f"y{j}", c=repr(layer.slope))
         return [f"        d{j} = {derivative}"] + [f"        {line}" for line in body]
+
+
+def _inputs(layer: Layer) -> list:
+    """A run's inputs as the loop body reads them: ``a3`` for a column that varies, else its number."""
+    constants = layer.constants
+    return [constants.get(i, f"a{i}") for i in range(len(layer.runs[0].inputs))]
+
+
+def _times(factor: str, x: Any) -> str:
+    """``factor * x`` as source; ``factor`` alone for the bias's input 1.0 (b * 1.0 is b)."""
+    if type(x) is float:
+        return factor if x == 1.0 else f"{factor} * {x!r}"
+    return f"{factor} * {x}"
+
+
+def _tuple(items) -> str:
+    """A tuple display of the items (the trailing comma keeps one item a tuple)."""
+    return f"({', '.join(items)},)"
 
 
 def _wrapped(names: list[str], head: str, tail: str) -> list[str]:

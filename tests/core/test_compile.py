@@ -5,7 +5,6 @@ at them): the same output and the same parameter gradients, bit for bit, for
 every op of test_replay's table, fused layers in an MLP, and an extension op.
 """
 
-import math
 import random
 
 import pytest
@@ -17,11 +16,8 @@ from scalargrad.compile import CompiledGraph, compile_graph
 from scalargrad.extend import defop
 from scalargrad.nn import Conv2D, CrossEntropyLoss, Dropout, Flatten, Linear, MaxPool2D, MSELoss, Sequential
 from scalargrad.replay import Replay
+from tests.bits import same_bits
 from tests.core.test_replay import CASES, P
-
-
-def _same(a: float, b: float) -> bool:
-    return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
 
 
 def _zero(scalars):
@@ -72,8 +68,8 @@ class TestEveryOpCompiles:
         out, grads = _compiled(build, at_build, values, P)
         for reference in (_rebuilt(build, values, P), _replayed(build, at_build, values, P)):
             ref_out, ref_grads = reference
-            assert _same(out, ref_out), (out, ref_out)
-            assert all(_same(g, r) for g, r in zip(grads, ref_grads)), (grads, ref_grads)
+            assert same_bits(out, ref_out), (out, ref_out)
+            assert all(same_bits(g, r) for g, r in zip(grads, ref_grads)), (grads, ref_grads)
 
     def test_extension_op_is_called_through_its_own_functions(self):
         x = Scalar(0.0)
@@ -117,8 +113,8 @@ class TestLayers:
             _zero(params)
             ref = replay.forward(x=xb, y=yb)
             replay.backward()
-            assert _same(out, ref), (out, ref)
-            assert all(_same(g, p.grad) for g, p in zip(grads, params))
+            assert same_bits(out, ref), (out, ref)
+            assert all(same_bits(g, p.grad) for g, p in zip(grads, params))
 
 
     @parameterized.expand([("relu",), ("tanh",)])
@@ -139,8 +135,8 @@ class TestLayers:
             model.zero_grad()
             ref = replay.forward(values)
             replay.backward()
-            assert _same(out, ref)
-            assert all(_same(g, p.grad) for g, p in zip(grads, model.parameters()))
+            assert same_bits(out, ref)
+            assert all(same_bits(g, p.grad) for g, p in zip(grads, model.parameters()))
 
 
 class TestBehaviour:
@@ -199,7 +195,7 @@ class TestBehaviour:
         y = F.sum([(Scalar(0.3) * w).exp() for w in ws])
         _zero(ws)
         y.backward()
-        assert out == y.data and grads == [w.grad for w in ws]
+        assert same_bits(out, y.data) and all(same_bits(g, w.grad) for g, w in zip(grads, ws))
 
     def test_bad_argument(self):
         with pytest.raises(TypeError, match="needs a Replay"):

@@ -6,7 +6,6 @@ at the drawn values and run at them by a Replay and by the compiled function; pr
 that Replay refuses (a dot mixing Scalars and numbers, an input no op reads) are skipped.
 """
 
-import math
 
 import pytest
 from hypothesis import assume, given
@@ -14,11 +13,8 @@ from hypothesis import assume, given
 from scalargrad.compile import CompiledGraph
 from scalargrad.replay import Replay
 from scalargrad.scalar import Scalar
+from tests.bits import same_bits
 from tests.core.test_property_graphs import SCALAR_OPS, describe, programs, run
-
-
-def _same(a: float, b: float) -> bool:
-    return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
 
 
 @given(programs())
@@ -40,5 +36,5 @@ def test_random_graphs_compile_to_the_same_bits_as_replay(program):
     expected = replay.forward(program.leaves[:1])
     replay.backward()
     where = f"program:\n{describe(program)}\nsource:\n{compiled.source}"
-    assert _same(out, expected), (out, expected, where)
-    assert all(_same(g, p.grad) for g, p in zip(grads, params)), ([(g, p.grad) for g, p in zip(grads, params)], where)
+    assert same_bits(out, expected), (out, expected, where)
+    assert all(same_bits(g, p.grad) for g, p in zip(grads, params)), ([(g, p.grad) for g, p in zip(grads, params)], where)
