@@ -237,7 +237,7 @@ class _Emitter:
         lines.append(f"    H{k} = []")
         if _needs_z(act):
             lines.append(f"    Z{k} = []")
-        lines.append(f"    for {', '.join(self._loop_inputs(k, layer))}, in X{k}:")
+        lines.append(f"    for {_tuple(self._loop_inputs(k, layer))} in X{k}:")
         values = []
         for j in range(width):
             z = summed([_times(self._weight(layer, j, i), x) for i, x in enumerate(inputs)])
@@ -251,7 +251,7 @@ class _Emitter:
             lines.append(f"        Z{k}.append({_tuple(f'z{j}' for j in range(width))})")
         if k in self.unpacked:
             rows = [_tuple(self.var[id(n)] for n in run.neurons) for run in layer.runs]
-            lines.append(f"    {', '.join(rows)}, = H{k}")
+            lines.append(f"    {_tuple(rows)} = H{k}")
         return lines
 
     def _layer_backward(self, k: int, layer: Layer) -> list:
@@ -296,7 +296,7 @@ class _Emitter:
                         code.assigned.add(id(v))
                     targets.append(f"g_{self.var[id(v)]}" if graded else "_")
                 rows.append(_tuple(targets))
-            lines.append(f"    {', '.join(rows)}, = GX{k}")
+            lines.append(f"    {_tuple(rows)} = GX{k}")
         return lines
 
     def _neuron_backward(self, layer: Layer, j: int) -> list:
@@ -333,21 +333,22 @@ def _times(factor: str, x: Any) -> str:
 
 
 def _tuple(items) -> str:
-    """A tuple display of the items (the trailing comma keeps one item a tuple)."""
-    return f"({', '.join(items)},)"
+    """A tuple display of the items (with a trailing comma for one item)."""
+    items = list(items)
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
 def _wrapped(names: list[str], head: str, tail: str) -> list[str]:
-    """``head(a, b, ...)tail`` over lines of about 100 characters."""
-    if not names:
-        return [f"{head}(){tail}"]
+    """``head(a, b, ...)tail`` over lines of about 100 characters (``(a,)`` for one name)."""
+    if len(names) < 2:
+        return [f"{head}{_tuple(names)}{tail}"]
     lines, line = [], head + "("
     for name in names:
         if len(line) + len(name) > 100 and line[-1] != "(":
-            lines.append(line)
+            lines.append(line.rstrip())
             line = " " * (len(head) + 1)
         line += name + ", "
-    lines.append(line + ")" + tail)
+    lines.append(line[:-2] + ")" + tail)
     return lines
 
 

@@ -116,7 +116,7 @@ class TestLayersBecomeLoops:
             return MSELoss()([model(x) for x in data], inputs["y"])
 
         source = _check(make, {"y": (3, 1)})
-        assert "X0 = [(1.5, 0.25,), (0.0, 2.0,), (0.5, (-1.0),)]" in source
+        assert "X0 = [(1.5, 0.25), (0.0, 2.0), (0.5, (-1.0))]" in source
 
     @parameterized.expand([("relu",), ("tanh",)])
     def test_convolution_windows_are_runs(self, activation):
