@@ -1,12 +1,16 @@
-"""Compiled graphs: a fixed graph written out as one straight-line Python function.
+"""Compiled graphs: a fixed graph written out as one Python function.
 
 ``compile_graph(build, inputs)`` builds the graph once over placeholder
 inputs, as ``scalargrad.replay.Replay`` does (with the same refusals), and
-writes the forward and backward passes as Python source: one line per node,
-one line per local-derivative product, named after the Scalars. Printing
-``compiled.source`` shows the chain rule at work; calling ``compiled(values)``
-runs it, adding the parameters' gradients into their ``.grad`` as
-``backward()`` does, with the same bits as the rebuilt graph.
+writes the forward and backward passes as Python source. Calling
+``compiled(values)`` runs it, adding the parameters' gradients into their
+``.grad`` as ``backward()`` does, with the same bits as the rebuilt graph.
+
+Two forms: ``form='readable'`` (``source.py``) writes one line per node and
+one per local-derivative product, named after the Scalars: printing
+``compiled.source`` shows the chain rule at work. ``form='fast'`` (the
+default; ``layers.py`` finds the layers, ``fast.py`` writes them) writes each
+layer once, as a loop over the samples, and the other nodes line by line.
 
 Each op's line comes from its declaration (``Op(..., inline=...)``); an op
 without an inline form is called through its own float functions, so ops

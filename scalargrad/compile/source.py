@@ -171,7 +171,7 @@ class StraightLine:
     The readable form is all straight line; the fast form (``fast.py``) uses it between its layer loops.
     ``names`` are the inputs' default names; a Scalar's own name comes before them, and ``defaults``
     (names by id) before both. ``params`` are the leaves that are not inputs (found in reading order if
-    not given).
+    not given, in the order ``nodes`` read them). Nodes are named ``t0, t1, ...`` in the order of ``nodes``.
     """
 
     def __init__(self, inputs: list, output: Scalar, nodes: list, names: list[str],
@@ -179,7 +179,7 @@ class StraightLine:
         if params is None:
             input_ids = {id(p) for p in inputs}
             params, seen = [], set()
-            for node in _reading_order(output):
+            for node in nodes:
                 for p in node.parents:
                     if p.is_leaf and id(p) not in input_ids and id(p) not in seen:
                         seen.add(id(p))
@@ -251,10 +251,11 @@ def write_source(function_name: str, inputs: list, output: Scalar, nodes: list,
     """The readable source of ``function_name(inputs...)`` computing ``output`` over ``nodes`` (in order)
     and adding the gradients of the other leaves (the parameters) into their ``.grad``; and its globals.
     ``names`` are the inputs' default names (a Scalar's own name comes first)."""
-    code = StraightLine(inputs, output, nodes, names or input_names(None, len(inputs)))
+    reading = _reading_order(output)  # any order with inputs first gives the same values: this one reads left to right
+    code = StraightLine(inputs, output, reading, names or input_names(None, len(inputs)))
     lines = code.header(function_name, [code.var[id(p)] for p in inputs])
     lines.append("    # forward: one line per node")
-    for node in _reading_order(output):  # any order with inputs first gives the same values: this one reads left to right
+    for node in reading:
         lines += code.forward(node)
     out = code.var[id(output)]
     lines.append(f"    # backward: d{out}/d(each value), one line per local-derivative product")
