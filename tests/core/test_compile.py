@@ -25,9 +25,9 @@ def _zero(scalars):
         p.grad = 0.0
 
 
-def _compiled(build, at_build, values, params):
+def _compiled(build, at_build, values, params, form="fast"):
     xs = [Scalar(v) for v in at_build]
-    step = compile_graph(lambda: build(xs), xs)
+    step = compile_graph(lambda: build(xs), xs, form=form)
     _zero(params)
     out = step(values)
     return out, [p.grad for p in params]
@@ -63,9 +63,9 @@ EXTRA_CASES = [
 
 
 class TestEveryOpCompiles:
-    @parameterized.expand(CASES + EXTRA_CASES)
-    def test_compiled_equals_rebuild_and_replay_bit_for_bit(self, _name, build, at_build, values):
-        out, grads = _compiled(build, at_build, values, P)
+    @parameterized.expand([(*case, form) for case in CASES + EXTRA_CASES for form in ("fast", "readable")])
+    def test_compiled_equals_rebuild_and_replay_bit_for_bit(self, _name, build, at_build, values, form):
+        out, grads = _compiled(build, at_build, values, P, form)
         for reference in (_rebuilt(build, values, P), _replayed(build, at_build, values, P)):
             ref_out, ref_grads = reference
             assert same_bits(out, ref_out), (out, ref_out)

@@ -53,11 +53,10 @@ def _check(make, shapes, steps=4, seed=0):
     for _ in range(steps):
         values = {name: _values(shape, rng) for name, shape in shapes.items()}
         results = []
-        for run in (lambda: fast(**values), lambda: readable(**values),
-                    lambda: (replay.forward(**values), replay.backward())[0]):
+        for run in (fast, readable, lambda **named: (replay.forward(**named), replay.backward())[0]):
             for p in params:
                 p.grad = 0.0
-            results.append((run(), [p.grad for p in params]))
+            results.append((run(**values), [p.grad for p in params]))
         (out, grads), *references = results
         for ref_out, ref_grads in references:
             assert same_bits(out, ref_out), (out, ref_out)
@@ -204,7 +203,7 @@ class TestSumBound:
         for _ in range(200):
             xs = [rng.uniform(-1, 1) * 10 ** rng.randint(-8, 8) for _ in range(n)]
             names = [f"x[{i}]" for i in range(n)]
-            chained = eval(summed(names), {"x": xs})  # noqa: S307 - the expression compiled code would hold
+            chained = eval(summed(names), {"x": xs})  # the expression compiled code holds
             bound = (n - 1) * 2.0 ** -53 * math.fsum(map(abs, xs))
             assert abs(chained - sum(xs, 0.0)) <= bound
             if sys.version_info < (3, 12) or sys.implementation.name != "cpython":
@@ -217,3 +216,33 @@ def test_the_form_is_checked():
         compile_graph(lambda: x * 2.0, [x], form="quick")
     with pytest.raises(ValueError, match="function_name"):
         compile_graph(lambda: x * 2.0, [x], function_name="not a name")
+
+
+@parameterized.expand([(name,) for name in ("MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "HingeLoss",
+                                            "BCELoss", "BCEWithLogitsLoss")])
+def test_every_loss_after_layers(loss_name):
+    """A batch through an MLP into each loss: the layers become loops, the loss stays line by line."""
+    from scalargrad import nn
+
+    model = _mlp([3, 4, 2], "tanh")
+    loss_fn = getattr(nn, loss_name)()
+
+    def make(inputs, params):
+        params += model.parameters()
+        out = [model(x) for x in inputs["x"]]
+        if loss_name in ("CrossEntropyLoss", "NLLLoss"):
+            if loss_name == "NLLLoss":
+                out = [F.log_softmax(o) for o in out]
+            return loss_fn(out, [0, 1, 1])
+        if loss_name == "BCELoss":
+            out = [[v.sigmoid() for v in o] for o in out]
+            return loss_fn(out, [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+        if loss_name == "HingeLoss":
+            return loss_fn(out, [[1.0, -1.0], [-1.0, 1.0], [1.0, 1.0]])
+        return loss_fn(out, inputs["y"])
+
+    shapes = {"x": (3, 3)}
+    if loss_name in ("MSELoss", "L1Loss", "BCEWithLogitsLoss"):
+        shapes["y"] = (3, 2)
+    source = _check(make, shapes)
+    assert _loops(source) == 4
