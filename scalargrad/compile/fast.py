@@ -57,7 +57,7 @@ def _needing_grad(nodes: list, input_ids: set, readers: Counter) -> set:
     params = set(readers) - set(map(id, nodes)) - input_ids  # set operations: no loop over the edges
     needs = set(params)
     for node in nodes:  # every node after its inputs
-        for p in node.parents:  # (a neuron's first parent answers for it: a weight, or a hidden value)
+        for p in node.parents:  # (mostly the first parent answers: a neuron's weight or hidden input)
             if id(p) in needs:
                 needs.add(id(node))
                 break
