@@ -95,7 +95,7 @@ def find_layers(nodes: list[Scalar], needs_grad: set[int], readers: Counter) -> 
             layer = layers[key] = Layer([w.sources for w in shared], spec.op, spec.slope, spec.partners is None)
         layer.runs.append(Run(neurons, inputs))
     found = []
-    for layer in layers.values():
+    for layer in _fold_cut_windows(list(layers.values()), {id(node): i for i, node in enumerate(nodes)}):
         if len(layer.runs) < 2:
             continue
         columns = list(zip(*(run.inputs for run in layer.runs)))
@@ -104,6 +104,53 @@ def find_layers(nodes: list[Scalar], needs_grad: set[int], readers: Counter) -> 
         if layer.varying:
             found.append(layer)
     return found
+
+
+def _fold_cut_windows(layers: list[Layer], position: dict[int, int]) -> list[Layer]:
+    """Layers whose rows are each a part of a wider layer's rows, in the same columns, folded into it.
+
+    A convolution with padding reads fewer pixels at the image's border: its border windows are layers
+    of their own, over part of the kernel's weights. As runs of the whole kernel they read 0.0 in the
+    missing columns; a product w * 0.0 is a zero, which leaves a sum that starts at 0.0 as it was (for
+    finite weights and gradients), so the bits do not change and the kernel stays one loop.
+    """
+    wide: dict[int, list[Layer]] = {}  # id of a weight in a layer's first row -> the layers holding it
+    for layer in layers:
+        for w in layer.rows[0]:
+            wide.setdefault(id(w), []).append(layer)
+    kept = []
+    for part in sorted(layers, key=lambda layer: len(layer.rows[0])):
+        target = next((whole for whole in wide.get(id(part.rows[0][0]), ())
+                       if whole is not part and _columns_within(part, whole) is not None), None)
+        if target is None:
+            kept.append(part)
+            continue
+        columns = _columns_within(part, target)
+        for run in part.runs:
+            inputs = [0.0] * len(target.rows[0])
+            for i, v in zip(columns, run.inputs):
+                inputs[i] = v
+            target.runs.append(Run(run.neurons, inputs))
+    for layer in kept:
+        layer.runs.sort(key=lambda run: position[id(run.neurons[0])])
+    return kept
+
+
+def _columns_within(part: Layer, whole: Layer) -> list[int] | None:
+    """Where ``part``'s weight columns sit among ``whole``'s, when every row of ``part`` is a part of the
+    same row of ``whole`` in those columns (and the two are alike otherwise); else None."""
+    if (len(whole.rows[0]) <= len(part.rows[0]) or len(whole.rows) != len(part.rows)
+            or (whole.activation, whole.slope, whole.inputs_need_grad)
+            != (part.activation, part.slope, part.inputs_need_grad)):
+        return None
+    column = {id(w): i for i, w in enumerate(whole.rows[0])}
+    columns = [column.get(id(w)) for w in part.rows[0]]
+    if None in columns or columns != sorted(columns):
+        return None
+    if any(whole_row[i] is not w for whole_row, part_row in zip(whole.rows, part.rows)
+           for i, w in zip(columns, part_row)):
+        return None
+    return columns
 
 
 def _run_fits(inputs: list, width: int, inputs_need_grad: bool, needs_grad: set, readers: Counter) -> bool:

@@ -127,6 +127,16 @@ class TestLayersBecomeLoops:
         assert "run 32 times" in source  # 2 images x 16 windows
 
 
+    def test_windows_cut_by_padding_run_with_the_whole_kernel(self):
+        """Border windows read part of the kernel; as runs of the whole kernel they read 0.0 there."""
+        random.seed(5)
+        model = Sequential([Conv2D(1, 2, 3, padding=1, activation="relu"), Flatten(), Linear(32, 2)])
+        source = _check(lambda i, p: (p.extend(model.parameters()),
+                                      CrossEntropyLoss()([model(img) for img in i["img"]], [1, 0]))[1],
+                        {"img": (2, 1, 4, 4)})
+        assert "run 32 times" in source and _loops(source) == 4  # 2 images x 16 windows, one kernel
+
+
 class TestLeftNodeByNode:
     """Where a loop would add some gradient's terms in another order than backward(), nodes stay lines."""
 
