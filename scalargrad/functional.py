@@ -423,7 +423,14 @@ def _d_window_max(maths, xs, y, const):
     return [1.0 if i == picked else 0.0 for i in range(len(xs))]
 
 
-_window_max = Op("max", lambda xs: xs[max_index(xs)], _d_window_max, arity="n")
+def _inline_window_max(constant, xs: list, y: str, name_of: Callable, fresh: Callable):
+    """Max pooling in compiled code: the index ``max_index`` picks, then that element."""
+    k, window = fresh(f"k_{y}"), f"({', '.join(xs)},)"
+    return ([(f"{k} = {name_of(max_index)}({window})", "max: the first largest (a nan wins)"),
+             (f"{y} = {window}[{k}]", "max")], [f"(1.0 if {k} == {i} else 0.0)" for i in range(len(xs))], None)
+
+
+_window_max = Op("max", lambda xs: xs[max_index(xs)], _d_window_max, arity="n", inline=_inline_window_max)
 
 
 def window_max(xs: Sequence[Value]) -> Scalar:

@@ -110,7 +110,7 @@ class _Writer:
             return "None"
         if type(value) is float and math.isfinite(value):
             return f"({value!r})" if repr(value).startswith("-") else repr(value)
-        return self.bind(value, "c")
+        return self.bind(value, getattr(value, "__name__", "c") if callable(value) else "c")
 
     def bind(self, value: Any, hint: str) -> str:
         """A global name for ``value`` (one per object)."""
