@@ -283,9 +283,10 @@ def _reading_order(output: Scalar) -> list:
 
 
 def aligned(lines: list) -> str:
-    """Join the lines, their comments in one column (as far as the code allows)."""
+    """Join the lines, their comments in one column (as far as the code allows) in a function short
+    enough to read; in a longer one, right after the code (padding would make a third of its text)."""
     width = max([len(item[0]) for item in lines if type(item) is tuple and item[1]] + [0])
-    width = min(width, 60)
+    width = min(width, 60) if len(lines) <= 1000 else 0
     out = []
     for item in lines:
         if type(item) is tuple:
