@@ -40,10 +40,14 @@ from .._util.files import check_writable_folder, write_new
 from .._util.notebook import in_notebook
 from ..scalar import FloatMath, Scalar, backward_lock, backward_order, declaration
 from .explore_page import page_fragment
-from .graph import DEFAULT_MAX_NODES, digraph, nearest
+from .graph import DEFAULT_MAX_NODES, FAST_LAYOUT, digraph, nearest
 from .output import import_graphviz, run_dot, write_bytes
 
-__all__ = ["ExplorableGraph", "explore_graph", "local_derivatives"]
+__all__ = ["FIRST_LAYOUT_SECONDS", "ExplorableGraph", "explore_graph", "local_derivatives"]
+
+# A page shows every value, so its layout can be slower than a picture's (which draws fewer when they would
+# not be legible): after FIRST_LAYOUT_SECONDS, dot lays it out again with graph.FAST_LAYOUT.
+FIRST_LAYOUT_SECONDS = 5.0
 
 
 def local_derivatives(node: Scalar) -> list[float]:
@@ -278,11 +282,15 @@ def explore_graph(root: Scalar, path: str | os.PathLike | None = None, show: boo
     count = len(order) + len(leaves)
     dot = digraph(root, count, (count, True), rankdir, True, "svg", grads=widest)[0]
     try:
-        svg = _inline_svg(run_dot(dot.source, "svg", layout_timeout))
-    except subprocess.TimeoutExpired:
-        raise RuntimeError(f"Graphviz could not lay out {count} values in {layout_timeout:g} s; "
-                           f"explore a smaller graph") from None
-    explorer = ExplorableGraph(data, svg, path)
+        svg = run_dot(dot.source, "svg", min(layout_timeout, FIRST_LAYOUT_SECONDS))
+    except subprocess.TimeoutExpired:  # long edges make dot slow: bound its passes, draw straight edges
+        dot.graph_attr.update(FAST_LAYOUT)
+        try:
+            svg = run_dot(dot.source, "svg", layout_timeout)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"Graphviz could not lay out {count} values in {layout_timeout:g} s; "
+                               f"explore a smaller graph") from None
+    explorer = ExplorableGraph(data, _inline_svg(svg), path)
     page = explorer.html.encode("utf-8")
     if path is not None:
         write_bytes(path, page)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from .explore import ExplorableGraph
 
-__all__ = ["DEFAULT_MAX_NODES", "PICTURE_INCHES", "digraph", "draw_graph", "nearest"]
+__all__ = ["DEFAULT_MAX_NODES", "FAST_LAYOUT", "PICTURE_INCHES", "digraph", "draw_graph", "nearest"]
 
 # The default picture: at most DEFAULT_MAX_NODES values, fewer when their layout would have to shrink
 # below MIN_SCALE to fit PICTURE_INCHES (20 x 30 in: a PNG of at most 1920 x 2880 px at dot's 96 dpi).
@@ -46,7 +46,7 @@ _COUNT_LIMIT = 100_000  # nodes counted for the note; a bigger graph is "at leas
 # dot's layout can take minutes on a few hundred nodes with long edges; these
 # settings bound its optimisation passes and draw straight edges.
 _FAST_LAYOUT_ABOVE = 150
-_FAST_LAYOUT = {"nslimit": "2", "nslimit1": "2", "mclimit": "0.2", "searchsize": "10", "splines": "line"}
+FAST_LAYOUT = {"nslimit": "2", "nslimit1": "2", "mclimit": "0.2", "searchsize": "10", "splines": "line"}
 _SMALLEST_RETRY = 25
 
 
@@ -122,7 +122,7 @@ def digraph(root: Scalar, max_nodes: int, size: tuple[int, bool], rankdir: str, 
     kept = set(order)
     graph_attr = {"rankdir": rankdir, "size": "{},{}".format(*PICTURE_INCHES)}
     if len(order) > _FAST_LAYOUT_ABOVE:
-        graph_attr.update(_FAST_LAYOUT)
+        graph_attr.update(FAST_LAYOUT)
     dot = import_graphviz().Digraph(format=fmt, graph_attr=graph_attr,
                                     node_attr={"fontname": "Helvetica", "fontsize": "11"})
     for node in order:
