@@ -37,6 +37,7 @@ _NEEDS = {
     "test_tutorial.py": "nbclient",
     "test_notebook_viz.py": "nbclient",
     "test_explore.py": "torch",
+    "test_explore_browser.py": "playwright",
 }
 
 collect_ignore = ["bits.py", "helpers.py", "kernel.py"]

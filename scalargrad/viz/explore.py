@@ -76,6 +76,10 @@ def _number(x: float) -> float | str:
     return x if math.isfinite(x) else repr(x)  # JSON has no nan or inf
 
 
+def _count(items: list, one: str, many: str) -> str:
+    return f"{len(items)} {one if len(items) == 1 else many}"
+
+
 def _set(node: Scalar, field: str, value: float | None) -> list:
     """One change on the page: ``node``'s data or grad now shows ``value`` (None: not computed yet)."""
     if value is None:
@@ -139,7 +143,7 @@ def explorer_data(root: Scalar, order: list, leaves: list) -> tuple[dict, dict[i
     """
     labels = _labels(order, leaves)
     name, everything = labels[id(root)], [*leaves, *order]
-    steps = [_step("start", f"The graph of {name}: {len(leaves)} leaves, {len(order)} ops",
+    steps = [_step("start", f"The graph of {name}: {_count(leaves, 'leaf', 'leaves')}, {_count(order, 'op', 'ops')}",
                    [("Next (or the right arrow) computes the ops one at a time, in the order backward() sorts them; "
                      "then the backward pass runs them in reverse. Previous goes back, Reset restarts."),
                     "? marks what is not computed yet."],
@@ -158,7 +162,7 @@ def explorer_data(root: Scalar, order: list, leaves: list) -> tuple[dict, dict[i
     grads[id(root)] = 1.0
     widest = dict(grads)
     steps.append(_step("seed", f"Backward: {name}.grad = 1",
-                       [(f"backward() sets {name}.grad = 1 (d{name}/d{name}) and every other gradient to 0, then "
+                       [(f"backward() sets {name}.grad = 1 (d({name})/d({name})) and every other gradient to 0, then "
                          "visits the ops in reverse order. When an op's turn comes, every op that uses it has passed "
                          "its share, so its gradient is complete.")],
                        root, changes=[_set(n, "grad", grads[id(n)]) for n in everything], with_inputs=False,
@@ -180,7 +184,7 @@ def explorer_data(root: Scalar, order: list, leaves: list) -> tuple[dict, dict[i
                             "Each input gets grad x local derivative, added to the gradient it has:"],
                            node, table, changes, grad=_number(g), edges=edges))
     steps.append(_step("done", "Done: every leaf holds its gradient",
-                       [(f"Each leaf's .grad is d{name}/d(leaf): what {name}.backward() adds to the gradient the leaf "
+                       [(f"Each leaf's .grad is d({name})/d(leaf): what {name}.backward() adds to the gradient the leaf "
                          "held before. The ops' gradients are scratch values, recomputed by every pass.")]))
     leaf_rows = [{"node": str(id(leaf)), "label": labels[id(leaf)], "data": repr(leaf.data)} for leaf in leaves]
     return {"title": f"scalargrad: the graph of {name}", "steps": steps, "leaves": leaf_rows}, widest

@@ -1,0 +1,131 @@
+"""The explorable graph in a real browser: headless Chromium driven by Playwright.
+
+It steps through the page with the buttons and the arrow keys and reads what is on screen: the
+panel's title at every step, and at the end each leaf's gradient in the panel and on its record,
+which must be Python's. Screenshots go to ``build/screenshots/`` (or ``$SCALARGRAD_SCREENSHOTS``).
+
+Needs the ``playwright`` package and Debian's ``chromium`` at /usr/bin/chromium (Playwright's own
+browser downloads are not used: ``playwright install`` is never run); skipped without them.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from scalargrad import Scalar
+from tests.train.test_viz import dot_program  # noqa: F401 (the fixture: skips without dot, fails in CI)
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(os.environ.get("SCALARGRAD_SCREENSHOTS", ROOT / "build" / "screenshots"))
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.usefixtures("dot_program")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh tab; console errors and uncaught exceptions are collected in ``page.errors``."""
+    tab = browser.new_page(viewport={"width": 1400, "height": 800})
+    tab.errors = []
+    tab.on("console", lambda message: tab.errors.append(message.text) if message.type == "error" else None)
+    tab.on("pageerror", lambda error: tab.errors.append(str(error)))
+    yield tab
+    tab.close()
+
+
+def linear():
+    leaves = [Scalar(v, name=n) for n, v in (("x0", 0.1), ("x1", 0.2), ("w0", 0.3), ("w1", 0.4), ("b", 0.5))]
+    x0, x1, w0, w1, b = leaves
+    return leaves, (x0 * w0) + (x1 * w1) + b
+
+
+def neuron():
+    leaves = [Scalar(v, name=n) for n, v in (("x0", 2.0), ("w0", -0.5), ("x1", 1.5), ("w1", 0.25), ("b", 0.3))]
+    x0, w0, x1, w1, b = leaves
+    return leaves, (x0 * w0 + x1 * w1 + b).tanh()
+
+
+def shown_leaf_grads(tab):
+    """The panel's leaves table: label -> the grad it shows."""
+    rows = tab.locator(".sgx-leaves tr").all_inner_texts()[1:]
+    return {row.split("\t")[0]: row.split("\t")[2] for row in rows}
+
+
+def record_texts(tab, node):
+    """The texts of the record drawn for ``node`` in the picture."""
+    return tab.locator("svg g.node", has=tab.locator(f"title:text-is('{id(node)}')")).locator("text").all_text_contents()
+
+
+@pytest.mark.parametrize("build", [linear, neuron])
+def test_next_steps_through_everything_and_shows_pythons_gradients(page, tmp_path, build):
+    leaves, f = build()
+    explorer = f.render(str(tmp_path / "graph.html"))
+    f.backward()
+    page.goto((tmp_path / "graph.html").as_uri())
+    titles = [page.inner_text(".sgx-title")]
+    while page.is_enabled(".sgx-next"):
+        page.click(".sgx-next")
+        titles.append(page.inner_text(".sgx-title"))
+    assert titles == [step["title"] for step in explorer.steps]  # one step per click, in order
+    grads = shown_leaf_grads(page)
+    for leaf in leaves:
+        assert float(grads[leaf.name]) == leaf.grad  # the panel: the full float, exactly Python's
+        assert record_texts(page, leaf)[-1] == f"grad {leaf.grad:.4g}"  # the picture, as render() writes it
+    assert record_texts(page, f)[-2:] == [f"data {f.data:.4g}", "grad 1"]
+    assert page.errors == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / f"explore-{build.__name__}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 5000
+
+
+def test_arrow_keys_previous_and_reset(page, tmp_path):
+    leaves, f = linear()
+    explorer = f.render(str(tmp_path / "graph.html"))
+    titles = [step["title"] for step in explorer.steps]
+    page.goto((tmp_path / "graph.html").as_uri())
+    for _ in range(len(titles) - 3):  # into the backward pass
+        page.keyboard.press("ArrowRight")
+    assert page.inner_text(".sgx-title") == titles[-3]
+    current = page.locator("svg g.node.sgx-current title").all_text_contents()
+    assert str(id(explorer_node(explorer, -3, leaves, f))) in current  # the op whose turn it is is highlighted
+    page.keyboard.press("ArrowLeft")
+    assert page.inner_text(".sgx-title") == titles[-4]
+    page.click(".sgx-prev")
+    assert page.inner_text(".sgx-title") == titles[-5]
+    page.click(".sgx-reset")
+    assert page.inner_text(".sgx-title") == titles[0] and not page.is_enabled(".sgx-prev")
+    assert set(shown_leaf_grads(page).values()) == {"?"}  # nothing computed yet
+    for _ in range(len(titles) + 5):  # past the end: it stays on the last step
+        page.keyboard.press("ArrowRight")
+    assert page.inner_text(".sgx-title") == titles[-1] and not page.is_enabled(".sgx-next")
+    page.keyboard.press("Home")
+    assert page.inner_text(".sgx-title") == titles[0]
+    assert page.errors == []
+
+
+def explorer_node(explorer, index, leaves, f):
+    """The Scalar that step ``index`` of ``explorer`` highlights."""
+    wanted = explorer.steps[index]["node"]
+    stack, seen = [f], set()
+    while stack:
+        node = stack.pop()
+        if str(id(node)) == wanted:
+            return node
+        seen.add(id(node))
+        stack.extend(p for p in node.parents if id(p) not in seen)
+    raise AssertionError(f"step {index} highlights no node of the graph")
