@@ -36,6 +36,7 @@ import subprocess
 import webbrowser
 from typing import Any
 
+from .._util.checks import positive_int
 from .._util.files import check_writable_folder, write_new
 from .._util.notebook import in_notebook
 from ..scalar import FloatMath, Scalar, backward_lock, backward_order, declaration
@@ -104,21 +105,22 @@ def _graph_parts(root: Scalar, max_nodes: int) -> tuple[list, list]:
         finally:
             for node, grad in saved:
                 node.grad = grad
-    seen, leaves = set(), []
-    for node in order or [root]:
-        for p in node.parents or (node,):
-            if not p.parents and id(p) not in seen:
-                seen.add(id(p))
-                leaves.append(p)
-    return order, leaves
+    if not order:  # the root is a leaf
+        return [], [root]
+    leaves = {}
+    for node in order:
+        for p in node.parents:
+            if not p.parents:
+                leaves.setdefault(id(p), p)
+    return order, list(leaves.values())
 
 
-def _labels(order: list, leaves: list) -> dict[int, str]:
+def _labels(root: Scalar, order: list, leaves: list) -> dict[int, str]:
     """How the panel names a value: its name, else ``output`` for the root, ``#k (op)`` for the k-th op,
     ``leaf #k`` for a leaf."""
     labels = {id(leaf): leaf.name or f"leaf #{k}" for k, leaf in enumerate(leaves, 1)}
     labels.update({id(node): node.name or f"#{k} ({node.op})" for k, node in enumerate(order, 1)})
-    labels[id(order[-1] if order else leaves[0])] = (order[-1] if order else leaves[0]).name or "output"
+    labels[id(root)] = root.name or "output"
     return labels
 
 
@@ -141,7 +143,7 @@ def explorer_data(root: Scalar, order: list, leaves: list) -> tuple[dict, dict[i
     ``value`` (forward), ``grad`` and ``edges`` (backward: each input's ``local`` derivative, the
     gradient ``passed`` to it, and its ``grad`` after the addition).
     """
-    labels = _labels(order, leaves)
+    labels = _labels(root, order, leaves)
     name, everything = labels[id(root)], [*leaves, *order]
     steps = [_step("start", f"The graph of {name}: {_count(leaves, 'leaf', 'leaves')}, {_count(order, 'op', 'ops')}",
                    [("Next (or the right arrow) computes the ops one at a time, in the order backward() sorts them; "
@@ -270,14 +272,12 @@ def explore_graph(root: Scalar, path: str | os.PathLike | None = None, show: boo
     >>> from scalargrad import Scalar
     >>> x0, w0, b = Scalar(0.1, name='x0'), Scalar(0.3, name='w0'), Scalar(0.5, name='b')
     >>> page = explore_graph(x0 * w0 + b, 'graph.html')  # doctest: +SKIP
-    >>> page.steps[-2]['edges'][1]['grad']  # doctest: +SKIP
-    1.0
+    >>> page.steps[-2]['edges'][1]['grad']  # w0's gradient: x0  # doctest: +SKIP
+    0.1
     """
     if not isinstance(root, Scalar):
         raise TypeError(f"explore_graph needs a Scalar, got {type(root).__name__}")
-    limit = DEFAULT_MAX_NODES if max_nodes is None else max_nodes
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise ValueError(f"max_nodes must be an int of at least 1, got {max_nodes!r}")
+    limit = DEFAULT_MAX_NODES if max_nodes is None else positive_int(max_nodes, "max_nodes")
     path = _check_path(path)
     import_graphviz()  # its ImportError says what to install, before any work
 

@@ -21,7 +21,7 @@ from scalargrad.scalar import backward_order
 from scalargrad.viz import draw_graph, explore_graph
 from scalargrad.viz.explore import ExplorableGraph, local_derivatives
 from tests.helpers import assert_close, tt
-from tests.train.test_viz import dot_program  # noqa: F401 (the fixture: skips without dot, fails in CI)
+from tests.train.test_viz import chain, dot_program  # noqa: F401 (dot_program: the fixture; skips without dot)
 
 needs_dot = pytest.mark.usefixtures("dot_program")
 
@@ -235,17 +235,11 @@ def test_bad_paths_and_arguments_say_what_is_wrong(tmp_path):
         explore_graph(y, str(tmp_path / "folder.html"))
     with pytest.raises(TypeError, match="needs a Scalar, got float"):
         explore_graph(1.0, str(tmp_path / "g.html"))
-    with pytest.raises(ValueError, match="max_nodes"):
+    with pytest.raises(ValueError, match="max_nodes must be a positive int, got 0"):
         explore_graph(y, str(tmp_path / "g.html"), max_nodes=0)
+    with pytest.raises(TypeError, match="max_nodes must be an int, got float"):
+        explore_graph(y, str(tmp_path / "g.html"), max_nodes=50.0)
     assert list(tmp_path.iterdir()) == [tmp_path / "folder.html"]  # nothing written
-
-
-def chain(n):
-    x = Scalar(0.5, name="x")
-    y = x
-    for _ in range(n):
-        y = y * 1.0001 + x
-    return y
 
 
 @needs_dot
