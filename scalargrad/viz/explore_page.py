@@ -109,6 +109,7 @@ _SCRIPT = """
     var go = {ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0}[event.key];
     if (go === undefined || event.altKey || event.ctrlKey || event.metaKey) return;
     event.preventDefault();
+    event.stopPropagation();  // in a notebook: the arrow keys step here, not through the cells
     show(go);
   });
   show(0);

@@ -129,3 +129,38 @@ def explorer_node(explorer, index, leaves, f):
         seen.add(id(node))
         stack.extend(p for p in node.parents if id(p) not in seen)
     raise AssertionError(f"step {index} highlights no node of the graph")
+
+
+INSERT_AS_JUPYTER_DOES = """fragments => {
+    for (const source of fragments) {
+        const host = document.createElement("div");
+        document.body.appendChild(host);
+        host.innerHTML = source;  // scripts set by innerHTML do not run: a trusted output's are made anew
+        for (const old of host.querySelectorAll("script")) {
+            const script = document.createElement("script");
+            for (const attribute of old.attributes) script.setAttribute(attribute.name, attribute.value);
+            script.textContent = old.textContent;
+            old.parentNode.replaceChild(script, old);
+        }
+    }
+}"""
+
+
+def test_two_explorers_on_one_notebook_page_step_on_their_own(page, tmp_path):
+    _, f = linear()
+    _, y = neuron()
+    first, second = f.render(str(tmp_path / "f.html")), y.render(str(tmp_path / "y.html"))
+    page.set_content("<!DOCTYPE html><html><body></body></html>")
+    page.evaluate(INSERT_AS_JUPYTER_DOES, [first._repr_html_(), second._repr_html_()])
+    explorers = page.locator("div.sgx")
+    assert explorers.count() == 2
+    for _ in range(3):
+        explorers.nth(1).locator(".sgx-next").click()
+    assert explorers.nth(1).locator(".sgx-title").inner_text() == second.steps[3]["title"]
+    assert explorers.nth(0).locator(".sgx-title").inner_text() == first.steps[0]["title"]
+    page.keyboard.press("ArrowRight")  # the focus is in the second: the first stays
+    explorers.nth(0).locator(".sgx-panel").click()  # a click on the first gives it the arrow keys
+    page.keyboard.press("ArrowRight")
+    assert explorers.nth(0).locator(".sgx-title").inner_text() == first.steps[1]["title"]
+    assert explorers.nth(1).locator(".sgx-title").inner_text() == second.steps[4]["title"]
+    assert page.errors == []
