@@ -3,7 +3,7 @@
 ``explore_graph(f, 'graph.html')``, or ``f.render('graph.html')``, writes a
 self-contained page (inline SVG, CSS and JavaScript: it needs no network)
 with the graph as ``render()`` draws it and the buttons Previous, Next and
-Reset (or the arrow keys and Home). The forward steps compute one op at a
+Reset (or the arrow keys and Home), and Zoom (the picture at its own size). The forward steps compute one op at a
 time; the backward steps start from ``f.grad = 1`` and visit the ops in
 reverse, each passing ``its grad x local derivative`` to its inputs, so
 every leaf's ``.grad`` fills in as it accumulates. The current op is

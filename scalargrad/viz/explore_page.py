@@ -21,6 +21,7 @@ _STYLE = """
 .sgx-main { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
 .sgx-graph { flex: 3 1 520px; min-width: 0; overflow: auto; }
 .sgx-graph svg { max-width: 100%; height: auto; }
+.sgx-natural .sgx-graph svg { max-width: none; }
 .sgx-panel { flex: 1 1 320px; border: 1px solid #dadce0; border-radius: 6px; padding: .4em 1em;
              background: #f8f9fa; }
 .sgx-panel h3 { margin: .3em 0; font-size: 1.05em; }
@@ -88,7 +89,8 @@ _SCRIPT = """
       step.inputs.forEach(function (p) { mark(p, "sgx-input"); mark(p + "->" + step.node + "op", "sgx-edge"); });
     }
     if (at > 0) step.set.forEach(function (s) { var t = field(s[0], s[1]); if (t) t.classList.add("sgx-changed"); });
-    root.className = "sgx sgx-" + step.phase;
+    root.classList.remove("sgx-start", "sgx-forward", "sgx-seed", "sgx-backward", "sgx-done");
+    root.classList.add("sgx-" + step.phase);
     part("title").textContent = step.title;
     var text = part("text");
     text.textContent = "";
@@ -105,6 +107,7 @@ _SCRIPT = """
   part("reset").addEventListener("click", function () { show(0); });
   part("prev").addEventListener("click", function () { show(at - 1); });
   part("next").addEventListener("click", function () { show(at + 1); });
+  part("zoom").addEventListener("click", function () { root.classList.toggle("sgx-natural"); });
   (data.page ? document : root).addEventListener("keydown", function (event) {
     var go = {ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0}[event.key];
     if (go === undefined || event.altKey || event.ctrlKey || event.metaKey) return;
@@ -123,6 +126,7 @@ _LAYOUT = """<div class="sgx" id="%(id)s" tabindex="0">
 <button type="button" class="sgx-prev">&#9664; Previous</button>
 <button type="button" class="sgx-next">Next &#9654;</button>
 <span class="sgx-count"></span>
+<button type="button" class="sgx-zoom" title="the picture at its own size, or fitted to the width">Zoom</button>
 </div>
 <div class="sgx-main">
 <div class="sgx-graph">

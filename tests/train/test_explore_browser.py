@@ -164,3 +164,17 @@ def test_two_explorers_on_one_notebook_page_step_on_their_own(page, tmp_path):
     assert explorers.nth(0).locator(".sgx-title").inner_text() == first.steps[1]["title"]
     assert explorers.nth(1).locator(".sgx-title").inner_text() == second.steps[4]["title"]
     assert page.errors == []
+
+
+def test_zoom_shows_the_picture_at_its_own_size_and_back(page, tmp_path):
+    _, f = neuron()
+    f.render(str(tmp_path / "graph.html"))
+    page.set_viewport_size({"width": 700, "height": 600})
+    page.goto((tmp_path / "graph.html").as_uri())
+    fitted = page.locator("svg").bounding_box()["width"]
+    page.click(".sgx-zoom")
+    natural = page.locator("svg").bounding_box()["width"]
+    assert natural > fitted * 1.5  # the picture is wider than the window: zoomed, it scrolls
+    page.click(".sgx-zoom")
+    assert page.locator("svg").bounding_box()["width"] == fitted
+    assert page.errors == []
