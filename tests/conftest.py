@@ -36,6 +36,8 @@ _NEEDS = {
     "test_backward.py": "torch",
     "test_tutorial.py": "nbclient",
     "test_notebook_viz.py": "nbclient",
+    "test_explore.py": "torch",
+    "test_explore_browser.py": "playwright",
 }
 
 collect_ignore = ["bits.py", "helpers.py", "kernel.py"]

@@ -25,7 +25,9 @@ from .output import escape, has_display, import_graphviz, picture_format, run_do
 if TYPE_CHECKING:
     import graphviz
 
-__all__ = ["DEFAULT_MAX_NODES", "PICTURE_INCHES", "draw_graph"]
+    from .explore import ExplorableGraph
+
+__all__ = ["DEFAULT_MAX_NODES", "FAST_LAYOUT", "PICTURE_INCHES", "digraph", "draw_graph", "nearest"]
 
 # The default picture: at most DEFAULT_MAX_NODES values, fewer when their layout would have to shrink
 # below MIN_SCALE to fit PICTURE_INCHES (20 x 30 in: a PNG of at most 1920 x 2880 px at dot's 96 dpi).
@@ -44,7 +46,7 @@ _COUNT_LIMIT = 100_000  # nodes counted for the note; a bigger graph is "at leas
 # dot's layout can take minutes on a few hundred nodes with long edges; these
 # settings bound its optimisation passes and draw straight edges.
 _FAST_LAYOUT_ABOVE = 150
-_FAST_LAYOUT = {"nslimit": "2", "nslimit1": "2", "mclimit": "0.2", "searchsize": "10", "splines": "line"}
+FAST_LAYOUT = {"nslimit": "2", "nslimit1": "2", "mclimit": "0.2", "searchsize": "10", "splines": "line"}
 _SMALLEST_RETRY = 25
 
 
@@ -54,7 +56,7 @@ def _fmt(value) -> str:
     return f"{value:.4g}"
 
 
-def _nearest(root: Scalar, max_nodes: int) -> list[Scalar]:
+def nearest(root: Scalar, max_nodes: int) -> list[Scalar]:
     """Breadth-first from root: the ``max_nodes`` nodes nearest it, nearest first."""
     kept, order = {root}, [root]
     queue = deque([root])
@@ -111,15 +113,16 @@ def _op_label(node: Scalar, kept: set) -> str:
     return f"{escape(op)}\\n{len(parents)} parents{more}"
 
 
-def _digraph(root: Scalar, max_nodes: int, size: tuple[int, bool], rankdir: str, show_grad: bool,
-             fmt: str) -> tuple[graphviz.Digraph, int]:
+def digraph(root: Scalar, max_nodes: int, size: tuple[int, bool], rankdir: str, show_grad: bool,
+            fmt: str, grads: dict[int, float] | None = None) -> tuple[graphviz.Digraph, int]:
     """The picture of the ``max_nodes`` nodes nearest ``root``, the rest summed up in one note (``size``
-    is what ``_count`` gives); and the number of values it draws."""
-    order = _nearest(root, max_nodes)
+    is what ``_count`` gives); and the number of values it draws. Each value is a record named
+    ``str(id(node))``, its op an ellipse named that plus ``op``; ``grads`` (by ``id``) replaces the ``.grad`` shown."""
+    order = nearest(root, max_nodes)
     kept = set(order)
     graph_attr = {"rankdir": rankdir, "size": "{},{}".format(*PICTURE_INCHES)}
     if len(order) > _FAST_LAYOUT_ABOVE:
-        graph_attr.update(_FAST_LAYOUT)
+        graph_attr.update(FAST_LAYOUT)
     dot = import_graphviz().Digraph(format=fmt, graph_attr=graph_attr,
                                     node_attr={"fontname": "Helvetica", "fontsize": "11"})
     for node in order:
@@ -127,7 +130,7 @@ def _digraph(root: Scalar, max_nodes: int, size: tuple[int, bool], rankdir: str,
         fields = [escape(node.name)] if node.name else []
         fields.append(f"data {_fmt(node.data)}")
         if show_grad:
-            fields.append(f"grad {_fmt(node.grad)}")
+            fields.append(f"grad {_fmt(node.grad if grads is None else grads[id(node)])}")
         dot.node(uid, "{ " + " | ".join(fields) + " }", shape="record",
                  style="filled", fillcolor="#e8f0fe" if node.parents else "#ffffff")
         if node.parents:
@@ -164,14 +167,14 @@ def _legible_limit(root: Scalar, size: tuple[int, bool], rankdir: str, show_grad
                    timeout: float) -> int:
     """How many nodes the default picture of ``root`` draws: as many as stay legible, at most
     DEFAULT_MAX_NODES (two layouts of at most that many nodes, the second within _GROW_SECONDS)."""
-    dot, drawn = _digraph(root, _FIRST_TRY, size, rankdir, show_grad, fmt)
+    dot, drawn = digraph(root, _FIRST_TRY, size, rankdir, show_grad, fmt)
     room = _room(dot.source, timeout)
     if room < 1.0:  # too big already: fewer nodes, in proportion
         return max(_FEWEST_LEGIBLE, int(drawn * room))
     if drawn < _FIRST_TRY or room < 1.5:  # all of the graph is drawn, or little room is left
         return drawn
     grown = min(DEFAULT_MAX_NODES, int(drawn * room))
-    dot, drawn_grown = _digraph(root, grown, size, rankdir, show_grad, fmt)
+    dot, drawn_grown = digraph(root, grown, size, rankdir, show_grad, fmt)
     try:
         room = _room(dot.source, min(timeout, _GROW_SECONDS))
     except subprocess.TimeoutExpired:
@@ -181,7 +184,7 @@ def _legible_limit(root: Scalar, size: tuple[int, bool], rankdir: str, show_grad
 
 def draw_graph(root: Scalar, path: str | None = None, format: str | None = None, show: bool | None = None,
                rankdir: str = "LR", max_nodes: int | None = None, show_grad: bool = True,
-               layout_timeout: float = 60.0) -> graphviz.Digraph:
+               layout_timeout: float = 60.0) -> graphviz.Digraph | ExplorableGraph:
     """Draw the graph that produced ``root``: one record per value, one small node per op.
 
     Returns the ``graphviz.Digraph``. Where the picture goes:
@@ -203,9 +206,18 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
     Graphviz needs more than ``layout_timeout`` seconds, fewer are drawn.
     A one-input ``*`` or ``+`` draws its constant in a dashed box; a fused op
     (a neuron's ``tanh(dot)``, ``dot``, ``sum``) says how many parents it has.
+
+    A path ending in ``.html`` (or ``format='html'``) writes an explorable
+    page instead, which steps through the forward and backward passes; see
+    ``scalargrad.viz.explore_graph`` (``show_grad`` does not apply there).
     """
     if not isinstance(root, Scalar):
         raise TypeError(f"draw_graph needs a Scalar, got {type(root).__name__}")
+    if (format or (os.path.splitext(path)[1].lstrip(".") if path is not None else "")).lower() == "html":
+        from .explore import explore_graph  # explore builds on this module
+
+        return explore_graph(root, path, show=show, rankdir=rankdir, max_nodes=max_nodes,
+                             layout_timeout=layout_timeout)
     if max_nodes is not None and max_nodes < 1:
         raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
     fmt = picture_format(path, format)
@@ -225,7 +237,7 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
                 raise RuntimeError(f"Graphviz could not lay out even {_FIRST_TRY} nodes in {layout_timeout:g} s"
                                    ) from None
     while True:
-        dot, drawn = _digraph(root, limit, size, rankdir, show_grad, fmt)
+        dot, drawn = digraph(root, limit, size, rankdir, show_grad, fmt)
         try:
             image = run_dot(dot.source, fmt if path is not None else "png", layout_timeout) if needs_image else b""
             break
