@@ -44,6 +44,7 @@ from typing import Any, Union
 
 from .._util.checks import boolean, plain_number, positive_int
 from ..extend import Scalar, as_float
+from ..nn import Linear, Sequential
 
 __all__ = ["MLP", "Layer", "Module", "Neuron", "Value"]
 
@@ -319,3 +320,20 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(map(repr, self.layers))}]"
+
+    def to_scalargrad(self) -> Sequential:
+        """The same network as scalargrad layers: a ``Sequential`` of ``Linear`` with copies of these
+        weights (a fused node per neuron, so training is much faster). Its output is always a list.
+
+        >>> model = MLP(2, [3, 1])
+        >>> native = model.to_scalargrad()
+        >>> abs(model([1.0, 2.0]).data - native([1.0, 2.0])[0].data) < 1e-12  # summed in another order
+        True
+        """
+        layers = []
+        for layer in self.layers:
+            first = layer.neurons[0]
+            linear = Linear(len(first.w), len(layer.neurons), activation="relu" if first.nonlin else "identity")
+            linear.initialize([([w.data for w in n.w], n.b.data) for n in layer.neurons])
+            layers.append(linear)
+        return Sequential(layers)

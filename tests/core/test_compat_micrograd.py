@@ -376,3 +376,31 @@ def test_demo_notebook_cells_run_with_only_the_import_changed():
     loss_ref, accuracy_ref, grads_ref = run(engine.Value, nn.MLP)
     assert close(loss, loss_ref) and accuracy == accuracy_ref
     assert all(math.isclose(g, r, rel_tol=REL_TOL, abs_tol=1e-15) for g, r in zip(grads, grads_ref))
+
+
+def test_to_scalargrad_is_the_same_network_and_trains_the_same():
+    """MLP.to_scalargrad(): Linear layers with the same weights, outputs and a demo step's loss and gradients."""
+    from scalargrad import functional as F
+    from scalargrad.nn import SGD, HingeLoss, Linear, Sequential
+
+    random.seed(21)
+    model = MLP(2, [6, 4, 1])
+    native = model.to_scalargrad()
+    assert isinstance(native, Sequential) and all(isinstance(m, Linear) for m in native.modules)
+    assert [m.activation for m in native.modules] == ["relu", "relu", "identity"]
+    assert [p.data for p in native.parameters()] == [p.data for p in model.parameters()]
+
+    x, labels = make_moons(20, noise=0.1, seed=2)
+    y = [2 * label - 1 for label in labels]
+    for row in x:
+        assert close(native(row)[0].data, model(row).data)
+    expected = demo_steps(Value, model, x, y, 2)
+    optimizer = SGD(native.parameters(), lr=1.0)
+    for k in range(2):
+        loss = HingeLoss()([native(row) for row in x], y) + 1e-4 * F.sum([p * p for p in native.parameters()])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.lr = 1.0 - 0.9 * k / 100
+        optimizer.step()
+        assert close(loss.data, expected[k])
+    assert all(close(p.data, q.data) for p, q in zip(native.parameters(), model.parameters()))
