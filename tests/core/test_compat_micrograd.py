@@ -13,10 +13,12 @@ import random
 
 import pytest
 
+from benchmarks.bench_compat import demo_training, native_training
 from scalargrad import Scalar
 from scalargrad.compat import micrograd as compat
 from scalargrad.compat.micrograd import MLP, Layer, Module, Neuron, Value
 from scalargrad.data import make_moons
+from scalargrad.nn import Linear, Sequential
 
 # micrograd's README example, word for word but for its import line.
 README_EXAMPLE = """\
@@ -194,7 +196,7 @@ def test_traced_neuron_is_micrograd_neuron():
         y.backward()
         return graph_summary(y)
 
-    assert neuron_graph(Neuron, Value) == neuron_graph(nn.Neuron, engine.Value)
+    assert neuron_graph(compat.Neuron, compat.Value) == neuron_graph(nn.Neuron, engine.Value)  # `from micrograd import nn`
 
 
 def test_draw_dot_from_the_notebook_runs():
@@ -316,22 +318,6 @@ def test_parameters_order_and_same_seed_gives_micrograd_weights():
     assert first.parameters() == [*first.w, first.b]
 
 
-def demo_steps(Value, model, x, y, steps):
-    """micrograd's demo loop (SVM max-margin loss, L2 regularisation, SGD); each step's loss."""
-    losses = []
-    for k in range(steps):
-        inputs = [list(map(Value, row)) for row in x]
-        scores = list(map(model, inputs))
-        margins = [(1 + -yi * score).relu() for yi, score in zip(y, scores)]
-        total = sum(margins) * (1.0 / len(margins)) + 1e-4 * sum(p * p for p in model.parameters())
-        model.zero_grad()
-        total.backward()
-        for p in model.parameters():
-            p.data -= (1.0 - 0.9 * k / 100) * p.grad
-        losses.append(total.data)
-    return losses
-
-
 def test_training_steps_match_micrograd():
     """Copy micrograd's initial weights into ours; three demo steps give its losses and weights."""
     engine, nn = micrograd()
@@ -343,46 +329,31 @@ def test_training_steps_match_micrograd():
     ours = MLP(2, [8, 8, 1])
     for p, q in zip(ours.parameters(), theirs.parameters()):
         p.data = q.data
-    expected = demo_steps(engine.Value, theirs, x, y, 3)
-    losses = demo_steps(Value, ours, x, y, 3)
+    expected = demo_training(engine.Value, theirs, x, y, 3)
+    losses = demo_training(Value, ours, x, y, 3)
     assert all(close(a, b) for a, b in zip(losses, expected)), (losses, expected)
     assert all(close(p.data, q.data) for p, q in zip(ours.parameters(), theirs.parameters()))
     assert losses[2] < losses[0]
 
 
-def test_demo_notebook_cells_run_with_only_the_import_changed():
-    """The demo notebook's model and loss cells, on numpy arrays as there, through both libraries."""
+def test_demo_on_numpy_arrays_as_in_the_notebook():
+    """The notebook feeds numpy rows and numpy int labels (sklearn's moons): the same steps as micrograd's."""
     np = pytest.importorskip("numpy")
     engine, nn = micrograd()
-    points, labels = make_moons(40, noise=0.1, seed=1337)  # the notebook takes sklearn's; numpy arrays all the same
-
-    def run(Value, MLP):
+    points, labels = make_moons(30, noise=0.1, seed=1337)
+    X, y = np.array(points), np.array(labels) * 2 - 1
+    models = []
+    for make in (MLP, nn.MLP):
         random.seed(1337)
-        X, y = np.array(points), np.array(labels)
-        y = y * 2 - 1
-        model = MLP(2, [16, 16, 1])
-        inputs = [list(map(Value, xrow)) for xrow in X]
-        scores = list(map(model, inputs))
-        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = 1e-4 * sum(p * p for p in model.parameters())
-        total_loss = data_loss + reg_loss
-        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
-        model.zero_grad()
-        total_loss.backward()
-        return total_loss.data, sum(accuracy) / len(accuracy), [p.grad for p in model.parameters()]
-
-    loss, accuracy, grads = run(compat.Value, compat.MLP)
-    loss_ref, accuracy_ref, grads_ref = run(engine.Value, nn.MLP)
-    assert close(loss, loss_ref) and accuracy == accuracy_ref
-    assert all(math.isclose(g, r, rel_tol=REL_TOL, abs_tol=1e-15) for g, r in zip(grads, grads_ref))
+        models.append(make(2, [8, 8, 1]))
+    losses = demo_training(Value, models[0], X, y, 2)
+    expected = demo_training(engine.Value, models[1], X, y, 2)
+    assert all(close(a, b) for a, b in zip(losses, expected)), (losses, expected)
+    assert all(close(p.data, q.data) for p, q in zip(models[0].parameters(), models[1].parameters()))
 
 
 def test_to_scalargrad_is_the_same_network_and_trains_the_same():
-    """MLP.to_scalargrad(): Linear layers with the same weights, outputs and a demo step's loss and gradients."""
-    from scalargrad import functional as F
-    from scalargrad.nn import SGD, HingeLoss, Linear, Sequential
-
+    """MLP.to_scalargrad(): Linear layers with the same weights and outputs; two demo steps, the same losses and weights."""
     random.seed(21)
     model = MLP(2, [6, 4, 1])
     native = model.to_scalargrad()
@@ -394,13 +365,7 @@ def test_to_scalargrad_is_the_same_network_and_trains_the_same():
     y = [2 * label - 1 for label in labels]
     for row in x:
         assert close(native(row)[0].data, model(row).data)
-    expected = demo_steps(Value, model, x, y, 2)
-    optimizer = SGD(native.parameters(), lr=1.0)
-    for k in range(2):
-        loss = HingeLoss()([native(row) for row in x], y) + 1e-4 * F.sum([p * p for p in native.parameters()])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.lr = 1.0 - 0.9 * k / 100
-        optimizer.step()
-        assert close(loss.data, expected[k])
+    expected = demo_training(Value, model, x, y, 2)
+    losses = native_training(native, x, y, 2)
+    assert all(close(a, b) for a, b in zip(losses, expected)), (losses, expected)
     assert all(close(p.data, q.data) for p, q in zip(native.parameters(), model.parameters()))
