@@ -29,6 +29,7 @@ LAYERS = [
     ("data and interop", ["scalargrad.data", "scalargrad.nn.interop"]),
     ("train", ["scalargrad.train"]),
     ("viz", ["scalargrad.viz"]),
+    ("compat", ["scalargrad.compat"]),
     ("package", ["scalargrad"]),  # scalargrad/__init__.py gathers the public names
 ]
 FACADE_SITES = 6  # Scalar.render, Module.plot, to_torch, from_torch, ...
