@@ -36,6 +36,7 @@ _NEEDS = {
     "test_backward.py": "torch",
     "test_tutorial.py": "nbclient",
     "test_notebook_viz.py": "nbclient",
+    "test_docs_site.py": "mkdocs",
 }
 
 collect_ignore = ["bits.py", "helpers.py", "kernel.py"]
