@@ -1,12 +1,15 @@
 """A griffe extension for the API reference: docstrings as the reader should see them.
 
-mkdocs.yml loads it (mkdocstrings' ``extensions`` option). It does two things
+mkdocs.yml loads it (mkdocstrings' ``extensions`` option). It does three things
 before mkdocstrings renders a docstring:
 
 - The docstrings are plain text with doctests, which run as tests. Markdown
   would read ``>>> x`` as a nested quote and ``[0.5, 0.5]`` in an output as a
   link, so each run of lines that starts at a ``>>>`` prompt and ends at a
   blank line is put in a ``pycon`` code block.
+- A paragraph ending in ``::`` introduces an indented literal block, as in
+  reStructuredText; Markdown shows the block as code already, so the
+  paragraph ends in one colon (and a ``::`` alone on its line goes).
 - Some methods are made by a call in the class body (``Scalar.exp =
   _function(_exp, "e**x ...")``), which griffe, reading the source, sees as
   attributes with no docstring. Those become methods with the docstring and
@@ -53,6 +56,20 @@ def fence_doctests(text: str) -> str:
     return "\n".join(out)
 
 
+def literal_markers(text: str) -> str:
+    """``text`` with each reStructuredText ``::`` before a blank line made ``:`` (or dropped when alone)."""
+    lines = text.splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        before_blank = i + 1 < len(lines) and not lines[i + 1].strip()
+        if before_blank and line.rstrip().endswith("::"):
+            if line.strip() == "::":
+                continue
+            line = line.rstrip()[:-1]
+        out.append(line)
+    return "\n".join(out)
+
+
 def _method(attribute: griffe.Attribute, function: Any) -> griffe.Function:
     """A griffe method for ``attribute``, a function made at run time, with its signature and docstring."""
     parameters = griffe.Parameters(*[
@@ -68,7 +85,7 @@ def _method(attribute: griffe.Attribute, function: Any) -> griffe.Function:
 
 
 class Docstrings(griffe.Extension):
-    """Fences doctests, and documents the methods a class body makes by calling a function."""
+    """Fences doctests, turns ``::`` into ``:``, and documents the methods a class body makes by calling a function."""
 
     def on_class_members(self, *, node: ast.AST | griffe.ObjectNode, cls: griffe.Class, **kwargs: Any) -> None:
         """Turn ``name = make(...)`` class attributes that are documented functions at run time into methods."""
@@ -84,6 +101,6 @@ class Docstrings(griffe.Extension):
                 cls.set_member(attribute.name, _method(attribute, function))
 
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
-        """Fence the doctests of ``obj``'s docstring."""
-        if obj.docstring is not None and PROMPT in obj.docstring.value:
-            obj.docstring.value = fence_doctests(obj.docstring.value)
+        """Fence the doctests of ``obj``'s docstring and drop its literal-block markers."""
+        if obj.docstring is not None:
+            obj.docstring.value = literal_markers(fence_doctests(obj.docstring.value))

@@ -153,10 +153,14 @@ def test_scalar_methods_made_in_the_class_body_are_documented(api_pages):
 
 
 def test_docstring_examples_are_code_not_quotes(api_pages):
-    """The ``>>>`` examples of the docstrings show as Python code, not as nested Markdown quotes."""
+    """The ``>>>`` examples of the docstrings show as Python code, not as nested Markdown quotes.
+
+    The reStructuredText ``::`` that introduces an indented example shows as one colon.
+    """
     prompts = 0
     for page, text in api_pages.items():
         assert "<blockquote>" not in text, f"{page.name}: a docstring example rendered as a quote"
+        assert "::</p>" not in text, f"{page.name}: a literal-block marker '::' shown as text"
         prompts += len(re.findall(r'<span class="gp">&gt;&gt;&gt;', text))
     assert prompts > 100
 
