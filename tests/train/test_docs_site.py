@@ -109,13 +109,6 @@ def test_every_public_name_has_an_api_entry(module_name, api_pages):
     assert not missing, f"{module_name}: no API entry for {missing}"
 
 
-def test_the_api_reference_counts_every_public_name(api_pages):
-    names = {(module, name) for module in PUBLIC_MODULES for name in importlib.import_module(module).__all__}
-    assert len(names) >= 180  # 16 modules; the per-module test checks each one
-    documented = {anchor for text in api_pages.values() for anchor in ID.findall(text)}
-    assert len(documented) > len(names)  # methods and attributes have entries too
-
-
 def _is_module(dotted: str) -> bool:
     try:
         return importlib.util.find_spec(dotted) is not None
