@@ -38,6 +38,7 @@ _NEEDS = {
     "test_notebook_viz.py": "nbclient",
     "test_explore.py": "torch",
     "test_explore_browser.py": "playwright",
+    "test_docs_site.py": "mkdocs",
 }
 
 collect_ignore = ["bits.py", "helpers.py", "kernel.py"]

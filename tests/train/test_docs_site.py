@@ -1,0 +1,257 @@
+"""The documentation site builds strictly, documents every public name, and needs no network to read.
+
+``mkdocs build --strict`` (mkdocs.yml at the repository root) runs once into a
+temporary folder, as CI and a contributor run it: a broken link, a missing
+docstring target or a page left out of the navigation fails the build. The
+built HTML is then read: every name in the ``__all__`` of each public module
+has an entry in the API reference, no page loads a script, style, font or
+picture from the web, the tutorial notebook shows its stored outputs, the
+pictures resolve, and the search index finds ``backward``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import json
+import os
+import re
+import subprocess
+import sys
+from html import unescape
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The modules a user imports from: each one's __all__ must be in the API reference. A module the
+# README or docs/ tells readers to import from must be listed (test_every_module_the_docs_use_is_public).
+PUBLIC_MODULES = [
+    "scalargrad", "scalargrad.scalar", "scalargrad.functional", "scalargrad.nested_ops", "scalargrad.autograd",
+    "scalargrad.extend", "scalargrad.replay", "scalargrad.compile", "scalargrad.nn", "scalargrad.nn.init",
+    "scalargrad.nn.optim", "scalargrad.data", "scalargrad.train", "scalargrad.viz", "scalargrad.hooks",
+    "scalargrad.anomaly",
+]
+ID = re.compile(r'\bid="([^"]+)"')
+# A cross-reference written in a page, [`Scalar`][scalargrad.Scalar]: (target, the name it shows).
+CROSS_REFERENCE = re.compile(r'<a class="autorefs[^"]*"[^>]*\bhref="[^"#]*#([^"]+)"><code>([^<]+)</code></a>')
+WEB = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)  # http://, https:// and protocol-relative //host
+TAG_URL = re.compile(r"<(script|link|img|iframe|source|embed|object|audio|video)\b[^>]*?\b(src|href|data)=\"([^\"]*)\"",
+                     re.IGNORECASE)
+CSS_URL = re.compile(r"@import\s+(?:url\()?\s*['\"]?([^'\")\s;]+)|url\(\s*['\"]?([^'\")]+)", re.IGNORECASE)
+INLINE_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
+STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>|\bstyle=\"([^\"]*)\"", re.DOTALL | re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The site built with ``mkdocs build --strict`` into a temporary folder."""
+    for package in ("mkdocs", "material", "mkdocstrings_handlers.python", "mkdocs_jupyter"):
+        pytest.importorskip(package, reason=f"{package} is not installed: pip install -r requirements-docs.txt")
+    folder = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}  # mkdocs-material's notice about MkDocs 2
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(folder)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr[-4000:]}"
+    return folder
+
+
+@pytest.fixture(scope="module")
+def api_pages(site) -> dict[Path, str]:
+    return {page: page.read_text(encoding="utf-8") for page in sorted((site / "api").rglob("*.html"))}
+
+
+def _html_pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def _resolves_to(anchor: str, obj: object) -> bool:
+    """Whether ``anchor`` (``package.module.name``) names ``obj``: a module and one of its attributes."""
+    module_name, _, name = anchor.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return False
+    return name in vars(module) and vars(module)[name] is obj
+
+
+def _module_page(api_pages: dict[Path, str], module: str) -> str:
+    pages = [text for text in api_pages.values() if f'id="{module}"' in text]
+    assert pages, f"no API page documents {module}: add '::: {module}' to a page of docs/api/"
+    return pages[0]
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_every_public_name_has_an_api_entry(module_name, api_pages):
+    """Each name of ``__all__`` is documented under its own path, or its module's page links to where it is.
+
+    A name that several modules hold (``scalargrad.Scalar`` is ``scalargrad.scalar.Scalar``) is documented
+    once; the other modules' pages must link to that entry, and the entry must be the same object.
+    """
+    module = importlib.import_module(module_name)
+    every_id = {anchor for text in api_pages.values() for anchor in ID.findall(text)}
+    page = _module_page(api_pages, module_name)
+    # Entries on this page under this module's path (scalargrad.nn.optim.sgd.sgd), and the page's links to entries.
+    here = {anchor for anchor in ID.findall(page) if anchor.startswith(f"{module_name}.")}
+    here |= {target for target, shown in CROSS_REFERENCE.findall(page)
+             if shown.rpartition(".")[2] == target.rpartition(".")[2]}
+    missing = []
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if f"{module_name}.{name}" in every_id:
+            continue
+        if not any(anchor.endswith(f".{name}") and anchor in every_id and _resolves_to(anchor, obj)
+                   for anchor in here):
+            missing.append(name)
+    assert not missing, f"{module_name}: no API entry for {missing}"
+
+
+def _is_module(dotted: str) -> bool:
+    try:
+        return importlib.util.find_spec(dotted) is not None
+    except ModuleNotFoundError:  # scalargrad.extend.defop: extend is a module, not a package
+        return False
+
+
+def test_every_module_the_docs_use_is_public():
+    """A module the README, docs/ or the examples import from is in PUBLIC_MODULES, so the reference covers it."""
+    texts = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "examples").glob("*.py"))]
+    notebook = nbformat.read(ROOT / "docs" / "tutorial.ipynb", as_version=4)
+    words = "\n".join([*(path.read_text(encoding="utf-8") for path in texts), *(c.source for c in notebook.cells)])
+    used = set()
+    for dotted in set(re.findall(r"\bscalargrad(?:\.[a-z_]+)*", words)):
+        while dotted:  # the longest importable prefix: scalargrad.viz.plot_history -> scalargrad.viz
+            if _is_module(dotted):
+                used.add(dotted)
+                break
+            dotted = dotted.rpartition(".")[0]
+    assert used - set(PUBLIC_MODULES) == set(), "add these modules to PUBLIC_MODULES and to a page of docs/api/"
+
+
+def test_scalar_methods_made_in_the_class_body_are_documented(api_pages):
+    """``Scalar.exp`` and the other one-input ops are made by a call, not a ``def``; they still get entries."""
+    page = _module_page(api_pages, "scalargrad")
+    from scalargrad import Scalar
+
+    methods = [name for name, value in vars(Scalar).items()
+               if not name.startswith("_") and inspect.isfunction(value) and value.__doc__]
+    assert {"exp", "log", "tanh", "relu", "sigmoid", "backward"} <= set(methods)
+    missing = [name for name in methods if f'id="scalargrad.Scalar.{name}"' not in page]
+    assert not missing, f"Scalar methods without an API entry: {missing}"
+    entry = page[page.index('id="scalargrad.Scalar.exp"'):]
+    assert Scalar.exp.__doc__.strip() in unescape(re.sub(r"<[^>]+>", "", entry))[:2000]
+
+
+def test_docstring_examples_are_code_not_quotes(api_pages):
+    """The ``>>>`` examples of the docstrings show as Python code, not as nested Markdown quotes.
+
+    The reStructuredText ``::`` that introduces an indented example shows as one colon.
+    """
+    prompts = 0
+    for page, text in api_pages.items():
+        assert "<blockquote>" not in text, f"{page.name}: a docstring example rendered as a quote"
+        assert "::</p>" not in text, f"{page.name}: a literal-block marker '::' shown as text"
+        prompts += len(re.findall(r'<span class="gp">&gt;&gt;&gt;', text))
+    assert prompts > 100
+
+
+def _web_references(text: str) -> list[str]:
+    found = [url for tag, _, url in TAG_URL.findall(text)
+             if WEB.match(url) or (tag.lower() == "script" and url.strip() == "")]
+    for body in INLINE_SCRIPT.findall(text):
+        found += re.findall(r"(?:import\(|fetch\(|src\s*=)\s*['\"]((?:https?:)?//[^'\"]+)", body)
+    for block, attribute in STYLE.findall(text):
+        found += [url for pair in CSS_URL.findall(block + attribute) for url in pair if url and WEB.match(url)]
+    return found
+
+
+def test_no_page_needs_the_network(site):
+    """No script, style sheet, font, picture or frame comes from the web, and no script has an empty src."""
+    problems = {}
+    for page in _html_pages(site):
+        references = _web_references(page.read_text(encoding="utf-8"))
+        if references:
+            problems[str(page.relative_to(site))] = references
+    for sheet in sorted(site.rglob("*.css")):
+        text = sheet.read_text(encoding="utf-8", errors="replace")
+        references = [url for pair in CSS_URL.findall(text) for url in pair if url and WEB.match(url)]
+        if references:
+            problems[str(sheet.relative_to(site))] = references
+    assert not problems, f"pages that need the network: {problems}"
+
+
+def test_the_check_for_web_references_finds_them():
+    """The check above is not blind: each kind of web reference it looks for is found."""
+    samples = [
+        '<script src="https://cdn.example.org/mathjax.js"></script>',
+        '<script src=""></script>',
+        '<link rel="stylesheet" href="//fonts.googleapis.com/css?family=Roboto">',
+        '<img src="http://example.org/graph.png">',
+        '<script type="module">const m = await import("https://cdn.example.org/mermaid.mjs");</script>',
+        "<style>@import url('https://fonts.googleapis.com/css2?family=Roboto');</style>",
+        '<div style="background: url(https://example.org/a.png)"></div>',
+    ]
+    for sample in samples:
+        assert _web_references(sample), sample
+    assert _web_references('<script src="../assets/bundle.js"></script><img src="../backward.png">') == []
+
+
+def test_the_pictures_resolve(site):
+    """Every picture a page shows (docs/*.png among them) is in the built site."""
+    shown = 0
+    for page in _html_pages(site):
+        for source in re.findall(r'<img\b[^>]*\bsrc="([^"]+)"', page.read_text(encoding="utf-8")):
+            if source.startswith("data:"):
+                continue
+            picture = (page.parent / source).resolve()
+            assert picture.is_file() and picture.stat().st_size > 1000, f"{page.relative_to(site)}: {source}"
+            shown += 1
+    assert shown >= 3  # architecture.png, backward.png, derivative.png at least
+
+
+def test_the_tutorial_page_shows_the_stored_outputs(site):
+    """The notebook is rendered as it is stored (not executed at build time): its pictures and printed text."""
+    notebook = nbformat.read(ROOT / "docs" / "tutorial.ipynb", as_version=4)
+    page = (site / "tutorial.html").read_text(encoding="utf-8")
+    outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
+    pngs = sum("image/png" in output.get("data", {}) for output in outputs)
+    svgs = sum("image/svg+xml" in output.get("data", {}) for output in outputs)
+    assert pngs and svgs
+    assert page.count("data:image/png;base64") >= pngs
+    assert page.count("<svg") >= svgs
+    printed = [output["text"].strip().splitlines()[-1] for output in outputs
+               if output["output_type"] == "stream" and output["text"].strip()]
+    text = unescape(page)
+    assert printed and all(line in text for line in printed)
+
+
+def test_the_search_index_finds_backward(site):
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    hits = [entry["location"] for entry in index["docs"]
+            if "backward" in (entry["title"] + " " + entry["text"]).lower()]
+    assert any(location.startswith("how-backward-works.html") for location in hits)
+    assert any("scalargrad.Scalar.backward" in location for location in hits)
+
+
+def test_every_page_is_in_the_nav_and_built(site):
+    import yaml  # mkdocs's own dependency
+
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+
+    def pages(nav):
+        for item in nav:
+            if isinstance(item, dict):
+                for value in item.values():
+                    yield from pages(value) if isinstance(value, list) else [value]
+            else:
+                yield item
+
+    built = list(pages(config["nav"]))
+    docs = ROOT / "docs"
+    written = [str(page.relative_to(docs)) for pattern in ("*.md", "*.ipynb", "api/*.md") for page in docs.glob(pattern)]
+    assert sorted(set(written) - set(built)) == [], "pages missing from mkdocs.yml's nav"
+    for source in built:
+        assert (site / (source.rsplit(".", 1)[0] + ".html")).is_file(), f"{source} was not built"
