@@ -4,4 +4,6 @@
 under micrograd's names and signatures (see ``docs/coming-from-micrograd-and-pytorch.md``).
 """
 
+from . import micrograd
+
 __all__ = ["micrograd"]

@@ -33,7 +33,7 @@ PUBLIC_MODULES = [
     "scalargrad", "scalargrad.scalar", "scalargrad.functional", "scalargrad.nested_ops", "scalargrad.autograd",
     "scalargrad.extend", "scalargrad.replay", "scalargrad.compile", "scalargrad.nn", "scalargrad.nn.init",
     "scalargrad.nn.optim", "scalargrad.data", "scalargrad.train", "scalargrad.viz", "scalargrad.hooks",
-    "scalargrad.anomaly",
+    "scalargrad.anomaly", "scalargrad.compat", "scalargrad.compat.micrograd",
 ]
 ID = re.compile(r'\bid="([^"]+)"')
 # A cross-reference written in a page, [`Scalar`][scalargrad.Scalar]: (target, the name it shows).
