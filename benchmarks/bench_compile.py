@@ -77,6 +77,7 @@ from benchmarks.bench_train import (
     batch_values,
     init_layers,
     make_batches,
+    rel_diff,
 )
 from scalargrad import Scalar
 from scalargrad.compile import CompiledGraph
@@ -167,14 +168,6 @@ class Row:
     worst_rel: float
 
 
-def _rel_diff(a: float, b: float) -> float:
-    """|a - b| relative to the larger magnitude (0 when equal; inf for nan)."""
-    if a == b:
-        return 0.0
-    d = abs(a - b) / max(abs(a), abs(b))
-    return math.inf if math.isnan(d) else d
-
-
 def _zero(params: Sequence[Scalar]) -> None:
     """Every parameter's gradient to 0."""
     for p in params:
@@ -198,7 +191,7 @@ def measure(graph: Graph, form: str, calls: int) -> Row:
     replay.backward()
     replay_grads = [p.grad for p in params]
     same = out == expected and compiled_grads == replay_grads
-    worst = max([_rel_diff(out, expected)] + [_rel_diff(a, b) for a, b in zip(compiled_grads, replay_grads)])
+    worst = max([rel_diff(out, expected)] + [rel_diff(a, b) for a, b in zip(compiled_grads, replay_grads)])
 
     def best_of(run: object) -> float:
         """Best wall time of ``calls`` runs, gradients zeroed before each."""

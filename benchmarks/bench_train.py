@@ -612,7 +612,7 @@ def columns() -> tuple[list[Column], list[str]]:
 # Agreement check.
 # --------------------------------------------------------------------------
 
-def _rel_diff(a: float, b: float) -> float:
+def rel_diff(a: float, b: float) -> float:
     """|a - b| relative to the larger magnitude (0 when equal; inf for nan)."""
     if a == b:
         return 0.0
@@ -657,11 +657,11 @@ def check_agreement(w: Workload, cols: Sequence[Column]) -> list[Agreement]:
         ref_loss = "mse" if col.key == "c" else w.loss
         ref_l, ref_p = refs[ref_loss]
         loss, ps = first_step(col.factory(w, layers), batch)
-        worst = max((_rel_diff(a, b) for a, b in zip(ps, ref_p)), default=0.0)
+        worst = max((rel_diff(a, b) for a, b in zip(ps, ref_p)), default=0.0)
         if len(ps) != len(ref_p):
             worst = math.inf
         ref = "scalargrad" if ref_loss == w.loss else "scalargrad MSELoss on one-hot targets"
-        out.append(Agreement(col.key, w.key, _rel_diff(loss, ref_l), worst, ref))
+        out.append(Agreement(col.key, w.key, rel_diff(loss, ref_l), worst, ref))
         gc.collect()
     return out
 
