@@ -48,8 +48,9 @@ Each workload is trained, from the same initial weights (uniform in
   ``opt.zero_grad(); loss = compiled(values); opt.step()``, the call running
   forward and backward at once into the model's Scalars, and ``SGD.step()``
   updating them. Unlike (f), the Replay is built and compiled once per
-  workload, from the first batch's shape, outside every timed run (each run
-  resets the model's weights to the initial ones); the build and compile
+  workload, from the first batch's shape, at the start (before the agreement
+  check), outside every timed run (each run resets the model's weights to the
+  initial ones); the build and compile
   times are reported on their own, with the number of steps after which (g)
   has earned them back against (b), (a) and (f):
   ``(build + compile) / (step time of the other - step time of (g))``, or
@@ -923,7 +924,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     p.add_argument("--quick", action="store_true",
-                   help="10 steps, 3 repeats; micrograd and torch-scalar 1 step once: under a minute")
+                   help="10 steps, 3 repeats; micrograd and torch-scalar 1 step once: about a minute")
     p.add_argument("--steps", type=int, default=None,
                    help="timed steps per run for (a), (b), (d), (f), (g) (default 50; 10 with --quick)")
     p.add_argument("--slow-steps", type=int, default=None,
