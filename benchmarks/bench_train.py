@@ -1,4 +1,4 @@
-"""Training benchmark: one MLP training step, five ways, measured side by side in one run.
+"""Training benchmark: one MLP training step, seven ways, measured side by side in one run.
 
 What it measures
 ----------------
@@ -43,10 +43,25 @@ Each workload is trained, from the same initial weights (uniform in
   the first step, over placeholder Scalars (``scalargrad.replay.Replay``);
   every step then feeds the batch's values, recomputes the nodes in place and
   runs backward in the cached order. The build is inside the timing.
+* (g) scalargrad again, with the graph of (f) compiled to one Python function
+  (``scalargrad.compile.CompiledGraph``, fast form); a step is
+  ``opt.zero_grad(); loss = compiled(values); opt.step()``, the call running
+  forward and backward at once into the model's Scalars, and ``SGD.step()``
+  updating them. Unlike (f), the Replay is built and compiled once per
+  workload, from the first batch's shape, at the start (before the agreement
+  check), outside every timed run (each run resets the model's weights to the
+  initial ones); the build and compile
+  times are reported on their own, with the number of steps after which (g)
+  has earned them back against (b), (a) and (f):
+  ``(build + compile) / (step time of the other - step time of (g))``, or
+  "never" if (g) is not faster. (f)'s step time includes its own build,
+  spread over the run's steps.
 
 Before anything is timed every implementation takes one step from the
 initial weights; the loss at step 1 and every weight after it must agree with
-scalargrad's within 1e-9 relative, or the script exits 1 with a message.
+scalargrad's within 1e-9 relative, or the script exits 1 with a message. The
+report also says whether (g)'s step 1 gives the same bits as (f)'s (it
+should, on CPython up to 3.11 and on PyPy).
 
 It then reports, per training sample (one step's time / 32), the best of a few
 repeats (``time.perf_counter``, default GC settings, leftover garbage
@@ -55,10 +70,14 @@ PyPy's JIT; the repeats of all columns are interleaved, and on CPython the
 objects alive before a timed run -- imported modules such as torch, the model,
 the data -- are set aside with ``gc.freeze()``, so no column's full
 collections walk objects it did not make, which would otherwise inflate
-micrograd's GC-bound time); the ratios a/b and f/b (target <= 2), c/a (target
->= 50), a/f (what replay gains), a/d and e/a; and the peak memory of a few steps for (a), (b), (c)
-(``tracemalloc`` peak above the start, model already built; not available on
-PyPy). Targets are printed as met/NOT met, never asserted.
+micrograd's GC-bound time); the ratios a/b and f/b (target <= 2), g/b (target
+<= 0.8: faster than the hand-written floats), c/a (target >= 50), a/f (what
+replay gains), f/g (what compiling gains over replay), a/d and e/a; and the
+peak memory of a few steps for (a), (b), (c), (f) (``tracemalloc`` peak
+above the start, model already built; not available on PyPy; not for (g):
+under tracemalloc each allocation inside one long function costs a walk of
+its line table, which made 3 steps of (g) take 40-200 s on CPython 3.11).
+Targets are printed as met/NOT met, never asserted.
 
 How to run
 ----------
@@ -66,7 +85,7 @@ From the repository root (no install needed: the script puts the repository
 root on ``sys.path``)::
 
     python benchmarks/bench_train.py            # 50 steps (micrograd and torch-scalar: 3)
-    python benchmarks/bench_train.py --quick    # under a minute
+    python benchmarks/bench_train.py --quick    # about a minute
     python benchmarks/bench_train.py --steps 200 --repeats 5
     python benchmarks/bench_train.py --quick --profile   # + cProfile of (a)
     pypy3 benchmarks/bench_train.py --quick     # torch/micrograd columns skipped if missing
@@ -102,12 +121,14 @@ if _REPO_ROOT not in sys.path:
 
 import scalargrad  # after the sys.path line above
 from scalargrad import Scalar
+from scalargrad.compile import CompiledGraph
 from scalargrad.nn import SGD, CrossEntropyLoss, Linear, MSELoss, Sequential
 from scalargrad.replay import Replay
 
 REL_TOL = 1e-9
 SPEED_VS_FLOAT_TARGET = 2.0  # a / b, at most
 SPEED_VS_MICROGRAD_TARGET = 50.0  # c / a, at least
+COMPILED_VS_FLOAT_TARGET = 0.8  # g / b, at most
 
 Layer = tuple[list[list[float]], list[float]]  # (weight rows, one per output unit; biases)
 Batch = tuple[list[list[float]], list[Any]]  # (inputs, targets: float lists or class ids)
@@ -242,6 +263,16 @@ class ScalargradImpl(Impl):
         """Parameter values in ``parameters()`` order."""
         return [p.data for p in self.model.parameters()]
 
+    def record(self, xb: Sequence[Any], yb: Sequence[Any]) -> Replay:
+        """The step's graph (model outputs and loss), recorded over placeholder Scalars shaped like the batch.
+
+        It is fed with ``batch_values(xb, yb)``.
+        """
+        xs = [[Scalar(v) for v in x] for x in xb]
+        ys = [[Scalar(v) for v in y] if isinstance(y, list) else Scalar(y) for y in yb]
+        inputs = [p for x in xs for p in x] + _flat_targets(ys)
+        return Replay(lambda: self.loss_fn([self.model(x) for x in xs], ys), inputs)
+
 
 class ScalargradReplayImpl(ScalargradImpl):
     """(f) (a) with its graph built once, at the first step, and then replayed (``scalargrad.replay``)."""
@@ -253,12 +284,9 @@ class ScalargradReplayImpl(ScalargradImpl):
     def step(self, batch: Batch) -> float:
         """Feed the batch to the placeholders, then forward, zero_grad, backward, step."""
         xb, yb = batch
-        values = [v for x in xb for v in x] + _flat_targets(yb)
+        values = batch_values(xb, yb)
         if self.replay is None:
-            xs = [[Scalar(v) for v in x] for x in xb]
-            ys = [[Scalar(v) for v in y] if isinstance(y, list) else Scalar(y) for y in yb]
-            inputs = [p for x in xs for p in x] + _flat_targets(ys)
-            self.replay = Replay(lambda: self.loss_fn([self.model(x) for x in xs], ys), inputs)
+            self.replay = self.record(xb, yb)
         loss = self.replay.forward(values)
         self.opt.zero_grad()
         self.replay.backward()
@@ -269,6 +297,69 @@ class ScalargradReplayImpl(ScalargradImpl):
 def _flat_targets(yb: Sequence[Any]) -> list[Any]:
     """Targets (numbers, or lists of them) as one flat list."""
     return [v for y in yb for v in (y if isinstance(y, list) else [y])]
+
+
+def batch_values(xb: Sequence[Sequence[float]], yb: Sequence[Any]) -> list[Any]:
+    """A batch as the flat value list its recorded graph is fed (``ScalargradImpl.record``)."""
+    return [v for x in xb for v in x] + _flat_targets(yb)
+
+
+@dataclass
+class CompiledSetup:
+    """Column (g) on one workload: its model, loss, SGD and compiled step, built once and shared by every run."""
+
+    impl: ScalargradImpl  # the model the compiled step reads and writes, with its loss and optimizer
+    compiled: CompiledGraph
+    build_s: float  # recording the Replay
+    compile_s: float  # CompiledGraph(replay): writing the source and Python's compile()
+
+
+_COMPILED: dict[tuple[str, int], CompiledSetup] = {}  # (workload, batch size) -> its setup
+
+
+def compiled_setup(w: Workload, layers: list[Layer], xb: Sequence[Any], yb: Sequence[Any]) -> CompiledSetup:
+    """Column (g)'s setup for ``w`` at this batch size: built, timed and compiled at the first call, then reused."""
+    key = (w.key, len(xb))
+    if key not in _COMPILED:
+        impl = ScalargradImpl(w, layers)
+        gc.collect()  # no pending garbage of earlier work collected inside the timing
+        t0 = time.perf_counter()
+        replay = impl.record(xb, yb)
+        t1 = time.perf_counter()
+        compiled = CompiledGraph(replay, form="fast")
+        t2 = time.perf_counter()
+        _COMPILED[key] = CompiledSetup(impl, compiled, t1 - t0, t2 - t1)
+    return _COMPILED[key]
+
+
+class ScalargradCompiledImpl(Impl):
+    """(g) (f)'s graph compiled once per workload (``CompiledGraph``), outside the timing; then run as one call."""
+
+    def __init__(self, w: Workload, layers: list[Layer]) -> None:
+        self.w, self.layers = w, layers
+        self.setup: CompiledSetup | None = None
+
+    def prepare(self, batches: list[Batch]) -> list[Any]:
+        """Fetch (or build and compile, at the first run) the workload's setup; reset its weights to ``layers``."""
+        xb, yb = batches[0]
+        self.setup = compiled_setup(self.w, self.layers, xb, yb)
+        for p, v in zip(self.setup.impl.model.parameters(), flat(self.layers)):
+            p.data, p.grad = v, 0.0
+        return batches
+
+    def step(self, batch: Batch) -> float:
+        """zero_grad, the compiled forward and backward, SGD step."""
+        xb, yb = batch
+        setup = self.setup
+        opt = setup.impl.opt
+        opt.zero_grad()
+        loss = setup.compiled(batch_values(xb, yb))
+        opt.step()
+        return loss
+
+    def params(self) -> list[float]:
+        """Parameter values in ``parameters()`` order."""
+        return self.setup.impl.params()
 
 
 class FloatImpl(Impl):
@@ -486,7 +577,7 @@ class TorchScalarImpl(Impl):
 class Column:
     """One implementation in the table."""
 
-    key: str  # "a" .. "f"
+    key: str  # "a" .. "g"
     label: str
     factory: Callable[[Workload, list[Layer]], Impl]
     slow: bool  # micrograd, torch-scalar: only a few steps
@@ -497,7 +588,8 @@ def columns() -> tuple[list[Column], list[str]]:
     """The implementations available here, and notes on the ones skipped."""
     cols = [Column("a", "scalargrad", ScalargradImpl, False, True),
             Column("b", "hand-written floats", FloatImpl, False, True),
-            Column("f", "scalargrad, replayed", ScalargradReplayImpl, False, True)]
+            Column("f", "scalargrad, replayed", ScalargradReplayImpl, False, True),
+            Column("g", "scalargrad, compiled", ScalargradCompiledImpl, False, False)]
     notes = []
     if importable("micrograd.nn"):
         cols.append(Column("c", "micrograd 0.1.0", MicrogradImpl, True, True))
@@ -521,7 +613,7 @@ def columns() -> tuple[list[Column], list[str]]:
 # Agreement check.
 # --------------------------------------------------------------------------
 
-def _rel_diff(a: float, b: float) -> float:
+def rel_diff(a: float, b: float) -> float:
     """|a - b| relative to the larger magnitude (0 when equal; inf for nan)."""
     if a == b:
         return 0.0
@@ -566,13 +658,19 @@ def check_agreement(w: Workload, cols: Sequence[Column]) -> list[Agreement]:
         ref_loss = "mse" if col.key == "c" else w.loss
         ref_l, ref_p = refs[ref_loss]
         loss, ps = first_step(col.factory(w, layers), batch)
-        worst = max((_rel_diff(a, b) for a, b in zip(ps, ref_p)), default=0.0)
+        worst = max((rel_diff(a, b) for a, b in zip(ps, ref_p)), default=0.0)
         if len(ps) != len(ref_p):
             worst = math.inf
         ref = "scalargrad" if ref_loss == w.loss else "scalargrad MSELoss on one-hot targets"
-        out.append(Agreement(col.key, w.key, _rel_diff(loss, ref_l), worst, ref))
+        out.append(Agreement(col.key, w.key, rel_diff(loss, ref_l), worst, ref))
         gc.collect()
     return out
+
+
+def same_bits(w: Workload, first: Column, second: Column) -> bool:
+    """Whether two columns' step 1 on ``w`` (the loss and every weight after it) are the same bit for bit."""
+    layers, batch = init_layers(w), make_batches(w, 1)[0]
+    return first_step(first.factory(w, layers), batch) == first_step(second.factory(w, layers), batch)
 
 
 # --------------------------------------------------------------------------
@@ -765,7 +863,9 @@ def print_report(cols: Sequence[Column], results: dict[tuple[str, str], Result])
     specs = [("a/b", "a", "b", "scalargrad / hand-written floats", f"<= {SPEED_VS_FLOAT_TARGET:g}", "le"),
              ("c/a", "c", "a", "micrograd / scalargrad", f">= {SPEED_VS_MICROGRAD_TARGET:g}", "ge"),
              ("f/b", "f", "b", "scalargrad replayed / hand-written", f"<= {SPEED_VS_FLOAT_TARGET:g}", "le"),
+             ("g/b", "g", "b", "scalargrad compiled / hand-written", f"<= {COMPILED_VS_FLOAT_TARGET:g}", "le"),
              ("a/f", "a", "f", "replay speed-up (rebuilt / replayed)", "", ""),
+             ("f/g", "f", "g", "compile speed-up (replayed / compiled)", "", ""),
              ("a/d", "a", "d", "scalargrad / torch batched", "", ""),
              ("e/a", "e", "a", "torch scalar tensors / scalargrad", "", "")]
     body = []
@@ -788,13 +888,45 @@ def print_report(cols: Sequence[Column], results: dict[tuple[str, str], Result])
         print(v)
 
 
+def _pay_back(cost_s: float, other: Result | None, compiled: Result, batch: int) -> str:
+    """Steps after which ``cost_s`` is earned back by (g) against ``other`` ("never" if (g) is not faster)."""
+    if other is None:
+        return "-"
+    gain_s = (other.us_per_sample - compiled.us_per_sample) * batch * 1e-6  # per step
+    return "never" if gain_s <= 0.0 else f"{math.ceil(cost_s / gain_s):,}"
+
+
+def print_compile_report(results: dict[tuple[str, str], Result]) -> None:
+    """Column (g)'s one-off costs per workload: Replay build, compile, source size, and the pay-back steps."""
+    header = ["workload", "nodes", "build ms", "compile ms", "source KiB", "lines",
+              "pay-back vs (b)", "vs (a)", "vs (f)"]
+    body = []
+    for w in WORKLOADS:
+        setup, g = _COMPILED.get((w.key, w.batch)), results.get(("g", w.key))
+        if setup is None or g is None:
+            continue
+        source = setup.compiled.source
+        cost = setup.build_s + setup.compile_s
+        body.append([w.key, f"{len(setup.compiled):,}", f"{setup.build_s * 1e3:,.0f}",
+                     f"{setup.compile_s * 1e3:,.0f}", f"{len(source.encode()) / 1024:,.0f}",
+                     f"{len(source.splitlines()):,}",
+                     *(_pay_back(cost, results.get((key, w.key)), g, w.batch) for key in "baf")])
+    if not body:
+        return
+    print("(g) built and compiled once per workload (fast form), before the agreement check, outside its timing "
+          "(one measurement each);")
+    print("pay-back: steps after which (g) has earned back build + compile against that column "
+          "((f)'s time includes its own build)")
+    _print_table(header, body)
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     p.add_argument("--quick", action="store_true",
-                   help="10 steps, 3 repeats; micrograd and torch-scalar 1 step once: under a minute")
+                   help="10 steps, 3 repeats; micrograd and torch-scalar 1 step once: about a minute")
     p.add_argument("--steps", type=int, default=None,
-                   help="timed steps per run for (a), (b), (d) (default 50; 10 with --quick)")
+                   help="timed steps per run for (a), (b), (d), (f), (g) (default 50; 10 with --quick)")
     p.add_argument("--slow-steps", type=int, default=None,
                    help="timed steps per run for micrograd and torch-scalar (default 3; 1 with --quick)")
     p.add_argument("--repeats", type=int, default=None,
@@ -821,6 +953,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     cols, notes = columns()
     t_start = time.perf_counter()
+    for w in WORKLOADS:  # column (g)'s one-off build and compile, timed here, in a quiet process
+        xb, yb = make_batches(w, 1)[0]
+        compiled_setup(w, init_layers(w), xb, yb)
 
     # 1. Agreement at step 1: nothing is timed unless every implementation agrees.
     checks = [a for w in WORKLOADS for a in check_agreement(w, cols)]
@@ -832,6 +967,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {a.workload} ({a.column}) vs {a.reference}: loss rel diff {a.loss_rel:.2e}, "
                   f"max weight rel diff {a.weights_rel:.2e}", file=sys.stderr)
         return 1
+
+    by_key = {c.key: c for c in cols}
+    same_as_replay = {w.key: same_bits(w, by_key["f"], by_key["g"]) for w in WORKLOADS}
 
     # 2. Measurements, workload by workload.
     results: dict[tuple[str, str], Result] = {}
@@ -858,15 +996,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     worst_w = max((a.weights_rel for a in checks), default=0.0)
     print(f"  agree at step 1 with scalargrad ({', '.join(sorted({'(' + a.column + ')' for a in checks}))}): "
           f"loss rel diff <= {worst_loss:.1e}, weights after step 1 rel diff <= {worst_w:.1e}")
+    print("  (g) compiled vs (f) replayed at step 1, loss and every weight: "
+          + ", ".join(f"{k} {'bit-identical' if same else 'NOT bit-identical'}" for k, same in same_as_replay.items()))
     for note in notes:
         print("  note: " + note)
     if any(c.key == "c" for c in cols):
         print("  note: * micrograd 0.1.0 has no exp/log, so on W2 it trains with MSE against one-hot targets "
               "(checked against scalargrad's MSELoss on the same targets); same network, a lighter loss")
     mem = "tracemalloc peak above the start" if has_tracemalloc() else "no tracemalloc on this interpreter"
-    print(f"  peak KiB: {mem}, over {min(args.steps, 3)} steps ((c): {min(args.slow_steps, 3)}), model built before")
+    print(f"  peak KiB: {mem}, over {min(args.steps, 3)} steps ((c): {min(args.slow_steps, 3)}), model built before; "
+          f"not for (g) (tracemalloc finds the line of every allocation in its one long function: 100x slower)")
     print()
     print_report(cols, results)
+    print()
+    print_compile_report(results)
     print()
     print(f"total time {time.perf_counter() - t_start:.0f} s")
 
