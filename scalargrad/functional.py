@@ -36,7 +36,7 @@ from .extend import (
     make_node,
     new_node,
 )
-from .op import summed
+from .op import chained_sum
 from .softmax import log_softmax, logsumexp, softmax
 
 __all__ = ["ACTIVATIONS", "dot", "linear", "log_softmax", "logsumexp", "matmul", "matvec", "max_index", "mean",
@@ -62,9 +62,15 @@ def _split(xs: Sequence[Value], what: str):
 
 # ---- sum: y = sum x_i, dy/dx_i = 1 --------------------------------------------
 
+def _summed_lines(y: str, terms: list, then: str, comment: str) -> list:
+    """Compiled code's lines for ``y = then.format(sum(terms, 0.0))``, as long as the sum is."""
+    head, expression = chained_sum(y, terms)
+    return [*((line, comment) for line in head), (f"{y} = {then.format(expression)}", comment)]
+
+
 _sum = Op("sum", lambda xs, offset: builtins.sum(xs, 0.0) + offset, lambda maths, xs, y, const: [1.0] * len(xs),
           arity="n", constant=True,
-          inline=lambda offset, xs, y, name_of, fresh: ([(f"{y} = {summed(xs)} + {name_of(offset)}", "sum")],
+          inline=lambda offset, xs, y, name_of, fresh: (_summed_lines(y, [*xs, name_of(offset)], "{}", "sum"),
                                                          ["1.0"] * len(xs), None))
 
 
@@ -79,7 +85,7 @@ def sum(xs: Iterable[Value], start: Value = 0.0) -> Scalar:
 
 _mean = Op("mean", lambda xs, c: (builtins.sum(xs, 0.0) + c[1]) / c[2],
            lambda maths, xs, y, const: [const[0]] * len(xs), arity="n", constant=True,  # const: (1 / n, numbers, n)
-           inline=lambda c, xs, y, name_of, fresh: ([(f"{y} = ({summed(xs)} + {name_of(c[1])}) / {c[2]}", "mean")],
+           inline=lambda c, xs, y, name_of, fresh: (_summed_lines(y, [*xs, name_of(c[1])], f"({{}}) / {c[2]}", "mean"),
                                                      [name_of(c[0])] * len(xs), None))
 
 
@@ -250,9 +256,9 @@ def _inline_neuron(spec: _NeuronConstant, parents: list, y: str, name_of: Callab
     fixed = spec.inputs.values[len(spec.inputs.sources):]  # a network's input of numbers, the bias's 1.0
     x = [name_of(p) for p in spec.inputs.sources] + [name_of(v) for v in fixed]
     z, d = fresh(f"z_{y}"), fresh(f"d_{y}")
-    products = summed([wi if xi == "1.0" else f"{wi} * {xi}" for wi, xi in zip(w, x)])  # b * 1.0 is b
+    products = [wi if xi == "1.0" else f"{wi} * {xi}" for wi, xi in zip(w, x)]  # b * 1.0 is b
     value, derivative = (t.format(z, y=y, c=name_of(spec.slope)) for t in spec.op.inline)
-    lines = [(f"{z} = {products}", "dot (the sum starts at 0.0, as sum() does)"),
+    lines = [*_summed_lines(z, products, "{}", "dot (the sum starts at 0.0, as sum() does)"),
              (f"{y} = {value}", spec.activation), (f"{d} = {derivative}", f"{spec.activation}'({z})")]
     partners = x if spec.partners is not None else w[:len(spec.inputs.sources)] + x
     return lines, [f"{d} * {v}" for v in partners], (d if spec.activation == "relu" else None)

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from . import _floats as fl
 
-__all__ = ["Op", "ScalarMath", "declare", "summed"]
+__all__ = ["CHAIN", "Op", "ScalarMath", "chained_sum", "declare", "summed"]
 
 
 def summed(terms: Sequence[str]) -> str:
@@ -38,6 +38,24 @@ def summed(terms: Sequence[str]) -> str:
     '0.0 + a * x + b'
     """
     return " + ".join(["0.0", *terms])
+
+
+CHAIN = 200  # terms per expression: CPython's compiler recurses once per + of a chain (3,000 fail)
+
+
+def chained_sum(target: str, terms: Sequence[str]) -> tuple[list[str], str]:
+    """``summed(terms)`` split so that no expression adds more than ``CHAIN`` terms: the statements
+    that add the first terms into the variable ``target``, and the expression that adds the rest
+    (the same additions in the same order).
+
+    >>> chained_sum("s", ["a", "b"])
+    ([], '0.0 + a + b')
+    """
+    head, expression = [], summed(terms[:CHAIN])
+    for start in range(CHAIN, len(terms), CHAIN):
+        head.append(f"{target} = {expression}")
+        expression = " + ".join([target, *terms[start:start + CHAIN]])
+    return head, expression
 
 
 class Op:

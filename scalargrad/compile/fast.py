@@ -21,7 +21,7 @@ from collections import Counter
 from itertools import chain
 from typing import Any
 
-from ..op import summed
+from ..op import chained_sum
 from ..scalar import Scalar
 from .layers import Layer, find_layers
 from .source import StraightLine, aligned
@@ -240,7 +240,8 @@ class _Emitter:
         lines.append(f"    for {_tuple(self._loop_inputs(k, layer))} in X{k}:")
         values = []
         for j in range(width):
-            z = summed([_times(self._weight(layer, j, i), x) for i, x in enumerate(inputs)])
+            head, z = chained_sum(f"z{j}", [_times(self._weight(layer, j, i), x) for i, x in enumerate(inputs)])
+            lines += [f"        {line}" for line in head]
             if act.name == "identity":
                 values.append(z)
             else:
@@ -281,9 +282,13 @@ class _Emitter:
         if not layer.inputs_need_grad:
             return lines
         unit = act.name in ("relu", "identity")  # act'(z) is 1.0 wherever they pass a gradient
-        grads = [summed([f"g{j} * {self._weight(layer, j, int(name[1:]))}" if unit else
-                         f"g{j} * (d{j} * {self._weight(layer, j, int(name[1:]))})" for j in reversed(range(width))])
-                 for name in names]
+        grads = []
+        for name in names:
+            weights = [self._weight(layer, j, int(name[1:])) for j in reversed(range(width))]
+            head, total = chained_sum(f"s{name[1:]}", [f"g{j} * {w}" if unit else f"g{j} * (d{j} * {w})"
+                                                        for j, w in zip(reversed(range(width)), weights)])
+            lines += [f"        {line}" for line in head]
+            grads.append(total)
         lines += [f"        GX{k}.append({_tuple(grads)})", f"    GX{k}.reverse()"]
         if k not in self.direct:  # the inputs' gradients, as variables (this run is their only reader)
             rows = []

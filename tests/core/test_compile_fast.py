@@ -256,3 +256,24 @@ def test_every_loss_after_layers(loss_name):
         shapes["y"] = (3, 2)
     source = _check(make, shapes)
     assert _loops(source) == 4
+
+
+class TestLongSums:
+    """Sums longer than one expression may hold (CPython's compiler fails near 3,000 chained +)."""
+
+    def test_a_mean_and_a_sum_over_thousands_of_terms(self):
+        w = Scalar(0.5)
+
+        def make(inputs, params):
+            params.append(w)
+            products = [x * w for x in inputs["x"]]
+            return F.mean(products) + F.sum(products)
+
+        _check(make, {"x": (3500,)}, steps=1)
+
+    def test_a_neuron_over_thousands_of_inputs_and_a_wide_layer(self):
+        random.seed(6)
+        model = Sequential([Linear(3100, 3, activation="relu"), Linear(3, 250, activation="tanh"), Linear(250, 1)])
+        source = _check(lambda i, p: (p.extend(model.parameters()), F.sum([model(x)[0] for x in i["x"]]))[1],
+                        {"x": (2, 3100)}, steps=1)
+        assert _loops(source) == 6
