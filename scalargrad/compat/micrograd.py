@@ -173,6 +173,10 @@ class Value:
         out._op_name = "*"
         return out
 
+    def __rpow__(self, base: Any) -> Value:
+        raise TypeError(f"{type(base).__name__} ** Value: micrograd raises only Values to a power; for a "
+                        "Value exponent use scalargrad: base ** x.scalar")
+
     def __pow__(self, exponent: Number) -> Value:
         if isinstance(exponent, (Value, Scalar)):
             raise TypeError(f"Value ** {type(exponent).__name__}: the exponent must be an int or float, as in "
