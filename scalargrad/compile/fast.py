@@ -180,7 +180,7 @@ class _Emitter:
             read = [slots.get(id(run.inputs[i])) for i in layer.varying]
             if None in read or len(set(read)) != len(read) or (order is not None and read != order):
                 return None
-            if any(readers[id(n)] != width for n in source_run.neurons) or self.code.output in source_run.neurons:
+            if any(readers[id(n)] != width or n is self.code.output for n in source_run.neurons):
                 return None
             order = read
         return m, order
