@@ -13,6 +13,8 @@ examples and a failure seen in CI reproduces locally.
 
 import importlib.util
 
+from tests.browser import browser, page  # noqa: F401 (the browser tests' fixtures)
+
 _NEEDS = {
     "test_scalar.py": "torch",
     "test_functional.py": "torch",
@@ -38,10 +40,11 @@ _NEEDS = {
     "test_notebook_viz.py": "nbclient",
     "test_explore.py": "torch",
     "test_explore_browser.py": "playwright",
+    "test_site_browser.py": "playwright",
     "test_docs_site.py": "mkdocs",
 }
 
-collect_ignore = ["bits.py", "helpers.py", "kernel.py"]
+collect_ignore = ["bits.py", "browser.py", "helpers.py", "kernel.py"]
 _LEFT_OUT = {name for name, package in _NEEDS.items() if importlib.util.find_spec(package) is None}
 
 

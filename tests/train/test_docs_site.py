@@ -17,6 +17,7 @@ import inspect
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from html import unescape
@@ -49,8 +50,10 @@ STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>|\bstyle=\"([^\"]*)\"", re.DOTAL
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     """The site built with ``mkdocs build --strict`` into a temporary folder."""
-    for package in ("mkdocs", "material", "mkdocstrings_handlers.python", "mkdocs_jupyter"):
+    for package in ("mkdocs", "material", "mkdocstrings_handlers.python", "mkdocs_jupyter", "graphviz"):
         pytest.importorskip(package, reason=f"{package} is not installed: pip install -r requirements-docs.txt")
+    if shutil.which("dot") is None and not os.environ.get("CI"):  # CI installs it: there the build fails
+        pytest.skip("the site's explorable graphs need Graphviz's dot program (apt-get install graphviz)")
     folder = tmp_path_factory.mktemp("site")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}  # mkdocs-material's notice about MkDocs 2
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(folder)],
@@ -255,3 +258,36 @@ def test_every_page_is_in_the_nav_and_built(site):
     assert sorted(set(written) - set(built)) == [], "pages missing from mkdocs.yml's nav"
     for source in built:
         assert (site / (source.rsplit(".", 1)[0] + ".html")).is_file(), f"{source} was not built"
+
+
+# The explorable graphs docs/site_tools/explore_pages.py makes at build time, with the values the docs use:
+# the README's quickstart (f = x0*w0 + x1*w1 + b) and the neuron of "How backward works" (y = tanh(x*w + b)).
+EXPLORED = {
+    "linear": (lambda x0, x1, w0, w1, b: (x0 * w0) + (x1 * w1) + b,
+               {"x0": 0.1, "x1": 0.2, "w0": 0.3, "w1": 0.4, "b": 0.5}),
+    "neuron": (lambda x, w, b: (x * w + b).tanh(), {"x": 2.0, "w": -0.5, "b": 0.3}),
+}
+EXPLORER_DATA = re.compile(r'<script type="application/json" class="sgx-data">(.*?)</script>', re.DOTALL)
+
+
+@pytest.mark.parametrize("name", sorted(EXPLORED))
+def test_the_explorable_graphs_are_built_and_linked(site, name, tmp_path):
+    """``explore/<name>.html`` is in the site (so the offline checks above read it too), the home page
+    and "How backward works" link it, and it steps through what ``explore_graph`` shows today for the
+    docs' function and values."""
+    from scalargrad import Scalar
+    from scalargrad.viz import explore_graph
+
+    built = site / "explore" / f"{name}.html"
+    assert built in _html_pages(site)
+    for linking in ("index.html", "how-backward-works.html"):
+        assert f'href="explore/{name}.html"' in (site / linking).read_text(encoding="utf-8"), linking
+    data = [json.loads(block) for block in EXPLORER_DATA.findall(built.read_text(encoding="utf-8"))]
+    assert len(data) == 1, "one explorer on the page"
+    function, values = EXPLORED[name]
+    assert {leaf["label"]: float(leaf["data"]) for leaf in data[0]["leaves"]} == values
+    f = function(*(Scalar(value, name=label) for label, value in values.items()))
+    if name == "linear":
+        f.name = "f"  # as the docs name it
+    today = explore_graph(f, tmp_path / "graph.html")
+    assert [step["title"] for step in data[0]["steps"]] == [step["title"] for step in today.steps]

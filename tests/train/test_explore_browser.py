@@ -8,43 +8,13 @@ Needs the ``playwright`` package and Debian's ``chromium`` at /usr/bin/chromium 
 browser downloads are not used: ``playwright install`` is never run); skipped without them.
 """
 
-import os
-from pathlib import Path
-
 import pytest
 
 from scalargrad import Scalar
+from tests.browser import screenshot, shown_leaf_grads, step_to_the_end  # fixtures: conftest.py
 from tests.train.test_viz import dot_program  # noqa: F401 (the fixture: skips without dot, fails in CI)
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = Path(os.environ.get("SCALARGRAD_SCREENSHOTS", ROOT / "build" / "screenshots"))
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
 pytestmark = pytest.mark.usefixtures("dot_program")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh tab; console errors and uncaught exceptions are collected in ``page.errors``."""
-    tab = browser.new_page(viewport={"width": 1400, "height": 800})
-    tab.errors = []
-    tab.on("console", lambda message: tab.errors.append(message.text) if message.type == "error" else None)
-    tab.on("pageerror", lambda error: tab.errors.append(str(error)))
-    yield tab
-    tab.close()
 
 
 def linear():
@@ -59,12 +29,6 @@ def neuron():
     return leaves, (x0 * w0 + x1 * w1 + b).tanh()
 
 
-def shown_leaf_grads(tab):
-    """The panel's leaves table: label -> the grad it shows."""
-    rows = tab.locator(".sgx-leaves tr").all_inner_texts()[1:]
-    return {row.split("\t")[0]: row.split("\t")[2] for row in rows}
-
-
 def record_texts(tab, node):
     """The texts of the record drawn for ``node`` in the picture."""
     return tab.locator("svg g.node", has=tab.locator(f"title:text-is('{id(node)}')")).locator("text").all_text_contents()
@@ -76,10 +40,7 @@ def test_next_steps_through_everything_and_shows_pythons_gradients(page, tmp_pat
     explorer = f.render(str(tmp_path / "graph.html"))
     f.backward()
     page.goto((tmp_path / "graph.html").as_uri())
-    titles = [page.inner_text(".sgx-title")]
-    while page.is_enabled(".sgx-next"):
-        page.click(".sgx-next")
-        titles.append(page.inner_text(".sgx-title"))
+    titles = step_to_the_end(page)
     assert titles == [step["title"] for step in explorer.steps]  # one step per click, in order
     grads = shown_leaf_grads(page)
     for leaf in leaves:
@@ -87,10 +48,7 @@ def test_next_steps_through_everything_and_shows_pythons_gradients(page, tmp_pat
         assert record_texts(page, leaf)[-1] == f"grad {leaf.grad:.4g}"  # the picture, as render() writes it
     assert record_texts(page, f)[-2:] == [f"data {f.data:.4g}", "grad 1"]
     assert page.errors == []
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shot = SCREENSHOTS / f"explore-{build.__name__}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 5000
+    screenshot(page, f"explore-{build.__name__}", full_page=True)
 
 
 def test_arrow_keys_previous_and_reset(page, tmp_path):
