@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import platform
 import random
 import time
 import warnings
@@ -83,6 +84,7 @@ class Trainer:
       graph is also compiled to one Python function
       (``scalargrad.compile``) that runs forward and backward at once: the
       same weights bit for bit as ``replay=True``, with the same refusals.
+      On PyPy it is slower than ``replay=True`` (a RuntimeWarning says so).
 
     Ctrl-C during ``run()`` stops at the next batch boundary and returns the
     History so far (``history.interrupted`` is True), writing the checkpoint;
@@ -134,6 +136,10 @@ class Trainer:
         if compile not in (True, False):
             raise TypeError(f"compile must be True or False, got {compile!r}")
         self.compile = bool(compile)
+        if self.compile and platform.python_implementation() == "PyPy":
+            warnings.warn("Trainer(compile=True) on PyPy: a compiled step runs several times slower than with "
+                          "replay=True there (PyPy's JIT does not take to one function thousands of lines long); "
+                          "use replay=True", RuntimeWarning, stacklevel=2)
         self.replay = bool(replay) or self.compile  # a compiled graph is a replayed one, run as generated code
         self.progress = None if progress is None else boolean(progress, "progress")
         if checkpoint is not None:

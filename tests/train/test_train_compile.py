@@ -100,6 +100,25 @@ class TestTrainerCompile:
                           batch_size=4, num_epochs=1, compile=True)
         assert (trainer.replay, trainer.compile) == (True, True)
 
+    @parameterized.expand([("PyPy", True), ("CPython", False)])
+    def test_on_pypy_compile_warns_to_use_replay(self, implementation, warns):
+        """On PyPy a compiled step is slower than a replayed one: the Trainer says so, once, where it is made."""
+        import warnings
+
+        from scalargrad.train import trainer as trainer_module
+
+        x, y = _data(8, "classes")
+        model = _mlp("relu", 1)
+        with pytest.MonkeyPatch.context() as patch, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            patch.setattr(trainer_module.platform, "python_implementation", lambda: implementation)
+            for option in ("compile", "replay"):
+                Trainer(x=x, y=y, model=model, loss=CrossEntropyLoss(), optimizer=SGD(model.parameters(), lr=0.1),
+                        batch_size=4, num_epochs=1, **{option: True})
+        runtime = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+        assert len(runtime) == (1 if warns else 0)
+        assert all("use replay=True" in str(w.message) and w.filename == __file__ for w in runtime)
+
     def test_each_batch_size_is_compiled_once_per_run(self, monkeypatch):
         compiled_sizes = []
 
