@@ -65,7 +65,7 @@ class CompiledGraph:
 
     def __call__(self, values: Any = None, /, **named: Any) -> float:
         """Feed the values (as ``Replay.forward`` takes them), run forward and backward, return the output."""
-        self.replay.feed(values, **named)
+        self.replay.feed(values, f"{self.function.__name__}()", **named)
         return self.function(*[p.data for p in self.replay.inputs])
 
     def __len__(self) -> int:

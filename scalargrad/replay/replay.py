@@ -153,20 +153,20 @@ class Replay:
             position -= math.prod(dims)
         raise IndexError(position)
 
-    def _named_values(self, named: dict[str, Any]) -> list:
+    def _named_values(self, named: dict[str, Any], caller: str) -> list:
         """The numbers of ``forward(x=..., y=...)`` in the inputs' order, names and shapes checked."""
         missing = [name for name in self._named if name not in named]
         extra = [name for name in named if name not in self._named]
         if missing or extra:
             problems = [f"{what} {', '.join(map(repr, names))}"
                         for what, names in (("missing", missing), ("unknown", extra)) if names]
-            raise TypeError(f"Replay.forward: {'; '.join(problems)} (this Replay's inputs: "
+            raise TypeError(f"{caller}: {'; '.join(problems)} (this Replay's inputs: "
                             f"{', '.join(map(repr, self._named))})")
         values = []
         for name, dims in self._named.items():
-            given, numbers = regular_leaves(to_lists(named[name]), name, f"Replay.forward: input {name!r}")
+            given, numbers = regular_leaves(to_lists(named[name]), name, f"{caller}: input {name!r}")
             if given != dims:
-                raise ValueError(f"Replay.forward: input {name!r} has shape {given}, but it was built with "
+                raise ValueError(f"{caller}: input {name!r} has shape {given}, but it was built with "
                                  f"shape {dims}")
             values += numbers
         return values
@@ -198,20 +198,21 @@ class Replay:
                     anomaly.check_forward(target)
         return self.output.data
 
-    def feed(self, values: Sequence[Number] | None = None, /, **named: Any) -> None:
-        """Write ``values`` (or the named values) into the inputs' data, checked as in ``forward()``."""
+    def feed(self, values: Sequence[Number] | None = None, caller: str = "Replay.forward", /, **named: Any) -> None:
+        """Write ``values`` (or the named values) into the inputs' data, checked as in ``forward()``;
+        error messages name ``caller``."""
         if self._named is None and named:
-            raise TypeError(f"Replay.forward: this Replay's inputs have no names; pass a list of values, not "
+            raise TypeError(f"{caller}: this Replay's inputs have no names; pass a list of values, not "
                             f"{', '.join(map(repr, named))}")
         if self._named is not None and values is not None:
-            raise TypeError(f"Replay.forward: this Replay's inputs are named; call forward("
+            raise TypeError(f"{caller}: this Replay's inputs are named; pass them by name ("
                             f"{', '.join(f'{name}=...' for name in self._named)})")
         if named:
-            values = self._named_values(named)
+            values = self._named_values(named, caller)
         if values is not None:
             values = to_lists(values, deep=False)
             if len(values) != len(self.inputs):
-                raise ValueError(f"Replay.forward got {len(values)} values for {len(self.inputs)} inputs")
+                raise ValueError(f"{caller} got {len(values)} values for {len(self.inputs)} inputs")
             for p, v in zip(self.inputs, values):
                 p.data = v if type(v) is float else as_float(v, "Replay input")
 

@@ -277,3 +277,13 @@ class TestLongSums:
         source = _check(lambda i, p: (p.extend(model.parameters()), F.sum([model(x)[0] for x in i["x"]]))[1],
                         {"x": (2, 3100)}, steps=1)
         assert _loops(source) == 6
+
+
+def test_bad_values_are_named_after_the_compiled_function():
+    x, w = [Scalar(0.0), Scalar(0.0)], Scalar(2.0)
+    step = compile_graph(lambda: (x[0] - x[1]) * w, {"x": x}, function_name="loss_step")
+    with pytest.raises(TypeError, match=r"^loss_step\(\): this Replay's inputs are named; pass them by name \(x=...\)"):
+        step([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^loss_step\(\): input 'x' has shape \(3,\), but it was built with shape \(2,\)"):
+        step(x=[1.0, 2.0, 3.0])
+    assert step(x=[3.0, 1.0]) == 4.0

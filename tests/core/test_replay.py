@@ -376,7 +376,7 @@ class TestNamedInputs:  # every op replays with a named input too: TestEveryOpRe
             replay.forward(x=good, t=[1.0])
         with pytest.raises(ValueError, match=r"input 'x' is ragged: .* x\[1\] is a list of 1"):
             replay.forward(x=[[1.0, 2.0], [3.0]], t=1.0)
-        with pytest.raises(TypeError, match=r"inputs are named; call forward\(x=..., t=...\)"):
+        with pytest.raises(TypeError, match=r"Replay.forward: this Replay.s inputs are named; pass them by name \(x=..., t=...\)"):
             replay.forward([1.0, 2.0, 3.0, 4.0, 1.0])
         assert replay.forward(x=good, t=2.0) == -4.0  # the failed calls changed nothing it needs
         positional = Replay(lambda: t * 2.0, [t])
