@@ -33,7 +33,8 @@ def write_fast_source(function_name: str, inputs: list, output: Scalar, nodes: l
                       names: list[str]) -> tuple[str, dict]:
     """The fast source of ``function_name(inputs...)`` (see the module docstring), and its globals."""
     input_ids = {id(p) for p in inputs}
-    readers = Counter(map(id, chain.from_iterable(node.parents for node in nodes)))
+    # Keyed by the Scalars themselves (hashed by identity): three times faster than by id() here.
+    readers = Counter(chain.from_iterable(node.parents for node in nodes))
     needs_grad = _needing_grad(nodes, input_ids, readers)
     layers = find_layers(nodes, needs_grad, readers)
     stages = _schedule(nodes, layers) if layers else None
@@ -54,7 +55,7 @@ def write_fast_source(function_name: str, inputs: list, output: Scalar, nodes: l
 def _needing_grad(nodes: list, input_ids: set, readers: Counter) -> set:
     """The ids of the values a gradient flows into: the parameters (leaves that are not fed) and the
     nodes that read one, directly or not."""
-    params = set(readers) - set(map(id, nodes)) - input_ids  # set operations: no loop over the edges
+    params = set(map(id, readers)) - set(map(id, nodes)) - input_ids  # set operations: no loop over the edges
     needs = set(params)
     for node in nodes:  # every node after its inputs
         for p in node.parents:  # (mostly the first parent answers: a neuron's weight or hidden input)
@@ -115,31 +116,25 @@ def _sums_in_backward_order(nodes: list, layers: list[Layer], stages: list, need
     """
     span = len(nodes) + 1
     position = {id(node): i for i, node in enumerate(nodes)}
-    stage_of = {}
-    for s, stage in enumerate(stages):
-        if type(stage) is list:
-            stage_of.update(dict.fromkeys(map(id, stage), s))
-        else:
+    for stage in stages:
+        if type(stage) is not list:
             for j in range(len(stage.rows)):
                 if [position[id(run.neurons[j])] for run in stage.runs] != \
                         sorted(position[id(run.neurons[j])] for run in stage.runs):
                     return False
-    shared = {id(w) for layer in layers for row in layer.rows for w in row if readers[id(w)] != len(layer.runs)}
     met: dict[int, list] = {}  # id -> (graph position, backward key) of each reader
-    for node in nodes:
-        s = stage_of.get(id(node))
-        if s is not None:
-            for p in node.parents:
-                if id(p) in needs_grad:
-                    met.setdefault(id(p), []).append((position[id(node)], s * span + position[id(node)]))
     for s, stage in enumerate(stages):
-        if type(stage) is not list:
-            width = len(stage.rows)
-            for r, run in enumerate(stage.runs):
-                for j, (n, row) in enumerate(zip(run.neurons, stage.rows)):
-                    for w in row:
-                        if id(w) in shared:
-                            met.setdefault(id(w), []).append((position[id(n)], s * span + r * width + j))
+        if type(stage) is list:
+            for node in stage:
+                for p in node.parents:
+                    if id(p) in needs_grad:
+                        met.setdefault(id(p), []).append((position[id(node)], s * span + position[id(node)]))
+            continue
+        width = len(stage.rows)
+        shared = [(j, w) for j, row in enumerate(stage.rows) for w in row if readers[w] != len(stage.runs)]
+        for j, w in shared:  # a weight read outside this layer too (mostly none)
+            met.setdefault(id(w), []).extend((position[id(run.neurons[j])], s * span + r * width + j)
+                                             for r, run in enumerate(stage.runs))
     for found in met.values():
         keys = [key for _, key in sorted(found)]
         if keys != sorted(keys):
@@ -163,6 +158,7 @@ class _Emitter:
                 self.direct[k] = fed
         feeding = {m for m, _ in self.direct.values()}
         self.unpacked = set(range(len(layers))) - feeding  # their outputs become variables after the loop
+        self._weight_names: dict[int, list[list[str]]] = {}
 
     def _fed_by(self, layer: Layer, readers: Counter):
         """(m, order) when every run of ``layer`` reads all outputs of the same-numbered run of layer m, and
@@ -180,7 +176,7 @@ class _Emitter:
             read = [slots.get(id(run.inputs[i])) for i in layer.varying]
             if None in read or len(set(read)) != len(read) or (order is not None and read != order):
                 return None
-            if any(readers[id(n)] != width or n is self.code.output for n in source_run.neurons):
+            if any(readers[n] != width or n is self.code.output for n in source_run.neurons):
                 return None
             order = read
         return m, order
@@ -214,8 +210,12 @@ class _Emitter:
 
     # ---- a layer's loops -------------------------------------------------------------------
 
-    def _weight(self, layer: Layer, j: int, i: int) -> str:
-        return self.var[id(layer.rows[j][i])]
+    def _weights(self, layer: Layer) -> list[list[str]]:
+        """The variables of the layer's weights, row by row (looked up once per layer)."""
+        names = self._weight_names.get(id(layer))
+        if names is None:
+            names = self._weight_names[id(layer)] = [[self.var[id(w)] for w in row] for row in layer.rows]
+        return names
 
     def _loop_inputs(self, k: int, layer: Layer) -> list[str]:
         """The loop's names for a run's inputs, in the order its ``X`` tuples hold them."""
@@ -240,7 +240,7 @@ class _Emitter:
         lines.append(f"    for {_tuple(self._loop_inputs(k, layer))} in X{k}:")
         values = []
         for j in range(width):
-            head, z = chained_sum(f"z{j}", [_times(self._weight(layer, j, i), x) for i, x in enumerate(inputs)])
+            head, z = chained_sum(f"z{j}", [_times(w, x) for w, x in zip(self._weights(layer)[j], inputs)])
             lines += [f"        {line}" for line in head]
             if act.name == "identity":
                 values.append(z)
@@ -284,7 +284,7 @@ class _Emitter:
         unit = act.name in ("relu", "identity")  # act'(z) is 1.0 wherever they pass a gradient
         grads = []
         for name in names:
-            weights = [self._weight(layer, j, int(name[1:])) for j in reversed(range(width))]
+            weights = [self._weights(layer)[j][int(name[1:])] for j in reversed(range(width))]
             head, total = chained_sum(f"s{name[1:]}", [f"g{j} * {w}" if unit else f"g{j} * (d{j} * {w})"
                                                         for j, w in zip(reversed(range(width)), weights)])
             lines += [f"        {line}" for line in head]
@@ -307,7 +307,7 @@ class _Emitter:
     def _neuron_backward(self, layer: Layer, j: int) -> list:
         """Neuron j's lines in the backward loop: its weights' gradient terms, skipped where a ReLU is off."""
         act = layer.activation
-        grads = [f"g_{self._weight(layer, j, i)}" for i in range(len(layer.rows[j]))]
+        grads = [f"g_{w}" for w in self._weights(layer)[j]]
         if act.name in ("relu", "identity"):  # act'(z) is 1.0 where they pass a gradient: g * x
             body = [f"{g} += {_times(f'g{j}', x)}" for g, x in zip(grads, _inputs(layer))]
         else:  # backward() multiplies each local derivative act'(z) * x by g: the same two products

@@ -72,7 +72,7 @@ def find_layers(nodes: list[Scalar], needs_grad: set[int], readers: Counter) -> 
     A layer's runs are the input vectors its weights read; a run whose inputs
     get gradients must be their only reader, each input once, so that the
     loop's sum of one input's terms is the sum ``backward()`` makes. ``readers`` counts each Scalar's
-    readers (by id) among the nodes.
+    readers among the nodes.
     """
     runs: dict[int, tuple[Any, list]] = {}  # id of the shared input vector -> (a neuron's constant, its neurons)
     for node in nodes:
@@ -159,5 +159,5 @@ def _run_fits(inputs: list, width: int, inputs_need_grad: bool, needs_grad: set,
         return False
     if not inputs_need_grad:
         return True
-    graded = [id(v) for v in inputs if type(v) is Scalar and id(v) in needs_grad]
-    return len(set(graded)) == len(graded) and all(readers[i] == width for i in graded)
+    graded = [v for v in inputs if type(v) is Scalar and id(v) in needs_grad]
+    return len(set(map(id, graded))) == len(graded) and all(readers[v] == width for v in graded)
