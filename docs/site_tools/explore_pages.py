@@ -45,6 +45,14 @@ def neuron() -> Any:
 GRAPHS = {"linear": linear_function, "neuron": neuron}
 
 
+BACK = '<p><a href="../how-backward-works.html">&larr; How backward works</a> &middot; <a href="../index.html">scalargrad</a></p>'
+
+
+def _with_way_back(html: str) -> str:
+    """The page with links back into the site above the graph (the page itself stands alone)."""
+    return html.replace("<body>", "<body>\n" + BACK, 1)
+
+
 def on_files(files: Files, *, config: Any) -> Files:
     """Add ``explore/<name>.html`` for each graph of ``GRAPHS`` to the site's files."""
     from scalargrad.viz import explore_graph
@@ -55,5 +63,5 @@ def on_files(files: Files, *, config: Any) -> Files:
                 page = explore_graph(build(), Path(folder) / f"{name}.html")
             except (ImportError, RuntimeError) as error:
                 raise PluginError(f"the docs' explorable graph {FOLDER}/{name}.html: {error}") from error
-            files.append(File.generated(config, f"{FOLDER}/{name}.html", content=page.html))
+            files.append(File.generated(config, f"{FOLDER}/{name}.html", content=_with_way_back(page.html)))
     return files

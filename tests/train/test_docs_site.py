@@ -282,6 +282,9 @@ def test_the_explorable_graphs_are_built_and_linked(site, name, tmp_path):
     assert built in _html_pages(site)
     for linking in ("index.html", "how-backward-works.html"):
         assert f'href="explore/{name}.html"' in (site / linking).read_text(encoding="utf-8"), linking
+    page = built.read_text(encoding="utf-8")
+    for target in ("how-backward-works.html", "index.html"):  # and it links back
+        assert f'href="../{target}"' in page and (built.parent / ".." / target).resolve().is_file(), target
     data = [json.loads(block) for block in EXPLORER_DATA.findall(built.read_text(encoding="utf-8"))]
     assert len(data) == 1, "one explorer on the page"
     function, values = EXPLORED[name]
