@@ -111,6 +111,18 @@ class Op:
             args.append(constant)
         return self.value(*args)
 
+    def local_derivatives(self, inputs: Sequence[float], y: float, constant: Any = None) -> list:
+        """The rule on plain floats: d(y)/d(input) for each input (``inputs`` as ``evaluate`` takes them).
+
+        >>> Op("*", lambda a, b: a * b, lambda maths, a, b, y, c: (b, a), arity=2).local_derivatives([2.0, 3.0], 6.0)
+        [3.0, 2.0]
+        """
+        if self.arity == "n":
+            return list(self.derivative(fl.FloatMath, list(inputs), y, constant))
+        if self.arity == 1:
+            return [self.derivative(fl.FloatMath, inputs[0], y, constant)]
+        return list(self.derivative(fl.FloatMath, inputs[0], inputs[1], y, constant))
+
     def __repr__(self) -> str:
         return f"Op({self.name!r}, arity={self.arity!r})"
 

@@ -39,7 +39,7 @@ from typing import Any
 from .._util.checks import positive_int
 from .._util.files import check_writable_folder, write_new
 from .._util.notebook import in_notebook
-from ..scalar import FloatMath, Scalar, backward_lock, backward_order, declaration
+from ..scalar import Scalar, backward_lock, backward_order, declaration
 from .explore_page import page_fragment
 from .graph import DEFAULT_MAX_NODES, FAST_LAYOUT, digraph, nearest
 from .output import import_graphviz, run_dot, write_bytes
@@ -57,15 +57,10 @@ def local_derivatives(node: Scalar) -> list[float]:
     op, constant = declaration(node)
     if op is None:
         return []
-    parents = node.parents
     if op.recompute is not None:  # an op that computes its value and derivatives together (a neuron)
-        local = op.recompute(parents, constant)[1]
-    elif op.arity == 1:
-        local = [op.derivative(FloatMath, parents[0].data, node.data, constant)]
-    elif op.arity == 2:
-        local = op.derivative(FloatMath, parents[0].data, parents[1].data, node.data, constant)
+        local = op.recompute(node.parents, constant)[1]
     else:
-        local = op.derivative(FloatMath, [p.data for p in parents], node.data, constant)
+        local = op.local_derivatives([p.data for p in node.parents], node.data, constant)
     return [float(d) for d in local]
 
 
