@@ -36,7 +36,7 @@ from .extend import (
     make_node,
     new_node,
 )
-from .op import chained_sum
+from .op import chained_sum, times_source
 from .softmax import log_softmax, logsumexp, softmax
 
 __all__ = ["ACTIVATIONS", "dot", "linear", "log_softmax", "logsumexp", "matmul", "matvec", "max_index", "mean",
@@ -256,7 +256,7 @@ def _inline_neuron(spec: _NeuronConstant, parents: list, y: str, name_of: Callab
     fixed = spec.inputs.values[len(spec.inputs.sources):]  # a network's input of numbers, the bias's 1.0
     x = [name_of(p) for p in spec.inputs.sources] + [name_of(v) for v in fixed]
     z, d = fresh(f"z_{y}"), fresh(f"d_{y}")
-    products = [wi if xi == "1.0" else f"{wi} * {xi}" for wi, xi in zip(w, x)]  # b * 1.0 is b
+    products = [times_source(wi, xi) for wi, xi in zip(w, x)]
     value, derivative = (t.format(z, y=y, c=name_of(spec.slope)) for t in spec.op.inline)
     lines = [*_summed_lines(z, products, "{}", "dot (the sum starts at 0.0, as sum() does)"),
              (f"{y} = {value}", spec.activation), (f"{d} = {derivative}", f"{spec.activation}'({z})")]

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from . import _floats as fl
 
-__all__ = ["CHAIN", "Op", "ScalarMath", "chained_sum", "declare", "summed"]
+__all__ = ["CHAIN", "Op", "ScalarMath", "chained_sum", "declare", "summed", "times_source"]
 
 
 def summed(terms: Sequence[str]) -> str:
@@ -38,6 +38,15 @@ def summed(terms: Sequence[str]) -> str:
     '0.0 + a * x + b'
     """
     return " + ".join(["0.0", *terms])
+
+
+def times_source(factor: str, x: str) -> str:
+    """Compiled code's ``factor * x``: ``factor`` alone where ``x`` is the literal 1.0 (a bias's input: b * 1.0 is b).
+
+    >>> times_source("w", "x"), times_source("b", "1.0")
+    ('w * x', 'b')
+    """
+    return factor if x == "1.0" else f"{factor} * {x}"
 
 
 CHAIN = 200  # terms per expression: CPython's compiler recurses once per + of a chain (3,000 fail)

@@ -19,9 +19,8 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from itertools import chain
-from typing import Any
 
-from ..op import chained_sum
+from ..op import chained_sum, times_source
 from ..scalar import Scalar
 from .layers import Layer, find_layers
 from .source import StraightLine, aligned
@@ -159,6 +158,7 @@ class _Emitter:
         feeding = {m for m, _ in self.direct.values()}
         self.unpacked = set(range(len(layers))) - feeding  # their outputs become variables after the loop
         self._weight_names: dict[int, list[list[str]]] = {}
+        self._input_sources: dict[int, list[str]] = {}
 
     def _fed_by(self, layer: Layer, readers: Counter):
         """(m, order) when every run of ``layer`` reads all outputs of the same-numbered run of layer m, and
@@ -217,6 +217,17 @@ class _Emitter:
             names = self._weight_names[id(layer)] = [[self.var[id(w)] for w in row] for row in layer.rows]
         return names
 
+    def _inputs(self, layer: Layer) -> list[str]:
+        """A run's inputs as the loop body reads them: ``a3`` for a column that varies, else its number
+        (worked out once per layer)."""
+        names = self._input_sources.get(id(layer))
+        if names is None:
+            constants = layer.constants
+            names = self._input_sources[id(layer)] = [
+                self.code.writer.name_of(constants[i]) if i in constants else f"a{i}"
+                for i in range(len(layer.runs[0].inputs))]
+        return names
+
     def _loop_inputs(self, k: int, layer: Layer) -> list[str]:
         """The loop's names for a run's inputs, in the order its ``X`` tuples hold them."""
         if k not in self.direct:
@@ -227,7 +238,7 @@ class _Emitter:
         return names
 
     def _layer_forward(self, k: int, layer: Layer) -> list:
-        width, act, inputs = len(layer.rows), layer.activation, _inputs(layer)
+        width, act, inputs = len(layer.rows), layer.activation, self._inputs(layer)
         lines = [f"    # layer {k}: {width} neuron{'s' * (width != 1)} ({act.name}) over {len(inputs)} inputs, run {len(layer.runs)} times"]
         if k in self.direct:
             lines.append(f"    X{k} = H{self.direct[k][0]}")
@@ -240,7 +251,7 @@ class _Emitter:
         lines.append(f"    for {_tuple(self._loop_inputs(k, layer))} in X{k}:")
         values = []
         for j in range(width):
-            head, z = chained_sum(f"z{j}", [_times(w, x) for w, x in zip(self._weights(layer)[j], inputs)])
+            head, z = chained_sum(f"z{j}", [times_source(w, x) for w, x in zip(self._weights(layer)[j], inputs)])
             lines += [f"        {line}" for line in head]
             if act.name == "identity":
                 values.append(z)
@@ -309,9 +320,9 @@ class _Emitter:
         act = layer.activation
         grads = [f"g_{w}" for w in self._weights(layer)[j]]
         if act.name in ("relu", "identity"):  # act'(z) is 1.0 where they pass a gradient: g * x
-            body = [f"{g} += {_times(f'g{j}', x)}" for g, x in zip(grads, _inputs(layer))]
+            body = [f"{g} += {times_source(f'g{j}', x)}" for g, x in zip(grads, self._inputs(layer))]
         else:  # backward() multiplies each local derivative act'(z) * x by g: the same two products
-            body = [f"{g} += g{j} * ({_times(f'd{j}', x)})" for g, x in zip(grads, _inputs(layer))]
+            body = [f"{g} += g{j} * ({times_source(f'd{j}', x)})" for g, x in zip(grads, self._inputs(layer))]
         if act.name == "identity":
             return [f"        {line}" for line in body]
         if act.name == "relu":  # the output is 0.0 exactly where z <= 0.0: an off ReLU passes nothing back
@@ -322,19 +333,6 @@ class _Emitter:
             return head + [f"            {line}" for line in body]
         derivative = act.inline[1].format(f"z{j}", y=f"y{j}", c=repr(layer.slope))
         return [f"        d{j} = {derivative}"] + [f"        {line}" for line in body]
-
-
-def _inputs(layer: Layer) -> list:
-    """A run's inputs as the loop body reads them: ``a3`` for a column that varies, else its number."""
-    constants = layer.constants
-    return [constants.get(i, f"a{i}") for i in range(len(layer.runs[0].inputs))]
-
-
-def _times(factor: str, x: Any) -> str:
-    """``factor * x`` as source; ``factor`` alone for the bias's input 1.0 (b * 1.0 is b)."""
-    if type(x) is float:
-        return factor if x == 1.0 else f"{factor} * {x!r}"
-    return f"{factor} * {x}"
 
 
 def _tuple(items) -> str:

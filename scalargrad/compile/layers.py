@@ -54,8 +54,8 @@ class Layer:
     @property
     def constants(self) -> dict[int, float]:
         """The input columns holding one number in every run, and that number."""
-        first = self.runs[0].inputs
-        return {i: first[i] for i in range(len(first)) if i not in set(self.varying)}
+        first, varying = self.runs[0].inputs, set(self.varying)
+        return {i: first[i] for i in range(len(first)) if i not in varying}
 
 
 def _neuron_parts(node: Scalar):
