@@ -120,12 +120,15 @@ def _fold_cut_windows(layers: list[Layer], position: dict[int, int]) -> list[Lay
             wide.setdefault(id(w), []).append(layer)
     kept = []
     for part in sorted(layers, key=lambda layer: len(layer.rows[0])):
-        target = next((whole for whole in wide.get(id(part.rows[0][0]), ())
-                       if whole is not part and _columns_within(part, whole) is not None), None)
+        target = columns = None
+        for whole in wide.get(id(part.rows[0][0]), ()):
+            columns = _columns_within(part, whole) if whole is not part else None
+            if columns is not None:
+                target = whole
+                break
         if target is None:
             kept.append(part)
             continue
-        columns = _columns_within(part, target)
         for run in part.runs:
             inputs = [0.0] * len(target.rows[0])
             for i, v in zip(columns, run.inputs):
