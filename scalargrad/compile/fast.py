@@ -23,7 +23,7 @@ from itertools import chain
 from ..op import chained_sum, times_source
 from ..scalar import Scalar
 from .layers import Layer, find_layers
-from .source import StraightLine, aligned
+from .source import StraightLine, aligned, needing_grad
 
 __all__ = ["write_fast_source"]
 
@@ -34,7 +34,7 @@ def write_fast_source(function_name: str, inputs: list, output: Scalar, nodes: l
     input_ids = {id(p) for p in inputs}
     # Keyed by the Scalars themselves (hashed by identity): three times faster than by id() here.
     readers = Counter(chain.from_iterable(node.parents for node in nodes))
-    needs_grad = _needing_grad(nodes, input_ids, readers)
+    needs_grad = needing_grad(nodes, set(map(id, readers)) - set(map(id, nodes)) - input_ids)  # the params' ids
     layers = find_layers(nodes, needs_grad, readers)
     stages = _schedule(nodes, layers) if layers else None
     if stages is None or not _sums_in_backward_order(nodes, layers, stages, needs_grad, readers):
@@ -47,21 +47,8 @@ def write_fast_source(function_name: str, inputs: list, output: Scalar, nodes: l
     for stage in stages:
         if type(stage) is list:
             params.update({id(p): p for node in stage for p in node.parents if p.is_leaf and id(p) not in input_ids})
-    code = StraightLine(inputs, output, nodes, names, defaults, list(params.values()))
+    code = StraightLine(inputs, output, nodes, names, defaults, list(params.values()), needs_grad)
     return _Emitter(code, layers, stages, input_ids, readers).source(function_name, inputs)
-
-
-def _needing_grad(nodes: list, input_ids: set, readers: Counter) -> set:
-    """The ids of the values a gradient flows into: the parameters (leaves that are not fed) and the
-    nodes that read one, directly or not."""
-    params = set(map(id, readers)) - set(map(id, nodes)) - input_ids  # set operations: no loop over the edges
-    needs = set(params)
-    for node in nodes:  # every node after its inputs
-        for p in node.parents:  # (mostly the first parent answers: a neuron's weight or hidden input)
-            if id(p) in needs:
-                needs.add(id(node))
-                break
-    return needs
 
 
 def _schedule(nodes: list, layers: list[Layer]) -> list | None:

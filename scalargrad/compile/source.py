@@ -20,7 +20,7 @@ from typing import Any
 from .. import _floats as fl
 from ..scalar import FloatMath, Scalar, declaration
 
-__all__ = ["FLOAT_FUNCTIONS", "Holder", "StraightLine", "add_grad", "aligned", "input_names", "write_source"]
+__all__ = ["FLOAT_FUNCTIONS", "Holder", "StraightLine", "add_grad", "aligned", "input_names", "needing_grad", "write_source"]
 
 # the names inline forms may call: the engine's float functions
 FLOAT_FUNCTIONS = {name: getattr(fl, name) for name in fl.__all__ if name != "FloatMath"}
@@ -171,11 +171,13 @@ class StraightLine:
     The readable form is all straight line; the fast form (``fast.py``) uses it between its layer loops.
     ``names`` are the inputs' default names; a Scalar's own name comes before them, and ``defaults``
     (names by id) before both. ``params`` are the leaves that are not inputs (found in reading order if
-    not given, in the order ``nodes`` read them). Nodes are named ``t0, t1, ...`` in the order of ``nodes``.
+    not given, in the order ``nodes`` read them), and ``needs_grad`` the ids of the values a gradient reaches
+    (worked out if not given). Nodes are named ``t0, t1, ...`` in the order of ``nodes``.
     """
 
     def __init__(self, inputs: list, output: Scalar, nodes: list, names: list[str],
-                 defaults: dict[int, str] | None = None, params: list | None = None) -> None:
+                 defaults: dict[int, str] | None = None, params: list | None = None,
+                 needs_grad: set[int] | None = None) -> None:
         if params is None:
             input_ids = {id(p) for p in inputs}
             params, seen = [], set()
@@ -188,10 +190,7 @@ class StraightLine:
         self.writer = _Writer(inputs, self.params, nodes, output, names, defaults or {})
         self.var = self.writer.var
         self.output = output
-        self.needs_grad = {id(p) for p in self.params}
-        for node in nodes:  # in order: every node after its inputs
-            if any(id(p) in self.needs_grad for p in node.parents):
-                self.needs_grad.add(id(node))
+        self.needs_grad = needs_grad if needs_grad is not None else needing_grad(nodes, {id(p) for p in params})
         self.assigned: set[int] = set()  # the gradients given a value so far, in backward order
         self._backward_parts: dict[int, tuple] = {}
 
@@ -244,6 +243,18 @@ class StraightLine:
                 *[f"    params[{i}].grad = add_grad(params[{i}].grad, g_{self.var[id(p)]})"
                   for i, p in enumerate(self.params) if id(p) in self.assigned],
                 f"    return {self.var[id(self.output)]}"]
+
+
+def needing_grad(nodes: list, param_ids: set[int]) -> set[int]:
+    """The ids of the values a gradient flows into: the parameters' and those of the ``nodes`` (every node
+    after its inputs) that read one, directly or not."""
+    needs = set(param_ids)
+    for node in nodes:
+        for p in node.parents:  # (mostly the first parent answers: a neuron's weight or hidden input)
+            if id(p) in needs:
+                needs.add(id(node))
+                break
+    return needs
 
 
 def write_source(function_name: str, inputs: list, output: Scalar, nodes: list,
