@@ -44,8 +44,7 @@ def add_grad(old: Any, new: float) -> float:
 def add_grads(params: tuple, grads: tuple) -> None:
     """``add_grad`` for many parameters at once (the fast form's last line)."""
     for p, new in zip(params, grads):
-        old = p.grad
-        p.grad = new + 0.0 if old is None or old == 0.0 else old + new
+        p.grad = add_grad(p.grad, new)
 
 
 class _Names:
