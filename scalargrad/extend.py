@@ -18,7 +18,7 @@ function), its name in ``render()`` and in anomaly messages, and
 >>> y.data, x.grad, y.op
 (0.75, 0.0625, 'softsign')
 
-The rule takes ``M`` (``FloatMath`` on floats, ``ScalarMath`` on Scalars),
+The rule takes ``maths`` (``FloatMath`` on floats, ``ScalarMath`` on Scalars),
 the inputs, the output ``y`` and the op's constant ``c``; write it with
 ``+ - *`` and ``abs``, comparisons, and ``maths.div``/``maths.exp``/``maths.log``/... for
 anything that could raise on floats, and it serves both first derivatives
@@ -42,9 +42,34 @@ __all__ = ["FloatMath", "Op", "ReplayBuild", "ScalarMath", "SharedValues", "as_f
 
 
 def defop(name: str, value: Callable, **options: Any) -> Callable[[Callable], Callable[..., Scalar]]:
-    """Decorator: declare an op whose derivative rule is the decorated function; returns the op as a
-    function on Scalars (numbers become constants). See ``scalargrad.op.Op`` for ``options``
-    (``arity=2`` or ``'n'``, ``constant=True``, ``label``, ...); the declaration is ``fn.op``."""
+    """Decorator: declare the op ``name`` whose float value is ``value`` and whose derivative rule is the
+    decorated function; returns the op as a function on Scalars (numbers become constants).
+
+    The rule's arguments, for an op of one input (the default):
+
+    - ``maths``: the math functions to use, ``maths.exp``, ``maths.log``, ``maths.div``, ``maths.sqrt``,
+      ``maths.pow``, ``maths.sigmoid``, ... Backward passes plain floats (``FloatMath``); with
+      ``backward(create_graph=True)`` it passes Scalars (``ScalarMath``), so the derivative is itself
+      recorded and can be differentiated again. Use these, ``+ - * /`` and ``abs``, never the ``math``
+      module: ``math.exp(x)`` turns a Scalar into a float and is refused under ``create_graph``.
+    - ``x``: the input's value (a float, or a Scalar under ``create_graph``).
+    - ``y``: the op's output, ``value(x)``, for rules that reuse it (d/dx e**x is ``y``).
+    - ``c``: the op's constant (None unless ``constant=True``: then ``value(x, c)`` and ``fn(x, constant=c)``).
+
+    It returns d(y)/d(x). With ``arity=2`` the rule is ``rule(maths, a, b, y, c) -> (da, db)``; with
+    ``arity='n'``, ``rule(maths, xs, y, c) -> [dx, ...]`` and ``value`` takes the list. ``options`` go to
+    ``scalargrad.op.Op`` (``arity``, ``constant``, ``label``, ...); the declaration is ``fn.op``.
+
+    >>> import math
+    >>> from scalargrad import Scalar, grad
+    >>> @defop("gauss", lambda x: math.exp(-x * x))
+    ... def gauss(maths, x, y, c):          # d/dx e**(-x*x) = -2 x e**(-x*x)
+    ...     return -2.0 * x * maths.exp(-x * x)
+    >>> x = Scalar(0.3)
+    >>> (dx,) = grad(gauss(x), [x], create_graph=True)
+    >>> round(dx.data, 6), round(grad(dx, [x])[0], 6)   # the first and the second derivative
+    (-0.548359, -1.498847)
+    """
     def make(rule: Callable) -> Callable[..., Scalar]:
         declared = Op(name, value, rule, **options)
 

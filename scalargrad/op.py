@@ -120,17 +120,27 @@ class Op:
             args.append(constant)
         return self.value(*args)
 
-    def local_derivatives(self, inputs: Sequence[float], y: float, constant: Any = None) -> list:
-        """The rule on plain floats: d(y)/d(input) for each input (``inputs`` as ``evaluate`` takes them).
+    def local_derivatives(self, inputs: Sequence[Any], y: Any, constant: Any = None,
+                          maths: Any = fl.FloatMath) -> list:
+        """The rule: d(y)/d(input) for each input (``inputs`` as ``evaluate`` takes them), on plain floats,
+        or on Scalars with ``maths=ScalarMath`` (the backward pass of ``create_graph``).
 
         >>> Op("*", lambda a, b: a * b, lambda maths, a, b, y, c: (b, a), arity=2).local_derivatives([2.0, 3.0], 6.0)
         [3.0, 2.0]
         """
         if self.arity == "n":
-            return list(self.derivative(fl.FloatMath, list(inputs), y, constant))
+            return list(self.derivative(maths, list(inputs), y, constant))
         if self.arity == 1:
-            return [self.derivative(fl.FloatMath, inputs[0], y, constant)]
-        return list(self.derivative(fl.FloatMath, inputs[0], inputs[1], y, constant))
+            return [self.derivative(maths, inputs[0], y, constant)]
+        return list(self.derivative(maths, inputs[0], inputs[1], y, constant))
+
+    def float_in_rule_error(self) -> TypeError:
+        """The error for a rule that turned a Scalar into a float while ``create_graph`` recorded it."""
+        return TypeError(
+            f"the derivative rule of op {self.name!r} turned a Scalar into a float (math.exp(x), "
+            "float(x), ...): with create_graph=True that drops the recorded graph and every higher "
+            "derivative. Write the rule with its first argument, maths.exp(x), maths.log(x), "
+            "maths.div(a, b), ..., which works on floats and on Scalars; see help(scalargrad.extend.defop)")
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}, arity={self.arity!r})"

@@ -40,6 +40,7 @@ _NUMBERS = (int, float)  # plain numbers mix with Scalars (bool is an int, as in
 class _ThreadModes(threading.local):
     grad_enabled = True
     anomaly: AnomalyChecker | None = None  # the checker of the innermost detect_anomaly(), if any
+    recording_rule: Op | None = None  # the op whose rule runs on Scalars (create_graph), if any
 
 
 _modes = _ThreadModes()
@@ -253,6 +254,8 @@ class Scalar:
         return f"Scalar(data={self.data!r}, grad={self.grad!r}{name})"
 
     def __float__(self) -> float:
+        if _open_blocks and _modes.recording_rule is not None:  # math.exp(x) in a rule would lose the graph
+            raise _modes.recording_rule.float_in_rule_error()
         return self.data
 
     def __bool__(self) -> bool:
@@ -262,9 +265,8 @@ class Scalar:
         """A new leaf with the same value, cut off from this graph."""
         return Scalar(self.data)
 
-    # Comparisons look at the data only and return bools, as in PyTorch for
-    # one-element tensors; hashing stays by identity so Scalars can be kept
-    # in sets and dict keys.
+    # Comparisons look at the data only and return bools, as in PyTorch for one-element tensors;
+    # hashing stays by identity so Scalars can be kept in sets and dict keys.
     __hash__ = object.__hash__
 
     __eq__ = _compare(operator.eq)
@@ -466,12 +468,11 @@ _VISITED = _Visited()
 def backward_order(root: Scalar, earlier_grads: list) -> list:
     """Interior nodes reachable from root, every node after all its inputs, gradients zeroed.
 
-    Iterative depth-first search: a node is pushed with a ``None`` marker below its inputs, and appended
-    when the marker comes off the stack. The stack holds only references (no per-node tuples), which keeps
-    the cyclic GC asleep. A node reached is marked in its own ``grad`` slot, not in a set: hashing millions
-    of nodes is slow on PyPy. Leaves stay out of the order; a leaf already holding a gradient is zeroed and
-    listed in ``earlier_grads`` as ``(leaf, old)``, and the caller adds the old value back once at the end,
-    so two backward calls give exactly twice the gradient, as in torch.
+    Iterative depth-first search: a node is pushed with a ``None`` marker below its inputs, and appended when
+    the marker comes off the stack (only references on the stack: no per-node tuples wake the cyclic GC). A node
+    reached is marked in its own ``grad`` slot, not in a set: hashing millions of nodes is slow on PyPy. Leaves
+    stay out of the order; a leaf holding a gradient is zeroed and listed in ``earlier_grads`` as ``(leaf, old)``
+    for the caller to add back at the end, so two backward calls give exactly twice the gradient, as in torch.
     """
     order = []
     stack = [root]
@@ -581,13 +582,13 @@ def _propagate_general(order: list, create_graph: bool) -> list:
         g = node.grad
         if hooks and id(node) in hooks:
             g = node.grad = _call_hooks(node, g, create_graph)
-        a, b, rule, const = node._a, node._b, node._op.derivative, node._constant
-        if type(a) is tuple:
-            parents, local = a, (rule(ScalarMath, a, node, const) if create_graph else node._da)
-        elif b is None:
-            parents, local = (a,), ((rule(ScalarMath, a, node, const) if create_graph else node._da),)
+        a, b = node._a, node._b
+        parents = a if type(a) is tuple else (a,) if b is None else (a, b)
+        if create_graph:
+            with _mode("recording_rule", node._op):  # Scalar.__float__ refuses while a rule records
+                local = node._op.local_derivatives(parents, node, node._constant, ScalarMath)
         else:
-            parents, local = (a, b), (rule(ScalarMath, a, b, node, const) if create_graph else (node._da, node._db))
+            local = node._da if type(a) is tuple else (node._da,) if b is None else (node._da, node._db)
         for i, (p, d) in enumerate(zip(parents, local)):
             v = g * d
             if anomaly is not None:

@@ -108,3 +108,59 @@ def test_anomaly_mode_names_a_user_op():
     bad = Op("log_of", lambda x: math.log(x) if x > 0 else -math.inf, lambda maths, x, y, const: maths.div(1.0, x))
     with detect_anomaly(), pytest.raises(AnomalyError, match="'log_of' made -inf"):
         make_node(bad, (Scalar(0.0),), bad.value(0.0))
+
+
+# ---- a rule written with the math module instead of maths ------------------------------------------
+
+@defop("gauss_by_math", lambda x: math.exp(-x * x))
+def gauss_by_math(maths, x, y, c):  # the trap: math.exp turns a Scalar into a float
+    return -2.0 * x * math.exp(-x * x)
+
+
+@defop("gauss_by_float", lambda x: math.exp(-x * x))
+def gauss_by_float(maths, x, y, c):
+    return -2.0 * float(x) * y
+
+
+@defop("gauss", lambda x: math.exp(-x * x))
+def gauss(maths, x, y, c):
+    return -2.0 * x * maths.exp(-x * x)
+
+
+@parameterized.expand([("math.exp", gauss_by_math), ("float", gauss_by_float)])
+def test_a_rule_that_drops_to_floats_works_at_first_order(_, op):
+    x = Scalar(0.3)
+    op(x).backward()
+    assert_close(x.grad, -2.0 * 0.3 * math.exp(-0.09), "first derivative")
+    assert gradcheck(op, [0.3])
+
+
+@parameterized.expand([("math.exp", gauss_by_math), ("float", gauss_by_float)])
+def test_a_rule_that_drops_to_floats_is_refused_under_create_graph(_, op):
+    x = Scalar(0.3)
+    x.grad = 5.0
+    y = op(x * 1.0)
+    with pytest.raises(TypeError, match=f"op '{op.op.name}'.*maths.exp"):
+        y.backward(create_graph=True)
+    assert x.grad == 5.0  # the failed pass left the gradient as it was
+    assert float(x) == 0.3  # and float() works again after it
+
+
+def test_the_same_rule_with_maths_records_the_second_derivative():
+    x, t = Scalar(0.3), tt(0.3)
+    (dx,) = grad(gauss(x), [x], create_graph=True)
+    (dt,) = torch.autograd.grad(torch.exp(-t * t), [t], create_graph=True)
+    assert_close(dx.data, dt, "first derivative")
+    dx.backward()
+    dt.backward()
+    assert_close(x.grad, t.grad, "second derivative")
+
+
+def test_float_is_refused_only_inside_the_rule_not_in_a_hook():
+    x = Scalar(0.3)
+    seen = []
+    y = gauss(x * 2.0)
+    y.register_hook(lambda g: seen.append(float(g)))
+    y.backward(create_graph=True)
+    assert seen == [1.0]
+    assert isinstance(x.grad, Scalar)
