@@ -65,6 +65,12 @@ def _dim(value: Any, ndim: int, op: str, what: str) -> int:
     return d % ndim
 
 
+def _check_dim_of_0d(value: Any, op: str, what: str) -> None:
+    """A dimension of a 0-d tensor must be 0 or -1: torch accepts those, as if it had one dimension."""
+    if integer(value, f"{op}: {what}") not in (-1, 0):
+        raise ValueError(f"{op}: {what}={value} is out of range for a 0-d x (allowed: -1 and 0, as in torch)")
+
+
 # ---- moving elements: row-major offsets ------------------------------------------------------------------
 
 def _strides(dims: Sequence[int]) -> list[int]:
@@ -88,6 +94,14 @@ def _permuted(elements: list, dims: Sequence[int], order: Sequence[int]) -> list
     """The elements of a ``dims`` tensor, in row-major order of its dimensions taken in ``order``."""
     strides = _strides(dims)
     return [elements[o] for o in _offsets([dims[k] for k in order], [strides[k] for k in order])]
+
+
+def _broadcast_permuted(elements: list, dims: Sequence[int], order: Sequence[int],
+                        sizes: Sequence[int]) -> list:
+    """As ``_permuted``, dimension ``order[i]`` walked over ``sizes[i]`` indices: one of size 1 repeats its
+    element ``sizes[i]`` times (torch's broadcasting)."""
+    strides = _strides(dims)
+    return [elements[o] for o in _offsets(sizes, [0 if dims[k] == 1 else strides[k] for k in order])]
 
 
 def permute(x: Nested, dims: Sequence[int]) -> Any:
@@ -116,6 +130,10 @@ def transpose(x: Nested, dim0: int = 0, dim1: int = 1) -> Any:
     [[1, 4], [2, 5], [3, 6]]
     """
     sizes, elements = _tensor(x, "transpose", "x")
+    if not sizes:  # a 0-d tensor: torch accepts dimension 0 (or -1) and gives the tensor back
+        _check_dim_of_0d(dim0, "transpose", "dim0")
+        _check_dim_of_0d(dim1, "transpose", "dim1")
+        return elements[0]
     order = list(range(len(sizes)))
     i, j = _dim(dim0, len(sizes), "transpose", "dim0"), _dim(dim1, len(sizes), "transpose", "dim1")
     order[i], order[j] = order[j], order[i]
@@ -202,8 +220,11 @@ def tensordot(a: Nested, b: Nested, axes: int | Sequence[Any] = 2) -> Any:
     ``axes=n`` pairs the last n dimensions of ``a`` with the first n of
     ``b``; ``axes=([1, 0], [0, 2])`` pairs a's dimension 1 with b's 0 and
     a's 0 with b's 2. The result has a's remaining dimensions, then b's.
-    Each output element is one ``dot`` node with n parents (``axes=1`` on
-    two matrices is ``matmul``; on two vectors, their dot product).
+    Paired dimensions have the same size, or one of them has size 1 and
+    repeats to match the other, as in torch (``tensordot([1], [[1], [1],
+    [1]], 1)`` is ``[3]``). Each output element is one ``dot`` node with n
+    parents (``axes=1`` on two matrices is ``matmul``; on two vectors,
+    their dot product).
 
     >>> tensordot([[1, 2], [3, 4]], [[1, 0], [0, 1]], axes=1)[1][0].data
     3.0
@@ -211,20 +232,29 @@ def tensordot(a: Nested, b: Nested, axes: int | Sequence[Any] = 2) -> Any:
     dims_a, flat_a = _tensor(a, "tensordot", "a")
     dims_b, flat_b = _tensor(b, "tensordot", "b")
     summed_a, summed_b = _contracted_axes(axes, len(dims_a), len(dims_b))
-    for i, j in zip(summed_a, summed_b):
-        if dims_a[i] != dims_b[j]:
-            raise ValueError(f"tensordot: paired dimensions must have the same size, but a's dimension {i} has "
-                             f"{dims_a[i]} and b's dimension {j} has {dims_b[j]} (shapes {dims_a} and {dims_b})")
+    summed_sizes = [_paired_size(dims_a, i, dims_b, j) for i, j in zip(summed_a, summed_b)]
     kept_a = [i for i in range(len(dims_a)) if i not in summed_a]
     kept_b = [j for j in range(len(dims_b)) if j not in summed_b]
-    m, k, n = (math.prod(dims_a[i] for i in kept_a), math.prod(dims_a[i] for i in summed_a),
-               math.prod(dims_b[j] for j in kept_b))
-    out_dims = (*[dims_a[i] for i in kept_a], *[dims_b[j] for j in kept_b])
+    kept_sizes_a, kept_sizes_b = [dims_a[i] for i in kept_a], [dims_b[j] for j in kept_b]
+    m, k, n = math.prod(kept_sizes_a), math.prod(summed_sizes), math.prod(kept_sizes_b)
+    out_dims = (*kept_sizes_a, *kept_sizes_b)
     if k == 0:  # nothing to sum: zeros (as a matrix, b would have no rows to tell its width)
         return nest([sum_of([]) for _ in range(m * n)], out_dims)
-    rows_a = _rows(_permuted(flat_a, dims_a, kept_a + summed_a), m, k)  # m x k
-    rows_b = _rows(_permuted(flat_b, dims_b, summed_b + kept_b), k, n)  # k x n
+    rows_a = _rows(_broadcast_permuted(flat_a, dims_a, kept_a + summed_a, kept_sizes_a + summed_sizes), m, k)
+    rows_b = _rows(_broadcast_permuted(flat_b, dims_b, summed_b + kept_b, summed_sizes + kept_sizes_b), k, n)
     return nest(leaves(matmul(rows_a, rows_b)), out_dims)
+
+
+def _paired_size(dims_a: Sequence[int], i: int, dims_b: Sequence[int], j: int) -> int:
+    """How many terms a's dimension ``i`` and b's dimension ``j`` sum over: their common size, or the other's
+    size where one of them is 1 (torch's rule); ValueError for two different sizes."""
+    if dims_a[i] == 1:
+        return dims_b[j]
+    if dims_b[j] in (1, dims_a[i]):
+        return dims_a[i]
+    raise ValueError(f"tensordot: paired dimensions must have the same size (or one of them 1), but a's "
+                     f"dimension {i} has {dims_a[i]} and b's dimension {j} has {dims_b[j]} "
+                     f"(shapes {dims_a} and {dims_b})")
 
 
 def _rows(elements: list, count: int, length: int) -> list[list]:

@@ -53,7 +53,11 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     renamed over ``path``, so a crash mid-write leaves the previous
     checkpoint intact, never a truncated one. A symlink at ``path`` is
     followed (its target is replaced) and an existing file keeps its
-    permissions.
+    permissions (and, as root, its owner). Refused before anything is
+    written, naming ``path``: a target that is not a regular file
+    (ValueError for ``/dev/null``, a FIFO or a socket; IsADirectoryError
+    for a folder) and a read-only file (PermissionError). A failure while
+    writing (a full disk) names ``path``.
     """
     path = os.fspath(path)
     try:
@@ -70,7 +74,8 @@ def load(path: str | os.PathLike) -> Any:
 
     A missing, corrupt or truncated file raises ValueError (FileNotFoundError
     for a missing one) naming the file, as does anything that is not a
-    regular file (a FIFO, a device), a file over ``MAX_READ_BYTES`` and a
+    regular file (a folder, a FIFO, a device), a file over
+    ``MAX_READ_BYTES``, an object that gives a key twice (named too) and a
     checkpoint of an unknown version. ``NaN`` and ``Infinity`` read as floats.
     """
     path = os.fspath(path)

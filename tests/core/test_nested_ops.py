@@ -82,6 +82,8 @@ MOVES = [
     ("transpose_matrix", (2, 3), lambda x: F.transpose(x), lambda t: t.transpose(0, 1)),
     ("transpose_outer", (2, 3, 4), lambda x: F.transpose(x, 0, 2), lambda t: t.transpose(0, 2)),
     ("transpose_negative", (2, 3, 4), lambda x: F.transpose(x, -1, 1), lambda t: t.transpose(-1, 1)),
+    ("transpose_0d", (), lambda x: F.transpose(x, 0, 0), lambda t: t.transpose(0, 0)),
+    ("transpose_0d_negative", (), lambda x: F.transpose(x, -1, 0), lambda t: t.transpose(-1, 0)),
     ("permute", (2, 3, 4), lambda x: F.permute(x, (2, 0, 1)), lambda t: t.permute(2, 0, 1)),
     ("permute_negative", (2, 3, 4), lambda x: F.permute(x, [-1, -2, 0]), lambda t: t.permute(-1, -2, 0)),
 ]
@@ -122,6 +124,16 @@ DOTS = [  # name, shape of a, shape of b, axes as scalargrad takes them, dims as
     ("scalar_side", (), (3, 2), 0, 0),
 ]
 
+# torch contracts a dimension of size 1 against one of any size: the size-1 side repeats (broadcasts)
+BROADCAST_DOTS = [
+    ("size_one_against_three", (1,), (3, 1), 1, 1),
+    ("size_one_in_b", (2, 3), (1, 4), 1, 1),
+    ("size_one_both_ways", (3, 1), (1, 4), 2, 2),
+    ("size_one_in_a_pair", (1, 2, 4), (4, 3, 5), ([0, 2], [1, 0]), ([0, 2], [1, 0])),
+    ("size_one_against_zero", (1,), (0,), 1, 1),
+    ("zero_against_size_one", (2, 0), (1, 3), 1, 1),
+]
+
 
 class TestTensordot:
     @parameterized.expand(DOTS)
@@ -147,6 +159,17 @@ class TestTensordot:
         for y in out:
             assert y.op == "dot" and len(y.parents) == 2 * summed  # one node; its parents are the inputs
             assert all(id(p) in inputs for p in y.parents)
+
+    @parameterized.expand(BROADCAST_DOTS)
+    def test_a_size_one_dimension_is_contracted_against_any_size_as_in_torch(self, _name, shape_a, shape_b,
+                                                                             axes, dims):
+        a, ta = _leaves_of(_torch(shape_a, 19))
+        b, tb = _leaves_of(_torch(shape_b, 20), numbers_every=2)
+        _check([a, b], [ta, tb], F.tensordot(a, b, axes), torch.tensordot(ta, tb, dims=dims))
+
+    def test_the_example_of_the_size_one_contraction(self):
+        assert _values(F.tensordot([1.0], [[1.0]] * 3, axes=1)) == [3.0]
+        assert torch.tensordot(torch.ones(1), torch.ones(3, 1), dims=1).tolist() == [3.0]
 
     def test_matmul_agrees_exactly(self):
         a, _ = _leaves_of(_torch((3, 4), 9))
@@ -251,6 +274,14 @@ SHAPE_ERRORS = [  # name, scalargrad call, torch call on the same shapes, error,
      ValueError, "invalid size -2 at index 0"),
     ("transpose_out_of_range", lambda: F.transpose([1.0, 2.0]), lambda: torch.ones(2).transpose(0, 1),
      ValueError, r"dim1=1 is out of range for 1 dimension\(s\) \(allowed: from -1 to 0\)"),
+    ("transpose_0d_out_of_range", lambda: F.transpose(Scalar(2.0)), lambda: torch.tensor(2.0).transpose(0, 1),
+     ValueError, r"dim1=1 is out of range for a 0-d x \(allowed: -1 and 0, as in torch\)"),
+    ("transpose_0d_negative_out_of_range", lambda: F.transpose(2.0, -2, 0),
+     lambda: torch.tensor(2.0).transpose(-2, 0), ValueError, "dim0=-2 is out of range for a 0-d x"),
+    ("tensordot_size_one_is_no_wildcard_for_other_sizes", lambda: F.tensordot(_matrix(2, 1), _matrix(1, 3),
+                                                                             ([0, 1], [1, 0])),
+     lambda: torch.tensordot(torch.ones(2, 1), torch.ones(1, 3), dims=([0, 1], [1, 0])), ValueError,
+     r"a's dimension 0 has 2 and b's dimension 1 has 3"),
     ("permute_too_few", lambda: F.permute(_matrix(2, 3), (0,)), lambda: torch.ones(2, 3).permute(0),
      ValueError, "name 1 dimension"),
     ("permute_repeat", lambda: F.permute(_matrix(2, 3), (1, 1)), lambda: torch.ones(2, 3).permute(1, 1),

@@ -81,6 +81,17 @@ def test_a_bad_field_fails_before_anything_changes_and_names_file_and_field(chec
     assert trainer._resume is None
 
 
+def test_a_field_given_twice_is_refused_naming_file_and_field(checkpoint):
+    bad = checkpoint.with_name("twice.json")
+    text = checkpoint.read_text()
+    bad.write_text(text.replace('"epoch":', '"epoch": 1, "epoch":', 1))
+    trainer = _trainer(callbacks=[EarlyStopping(monitor="train_loss")])
+    before = _weights(trainer)
+    with pytest.raises(ValueError, match="twice.json: the key 'epoch' appears twice"):
+        trainer.load_checkpoint(bad)
+    assert _weights(trainer) == before
+
+
 def test_a_batch_beyond_the_epoch_is_refused_not_trained_as_an_empty_epoch(checkpoint):
     bad = _variant(checkpoint, _set("batch", 10 ** 9))
     with pytest.raises(ValueError, match="'batch'.*beyond"):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from scalargrad._util.files import atomic_open
+from scalargrad._util.files import atomic_open, read_text
 from scalargrad.nn import SGD, Linear, load, save
 from scalargrad.train import History
 
@@ -105,9 +105,25 @@ def test_loading_a_fifo_fails_at_once_instead_of_waiting_for_a_writer(tmp_path):
             read(fifo)
 
 
-def test_loading_a_folder_is_a_clear_error(tmp_path):
-    with pytest.raises((ValueError, IsADirectoryError)):
-        load(tmp_path)
+def test_loading_a_folder_is_a_value_error_naming_it(tmp_path):
+    for read in (load, History.from_json, History.from_csv, Linear(2, 1).load):
+        with pytest.raises(ValueError, match=f"{tmp_path}: not a regular file \\(a folder\\)"):
+            read(tmp_path)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd to count descriptors")
+def test_refused_reads_close_their_file_descriptor(tmp_path):
+    big = tmp_path / "big.json"
+    big.write_text("[" + "0," * 10 + "0]")
+    os.mkfifo(tmp_path / "pipe.json")
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(100):
+        for path in (tmp_path, tmp_path / "pipe.json"):
+            with pytest.raises((ValueError, OSError)):
+                load(path)
+        with pytest.raises(ValueError, match="more than"):
+            read_text(big, limit=5)
+    assert len(os.listdir("/proc/self/fd")) == before
 
 
 def test_files_over_the_size_limit_are_refused_before_reading(tmp_path, monkeypatch):
@@ -174,6 +190,35 @@ def test_a_huge_int_in_an_optimizer_buffer_or_lr_is_a_value_error(tmp_path):
     state["state"] = {"0": {"momentum_buffer": 10 ** 400}}
     with pytest.raises(ValueError, match="momentum_buffer"):
         SGD(model.parameters(), lr=0.1, momentum=0.9).load_state_dict(state)
+
+
+# ---- a key given twice: refused, not the last one silently kept -----------------------------------------
+
+@pytest.mark.parametrize("text, key", [
+    ('{"format":"scalargrad-checkpoint","version":1,"state":{},"state":{"w":[1]}}', "state"),
+    ('{"format":"scalargrad-checkpoint","version":1,"state":{"w":[1.0],"b":0.5,"w":[2.0]}}', "w"),
+    ('{"format":"scalargrad-checkpoint","version":1,"state":[{"lr":0.1,"lr":0.2}]}', "lr"),
+], ids=["header", "state", "nested"])
+def test_a_checkpoint_with_a_key_given_twice_is_refused_naming_file_and_key(tmp_path, text, key):
+    path = tmp_path / "twice.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=f"{path}: the key '{key}' appears twice"):
+        load(path)
+    with pytest.raises(ValueError, match=f"twice.json: the key '{key}' appears twice"):
+        Linear(2, 1).load(path)
+
+
+def test_a_history_file_with_a_key_given_twice_is_refused(tmp_path):
+    path = tmp_path / "h.json"
+    path.write_text('{"records": [{"epoch": 1, "train_loss": 0.5, "train_loss": 0.1}]}')
+    with pytest.raises(ValueError, match="h.json: the key 'train_loss' appears twice"):
+        History.from_json(path)
+
+
+def test_equal_keys_in_different_objects_are_fine(tmp_path):
+    path = tmp_path / "ok.json"
+    path.write_text('{"format":"scalargrad-checkpoint","version":1,"state":{"a":{"w":1},"b":{"w":2}}}')
+    assert load(path) == {"a": {"w": 1}, "b": {"w": 2}}
 
 
 # ---- a byte-order mark and unknown versions ----------------------------------------------------------
