@@ -105,18 +105,42 @@ def is_map_style(data: Any) -> bool:
         and not issubclass(kind, (list, tuple, dict, str, bytes))
 
 
+def _sample_error(error: Exception, dataset: Any, index: int) -> Exception:
+    """The exception to raise, chained to ``error``, when ``dataset[index]`` raised ``error``: of the same
+    kind, so that ``except`` clauses still catch it, with a message naming the sample (a RuntimeError for
+    a kind that cannot be made from a message alone).
+
+    >>> error = _sample_error(FileNotFoundError('img_7.png'), Dataset([[0.0]], [0]), 7)
+    >>> type(error).__name__
+    'FileNotFoundError'
+    >>> print(error)
+    loading sample 7 of the dataset failed: Dataset[7] raised FileNotFoundError: img_7.png
+    """
+    message = (f"loading sample {index} of the dataset failed: "
+               f"{type(dataset).__name__}[{index}] raised {type(error).__name__}: {error}")
+    try:
+        return type(error)(message)
+    except TypeError:  # a kind whose constructor wants other arguments
+        return RuntimeError(message)
+
+
 def load_samples(dataset: Any, indices: Sequence[int]) -> tuple[list, list]:
     """The inputs and the targets of the samples at ``indices`` of a map-style dataset, as two lists.
 
     A ``Dataset``'s lists are read directly; another dataset is asked for each
     sample in turn (``dataset[i]``), and numpy arrays in a sample become lists.
+    An exception raised by ``dataset[i]`` comes back naming the index ``i``,
+    chained to the original.
     """
     if type(dataset).__getitem__ is Dataset.__getitem__:
         x, y = dataset.x, dataset.y
         return [x[i] for i in indices], [y[i] for i in indices]
     xs, ys = [], []
     for i in indices:
-        sample = dataset[i]
+        try:
+            sample = dataset[i]
+        except Exception as e:
+            raise _sample_error(e, dataset, i) from e
         if not isinstance(sample, (tuple, list)) or len(sample) != 2:
             raise TypeError(f"a dataset's item must be an (x, y) pair; {type(dataset).__name__}[{i}] "
                             f"gave {type(sample).__name__} {sample!r}"[:300])

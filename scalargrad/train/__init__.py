@@ -10,7 +10,7 @@ The original API keeps working unchanged::
 
 and ``run()`` now returns a ``History`` (one record per epoch). Keyword
 options add a ``DataLoader`` (``loader=``), an lr scheduler, callbacks
-(``EarlyStopping``, ``ModelCheckpoint``, your own), a ``seed`` for
+(``EarlyStopping``, ``ModelCheckpoint``, ``TerminateOnNaN``, your own), a ``seed`` for
 reproducible runs, a progress bar, and a checkpoint file from which
 ``Trainer.resume(path)`` continues an interrupted run to exactly the weights
 an uninterrupted run would have reached. Ctrl-C stops training cleanly at the
@@ -33,12 +33,14 @@ function (``scalargrad.compile``) and runs that: the same numbers again.
 The package, one concern per module: ``trainer`` (the loop), ``evaluator``,
 ``metrics/``, ``history`` (the record), ``callbacks/`` (one callback per
 module, the History and the progress display among them), ``progress``
-(bar or lines), ``position`` (where a run stands), ``checkpoint`` (the
-resume file), ``interrupt`` (Ctrl-C), ``batch_replays`` (``replay=True``).
+(bar or lines), ``position`` (where a run stands), ``epoch_logs`` (what an
+epoch's record holds), ``non_finite_loss`` (the warning at a nan loss),
+``checkpoint`` (the resume file), ``interrupt`` (Ctrl-C), ``batch_replays``
+(``replay=True``).
 """
 
 from ..data import split_train_val
-from .callbacks import Callback, EarlyStopping, LambdaCallback, ModelCheckpoint
+from .callbacks import Callback, EarlyStopping, LambdaCallback, ModelCheckpoint, TerminateOnNaN
 from .evaluator import Evaluator
 from .history import History
 from .metrics import (
@@ -56,5 +58,5 @@ from .trainer import Trainer
 __all__ = [
     "AccuracyMetric", "Callback", "ConfusionMatrix", "EarlyStopping", "Evaluator", "F1Metric", "History",
     "LambdaCallback", "LossMetric", "MAEMetric", "MSEMetric", "Metric", "ModelCheckpoint", "R2Metric",
-    "Trainer", "split_train_val",
+    "TerminateOnNaN", "Trainer", "split_train_val",
 ]

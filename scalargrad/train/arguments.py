@@ -17,8 +17,8 @@ from ..data import Dataset, is_map_style
 from .callbacks.callback import HOOK_NAMES
 from .values import paired_samples
 
-__all__ = ["TrainingData", "check_callbacks", "check_model_loss_optimizer", "check_stateful",
-           "count"]
+__all__ = ["TrainingData", "check_callbacks", "check_has_batches", "check_model_loss_optimizer",
+           "check_options", "check_stateful", "count"]
 
 
 def map_style_dataset(dataset: Any, who: str) -> Any:
@@ -52,6 +52,51 @@ def check_model_loss_optimizer(model: Any, loss: Any, optimizer: Any) -> None:
     if optimizer is None or not callable(getattr(optimizer, "step", None)) \
             or not callable(getattr(optimizer, "zero_grad", None)):
         raise TypeError(f"Trainer needs an optimizer= with step() and zero_grad(), got {type(optimizer).__name__}")
+
+
+def check_options(evaluator: Any, logger: Any, scheduler: Any, scheduler_monitor: Any) -> None:
+    """TypeError for a Trainer option of the wrong kind."""
+    if evaluator is not None and not callable(getattr(evaluator, "results", None)):
+        raise TypeError(f"evaluator must be an Evaluator, got {type(evaluator).__name__}")
+    if logger is not None and not callable(getattr(logger, "info", None)) and not callable(logger):
+        raise TypeError("logger must be a logging.Logger or a callable taking a str, "
+                        f"got {type(logger).__name__}")
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise TypeError(f"scheduler must have a step() method, got {type(scheduler).__name__}")
+    if scheduler_monitor is not None and not isinstance(scheduler_monitor, str):
+        raise TypeError(f"scheduler_monitor must be a str, got {type(scheduler_monitor).__name__}")
+
+
+def check_has_batches(loader: Any, epoch: int) -> None:
+    """ValueError when ``loader`` says it has no batches (``len(loader) == 0``): a run over it would train
+    on nothing. ``epoch`` is the first epoch the run would train; a loader without a length passes.
+
+    torch's DataLoader serves no batch when ``drop_last=True`` drops the only, incomplete one, and so
+    does ours; the Trainer refuses such a loader before training rather than train on nothing.
+
+    >>> from scalargrad.data import DataLoader
+    >>> check_has_batches(DataLoader(([[0.0]] * 3, [0] * 3), batch_size=4, drop_last=True), 1)
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: the loader has no batches in epoch 1: drop_last=True drops its only batch, ...
+    """
+    try:
+        n_batches = len(loader)
+    except TypeError:
+        return
+    if n_batches:
+        return
+    batch_size = getattr(loader, "batch_size", None)
+    try:
+        n_samples = len(loader.dataset)
+    except (AttributeError, TypeError):
+        n_samples = None
+    if getattr(loader, "drop_last", False) is True and batch_size is not None and n_samples:
+        why = (f"drop_last=True drops its only batch, which is incomplete (batch_size={batch_size} is more "
+               f"than the {n_samples} samples); give a batch_size up to {n_samples}, or drop_last=False")
+    else:
+        why = "it is empty (len(loader) is 0)"
+    raise ValueError(f"the loader has no batches in epoch {epoch}: {why}")
 
 
 def check_callbacks(callbacks: Sequence[Any] | None) -> list[Any]:

@@ -4,6 +4,11 @@ The file is JSON written atomically by ``scalargrad.nn.save`` (format
 ``kind='scalargrad-trainer'``, ``version=1``; files written by earlier
 versions of scalargrad load unchanged). Reading one checks everything before
 the Trainer changes anything.
+
+The optimizer's state numbers the parameters by position; the checkpoint
+also keeps each one's name in the model (``'optimizer_param_names'``), so
+that a resumed optimizer given the same parameters in another order still
+gets each parameter's own state back, as the model's state is matched by name.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from typing import Any
 
 from .._util.checks import boolean, finite, integer, nonnegative_int
 from ..nn import load, save
+from ..nn.optim.state_dict import reorder_state_dict
 from .history import History
 from .position import TrainingPosition
 
-__all__ = ["CHECKPOINT_KIND", "CHECKPOINT_VERSION", "ResumePoint", "TrainerCheckpoint", "read_checkpoint",
-           "rng_state_from_json", "rng_state_to_json", "write_checkpoint"]
+__all__ = ["CHECKPOINT_KIND", "CHECKPOINT_VERSION", "ResumePoint", "TrainerCheckpoint",
+           "optimizer_param_names", "optimizer_state_for", "read_checkpoint", "rng_state_from_json",
+           "rng_state_to_json", "write_checkpoint"]
 
 CHECKPOINT_KIND = "scalargrad-trainer"
 CHECKPOINT_VERSION = 1
@@ -70,18 +77,55 @@ class TrainerCheckpoint:
     scheduler: Any
     history: History
     resume: ResumePoint
+    optimizer_param_names: list[list[str]] | None = None  # None in older checkpoints
+
+
+def optimizer_param_names(optimizer: Any, model: Any) -> list[list[str]] | None:
+    """The model's name of each of the optimizer's parameters, group by group, in the optimizer's order;
+    None when some parameter is not the model's (or either object cannot say).
+
+    >>> from scalargrad.nn import Linear, SGD
+    >>> model = Linear(1, 1)
+    >>> optimizer_param_names(SGD(model.parameters()[::-1], lr=0.1), model)
+    [['neurons.0.b', 'neurons.0.w.0']]
+    """
+    named_parameters = getattr(model, "named_parameters", None)
+    groups = getattr(optimizer, "param_groups", None)
+    if not callable(named_parameters) or not isinstance(groups, list):
+        return None
+    name_of = {id(p): name for name, p in named_parameters()}
+    try:
+        return [[name_of[id(p)] for p in group["params"]] for group in groups]
+    except (KeyError, TypeError):
+        return None
+
+
+def optimizer_state_for(checkpoint: TrainerCheckpoint, optimizer: Any, model: Any) -> Any:
+    """The checkpoint's optimizer state with its parameters matched to ``optimizer``'s by name.
+
+    The same parameters in another order get their own state; a group that
+    holds other parameters than the saved one is refused (ValueError naming
+    them). Without names on either side (an older checkpoint, or an optimizer
+    over parameters outside the model) the state is matched by position.
+    """
+    saved_names, names = checkpoint.optimizer_param_names, optimizer_param_names(optimizer, model)
+    if saved_names is None or names is None or saved_names == names:
+        return checkpoint.optimizer
+    return reorder_state_dict(checkpoint.optimizer, saved_names, names)
 
 
 def write_checkpoint(path: str, *, model: Any, optimizer: Any, scheduler: Any, history: History,
                      position: TrainingPosition, loader_seed: int | None, seed: int | None, num_epochs: int,
                      stop_training: bool, callback_states: list, batch_size: int | None = None,
                      num_samples: int | None = None) -> None:
-    """Write the whole training state to ``path`` (JSON, atomically)."""
+    """Write the whole training state to ``path`` (JSON, atomically), with the model's names of the
+    optimizer's parameters."""
     state = {
         "kind": CHECKPOINT_KIND,
         "version": CHECKPOINT_VERSION,
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
+        "optimizer_param_names": optimizer_param_names(optimizer, model),
         "scheduler": scheduler.state_dict() if scheduler is not None and hasattr(scheduler, "state_dict")
         else None,
         "history": history.state_dict(),
@@ -126,9 +170,23 @@ def read_checkpoint(path: str | os.PathLike, has_scheduler: bool) -> TrainerChec
             history = History.from_state(state["history"])
         except (TypeError, ValueError) as e:
             raise type(e)(f"the field 'history': {e}") from None
+        names = _param_names(state.get("optimizer_param_names"))
     except (TypeError, ValueError) as e:
         raise type(e)(f"{where}: {e}") from None
-    return TrainerCheckpoint(state["model"], state["optimizer"], state["scheduler"], history, resume)
+    return TrainerCheckpoint(state["model"], state["optimizer"], state["scheduler"], history, resume, names)
+
+
+def _param_names(value: Any) -> list[list[str]] | None:
+    """The field 'optimizer_param_names', checked: None, or a list per group of distinct names."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(
+            isinstance(group, list) and all(isinstance(name, str) for name in group) for group in value):
+        raise ValueError("the field 'optimizer_param_names' must be a list of lists of names")
+    every = [name for group in value for name in group]
+    if len(set(every)) != len(every):
+        raise ValueError("the field 'optimizer_param_names' names a parameter twice")
+    return value
 
 
 def _optional_count(state: dict, key: str) -> int | None:

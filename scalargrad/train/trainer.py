@@ -24,17 +24,27 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any, Callable, Union
 
-from .._util.checks import boolean, integer, is_number
+from .._util.checks import boolean, integer
 from .._util.files import check_writable_folder
 from ..data import DataLoader
 from ..nn import Module
-from .arguments import TrainingData, check_callbacks, check_model_loss_optimizer, check_stateful, count
+from .arguments import (
+    TrainingData,
+    check_callbacks,
+    check_has_batches,
+    check_model_loss_optimizer,
+    check_options,
+    check_stateful,
+    count,
+)
 from .batch_replays import BatchReplays
 from .callbacks import CallbackList, EpochLog, HistoryCallback, ProgressBar, SchedulerStep
-from .checkpoint import ResumePoint, read_checkpoint, write_checkpoint
+from .checkpoint import ResumePoint, optimizer_state_for, read_checkpoint, write_checkpoint
+from .epoch_logs import epoch_logs, learning_rates, log_keys
 from .evaluator import Evaluator
 from .history import History
 from .interrupt import CtrlCHandler
+from .non_finite_loss import warn_non_finite_loss
 from .position import TrainingPosition
 from .progress import choose_display
 
@@ -90,6 +100,10 @@ class Trainer:
     History so far (``history.interrupted`` is True), writing the checkpoint;
     a second Ctrl-C aborts at once with KeyboardInterrupt.
 
+    The first batch loss of a run that is nan or inf gives a RuntimeWarning
+    naming its epoch and batch; ``TerminateOnNaN()`` among the callbacks
+    ends the run there.
+
     >>> import random
     >>> from scalargrad.train import AccuracyMetric, Evaluator
     >>> from scalargrad.nn import Linear, Sequential, CrossEntropyLoss, SGD
@@ -121,7 +135,7 @@ class Trainer:
         self.x, self.y = self._data.x, self._data.y
         self.batch_size, self.shuffle = self._data.batch_size, self._data.shuffle
         self.loader = loader  # the loader of the current run (made from x/y by run() when not given)
-        _check_options(evaluator, logger, scheduler, scheduler_monitor)
+        check_options(evaluator, logger, scheduler, scheduler_monitor)
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
@@ -155,8 +169,10 @@ class Trainer:
         self.losses: list[float] = []   # every batch loss of the current run (the original API's attribute)
         self.stop_training = False
         self.interrupt_requested = False
+        self.termination: str | None = None  # why terminate() ended the current run
         self.position = TrainingPosition()
         self._resume: ResumePoint | None = None  # a loaded checkpoint, applied by the next run()
+        self._non_finite_seen = False  # a nan/inf loss was warned about in this run
         self._loader_seed: int | None = None
         self._ctrl_c = CtrlCHandler(lambda: self.interrupt_requested, self.request_interrupt)
 
@@ -165,6 +181,18 @@ class Trainer:
     def request_interrupt(self) -> None:
         """Stop after the current batch, as a first Ctrl-C does (the run counts as interrupted)."""
         self.interrupt_requested = True
+
+    def terminate(self, reason: str) -> None:
+        """End the run after the current batch, for good: ``stop_training`` is set and ``reason`` is shown
+        as the run ends (on stderr, or to the logger). Unlike an interrupt, nothing of the unfinished epoch
+        is recorded or checkpointed: the checkpoint keeps the last whole epoch. ``TerminateOnNaN`` uses it."""
+        self.stop_training = True
+        self.termination = str(reason)
+
+    def log_keys(self) -> list[str] | None:
+        """The keys of the next epoch's logs, known before it runs, e.g. ``['epoch', 'train_loss', 'lr',
+        'seconds']`` (None when the evaluator does not name its results)."""
+        return log_keys(self.evaluator, self.optimizer)
 
     def metric_mode(self, key: str) -> str:
         """'max' if larger values of the logged ``key`` are better, else 'min'."""
@@ -183,6 +211,7 @@ class Trainer:
         ``random`` when ``seed`` is given), unless ``load_checkpoint`` was
         called first: then it continues from the checkpoint's position.
         """
+        check_has_batches(self._data.loader, self._resume.position.epoch if self._resume else 1)
         resume = self._start()
         display = choose_display(self.progress)
         loader = self.loader = self._make_loader()
@@ -195,8 +224,8 @@ class Trainer:
         bar = ProgressBar(self.num_epochs, batches_per_epoch, display == "notebook") \
             if display in ("bar", "notebook") else None
         log = None if self.logger is None else getattr(self.logger, "info", self.logger)
-        own = [HistoryCallback(), SchedulerStep(), *([bar] if bar else []),
-               EpochLog(self.num_epochs, display, log, batches_per_epoch)]
+        epoch_log = EpochLog(self.num_epochs, display, log, batches_per_epoch)
+        own = [HistoryCallback(), SchedulerStep(), *([bar] if bar else []), epoch_log]
         callbacks = CallbackList([*own, *self.callbacks])  # ours first: the user's see the epoch recorded
 
         self._ctrl_c.install()
@@ -207,12 +236,14 @@ class Trainer:
             if isinstance(self.model, Module):
                 self.model.train()
             while self.position.epochs_done < self.num_epochs and not self.stop_training \
-                    and not self.interrupt_requested:
+                    and not self.interrupt_requested and self.termination is None:
                 self._run_epoch(loader, callbacks)
             if self.interrupt_requested:
                 self.history.interrupted = True
                 if self.checkpoint is not None:
                     self._write_checkpoint(callbacks)
+            elif self.termination is not None:
+                epoch_log.notice(self.termination)
             callbacks.on_train_end(self)
         finally:
             if bar is not None:
@@ -226,6 +257,8 @@ class Trainer:
         resume, self._resume = self._resume, None
         self.stop_training = False
         self.interrupt_requested = False
+        self.termination = None
+        self._non_finite_seen = False
         self.losses = []
         if resume is None:
             if self.seed is not None:
@@ -249,17 +282,18 @@ class Trainer:
         position = self.position
         epoch = self.epoch = position.epoch
         callbacks.on_epoch_begin(self, epoch)
-        lrs = self._lrs()
+        lrs = learning_rates(self.optimizer)
         seconds_before, t0 = position.seconds, time.perf_counter()
         self._train_batches(loader, callbacks)
-        if self.interrupt_requested:
+        if self.interrupt_requested or self.termination is not None:
             position.seconds = seconds_before + time.perf_counter() - t0
             return
         if position.loss_count == 0:
             raise ValueError(f"the loader yielded no batches in epoch {epoch}: it is empty, or an iterator "
                              "(a generator) that was used up by an earlier epoch; give a list of batches "
                              "or a DataLoader, which can be iterated once per epoch")
-        logs = self._epoch_logs(epoch, lrs, seconds_before, t0)
+        logs = epoch_logs(epoch, position.loss_sum, position.loss_count, self.evaluator, lrs,
+                          started=t0 - seconds_before)
         callbacks.on_epoch_end(self, epoch, logs)
         position.finish_epoch()
         if self.checkpoint is not None:
@@ -275,7 +309,7 @@ class Trainer:
         position = self.position
         model, loss_fn, optimizer = self.model, self.loss, self.optimizer
         replays = self._graphs
-        losses, tell = self.losses, callbacks.wants_batch_end
+        losses, tell, isfinite = self.losses, callbacks.wants_batch_end, math.isfinite
         batch, loss_sum, loss_count = position.batches_done, position.loss_sum, position.loss_count
         try:
             for xb, yb in self._epoch_batches(loader, position.epochs_done, batch):
@@ -291,10 +325,13 @@ class Trainer:
                 loss_sum += value
                 loss_count += 1
                 losses.append(value)
+                if not isfinite(value) and not self._non_finite_seen:
+                    self._non_finite_seen = True
+                    warn_non_finite_loss(value, self.epoch, batch, stacklevel=4)  # at the caller of run()
                 if tell:
                     callbacks.on_batch_end(self, batch, {"batch": batch, "size": len(xb), "loss": value})
                 batch += 1
-                if self.interrupt_requested:
+                if self.interrupt_requested or self.termination is not None:
                     break
         except KeyboardInterrupt:
             if self._ctrl_c.installed:
@@ -303,27 +340,6 @@ class Trainer:
             # running is dropped; if it was inside optimizer.step() the resume is not exact.
             self.interrupt_requested = True
         position.batches_done, position.loss_sum, position.loss_count = batch, loss_sum, loss_count
-
-    def _epoch_logs(self, epoch: int, lrs: list[float], seconds_before: float, t0: float) -> dict[str, Any]:
-        """The epoch's logs: train_loss, the evaluator's results as ``val_<name>``, the lr(s) and the seconds
-        (evaluation included); results that are not numbers (a confusion matrix) come last."""
-        position = self.position
-        logs: dict[str, Any] = {"epoch": epoch,
-                                "train_loss": position.loss_sum / position.loss_count if position.loss_count
-                                else math.nan}
-        other: dict[str, Any] = {}
-        if self.evaluator is not None:
-            for name, value in self.evaluator.results().items():
-                if is_number(value):
-                    logs["val_" + name] = float(value)
-                else:
-                    other["val_" + name] = value
-        if lrs:
-            logs["lr"] = lrs[0]
-            if any(lr != lrs[0] for lr in lrs):
-                logs.update({f"lr_{i}": lr for i, lr in enumerate(lrs)})
-        logs["seconds"] = seconds_before + time.perf_counter() - t0
-        return {**logs, **other}
 
     @staticmethod
     def _epoch_batches(loader: Any, epoch_index: int, start: int) -> Iterable[tuple[Any, Any]]:
@@ -340,14 +356,6 @@ class Trainer:
             return self._data.loader
         return DataLoader(self._data.dataset, batch_size=self.batch_size, shuffle=self.shuffle,
                           seed=self._loader_seed)
-
-    def _lrs(self) -> list[float]:
-        """The learning rate of every parameter group (empty for an optimizer without groups)."""
-        groups = getattr(self.optimizer, "param_groups", None)
-        try:
-            return [float(g["lr"]) for g in groups] if groups else []
-        except (KeyError, TypeError, ValueError):
-            return []
 
     def _new_loader_seed(self) -> int | None:
         """The shuffling seed of a new run's loader."""
@@ -406,7 +414,7 @@ class Trainer:
         try:
             self.model.load_state_dict(checkpoint.model)
             field = "optimizer"
-            self.optimizer.load_state_dict(checkpoint.optimizer)
+            self.optimizer.load_state_dict(optimizer_state_for(checkpoint, self.optimizer, self.model))
             if self.scheduler is not None:
                 field = "scheduler"
                 self.scheduler.load_state_dict(checkpoint.scheduler)
@@ -466,15 +474,3 @@ class Trainer:
     def __repr__(self) -> str:
         return (f"Trainer(model={type(self.model).__name__}, optimizer={type(self.optimizer).__name__}, "
                 f"batch_size={self.batch_size}, num_epochs={self.num_epochs})")
-
-
-def _check_options(evaluator: Any, logger: Any, scheduler: Any, scheduler_monitor: Any) -> None:
-    """TypeError for an option of the wrong kind."""
-    if evaluator is not None and not callable(getattr(evaluator, "results", None)):
-        raise TypeError(f"evaluator must be an Evaluator, got {type(evaluator).__name__}")
-    if logger is not None and not callable(getattr(logger, "info", None)) and not callable(logger):
-        raise TypeError(f"logger must be a logging.Logger or a callable taking a str, got {type(logger).__name__}")
-    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
-        raise TypeError(f"scheduler must have a step() method, got {type(scheduler).__name__}")
-    if scheduler_monitor is not None and not isinstance(scheduler_monitor, str):
-        raise TypeError(f"scheduler_monitor must be a str, got {type(scheduler_monitor).__name__}")

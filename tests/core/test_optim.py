@@ -17,6 +17,7 @@ from scalargrad.nn.lr_scheduler import (
     StepLR,
 )
 from scalargrad.nn.optim import SGD, Adadelta, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from scalargrad.nn.optim.state_dict import reorder_state_dict
 from scalargrad.scalar import Scalar
 
 try:
@@ -870,3 +871,45 @@ def test_base_classes_are_exported_and_abstract():
     opt = Optimizer([Scalar(1.0)], {"lr": 0.1})
     with pytest.raises(NotImplementedError):
         opt.step()
+
+
+# ---- matching a saved state to parameters by name (Trainer.resume) ---------------------------------------
+
+
+def _stepped_adam():
+    """Adam over a, b, c after one step in which b had no gradient (so b has no state)."""
+    a, b, c = Scalar(1.0), Scalar(2.0), Scalar(3.0)
+    opt = Adam([a, b, c], lr=0.1)
+    a.grad, b.grad, c.grad = 0.5, None, -0.25
+    opt.step()
+    return opt, (a, b, c)
+
+
+def test_reorder_state_dict_gives_each_parameter_its_own_state():
+    opt, (a, b, c) = _stepped_adam()
+    saved = json.loads(json.dumps(opt.state_dict()))
+    fresh = Adam([c, a, b], lr=0.1)  # the same parameters in another order (a rotation, not its own inverse)
+    fresh.load_state_dict(reorder_state_dict(saved, [["a", "b", "c"]], [["c", "a", "b"]]))
+    by_parameter = {id(p): entry for p, entry in opt.state.items()}
+    assert {id(p): entry for p, entry in fresh.state.items()} == by_parameter
+    assert b not in fresh.state
+    assert [id(p) for p in fresh.param_groups[0]["params"]] == [id(c), id(a), id(b)]
+
+
+def test_reorder_state_dict_refuses_groups_holding_other_parameters():
+    opt, _ = _stepped_adam()
+    refusal = (r"saved parameter group 0 holds other parameters than the optimizer's group 0: "
+               r"only in the saved one \['c'\], only in the optimizer's \['d'\]")
+    with pytest.raises(ValueError, match=refusal):
+        reorder_state_dict(opt.state_dict(), [["a", "b", "c"]], [["a", "b", "d"]])
+    with pytest.raises(ValueError, match="names of group 0 are 2, the state dict's group 0 has 3"):
+        reorder_state_dict(opt.state_dict(), [["a", "b"]], [["a", "b"]])
+
+
+@pytest.mark.parametrize("bad", [
+    [], {"state": {}}, {"state": {}, "param_groups": [{"params": [0, 0, 1]}]},
+    {"state": {"9": {}}, "param_groups": [{"params": [0, 1, 2]}]},
+    {"state": {}, "param_groups": [{"params": [0, 1, 2]}, {"params": []}]},
+])
+def test_reorder_state_dict_leaves_a_malformed_state_for_load_state_dict_to_name(bad):
+    assert reorder_state_dict(bad, [["a", "b", "c"]], [["c", "a", "b"]]) is bad

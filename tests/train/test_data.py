@@ -555,7 +555,8 @@ class TestGeometry:
 
 class TestLoadDigits:
     @pytest.fixture(scope="class")
-    def digits(self):
+    @classmethod
+    def digits(cls):
         pytest.importorskip("sklearn")
         return load_digits()
 

@@ -21,7 +21,8 @@ from typing import Any
 from ..._util import checks, nested
 from ...scalar import Scalar
 
-__all__ = ["check_state_entry", "is_plain_data", "pack_state_dict", "plain_copy", "unpack_state_dict"]
+__all__ = ["check_state_entry", "is_plain_data", "pack_state_dict", "plain_copy", "reorder_state_dict",
+           "unpack_state_dict"]
 
 ParamGroup = dict[str, Any]  # {'params': [Scalar, ...], 'lr': ..., other hyperparameters}
 State = dict[Scalar, dict[str, Any]]  # per-parameter state: {parameter: {'step': ..., 'exp_avg': ..., ...}}
@@ -135,6 +136,77 @@ def unpack_state_dict(state_dict: Any, param_groups: list[ParamGroup], hyperpara
             raise ValueError(f"state_dict['state'] has parameter {i} twice")
         new_state[p] = check_entry(entry, group, f"state_dict['state'][{key!r}]")
     return new_groups, new_state
+
+
+def reorder_state_dict(state_dict: Any, saved_names: list[list[str]], names: list[list[str]]) -> Any:
+    """``state_dict`` renumbered so that each parameter's state goes with its name, not its position.
+
+    ``saved_names`` names the parameters of each saved group in the order the
+    state dict lists them, ``names`` the parameters of each of the optimizer's
+    groups in its own order. Each group must hold the same names in both
+    (ValueError naming the difference otherwise). A state dict not laid out
+    as ``pack_state_dict`` writes it comes back unchanged, for
+    ``unpack_state_dict`` to name its problem.
+
+    >>> saved = {'state': {'0': {'momentum_buffer': 0.5}}, 'param_groups': [{'lr': 0.1, 'params': [0, 1]}]}
+    >>> reorder_state_dict(saved, [['w', 'b']], [['b', 'w']])
+    {'state': {'1': {'momentum_buffer': 0.5}}, 'param_groups': [{'lr': 0.1, 'params': [0, 1]}]}
+    """
+    if not _is_packed(state_dict) or len(state_dict["param_groups"]) != len(names):
+        return state_dict
+    groups, state = state_dict["param_groups"], state_dict["state"]
+    _check_same_parameters(groups, saved_names, names)
+    entry_of = {str(key): entry for key, entry in state.items()}
+    new_state: dict[str, Any] = {}
+    new_groups = []
+    new_index = 0  # numbered in order across groups, as pack_state_dict does
+    for group, saved, wanted in zip(groups, saved_names, names):
+        old_index_of = dict(zip(saved, group["params"]))
+        params = []
+        for name in wanted:
+            old = str(old_index_of[name])
+            if old in entry_of:
+                new_state[str(new_index)] = entry_of[old]
+            params.append(new_index)
+            new_index += 1
+        new_groups.append({**group, "params": params})
+    return {"state": new_state, "param_groups": new_groups}
+
+
+def _is_packed(state_dict: Any) -> bool:
+    """Whether ``state_dict`` is laid out as ``pack_state_dict`` writes it: groups numbering their
+    parameters with distinct ints, and state keyed by those numbers (as str or int), each once."""
+    if not isinstance(state_dict, dict) or not isinstance(state_dict.get("state"), dict):
+        return False
+    groups = state_dict.get("param_groups")
+    if not isinstance(groups, list) or not all(isinstance(g, dict) and isinstance(g.get("params"), list)
+                                               for g in groups):
+        return False
+    indices = [i for g in groups for i in g["params"]]
+    if not all(type(i) is int for i in indices) or len(set(indices)) != len(indices):
+        return False
+    keys = [str(k) for k in state_dict["state"] if isinstance(k, (str, int)) and not isinstance(k, bool)]
+    return len(keys) == len(state_dict["state"]) == len(set(keys)) and set(keys) <= set(map(str, indices))
+
+
+def _check_same_parameters(groups: list[ParamGroup], saved_names: list[list[str]],
+                           names: list[list[str]]) -> None:
+    """ValueError unless every saved group names each of its parameters and holds the same names as
+    the optimizer's group of the same number."""
+    if len(saved_names) != len(groups):
+        raise ValueError(f"the parameter names cover {len(saved_names)} groups, "
+                         f"the state dict has {len(groups)}")
+    for gi, (group, saved, wanted) in enumerate(zip(groups, saved_names, names)):
+        if len(saved) != len(group["params"]):
+            raise ValueError(f"the parameter names of group {gi} are {len(saved)}, "
+                             f"the state dict's group {gi} has {len(group['params'])} parameters")
+        if set(saved) != set(wanted):
+            only_saved = sorted(set(saved) - set(wanted))
+            only_here = sorted(set(wanted) - set(saved))
+            raise ValueError(f"the saved parameter group {gi} holds other parameters than the optimizer's "
+                             f"group {gi}: only in the saved one {only_saved[:5]}, only in the optimizer's "
+                             f"{only_here[:5]}; give each group the same parameters as the run that saved it "
+                             "(their order may differ)")
 
 
 def check_state_entry(entry: Any, expected: Iterable[str], allowed: Iterable[str], owner: str,

@@ -16,7 +16,8 @@ from .model_checkpoint import ModelCheckpoint
 from .monitor import MonitorCallback, number_keys
 from .progress_bar import ProgressBar
 from .scheduler_step import SchedulerStep
+from .terminate_on_nan import TerminateOnNaN
 
 __all__ = ["HOOK_NAMES", "Callback", "CallbackList", "EarlyStopping", "EpochLog", "HistoryCallback",
            "LambdaCallback", "ModelCheckpoint", "MonitorCallback", "ProgressBar", "SchedulerStep",
-           "number_keys"]
+           "TerminateOnNaN", "number_keys"]

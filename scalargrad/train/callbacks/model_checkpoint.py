@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import string
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..._util.files import check_writable_folder
@@ -12,7 +14,36 @@ from .monitor import MonitorCallback
 if TYPE_CHECKING:
     from ..trainer import Trainer
 
-__all__ = ["ModelCheckpoint"]
+__all__ = ["ModelCheckpoint", "check_path_template"]
+
+
+def check_path_template(path: str, keys: Sequence[str]) -> None:
+    """ValueError unless every field of the file-name template ``path`` is one of ``keys`` (the keys of the
+    epoch logs) and the template can be filled with the epoch number and float values.
+
+    >>> check_path_template('model-{epoch:03d}-{train_loss:.3f}.json', ['epoch', 'train_loss', 'seconds'])
+    >>> check_path_template('model-{val_loss:.3f}.json', ['epoch', 'train_loss'])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: ModelCheckpoint path ... uses the field {val_loss}, which this run does not log; ...
+    """
+    def refuse(problem: str) -> ValueError:
+        return ValueError(f"ModelCheckpoint path {path!r} {problem}; the keys it logs are: {', '.join(keys)}")
+
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(path) if field is not None]
+    except ValueError as e:
+        raise refuse(f"is not a valid file-name template ({e})") from None
+    for field in fields:
+        key = field.split(".")[0].split("[")[0]
+        if key == "" or key.isdigit():
+            raise refuse(f"has the positional field {{{field}}}: name a key of the epoch logs, "
+                         "e.g. {epoch}")
+        if key not in keys:
+            raise refuse(f"uses the field {{{key}}}, which this run does not log")
+    try:
+        path.format(**{**dict.fromkeys(keys, 0.0), "epoch": 1})
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as e:
+        raise refuse(f"cannot be filled with the epoch's numbers ({type(e).__name__}: {e})") from None
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -20,7 +51,9 @@ class ModelCheckpoint(MonitorCallback):
 
     With ``save_best_only=True`` (default) it saves only when ``monitor``
     improves; otherwise after every epoch. ``path`` may hold fields filled
-    from the epoch's record, e.g. ``'model-{epoch:03d}-{val_loss:.3f}.json'``.
+    from the epoch's record, e.g. ``'model-{epoch:03d}-{val_loss:.3f}.json'``;
+    they are checked against the keys the run logs when training starts, so
+    a field the run does not log fails before the first epoch trains.
     Load it back with ``model.load(path)``.
 
     >>> ckpt = ModelCheckpoint('best.json', monitor='val_accuracy')
@@ -36,7 +69,11 @@ class ModelCheckpoint(MonitorCallback):
         self.last_saved: str | None = None
 
     def on_train_begin(self, trainer: Trainer) -> None:
-        """Forget the best value of any earlier run."""
+        """Check the path's fields against the keys the run logs; forget the best value of any earlier run."""
+        log_keys = getattr(trainer, "log_keys", None)
+        keys = log_keys() if callable(log_keys) else None
+        if "{" in self.path and keys is not None:
+            check_path_template(self.path, keys)
         self.reset_best(trainer)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
