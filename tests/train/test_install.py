@@ -19,18 +19,24 @@ def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _requirement_lines(path: Path):
-    """The requirement lines of a requirements file: no comments, no pip options."""
+def _lines(path: Path):
+    """The lines of a requirements file, without comments and blank lines."""
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
-        if line and not line.startswith("-"):
+        if line:
             yield line
 
 
+def _requirement_lines(path: Path):
+    """The requirement lines of a requirements file: no pip options (``-c``, ``-r``)."""
+    return (line for line in _lines(path) if not line.startswith("-"))
+
+
 def _pins(path: Path) -> dict:
-    """name -> version of a file of exact pins; anything that is not `name==version` fails the test."""
+    """name -> version of a file of exact pins; anything that is not `name==version` fails the test
+    (pip refuses an option such as ``-e .`` in a constraints file)."""
     pins = {}
-    for line in _requirement_lines(path):
+    for line in _lines(path):
         match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][0-9A-Za-z.]*)", line)
         assert match, f"{path.name}: {line!r} is not an exact pin (name==version, no local label)"
         name = _canonical(match[1])
