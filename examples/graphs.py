@@ -1,6 +1,6 @@
-"""Draw the pictures of the README and of docs/how-backward-works.md.
+"""Draw the pictures of the README and of the docs (getting-started.md, how-backward-works.md).
 
-    python -m examples.graphs   # examples/linear.png, mlp.png, model.png; docs/backward.png, docs/derivative.png
+    python -m examples.graphs   # examples/linear.png; docs/mlp.png, model.png, backward.png, derivative.png
 
 Needs graphviz (pip install graphviz, and the dot program: apt-get install graphviz).
 """
@@ -51,13 +51,13 @@ def first_derivative() -> Scalar:
 
 
 def main(argv=None) -> None:
-    """Write the README's three pictures into ``--out`` and the docs' two into ``--docs``."""
+    """Write the README's picture into ``--out`` and the docs' four into ``--docs``."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=HERE, help="folder for the README's PNGs (default: examples/)")
+    parser.add_argument("--out", default=HERE, help="folder for the README's PNG (default: examples/)")
     parser.add_argument("--docs", default=DOCS, help="folder for the docs' PNGs (default: docs/)")
     args = parser.parse_args(argv)
-    paths = [os.path.join(args.out, name) for name in ("linear.png", "mlp.png", "model.png")]
-    paths += [os.path.join(args.docs, name) for name in ("backward.png", "derivative.png")]
+    paths = [os.path.join(args.out, "linear.png")]
+    paths += [os.path.join(args.docs, name) for name in ("mlp.png", "model.png", "backward.png", "derivative.png")]
     for folder in (args.out, args.docs):
         os.makedirs(folder, exist_ok=True)
     linear_function().render(paths[0])

@@ -5,8 +5,10 @@ temporary folder, as CI and a contributor run it: a broken link, a missing
 docstring target or a page left out of the navigation fails the build. The
 built HTML is then read: every name in the ``__all__`` of each public module
 has an entry in the API reference, no page loads a script, style, font or
-picture from the web, the tutorial notebook shows its stored outputs, the
-pictures resolve, and the search index finds ``backward``.
+picture from the web, every link and picture of every page (the notebook's
+and the explorable graphs' included) leads to a file of the site and, with an
+``#anchor``, to an element with that id, the tutorial notebook shows its
+stored outputs, and the search index finds ``backward``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import shutil
 import subprocess
 import sys
 from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import nbformat
 import pytest
@@ -134,9 +138,29 @@ def test_every_module_the_docs_use_is_public():
     assert used - set(PUBLIC_MODULES) == set(), "add these modules to PUBLIC_MODULES and to a page of docs/api/"
 
 
+def _scalar_page(api_pages: dict[Path, str]) -> str:
+    pages = [text for text in api_pages.values() if 'id="scalargrad.Scalar"' in text]
+    assert len(pages) == 1, "Scalar is documented on one page: docs/api/scalar.md"
+    return pages[0]
+
+
+def test_scalar_has_a_page_with_its_operators(site, api_pages):
+    """``Scalar`` has its own page, "Scalar" in the nav, listing every operator a Scalar takes."""
+    page = _scalar_page(api_pages)
+    assert page == (site / "api" / "scalar.html").read_text(encoding="utf-8")
+    assert re.search(r"<h1[^>]*>Scalar<", page)
+    assert re.search(r'<a [^>]*href="scalar.html"[^>]*>\s*<span class="md-ellipsis">\s*Scalar\s*</span>', page), \
+        "no 'Scalar' entry in the nav"
+    text = unescape(re.sub(r"<[^>]+>", "", page))
+    operators = ["__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+                 "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__abs__",
+                 "x < y", "x <= y", "x > y", "x >= y", "x == y", "x != y"]
+    assert [op for op in operators if op not in text] == []
+
+
 def test_scalar_methods_made_in_the_class_body_are_documented(api_pages):
     """``Scalar.exp`` and the other one-input ops are made by a call, not a ``def``; they still get entries."""
-    page = _module_page(api_pages, "scalargrad")
+    page = _scalar_page(api_pages)
     from scalargrad import Scalar
 
     methods = [name for name, value in vars(Scalar).items()
@@ -213,6 +237,92 @@ def test_the_pictures_resolve(site):
             assert picture.is_file() and picture.stat().st_size > 1000, f"{page.relative_to(site)}: {source}"
             shown += 1
     assert shown >= 3  # architecture.png, backward.png, derivative.png at least
+
+
+class _Links(HTMLParser):
+    """The addresses a page's tags point at (``href``, ``src``), and the ids an ``#anchor`` can name."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.addresses: list[str] = []
+        self.ids: set[str] = set()
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name == "id" or (name == "name" and tag == "a"):
+                self.ids.add(value)
+            elif name in ("href", "src"):
+                self.addresses.append(value)
+
+
+def _dead_links(site: Path) -> tuple[int, list[str]]:
+    """(how many links were checked, the ones that lead nowhere) over every HTML page of ``site``.
+
+    A link leads somewhere when its file is in the site and, if it names an ``#anchor`` in an HTML
+    page, that page has an element with that id. Addresses with a scheme or a host (``https:``,
+    ``data:``, ``mailto:``, ``//host``) are left to test_no_page_needs_the_network; one starting at
+    ``/`` is read from the site's root, where the 404 page, the only one to use them, is served.
+    """
+    root = site.resolve()
+    parsed: dict[Path, _Links] = {}
+
+    def links_of(page: Path) -> _Links:
+        if page not in parsed:
+            parsed[page] = _Links(page.read_text(encoding="utf-8"))
+        return parsed[page]
+
+    checked, dead = 0, []
+    for page in _html_pages(root):
+        for address in links_of(page).addresses:
+            parts = urlsplit(address)
+            if parts.scheme or parts.netloc or address.startswith("//"):
+                continue
+            checked += 1
+            path = unquote(parts.path)
+            if not path:
+                target = page
+            else:
+                target = ((root / path.lstrip("/")) if path.startswith("/") else (page.parent / path)).resolve()
+                if path.endswith("/"):
+                    target = target / "index.html"
+            where = f"{page.relative_to(root)}: {address}"
+            if root not in target.parents or not target.is_file():
+                dead.append(f"{where} (no such file)")
+            elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in links_of(target).ids:
+                dead.append(f"{where} (no such anchor)")
+    return checked, dead
+
+
+def test_every_link_resolves(site):
+    """Every link and picture of every built page, the tutorial notebook's and the explorable graphs'
+    included, leads to a file of the site, and every ``#anchor`` to an element of its page.
+
+    ``--strict`` checks the links written in the Markdown pages; this reads what was built, so it also
+    covers the notebook (mkdocs-jupyter leaves its links as written), the theme and the build hooks.
+    """
+    checked, dead = _dead_links(site)
+    assert checked > 1000
+    assert dead == [], "links that lead nowhere:\n" + "\n".join(dead)
+
+
+def test_the_link_check_finds_dead_links(tmp_path):
+    """The check above is not blind: a missing page, a missing anchor and a link out of the site are found."""
+    (tmp_path / "api").mkdir()
+    (tmp_path / "guide.html").write_text('<h2 id="install">Install</h2>', encoding="utf-8")
+    (tmp_path / "api" / "index.html").write_text(
+        '<a href="../guide.html#install">ok</a> <a href="#top" id="top">ok</a> <img src="/guide.html">'
+        '<a href="https://example.org/x.md">web</a> <a href="data:,x">data</a>'
+        '<a href="../how-backward-works.md">page as written</a> <a href="../guide.html#setup">anchor</a>'
+        '<a href="../../outside.html">outside</a>', encoding="utf-8")
+    (tmp_path.parent / "outside.html").write_text("", encoding="utf-8")
+    checked, dead = _dead_links(tmp_path)
+    assert checked == 6
+    assert dead == ["api/index.html: ../how-backward-works.md (no such file)",
+                    "api/index.html: ../guide.html#setup (no such anchor)",
+                    "api/index.html: ../../outside.html (no such file)"]
 
 
 def test_the_tutorial_page_shows_the_stored_outputs(site):

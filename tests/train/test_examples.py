@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) does not put the repo root on sys.path
     sys.path.insert(0, str(ROOT))
 
-README = ROOT / "README.md"
+EXAMPLES_PAGE = ROOT / "docs" / "examples.md"  # the table of the examples and their options
 EVERY_EXAMPLE = sorted(path.stem for path in (ROOT / "examples").glob("*.py") if not path.stem.startswith("_"))
 EXAMPLES = ["train_classification", "train_regression", "xor", "moons", "digits", "linear_regression"]
 FINAL = re.compile(r"final ([a-z0-9_]+)=(\S+)\Z")
@@ -56,19 +56,20 @@ def test_help_exits_0(name, capsys):
     assert "--epochs" in out and "--seed" in out
 
 
-def readme_options() -> dict[str, set[str]]:
-    """The README's table of examples: name -> the options its row lists."""
-    rows = re.findall(r"^\| `(\w+)` \|.*\| ((?:`[^`]*` ?)+) \|", README.read_text(encoding="utf-8"), re.MULTILINE)
+def listed_options() -> dict[str, set[str]]:
+    """The table of examples in docs/examples.md: name -> the options its row lists."""
+    rows = re.findall(r"^\| `(\w+)` \|.*\| ((?:`[^`]*` ?)+) \|", EXAMPLES_PAGE.read_text(encoding="utf-8"),
+                      re.MULTILINE)
     return {name: set(re.findall(r"--[a-z][\w-]*", cell)) for name, cell in rows}
 
 
 @pytest.mark.parametrize("name", EVERY_EXAMPLE)
-def test_readme_lists_the_options_each_example_takes(name, capsys):
+def test_the_examples_page_lists_the_options_each_example_takes(name, capsys):
     with pytest.raises(SystemExit):
         example(name).main(["--help"])
     usage = capsys.readouterr().out.split("\n\n")[0]  # argparse's usage lines name every option
     in_help = set(re.findall(r"--[a-z][\w-]*", usage)) - {"--help"}
-    assert readme_options().get(name) == in_help
+    assert listed_options().get(name) == in_help
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -209,5 +210,5 @@ def test_linear_regression(capsys):
 def test_graphs_writes_the_readme_and_docs_pictures(capsys, tmp_path):
     metric, value, _ = run(capsys, "graphs", "--out", str(tmp_path / "readme"), "--docs", str(tmp_path / "docs"))
     assert (metric, value) == ("pictures", 5.0)
-    for name in ("readme/linear.png", "readme/mlp.png", "readme/model.png", "docs/backward.png", "docs/derivative.png"):
+    for name in ("readme/linear.png", "docs/mlp.png", "docs/model.png", "docs/backward.png", "docs/derivative.png"):
         assert (tmp_path / name).stat().st_size > 1000, name

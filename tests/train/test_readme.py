@@ -1,7 +1,9 @@
 """The README is the front door: its Python blocks must run and print what it shows.
 
 The blocks run in order in one namespace, as a reader pastes them into one
-session. The pages under ``docs/`` are held to the same rule.
+session. The pages under ``docs/`` (the API reference's included) are held to
+the same rule. The README links every page of ``docs/``, and its links and
+CONTRIBUTING.md's lead to files and headings that exist.
 """
 
 import contextlib
@@ -13,12 +15,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
+CONTRIBUTING = ROOT / "CONTRIBUTING.md"
 DOCS = sorted((ROOT / "docs").glob("*.md"))
+PAGES = DOCS + sorted((ROOT / "docs" / "api").glob("*.md"))  # every page whose blocks run
 CAN_RENDER = shutil.which("dot") is not None or bool(os.environ.get("CI"))  # CI installs Graphviz
 FENCE = re.compile(r"```(\w*)\n(.*?)```", re.DOTALL)
 CPYTHON_ONLY = "# (CPython)"  # a block whose output is CPython's (reference counting) says so in a comment
@@ -43,7 +48,8 @@ def _blocks(page: Path = README):
 
 
 BLOCKS = _blocks()
-DOC_BLOCKS = [(page.name, source, expected) for page in DOCS for source, expected in _blocks(page)]
+DOC_BLOCKS = [(str(page.relative_to(ROOT / "docs")), source, expected)
+              for page in PAGES for source, expected in _blocks(page)]
 
 
 def test_readme_has_the_quickstarts():
@@ -61,7 +67,7 @@ def test_readme_links_the_docs_and_their_pictures_exist():
             assert (page.parent / picture).stat().st_size > 1000, f"{page.name}: missing picture {picture}"
 
 
-@pytest.mark.parametrize("page", [README, *DOCS], ids=lambda page: page.name)
+@pytest.mark.parametrize("page", [README, CONTRIBUTING, *PAGES], ids=lambda page: str(page.relative_to(ROOT)))
 def test_code_fences_stand_on_their_own_lines(page):
     """Text after a closing fence (```` ``` text````) leaves the block open and turns the rest of the page into code."""
     for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
@@ -70,11 +76,16 @@ def test_code_fences_stand_on_their_own_lines(page):
 
 
 @pytest.mark.parametrize("index", range(len(DOC_BLOCKS)))
-def test_docs_block_runs_and_prints_what_it_shows(index):
-    """The docs' blocks run in order within a page, sharing names, as a reader would run them."""
+def test_docs_block_runs_and_prints_what_it_shows(index, tmp_path, monkeypatch):
+    """The docs' blocks run in order within a page, sharing names, as a reader would run them.
+
+    They run in an empty folder, so a block that saves a file (``nn.save(model, 'model.json')``)
+    leaves nothing in the repository.
+    """
     page = DOC_BLOCKS[index][0]
     if CPYTHON_ONLY in DOC_BLOCKS[index][1] and platform.python_implementation() != "CPython":
         pytest.skip("the block shows CPython's reference counting")
+    monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "__docs__"}
     for name, source, expected in DOC_BLOCKS[:index + 1]:
         if name != page:
@@ -144,3 +155,46 @@ def test_the_first_quickstart_needs_only_the_core():
     *printed, optional_imported = result.stdout.strip().splitlines()
     assert optional_imported == "[]"
     assert "\n".join(printed).strip() == expected.strip()
+
+
+def _test_command(page: Path) -> str:
+    """The bash block of ``page`` that ends in ``python -m pytest -q``: the one command that runs the tests."""
+    blocks = [m.group(2) for m in FENCE.finditer(page.read_text(encoding="utf-8")) if m.group(1) == "bash"]
+    commands = [block for block in blocks if block.rstrip().endswith("python -m pytest -q")]
+    assert len(commands) == 1, f"{page.name} gives {len(commands)} test commands"
+    return commands[0]
+
+
+def test_contributing_gives_the_readmes_test_command():
+    assert _test_command(CONTRIBUTING) == _test_command(README)
+
+
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")  # [text](target) in Markdown
+
+
+def _anchors(page: Path) -> set:
+    """The anchors GitHub makes for the headings of a Markdown page (outside code blocks)."""
+    text = FENCE.sub("", page.read_text(encoding="utf-8"))
+    anchors = set()
+    for heading in re.findall(r"^#{1,6} +(.+?) *$", text, re.MULTILINE):
+        anchors.add(re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-"))
+    return anchors
+
+
+@pytest.mark.parametrize("page", [README, CONTRIBUTING], ids=lambda page: page.name)
+def test_links_lead_to_files_and_headings(page):
+    """Every relative link of the README and CONTRIBUTING.md names a file of the repository and, with
+    ``#anchor``, a heading of that Markdown file, as GitHub shows them."""
+    links = LINK.findall(FENCE.sub("", page.read_text(encoding="utf-8")))
+    assert links
+    dead = []
+    for link in links:
+        if re.match(r"[a-z]+:", link):
+            continue  # https://..., mailto:...
+        path, _, anchor = link.partition("#")
+        target = (page.parent / unquote(path)) if path else page
+        if not target.is_file():
+            dead.append(f"{link} (no such file)")
+        elif anchor and target.suffix == ".md" and anchor not in _anchors(target):
+            dead.append(f"{link} (no such heading)")
+    assert dead == [], f"{page.name}: links that lead nowhere: {dead}"

@@ -52,7 +52,7 @@ def open_clean(tab, url: str) -> None:
 
 PAGES = {  # page -> an element only that page has, once its content is there
     "index.html": "h1#scalargrad",
-    "api/scalargrad.html": '[id="scalargrad.Scalar.backward"]',
+    "api/scalar.html": '[id="scalargrad.Scalar.backward"]',
     "tutorial.html": ".jp-Notebook .jp-OutputArea-output img",
 }
 
@@ -78,7 +78,13 @@ def test_the_search_finds_backward(page, site_url):
     page.keyboard.type("backward")
     results = page.locator(".md-search-result__item a")
     results.first.wait_for(timeout=10_000)  # the search index loads in a web worker
-    targets = [link.get_attribute("href").removeprefix(site_url) for link in results.all()]
+    # The list is redrawn while the worker answers the query as typed so far: wait until it holds both
+    # results, then read every address in one call (one link at a time can meet a link that is gone).
+    hrefs = "[...document.querySelectorAll('.md-search-result__item a')].map(a => a.getAttribute('href'))"
+    found = (f"{hrefs}.some(h => h.includes('how-backward-works.html'))"
+             f" && {hrefs}.some(h => h.endsWith('#scalargrad.Scalar.backward'))")
+    page.wait_for_function(found, timeout=10_000)
+    targets = [href.removeprefix(site_url) for href in page.evaluate(hrefs)]
     assert any(target.startswith("how-backward-works.html") for target in targets), targets
     assert any(target.endswith("#scalargrad.Scalar.backward") for target in targets), targets
     assert page.errors == [] and page.blocked == [] and page.failed == []

@@ -10,7 +10,9 @@ the stored copy shows and leave no file behind; the stored copy must have run
 every cell in order and stay small.
 """
 
+import base64
 import re
+import struct
 
 import nbformat
 import pytest
@@ -19,9 +21,13 @@ from tests.kernel import ROOT, mime_types, run_notebook, text_of
 
 NOTEBOOK = ROOT / "docs" / "tutorial.ipynb"
 IMAGES = {"image/svg+xml", "image/png"}
-RENDER_CELLS = ["c.render()", "out.render()", "y.render()"]  # each cell's last line
+RENDER_CELLS = ["c.render()", "out.render(rankdir='TB')", "y.render()"]  # each cell's last line
 PLOT_CELLS = ["plot_history(history)", "plot_decision_boundary(moons_model, x_moons, y_moons)"]
 SUMMARY_CELL = "model.summary()"
+# The site's text column is about 570 px wide; a wider picture is shrunk to fit. At 1,000 px it still reads
+# at more than half size; the neuron drawn left to right (1,820 px) did not, and is drawn top to bottom.
+MAX_PICTURE_WIDTH = 1000
+SVG_WIDTH = re.compile(r'<svg width="([\d.]+)(pt|px)"')
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +91,23 @@ def test_plots_show_inline(notebook, last_line):
 def test_summary_shows_as_a_table(notebook):
     table = text_of(outputs_of(notebook, SUMMARY_CELL))
     assert table.startswith("Layer") and "\nTotal parameters: 2410" in table, table
+
+
+def picture_width(mime: str, data: str) -> float:
+    """The width in CSS pixels of a stored picture: an SVG's width attribute (pt or px), a PNG's header."""
+    if mime == "image/svg+xml":
+        size, unit = SVG_WIDTH.search(data).groups()
+        return float(size) * (4 / 3 if unit == "pt" else 1)
+    return struct.unpack(">I", base64.b64decode(data)[16:20])[0]  # IHDR: width, then height
+
+
+def test_every_picture_fits_the_page(stored):
+    widths = {cell.source.rstrip().splitlines()[-1]: picture_width(mime, output["data"][mime])
+              for cell in code_cells(stored) for output in cell.outputs
+              for mime in IMAGES & set(output.get("data", {}))}
+    assert len(widths) == len(RENDER_CELLS) + len(PLOT_CELLS)
+    too_wide = {cell: width for cell, width in widths.items() if width > MAX_PICTURE_WIDTH}
+    assert not too_wide, f"pictures too wide to read on the site (px): {too_wide}"
 
 
 def test_the_classifiers_clear_their_accuracy_thresholds(notebook):
