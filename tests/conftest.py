@@ -42,6 +42,8 @@ _NEEDS = {
     "test_explore_browser.py": "playwright",
     "test_site_browser.py": "playwright",
     "test_docs_site.py": "mkdocs",
+    "test_callback_semantics.py": "torch",
+    "test_checks_and_nested.py": "torch",
 }
 
 collect_ignore = ["bits.py", "browser.py", "helpers.py", "kernel.py"]

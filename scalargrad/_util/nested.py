@@ -204,7 +204,9 @@ def ragged_description(value: Any, name: str) -> str | None:
     item = value
     for i in path:
         item = item[i]
-    found = f"a list of {len(item)}" if isinstance(item, _LISTS) else f"a {type(item).__name__}"
+    kind = type(item).__name__
+    article = "an" if kind[0] in "aeiouAEIOU" else "a"
+    found = f"a list of {len(item)}" if isinstance(item, _LISTS) else f"{article} {kind}"
     return f"its first elements give shape {dims}, but {name}{''.join(f'[{i}]' for i in path)} is {found}"
 
 

@@ -1,4 +1,5 @@
-"""``scalargrad.compat.micrograd``: micrograd's code runs with only its import changed, with micrograd's numbers.
+"""``scalargrad.compat.micrograd``: micrograd's code runs with only its import changed, with micrograd's
+numbers.
 
 The references are micrograd 0.1.0 itself (installed from PyPI; the comparisons skip where it is
 missing, as on PyPy) and torch float64 for the ops micrograd 0.1.0 lacks (``tanh``, ``exp``).
@@ -9,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import operator
 import random
 
 import pytest
@@ -55,7 +57,8 @@ def run_readme(import_line: str) -> tuple[str, dict]:
     namespace: dict = {}
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(README_EXAMPLE.format(import_line=import_line), "README example", "exec"), namespace)  # noqa: S102
+        source = README_EXAMPLE.format(import_line=import_line)
+        exec(compile(source, "README example", "exec"), namespace)  # noqa: S102
     return out.getvalue(), namespace
 
 
@@ -119,7 +122,8 @@ def test_lecture_neuron_with_tanh_and_exp_matches_torch():
 
     for through_exp in (False, True):
         ours = {name: Value(x, label=name) for name, x in inputs.items()}
-        theirs = {name: torch.tensor(x, dtype=torch.float64, requires_grad=True) for name, x in inputs.items()}
+        theirs = {name: torch.tensor(x, dtype=torch.float64, requires_grad=True)
+                  for name, x in inputs.items()}
         o, t = neuron(ours, through_exp), neuron(theirs, through_exp)
         o.backward()
         t.backward()
@@ -182,7 +186,7 @@ def test_traced_graph_is_micrograd_graph():
 
     ours, theirs = graph_summary(example(Value)), graph_summary(example(engine.Value))
     assert ours == theirs
-    assert [op for op, _, _ in ours[0]] == ["", "", "", "*", "+", "ReLU"]  # x, 2 and 1 are leaves, as in micrograd
+    assert [op for op, _, _ in ours[0]] == ["", "", "", "*", "+", "ReLU"]  # x, 2 and 1: leaves, as there
 
 
 def test_traced_neuron_is_micrograd_neuron():
@@ -196,7 +200,8 @@ def test_traced_neuron_is_micrograd_neuron():
         y.backward()
         return graph_summary(y)
 
-    assert neuron_graph(compat.Neuron, compat.Value) == neuron_graph(nn.Neuron, engine.Value)  # `from micrograd import nn`
+    # nn is `from micrograd import nn`
+    assert neuron_graph(compat.Neuron, compat.Value) == neuron_graph(nn.Neuron, engine.Value)
 
 
 def test_draw_dot_from_the_notebook_runs():
@@ -353,7 +358,8 @@ def test_demo_on_numpy_arrays_as_in_the_notebook():
 
 
 def test_to_scalargrad_is_the_same_network_and_trains_the_same():
-    """MLP.to_scalargrad(): Linear layers with the same weights and outputs; two demo steps, the same losses and weights."""
+    """MLP.to_scalargrad(): Linear layers with the same weights and outputs; two demo steps, the same losses
+    and weights."""
     random.seed(21)
     model = MLP(2, [6, 4, 1])
     native = model.to_scalargrad()
@@ -369,3 +375,71 @@ def test_to_scalargrad_is_the_same_network_and_trains_the_same():
     losses = native_training(native, x, y, 2)
     assert all(close(a, b) for a, b in zip(losses, expected)), (losses, expected)
     assert all(close(p.data, q.data) for p, q in zip(native.parameters(), model.parameters()))
+
+
+# ---- a plain number on the left: the reflected operators ----------------------------------------
+
+REFLECTED = {
+    "2 + v": lambda v: 2 + v,
+    "2 - v": lambda v: 2 - v,
+    "0.1 - v": lambda v: 0.1 - v,
+    "2 * v": lambda v: 2 * v,
+    "2 / v": lambda v: 2 / v,
+    "-3 / v": lambda v: -3 / v,
+    "1.5 * v - 1 / v": lambda v: 1.5 * v - 1 / v,
+    "(2 - v) * (3 / v) + (1 - v)**2": lambda v: (2 - v) * (3 / v) + (1 - v) ** 2,
+}
+REFLECTED_CASES = [(name, x) for name in REFLECTED for x in (5.0, -0.3, 0.7)]
+
+
+@pytest.mark.parametrize(("name", "x"), REFLECTED_CASES)
+def test_a_number_on_the_left_gives_micrograd_value_grad_and_graph(name, x):
+    engine, _ = micrograd()
+    results = []
+    for make in (Value, engine.Value):
+        v = make(x)
+        y = REFLECTED[name](v)
+        y.backward()
+        results.append((y.data, v.grad, graph_summary(y)))
+    (data, grad, graph), (expected_data, expected_grad, expected_graph) = results
+    assert data == expected_data  # the same float ops in the same order
+    assert close(grad, expected_grad)  # summed in another order: equal to rounding
+    assert graph == expected_graph  # 2 - v is 2 + (v * -1), with 2 and -1 as leaves
+
+
+@pytest.mark.parametrize(("name", "x"), REFLECTED_CASES)
+def test_a_number_on_the_left_matches_torch(name, x):
+    torch = pytest.importorskip("torch")
+    v, t = Value(x), torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    y, expected = REFLECTED[name](v), REFLECTED[name](t)
+    y.backward()
+    expected.backward()
+    assert isinstance(y, Value)
+    assert close(y.data, expected.item()) and close(v.grad, t.grad.item())
+
+
+def test_number_minus_value_is_the_number_minus_its_data():
+    v = Value(5)
+    y = 2 - v
+    y.backward()
+    assert (y.data, v.grad) == (-3.0, -1.0)  # not 5 - 2: the operands keep their order
+
+
+def test_a_number_to_a_value_power_is_refused_as_in_micrograd():
+    engine, _ = micrograd()
+    for make in (Value, engine.Value):
+        with pytest.raises(TypeError):
+            2 ** make(3.0)
+
+
+@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv])
+def test_numpy_numbers_on_the_left_work_as_plain_numbers(op):
+    np = pytest.importorskip("numpy")
+    results = []
+    for number in (2.0, np.float64(2.0), np.int64(2)):
+        v = Value(0.7)
+        y = op(number, v)  # number.__sub__(v), then v.__rsub__(number)
+        y.backward()
+        assert isinstance(y, Value)
+        results.append((y.data, v.grad))
+    assert results[1] == results[2] == results[0]

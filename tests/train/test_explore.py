@@ -21,7 +21,7 @@ from scalargrad.scalar import backward_order
 from scalargrad.viz import draw_graph, explore_graph
 from scalargrad.viz.explore import ExplorableGraph, local_derivatives
 from tests.helpers import assert_close, tt
-from tests.train.test_viz import chain, dot_program  # noqa: F401 (dot_program: the fixture; skips without dot)
+from tests.train.test_viz import chain, dot_program  # noqa: F401 (dot_program: a fixture, skips without dot)
 
 needs_dot = pytest.mark.usefixtures("dot_program")
 
@@ -82,8 +82,8 @@ def test_the_page_needs_no_network(tmp_path):
     _, _, data = explored(linear, tmp_path)
     text = (tmp_path / "graph.html").read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and text.count("<svg") == 1
-    assert "http://" not in text and "https://" not in text and "//" not in re.sub(r"<script>.*?</script>", "",
-                                                                                   text, flags=re.DOTALL)
+    outside_the_script = re.sub(r"<script>.*?</script>", "", text, flags=re.DOTALL)
+    assert "http://" not in text and "https://" not in text and "//" not in outside_the_script
     assert not re.search(r"<link|\bsrc\s*=|\bhref\s*=|@import|url\(", text, re.IGNORECASE)
     assert text.count("<script>") == 1 and "<style>" in text  # the script and the style are inline
     assert len(data["steps"]) == 1 + 4 + 1 + 4 + 1  # start, 4 ops forward, the seed, 4 ops backward, done
@@ -95,7 +95,7 @@ def test_forward_steps_carry_the_nodes_values_and_match_torch(tmp_path, name):
     _, f, data = explored(GRAPHS[name], tmp_path)
     order = backward_order(f, [])
     forward = steps_of(data, "forward")
-    assert [step["node"] for step in forward] == [str(id(node)) for node in order]  # every op after its inputs
+    assert [step["node"] for step in forward] == [str(id(node)) for node in order]  # ops after their inputs
     assert [step["value"] for step in forward] == [node.data for node in order]
     expected = GRAPHS[name]({k: tt(v) for k, v in LEAVES.items()})
     assert_close(forward[-1]["value"], expected, "output")
@@ -146,14 +146,16 @@ def test_the_seed_and_the_start_say_what_backward_does(tmp_path):
     _, f, data = explored(linear, tmp_path)
     (seed,) = steps_of(data, "seed")
     assert seed["node"] == str(id(f)) and seed["inputs"] == [] and seed["grad"] == 1.0
-    assert {c[3] for c in seed["set"] if c[0] != str(id(f))} == {"0.0"} and [str(id(f)), "grad", "1", "1.0"] in seed["set"]
+    assert {c[3] for c in seed["set"] if c[0] != str(id(f))} == {"0.0"}
+    assert [str(id(f)), "grad", "1", "1.0"] in seed["set"]
     assert data["steps"][-1]["phase"] == "done"
 
 
 @pytest.mark.parametrize("make", [
     lambda a, b: a * b, lambda a, b: a / b, lambda a, b: a ** b, lambda a, b: a - b, lambda a, b: 2.0 / a,
     lambda a, b: a.exp(), lambda a, b: a.log(), lambda a, b: a.sigmoid(), lambda a, b: a.relu(),
-    lambda a, b: a.tanh(), lambda a, b: a.abs(), lambda a, b: a.sqrt(), lambda a, b: a ** 3.0, lambda a, b: 3.0 ** b,
+    lambda a, b: a.tanh(), lambda a, b: a.abs(), lambda a, b: a.sqrt(), lambda a, b: a ** 3.0,
+    lambda a, b: 3.0 ** b,
 ])
 def test_local_derivatives_match_torch(make):
     a, b = Scalar(1.7), Scalar(-0.6)
@@ -242,19 +244,21 @@ def test_a_big_graph_is_refused_unless_max_nodes_allows_it(tmp_path):
     with pytest.raises(ValueError, match=r"more than 100 values.*max_nodes="):
         explore_graph(chain(100_000), tmp_path / "big.html")  # stops counting at the limit
     ws = [Scalar(0.1 * i, name=f"w{i}") for i in range(40)]
-    page = explore_graph(F.sum([w * (i + 1.0) for i, w in enumerate(ws)]), tmp_path / "big.html", max_nodes=81)
+    total = F.sum([w * (i + 1.0) for i, w in enumerate(ws)])
+    page = explore_graph(total, tmp_path / "big.html", max_nodes=81)
     assert len(page.steps) == 1 + 41 + 1 + 41 + 1
 
 
 @needs_dot
 def test_a_slow_layout_is_done_again_quickly_with_straight_edges(tmp_path, monkeypatch):
     monkeypatch.setattr("scalargrad.viz.explore.FIRST_LAYOUT_SECONDS", 0.3)
-    page = explore_graph(chain(35), tmp_path / "slow.html", max_nodes=71, layout_timeout=2.0)  # dot alone: 5 s
+    page = explore_graph(chain(35), tmp_path / "slow.html", max_nodes=71, layout_timeout=2.0)  # dot alone: 5s
     assert len(page.steps) == 1 + 70 + 1 + 70 + 1
 
 
 @needs_dot
-def test_in_a_script_without_a_path_it_writes_a_new_file_and_can_open_a_browser(tmp_path, monkeypatch, capsys):
+def test_in_a_script_without_a_path_it_writes_a_new_file_and_can_open_a_browser(tmp_path, monkeypatch,
+                                                                                 capsys):
     monkeypatch.chdir(tmp_path)
     opened = []
     monkeypatch.setattr("webbrowser.open", opened.append)
@@ -280,3 +284,24 @@ def test_in_a_notebook_it_shows_inline_and_writes_only_what_is_asked(tmp_path):
         assert 'class="sgx-data"' in inline and "<svg" in inline and "<html" not in inline
     assert text_of(cells[3]).strip() == "['y.html']"
     assert math.isclose(page_data(tmp_path / "y.html")["steps"][-2]["edges"][0]["local"], -0.5)
+
+
+@needs_dot
+def test_unnamed_values_are_numbered_from_1_in_the_engine_order(tmp_path):
+    x, w, b = Scalar(2.0), Scalar(-0.5), Scalar(0.3)  # no names: the page numbers them, as _labels documents
+    y = x * w + b * x
+    page = explore_graph(y, tmp_path / "g.html")
+    order = backward_order(y, [])
+    label = {str(id(node)): f"#{k} ({node.op})" for k, node in enumerate(order, 1)}
+    label[str(id(y))] = "output"
+    assert [leaf["label"] for leaf in page.leaves] == ["leaf #1", "leaf #2", "leaf #3"]
+    label.update({leaf["node"]: leaf["label"] for leaf in page.leaves})
+    forward = [step for step in page.steps if step["phase"] == "forward"]
+    assert [step["title"] for step in forward] == [f"Forward {k} of 3: {label[str(id(node))]}"
+                                                   for k, node in enumerate(order, 1)]
+    assert forward[0]["title"] == "Forward 1 of 3: #1 (*)"
+    inputs = [", ".join(label[str(id(p))] for p in node.parents) for node in order]
+    assert [step["text"][0] for step in forward] == [
+        f"{label[str(id(node))]} = {node.op}({names})" for node, names in zip(order, inputs)]
+    backward = [step["title"] for step in page.steps if step["phase"] == "backward"]
+    assert backward[-1] == "Backward 3 of 3: #1 (*)" and backward[0] == "Backward 1 of 3: output"
