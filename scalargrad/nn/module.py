@@ -9,7 +9,6 @@ and a Sequential module by module.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +16,7 @@ from .._util.checks import boolean
 from .._util.nested import is_regular, leaves, map_leaves, named_leaves, shape, to_lists
 from ..scalar import Scalar
 from . import serialization
-from .summary import ModelSummary, discards_result, layer_table
+from .summary import ModelSummary, in_interactive_session, layer_table
 
 __all__ = ["Module"]
 
@@ -291,7 +290,7 @@ class Module:
     listed_as_one_layer: bool = False
 
     def summary(self, input_size: int | tuple[int, ...] | None = None) -> ModelSummary:
-        """A table of the layers in the order data flows, with output sizes and parameter counts, like torchinfo's.
+        """A table of the layers in the order data flows, with their output sizes and parameter counts.
 
         The model is run once on zeros of ``input_size`` (``16`` for a
         vector, ``(1, 8, 8)`` for an image), without recording a graph, so
@@ -299,15 +298,16 @@ class Module:
         the layers (a Linear's ``size_in``) when the model runs on it, else
         the layers are listed in attribute order (see ``layer_table``).
 
-        As torchinfo's summary does, ``model.summary()`` on a line of its own
-        prints the table; where the result is used (``print(model.summary())``,
-        ``table = model.summary()``, the last line of a notebook cell, which
-        Jupyter shows) it prints nothing itself, so the table appears once.
-        The result is a ``ModelSummary``: the table as a ``str``, with
-        ``rows`` and ``total_parameters`` for programs.
+        Like torchinfo's summary, it prints the table and returns it, except
+        in Python's REPL, IPython or a Jupyter notebook, which show a line's
+        value themselves: there it only returns the table, which shows when
+        ``model.summary()`` is the line typed or ends a notebook cell (elsewhere
+        in a cell, ``print(model.summary())``). The result is a ``ModelSummary``:
+        the table as a ``str``, with ``rows`` and ``total_parameters`` for programs.
 
         >>> from scalargrad.nn import Sequential, Linear
-        >>> print(Sequential([Linear(4, 3, activation='relu'), Linear(3, 2)]).summary())  # doctest: +NORMALIZE_WHITESPACE
+        >>> model = Sequential([Linear(4, 3, activation='relu'), Linear(3, 2)])
+        >>> table = model.summary()  # doctest: +NORMALIZE_WHITESPACE
         Layer                     Type                  Output size     Parameters
         ==========================================================================
         0                         Linear(relu)          3               15
@@ -316,7 +316,7 @@ class Module:
         Total parameters: 23
         """
         table = ModelSummary.from_rows(layer_table(self, input_size), self.num_parameters())
-        if discards_result(sys._getframe(1)):
+        if not in_interactive_session():  # there the returned table shows: printing it would show it twice
             print(table)
         return table
 

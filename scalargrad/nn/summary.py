@@ -12,16 +12,15 @@ a graph, and each layer's row comes where it is called, with its output size.
 
 from __future__ import annotations
 
-import dis
+import sys
 from collections.abc import Iterator
-from types import FrameType
 from typing import Any, NamedTuple
 
 from .._util.checks import positive_int_or_tuple
 from .._util.nested import shape
 from ..scalar import no_grad
 
-__all__ = ["LayerRow", "ModelSummary", "layer_table"]
+__all__ = ["LayerRow", "ModelSummary", "in_interactive_session", "layer_table"]
 
 
 class LayerRow(NamedTuple):
@@ -39,7 +38,7 @@ class LayerRow(NamedTuple):
 
 
 def layer_table(model: Any, input_size: int | tuple[int, ...] | None = None) -> list[LayerRow]:
-    """The rows of ``model``'s layer table, in the order data flows (the model itself when it has no sub-modules).
+    """The rows of ``model``'s layer table in the order data flows (the model alone if it has no sub-modules).
 
     The model is run once on zeros of ``input_size`` (``16`` for a vector,
     ``(1, 8, 8)`` for an image) in eval mode, without recording a graph,
@@ -94,23 +93,24 @@ class ModelSummary(str):
         return str(self)
 
 
-def discards_result(frame: FrameType) -> bool:
-    """True when the call under way in ``frame`` is a statement of its own, its result thrown away.
+def in_interactive_session() -> bool:
+    """True in Python's REPL, IPython and Jupyter, which show a line's value themselves; False in a script.
 
-    ``model.summary()`` alone on a line compiles to the call and then
-    ``POP_TOP``; ``print(model.summary())``, ``table = model.summary()`` and
-    the last line of a notebook cell or a REPL entry (which the display hook
-    shows) use the result.
+    Each of them sets ``sys.ps1``, its prompt (IPython too, "so that scripts
+    can decide if they are running interactively"); a script does not, even
+    under ``python -i`` until its prompt appears. torchinfo uses the same test.
+
+    >>> in_interactive_session()  # doctests run as a script
+    False
     """
-    after = (ins for ins in dis.get_instructions(frame.f_code) if ins.offset > frame.f_lasti)
-    following = next(after, None)
-    return following is not None and following.opname == "POP_TOP"
+    return hasattr(sys, "ps1")
 
 
 def _table_text(rows: list[LayerRow], total_parameters: int) -> str:
     table = []
     for row in rows:
-        name = row.name + (" (not run)" if row.call == 0 else f" (call {row.call})" if row.call and row.call > 1 else "")
+        calls = " (not run)" if row.call == 0 else f" (call {row.call})" if row.call and row.call > 1 else ""
+        name = row.name + calls
         table.append((name, row.kind, row.output_size or "-", str(row.num_parameters)))
     width = [max(25, *(len(r[0]) + 1 for r in table)), 21, 15, 10]
     line = "=" * (sum(width) + 3)
@@ -176,7 +176,7 @@ def _zeros(size: int | tuple[int, ...]) -> list:
 
 
 def _trace_some_input(model: Any, layers: list[tuple[str, Any]]) -> list[tuple[Any, str]] | None:
-    """``_trace`` on the first input size, among the layers' ``size_in``, that the model runs on; else None."""
+    """``_trace`` on the first of the layers' ``size_in`` that the model runs on; else None."""
     tried = set()
     for _, layer in layers:
         size = getattr(layer, "size_in", None)
@@ -197,7 +197,8 @@ def _trace_or_none(model: Any, layers: list[tuple[str, Any]], size: int) -> list
         return None
 
 
-def _trace(model: Any, layers: list[tuple[str, Any]], input_size: int | tuple[int, ...]) -> list[tuple[Any, str]]:
+def _trace(model: Any, layers: list[tuple[str, Any]],
+           input_size: int | tuple[int, ...]) -> list[tuple[Any, str]]:
     """Run ``model`` once on zeros: (layer, output size) for every call of a listed layer, in call order."""
     calls = []
     wrapped = []

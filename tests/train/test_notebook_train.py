@@ -28,6 +28,7 @@ CELLS = {
     "setup": SETUP + inspect.getsource(HeadFirst),
     "summary last": "model.summary()",
     "summary then more": "model.summary()\nprint('after')",
+    "print summary then more": "print(model.summary())\nprint('after')",
     "print summary": "print(model.summary())",
     "train default": "history = train()\nprint(len(history))",
     "train progress=True": "history = train(progress=True)\nprint(len(history))",
@@ -60,8 +61,9 @@ def test_summary_on_the_last_line_shows_the_table_once(notebook):
     assert text_of(outputs) == table()  # the table itself, not a quoted one-line str
 
 
-def test_summary_inside_a_cell_prints_the_table_as_a_script_does(notebook):
-    outputs = notebook["summary then more"]
+def test_summary_inside_a_cell_shows_nothing_as_torchinfo_and_print_shows_it(notebook):
+    assert streams(notebook["summary then more"]) == "after\n"  # a notebook shows a cell's last value only
+    outputs = notebook["print summary then more"]
     assert mime_types(outputs) == set()
     assert streams(outputs) == table() + "\nafter\n"
 

@@ -1,7 +1,10 @@
-"""``Module.summary()`` and the layer table behind it and ``plot()``: the table a script prints, the
-rows a program reads, and the order data flows through the layers (traced, not attribute order)."""
+"""``Module.summary()`` and the layer table behind it and ``plot()``: the table a script prints (and the
+REPL shows), the rows a program reads, and the order data flows through the layers (traced, not attribute
+order)."""
 
 import code
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -13,7 +16,7 @@ import pytest
 from scalargrad import Scalar
 from scalargrad._util.nested import shape
 from scalargrad.nn import Conv2D, Dropout, Flatten, Linear, MaxPool2D, Module, ReLU, Sequential, Tanh
-from scalargrad.nn.summary import LayerRow, ModelSummary, layer_table
+from scalargrad.nn.summary import LayerRow, ModelSummary, in_interactive_session, layer_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,36 +77,55 @@ def mlp():
 # ---- printing: once, in a script, in the REPL ------------------------------------------------
 
 
-def test_a_bare_summary_in_a_script_prints_the_table_and_print_prints_it_once(tmp_path):
-    table = str(mlp().summary())
+def test_in_a_script_each_summary_prints_the_table_as_torchinfo_does(tmp_path):
+    table = mlp().summary()
     out = run_script("""
         from scalargrad.nn import Linear, Sequential
         model = Sequential([Linear(4, 3, activation="relu"), Linear(3, 2)])
         model.summary()
         print("--")
-        print(model.summary())
-        print("--")
         table = model.summary()
-        rows = [model.summary() for _ in range(2)]
         print("--")
         def show():
             model.summary()
         for _ in range(2):
             show()
+        print("--")
+        print(model.summary())  # printed, and printed again
     """, tmp_path)
-    bare, printed, used, twice = out.split("--\n")
-    assert bare == printed == table + "\n"
-    assert used == ""
-    assert twice == 2 * (table + "\n")
+    bare, used, twice, printed = out.split("--\n")
+    assert bare == used == table + "\n"
+    assert twice == printed == 2 * (table + "\n")
 
 
-def test_a_summary_typed_in_the_repl_shows_the_table_once(capsys):
+REPL_SESSION = """\
+from scalargrad.nn import Linear, Sequential
+model = Sequential([Linear(4, 3, activation="relu"), Linear(3, 2)])
+model.summary()
+table = model.summary()
+rows = table.rows
+"""
+
+
+def test_a_summary_typed_in_the_repl_shows_the_table_once():
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-q", "-i"], input=REPL_SESSION, capture_output=True, text=True,
+                          env=env, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == str(mlp().summary(input_size=4)) + "\n"  # shown by the REPL; the assignment shows none
+    assert "Error" not in done.stderr, done.stderr
+
+
+def test_where_sys_ps1_is_set_the_session_shows_the_table(monkeypatch):
+    assert not in_interactive_session()  # pytest runs as a script
+    monkeypatch.setattr(sys, "ps1", ">>> ", raising=False)  # what the REPL and IPython set
     model = mlp()
     console = code.InteractiveInterpreter({"model": model})
-    console.runsource("model.summary()")
-    shown = capsys.readouterr().out
-    assert shown == str(model.summary()) + "\n"
-    assert "\\n" not in shown and not shown.startswith("'")
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        console.runsource("model.summary()")
+        console.runsource("table = model.summary()")
+    assert out.getvalue() == str(model.summary()) + "\n"
+    assert not out.getvalue().startswith("'")  # the table, not a quoted str
 
 
 def test_the_summary_is_a_str_whose_repr_is_the_table_and_keeps_its_rows():

@@ -5,7 +5,8 @@ place with exactly the update rule of its ``torch.optim`` namesake (float64),
 so a scalargrad model and the same model in PyTorch follow the same path.
 Each algorithm is a plain function over lists of floats (``sgd``, ``adam``,
 ``rmsprop``, ``adagrad``, ``adadelta``, as torch's ``_single_tensor_*``);
-its class gathers a parameter group's values, gradients and state for it.
+its class gathers a parameter group's values, gradients and state into lists
+(``optimizer.gather``), calls it, and writes the results back (``write_back``).
 
 >>> from scalargrad import Scalar
 >>> w = Scalar(1.0)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..._util import checks
 from .floats import directed_gradients, div, sqrt
-from .optimizer import Optimizer, Parameters, ParamGroup, grad_values, state_entries
+from .optimizer import Optimizer, Parameters, ParamGroup, gather, write_back
 
 __all__ = ["Adadelta", "adadelta"]
 
@@ -43,7 +43,12 @@ class Adadelta(Optimizer):
     ``u = rho * u + (1 - rho) * delta^2``, ``p -= lr * delta``.
 
     >>> from scalargrad import Scalar
-    >>> opt = Adadelta([Scalar(0.5)], lr=1.0, rho=0.9)
+    >>> w = Scalar(0.5)
+    >>> opt = Adadelta([w], lr=1.0, rho=0.9)
+    >>> (w * w).backward()
+    >>> opt.step()
+    >>> round(w.data, 6)  # a small first step: sqrt(eps) / sqrt((1 - rho) * g^2 + eps) * g
+    0.496838
     """
 
     def __init__(self, parameters: Parameters, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
@@ -56,20 +61,13 @@ class Adadelta(Optimizer):
 
     _all_state_keys = ("step", "square_avg", "acc_delta")
 
-    def _state_keys(self, group: ParamGroup) -> tuple[str, ...]:
-        return ("step", "square_avg", "acc_delta")
+    def _initial_state(self, group: ParamGroup) -> dict[str, Any]:
+        return {"step": 0, "square_avg": 0.0, "acc_delta": 0.0}
 
     def _step_group(self, group: ParamGroup) -> None:
-        params = group["params"]
-        grads = grad_values(params)  # first: a bad grad raises before any state is made
-        entries = state_entries(self.state, params, lambda: {"step": 0, "square_avg": 0.0, "acc_delta": 0.0})
-        values = [p.data for p in params]
-        steps = [entry["step"] for entry in entries]
-        square_avgs = [entry["square_avg"] for entry in entries]
-        acc_deltas = [entry["acc_delta"] for entry in entries]
-        adadelta(values, grads, square_avgs, acc_deltas, steps, lr=group["lr"], rho=group["rho"],
-                 eps=group["eps"], weight_decay=group["weight_decay"], maximize=group["maximize"])
-        for p, value, entry, step, square_avg, acc_delta in zip(params, values, entries, steps, square_avgs,
-                                                                acc_deltas):
-            p.data = value
-            entry["step"], entry["square_avg"], entry["acc_delta"] = step, square_avg, acc_delta
+        lists = gather(group, self.state, self._initial_state(group))
+        state = lists.state
+        adadelta(lists.values, lists.grads, state["square_avg"], state["acc_delta"], state["step"],
+                 lr=group["lr"], rho=group["rho"], eps=group["eps"], weight_decay=group["weight_decay"],
+                 maximize=group["maximize"])
+        write_back(lists)

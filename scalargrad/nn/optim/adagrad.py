@@ -6,7 +6,7 @@ from typing import Any
 
 from ..._util import checks
 from .floats import directed_gradients, div, sqrt
-from .optimizer import Optimizer, Parameters, ParamGroup, grad_values, state_entries
+from .optimizer import Optimizer, Parameters, ParamGroup, gather, write_back
 
 __all__ = ["Adagrad", "adagrad"]
 
@@ -40,7 +40,12 @@ class Adagrad(Optimizer):
     with ``sum`` starting at ``initial_accumulator_value``.
 
     >>> from scalargrad import Scalar
-    >>> opt = Adagrad([Scalar(0.5)], lr=1e-2, lr_decay=1e-3)
+    >>> w = Scalar(0.5)
+    >>> opt = Adagrad([w], lr=1e-2, lr_decay=1e-3)
+    >>> (w * w).backward()
+    >>> opt.step()
+    >>> round(w.data, 6), opt.state[w]  # the first step is lr long: g / sqrt(g^2)
+    (0.49, {'step': 1, 'sum': 1.0})
     """
 
     def __init__(self, parameters: Parameters, lr: float = 1e-2, lr_decay: float = 0,
@@ -57,18 +62,12 @@ class Adagrad(Optimizer):
 
     _all_state_keys = ("step", "sum")
 
-    def _state_keys(self, group: ParamGroup) -> tuple[str, ...]:
-        return ("step", "sum")
+    def _initial_state(self, group: ParamGroup) -> dict[str, Any]:
+        return {"step": 0, "sum": group["initial_accumulator_value"]}
 
     def _step_group(self, group: ParamGroup) -> None:
-        params, initial = group["params"], group["initial_accumulator_value"]
-        grads = grad_values(params)  # first: a bad grad raises before any state is made
-        entries = state_entries(self.state, params, lambda: {"step": 0, "sum": initial})
-        values = [p.data for p in params]
-        steps = [entry["step"] for entry in entries]
-        state_sums = [entry["sum"] for entry in entries]
-        adagrad(values, grads, state_sums, steps, lr=group["lr"], lr_decay=group["lr_decay"],
-                weight_decay=group["weight_decay"], eps=group["eps"], maximize=group["maximize"])
-        for p, value, entry, step, state_sum in zip(params, values, entries, steps, state_sums):
-            p.data = value
-            entry["step"], entry["sum"] = step, state_sum
+        lists = gather(group, self.state, self._initial_state(group))
+        adagrad(lists.values, lists.grads, lists.state["sum"], lists.state["step"], lr=group["lr"],
+                lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"],
+                maximize=group["maximize"])
+        write_back(lists)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..._util import checks
 from .floats import div, lerp, maximum, sqrt
-from .optimizer import Optimizer, Parameters, ParamGroup, grad_values, state_entries
+from .optimizer import Optimizer, Parameters, ParamGroup, gather, write_back
 
 __all__ = ["Adam", "AdamW", "adam"]
 
@@ -60,7 +60,14 @@ class Adam(Optimizer):
     ``1 - lr * weight_decay`` before the step.
 
     >>> from scalargrad import Scalar
-    >>> opt = Adam([Scalar(0.5)], lr=1e-3, betas=(0.9, 0.999))
+    >>> w = Scalar(0.5)
+    >>> opt = Adam([w], lr=1e-3, betas=(0.9, 0.999))
+    >>> (w * w).backward()
+    >>> opt.step()
+    >>> round(w.data, 6)  # Adam's first step is about lr long, whatever the gradient's size
+    0.499
+    >>> sorted(opt.state[w])  # the running averages of g and g^2, and the step count
+    ['exp_avg', 'exp_avg_sq', 'step']
     """
 
     def __init__(self, parameters: Parameters, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
@@ -84,30 +91,19 @@ class Adam(Optimizer):
 
     _all_state_keys = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
-    def _state_keys(self, group: ParamGroup) -> tuple[str, ...]:
-        keys = ("step", "exp_avg", "exp_avg_sq")
-        return (*keys, "max_exp_avg_sq") if group["amsgrad"] else keys
+    def _initial_state(self, group: ParamGroup) -> dict[str, Any]:
+        state = {"step": 0, "exp_avg": 0.0, "exp_avg_sq": 0.0}
+        return {**state, "max_exp_avg_sq": 0.0} if group["amsgrad"] else state
 
     def _step_group(self, group: ParamGroup) -> None:
-        params, amsgrad = group["params"], group["amsgrad"]
-        grads = grad_values(params)  # first: a bad grad raises before any state is made
-        entries = state_entries(self.state, params, lambda: {"step": 0, "exp_avg": 0.0, "exp_avg_sq": 0.0})
-        values = [p.data for p in params]
-        steps = [entry["step"] for entry in entries]
-        exp_avgs = [entry["exp_avg"] for entry in entries]
-        exp_avg_sqs = [entry["exp_avg_sq"] for entry in entries]
-        # .get: amsgrad may have been switched on after the first steps
-        max_exp_avg_sqs = [entry.get("max_exp_avg_sq", 0.0) for entry in entries] if amsgrad else []
-        beta1, beta2 = group["betas"]
-        adam(values, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, lr=group["lr"],
-             beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=amsgrad,
-             maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"])
-        for p, value, entry, step, exp_avg, exp_avg_sq in zip(params, values, entries, steps, exp_avgs,
-                                                              exp_avg_sqs):
-            p.data = value
-            entry["step"], entry["exp_avg"], entry["exp_avg_sq"] = step, exp_avg, exp_avg_sq
-        for entry, max_exp_avg_sq in zip(entries, max_exp_avg_sqs):
-            entry["max_exp_avg_sq"] = max_exp_avg_sq
+        lists = gather(group, self.state, self._initial_state(group))
+        state, (beta1, beta2) = lists.state, group["betas"]
+        max_exp_avg_sqs = state.get("max_exp_avg_sq", [])  # only with amsgrad
+        adam(lists.values, lists.grads, state["exp_avg"], state["exp_avg_sq"], max_exp_avg_sqs, state["step"],
+             lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
+             amsgrad=group["amsgrad"], maximize=group["maximize"],
+             decoupled_weight_decay=group["decoupled_weight_decay"])
+        write_back(lists)
 
 
 class AdamW(Adam):
@@ -117,7 +113,12 @@ class AdamW(Adam):
     Adam step on the raw gradient.
 
     >>> from scalargrad import Scalar
-    >>> opt = AdamW([Scalar(0.5)], lr=1e-3, weight_decay=1e-2)
+    >>> w = Scalar(0.5)
+    >>> opt = AdamW([w], lr=1e-3, weight_decay=1e-2)
+    >>> (w * w).backward()
+    >>> opt.step()
+    >>> round(w.data, 6)  # 0.5 * (1 - 1e-3 * 1e-2), then Adam's first step of about lr
+    0.498995
     """
 
     def __init__(self, parameters: Parameters, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),

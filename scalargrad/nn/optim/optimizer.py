@@ -1,16 +1,17 @@
 """The ``Optimizer`` base: parameter groups, per-parameter state, ``zero_grad`` and ``step``.
 
 A subclass (see ``sgd.py``) lists its hyperparameters as defaults, checks
-them in ``_check_hyper``, names its per-parameter state entries, and in
-``_step_group`` gathers one group's values, gradients and state into lists
-for its update function.
+them in ``_check_hyper``, gives a parameter's starting state in
+``_initial_state``, and in ``_step_group`` does what torch.optim's ``step``
+does: ``gather`` one group's values, gradients and state into lists, call
+the algorithm (a plain function over those lists), ``write_back`` the results.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from operator import attrgetter
-from typing import Any, Callable, Union
+from operator import itemgetter
+from typing import Any, Callable, NamedTuple, Union
 
 from ..._util import checks
 from ...scalar import Scalar, enable_grad
@@ -19,10 +20,9 @@ from .state_dict import ParamGroup, State, check_state_entry, pack_state_dict, u
 # Parameters updated by one call of an algorithm: its whole-list steps hold a few lists of this
 # length at once, so large models keep a flat memory peak instead of several copies of every value.
 STEP_CHUNK = 256
-_NONE_TYPE = type(None)
-_grad_of = attrgetter("grad")
 
-__all__ = ["Optimizer", "ParamGroup", "Parameters", "grad_values", "state_entries"]
+__all__ = ["GroupLists", "Optimizer", "ParamGroup", "Parameters", "gather", "grad_values", "state_entries",
+           "write_back"]
 
 Parameters = Union[Iterable[Scalar], Iterable[ParamGroup]]
 
@@ -64,6 +64,72 @@ def state_entries(state: State, params: list[Scalar],
     return entries
 
 
+class GroupLists(NamedTuple):
+    """A parameter group as the lists an algorithm function works on: what ``gather`` gives.
+
+    ``state`` holds each state entry's values as a list, by key: ``state['exp_avg'][i]`` is
+    ``entries[i]['exp_avg']``. The algorithm updates ``values`` and the lists in ``state`` in place;
+    ``write_back`` then copies them into the parameters and their entries.
+    """
+
+    params: list[Scalar]  # the group's parameters that have a gradient
+    values: list[float]  # their .data
+    grads: list[float]  # their .grad, as floats
+    entries: list[dict[str, Any]]  # their state dicts, as kept in Optimizer.state
+    state: dict[str, list[Any]]
+
+
+def gather(group: ParamGroup, state: State, initial_state: dict[str, Any]) -> GroupLists:
+    """``group``'s parameters that have a gradient, with their values, gradients and state, as lists.
+
+    A parameter whose grad is None is left out (as in torch: no gradient, no
+    update). Its entry in ``state`` (the optimizer's) is made from
+    ``initial_state`` on its first step; ``initial_state`` is empty for an
+    algorithm without state (plain SGD), which then keeps none.
+
+    >>> w = Scalar(2.0); w.grad = 0.5
+    >>> state = {}
+    >>> lists = gather({'params': [w]}, state, {'step': 0, 'sum': 0.0})
+    >>> lists.values, lists.grads, lists.state
+    ([2.0], [0.5], {'step': [0], 'sum': [0.0]})
+    """
+    params = group["params"]
+    grads = [p.grad for p in params]
+    if not set(map(type, grads)) <= {float}:  # checked at C speed: a None, Scalar or int grad is rare
+        params = [p for p, grad in zip(params, grads) if grad is not None]
+        grads = grad_values(params)  # before any state is made: a grad that is not a number raises
+    values = [p.data for p in params]
+    if not initial_state:
+        return GroupLists(params, values, grads, [], {})
+    entries = state_entries(state, params, initial_state.copy)
+    try:  # itemgetter runs the lookups at C speed
+        state_lists = {key: list(map(itemgetter(key), entries)) for key in initial_state}
+    except KeyError:  # a setting switched on after some steps (amsgrad, momentum): its entries start now
+        for entry in entries:
+            for key, value in initial_state.items():
+                entry.setdefault(key, value)
+        state_lists = {key: list(map(itemgetter(key), entries)) for key in initial_state}
+    return GroupLists(params, values, grads, entries, state_lists)
+
+
+def write_back(lists: GroupLists) -> None:
+    """Put an algorithm's results back: the new values into the parameters, the state lists into the entries.
+
+    >>> w = Scalar(2.0); w.grad = 0.5
+    >>> state = {}
+    >>> lists = gather({'params': [w]}, state, {'step': 0})
+    >>> lists.values[0], lists.state['step'][0] = 1.5, 1  # what an algorithm does, in place
+    >>> write_back(lists)
+    >>> w.data, state[w]
+    (1.5, {'step': 1})
+    """
+    for p, value in zip(lists.params, lists.values):
+        p.data = value
+    for key, column in lists.state.items():
+        for entry, value in zip(lists.entries, column):
+            entry[key] = value
+
+
 def _learning_rate(value: Any, where: str, allow_zero: bool = False) -> float:
     # A loaded state may hold lr == 0.0, e.g. written by CosineAnnealingLR at T_max.
     lr = checks.nonnegative(value, "lr", where) if allow_zero else checks.positive(value, "lr", where)
@@ -81,9 +147,11 @@ class Optimizer:
     keyed by the parameter Scalar).
 
     A subclass implements ``_check_hyper(group, where, loading)`` (validate and
-    normalise its hyperparameters), ``_state_keys(group)`` (the state entries a
-    stepped parameter of that group has), ``_all_state_keys`` (every entry any
-    setting can create) and ``_step_group(group)``.
+    normalise its hyperparameters), ``_initial_state(group)`` (the state entries
+    a parameter of that group has, with their values before its first step),
+    ``_all_state_keys`` (every entry any setting can create) and
+    ``_step_group(group)``, which ``gather``s the group's lists, calls the
+    algorithm and hands the results to ``write_back``.
     """
 
     def __init__(self, parameters: Parameters, defaults: dict[str, Any]) -> None:
@@ -189,9 +257,10 @@ class Optimizer:
     # state, unused, after e.g. momentum is switched off mid-training (as in torch).
     _all_state_keys: tuple[str, ...] = ()
 
-    def _state_keys(self, group: ParamGroup) -> tuple[str, ...]:
-        """The per-parameter state entries a parameter of ``group`` has once stepped."""
-        return ()
+    def _initial_state(self, group: ParamGroup) -> dict[str, Any]:
+        """A parameter's state in ``group`` before its first step: every entry it has once stepped, with its
+        starting value. The base class keeps no state."""
+        return {}
 
     @property
     def lr(self) -> float:
@@ -219,7 +288,8 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = False) -> None:
         """Set every parameter's ``.grad`` to 0.0, or to None with ``set_to_none=True`` as torch can
-        (``step()`` then leaves a parameter whose grad is still None alone); call before each ``backward()``."""
+        (``step()`` then leaves a parameter whose grad is still None alone); call before each
+        ``backward()``."""
         value = None if checks.boolean(set_to_none, "set_to_none") else 0.0
         for group in self.param_groups:
             for p in group["params"]:
@@ -237,9 +307,7 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             params = group["params"]
-            if _NONE_TYPE in set(map(type, map(_grad_of, params))):  # (checked at C speed, every step)
-                params = [p for p in params if p.grad is not None]  # as torch: no gradient, no update
-            if params is group["params"] and len(params) <= STEP_CHUNK:
+            if len(params) <= STEP_CHUNK:
                 self._step_group(group)
                 continue
             for start in range(0, len(params), STEP_CHUNK):  # each parameter's update is its own
@@ -247,6 +315,7 @@ class Optimizer:
         return loss
 
     def _step_group(self, group: ParamGroup) -> None:
+        """One step of ``group``'s parameters: ``gather``, the algorithm's function, ``write_back``."""
         raise NotImplementedError(f"{type(self).__name__} does not implement _step_group()")
 
     # ---- state dict ---------------------------------------------------------
@@ -271,7 +340,7 @@ class Optimizer:
         self.state = state
 
     def _checked_entry(self, entry: Any, group: ParamGroup, what: str) -> dict[str, Any]:
-        return check_state_entry(entry, self._state_keys(group), self._all_state_keys, type(self).__name__,
+        return check_state_entry(entry, self._initial_state(group), self._all_state_keys, type(self).__name__,
                                  what)
 
     def __repr__(self) -> str:

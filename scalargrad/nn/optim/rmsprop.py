@@ -6,7 +6,7 @@ from typing import Any
 
 from ..._util import checks
 from .floats import directed_gradients, div, lerp, sqrt
-from .optimizer import Optimizer, Parameters, ParamGroup, grad_values, state_entries
+from .optimizer import Optimizer, Parameters, ParamGroup, gather, write_back
 
 __all__ = ["RMSprop", "rmsprop"]
 
@@ -53,7 +53,14 @@ class RMSprop(Optimizer):
     ``buf = momentum * buf + g / avg`` and ``p -= lr * buf``, else ``p -= lr * g / avg``.
 
     >>> from scalargrad import Scalar
-    >>> opt = RMSprop([Scalar(0.5)], lr=1e-2, momentum=0.9, centered=True)
+    >>> w = Scalar(0.5)
+    >>> opt = RMSprop([w], lr=1e-2, momentum=0.9, centered=True)
+    >>> (w * w).backward()
+    >>> opt.step()
+    >>> round(w.data, 4)  # the first step is about lr * sqrt(1 / (1 - alpha)) long: 0.1
+    0.3995
+    >>> sorted(opt.state[w])
+    ['grad_avg', 'momentum_buffer', 'square_avg', 'step']
     """
 
     def __init__(self, parameters: Parameters, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
@@ -70,31 +77,19 @@ class RMSprop(Optimizer):
 
     _all_state_keys = ("step", "square_avg", "momentum_buffer", "grad_avg")
 
-    def _state_keys(self, group: ParamGroup) -> tuple[str, ...]:
-        keys: tuple[str, ...] = ("step", "square_avg")
+    def _initial_state(self, group: ParamGroup) -> dict[str, Any]:
+        state: dict[str, Any] = {"step": 0, "square_avg": 0.0}
         if group["momentum"] > 0.0:
-            keys += ("momentum_buffer",)
+            state["momentum_buffer"] = 0.0
         if group["centered"]:
-            keys += ("grad_avg",)
-        return keys
+            state["grad_avg"] = 0.0
+        return state
 
     def _step_group(self, group: ParamGroup) -> None:
-        params, use_momentum, centered = group["params"], group["momentum"] > 0.0, group["centered"]
-        grads = grad_values(params)  # first: a bad grad raises before any state is made
-        entries = state_entries(self.state, params, lambda: {"step": 0, "square_avg": 0.0})
-        values = [p.data for p in params]
-        steps = [entry["step"] for entry in entries]
-        square_avgs = [entry["square_avg"] for entry in entries]
-        # .get: momentum or centered may have been switched on after the first steps
-        buffers = [entry.get("momentum_buffer", 0.0) for entry in entries] if use_momentum else []
-        grad_avgs = [entry.get("grad_avg", 0.0) for entry in entries] if centered else []
-        rmsprop(values, grads, square_avgs, grad_avgs, buffers, steps, lr=group["lr"], alpha=group["alpha"],
+        lists = gather(group, self.state, self._initial_state(group))
+        state = lists.state
+        rmsprop(lists.values, lists.grads, state["square_avg"], state.get("grad_avg", []),
+                state.get("momentum_buffer", []), state["step"], lr=group["lr"], alpha=group["alpha"],
                 eps=group["eps"], weight_decay=group["weight_decay"], momentum=group["momentum"],
-                centered=centered, maximize=group["maximize"])
-        for p, value, entry, step, square_avg in zip(params, values, entries, steps, square_avgs):
-            p.data = value
-            entry["step"], entry["square_avg"] = step, square_avg
-        for entry, buf in zip(entries, buffers):
-            entry["momentum_buffer"] = buf
-        for entry, grad_avg in zip(entries, grad_avgs):
-            entry["grad_avg"] = grad_avg
+                centered=group["centered"], maximize=group["maximize"])
+        write_back(lists)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..._util import checks
 from .floats import directed_gradients
-from .optimizer import Optimizer, Parameters, ParamGroup, grad_values, state_entries
+from .optimizer import Optimizer, Parameters, ParamGroup, gather, write_back
 
 __all__ = ["SGD", "sgd"]
 
@@ -47,8 +47,13 @@ class SGD(Optimizer):
     ``momentum=None`` (the original API) or 0 means plain SGD.
 
     >>> from scalargrad import Scalar
-    >>> ps = [Scalar(1.0), Scalar(2.0)]
-    >>> opt = SGD(parameters=ps, lr=0.1, momentum=None)
+    >>> w = Scalar(2.0)
+    >>> opt = SGD(parameters=[w], lr=0.1, momentum=None)
+    >>> loss = w * w  # its gradient is 2 * w = 4.0
+    >>> loss.backward()
+    >>> opt.step()
+    >>> w.data  # 2.0 - 0.1 * 4.0
+    1.6
     """
 
     def __init__(self, parameters: Parameters, lr: float, momentum: float | None = None,
@@ -70,23 +75,13 @@ class SGD(Optimizer):
 
     _all_state_keys = ("momentum_buffer",)
 
-    def _state_keys(self, group: ParamGroup) -> tuple[str, ...]:
-        return ("momentum_buffer",) if group["momentum"] != 0.0 else ()
+    def _initial_state(self, group: ParamGroup) -> dict[str, Any]:
+        # None: sgd() starts a buffer at the parameter's first gradient. Plain SGD keeps no state.
+        return {"momentum_buffer": None} if group["momentum"] != 0.0 else {}
 
     def _step_group(self, group: ParamGroup) -> None:
-        params, use_momentum = group["params"], group["momentum"] != 0.0
-        grads = grad_values(params)  # first: a bad grad raises before any state is made
-        if use_momentum:
-            entries = state_entries(self.state, params, dict)
-            buffers = [entry.get("momentum_buffer") for entry in entries]
-        else:
-            buffers = [None] * len(params)  # never read: plain SGD keeps no state
-        values = [p.data for p in params]
-        sgd(values, grads, buffers, lr=group["lr"], momentum=group["momentum"],
-            dampening=group["dampening"], weight_decay=group["weight_decay"], nesterov=group["nesterov"],
-            maximize=group["maximize"])
-        for p, value in zip(params, values):
-            p.data = value
-        if use_momentum:
-            for entry, buf in zip(entries, buffers):
-                entry["momentum_buffer"] = buf
+        lists = gather(group, self.state, self._initial_state(group))
+        sgd(lists.values, lists.grads, lists.state.get("momentum_buffer", []), lr=group["lr"],
+            momentum=group["momentum"], dampening=group["dampening"], weight_decay=group["weight_decay"],
+            nesterov=group["nesterov"], maximize=group["maximize"])
+        write_back(lists)
