@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from operator import mul as times  # (functional.mul is the elementwise op of nested_ops)
 from typing import Callable, Union
 
-from ._util.checks import is_number, one_of
+from ._util.checks import is_number, number, one_of
 from ._util.nested import to_lists
 from .extend import (
     FloatMath,
@@ -277,7 +277,8 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
     The input side is read once for the whole layer. A ReLU that is off
     (output 0, gradient 0) comes back as a constant with no parents, so
     backward never walks into it. ``activation`` is one of
-    'identity', 'relu', 'leaky_relu' (with ``slope`` >= 0), 'sigmoid', 'tanh', 'softplus'.
+    'identity', 'relu', 'leaky_relu' (with ``slope`` >= 0, a number, kept as a float), 'sigmoid', 'tanh',
+    'softplus'.
 
     >>> from scalargrad import Scalar
     >>> w = [[Scalar(1.0), Scalar(-1.0)], [Scalar(0.5), Scalar(0.5)]]
@@ -287,6 +288,8 @@ def linear(weights: Sequence[Sequence[Value]], x: Sequence[Value], biases: Seque
     act = _ACTIVATION_OPS.get(activation) if isinstance(activation, str) else None
     if act is None:
         one_of(activation, "activation", ACTIVATIONS)  # raises, listing the choices
+    if type(slope) is not float:  # a real float: numpy's makes numpy values, a subclass runs its own methods
+        slope = number(slope, "slope")
     if type(x) is not list or type(weights) is not list or not (biases is None or type(biases) is list):
         weights, x, biases = to_lists(weights, deep=False), to_lists(x, deep=False), to_lists(biases, deep=False)
     x_data = _floats_of(x)

@@ -403,7 +403,7 @@ class Scalar:
 
     def leaky_relu(self, slope: float = 0.01) -> Scalar:
         """x for x > 0, slope * x otherwise."""
-        slope = float(slope)
+        slope = number(slope, "slope")
         return new_node(Scalar._leaky_relu, fl.leaky_relu(self.data, slope), slope, self)
 
     _leaky_relu = Op("leaky_relu", fl.leaky_relu, lambda maths, x, y, const: 1.0 if x > 0.0 else const, constant=True,

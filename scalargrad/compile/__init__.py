@@ -14,7 +14,9 @@ layer once, as a loop over the samples, and the other nodes line by line.
 
 Each op's line comes from its declaration (``Op(..., inline=...)``); an op
 without an inline form is called through its own float functions, so ops
-made with ``scalargrad.extend.defop`` compile as they are.
+made with ``scalargrad.extend.defop`` compile as they are. Every name in the
+source comes from one namer (``names.py``): no user's text and no value's
+``repr`` becomes code.
 
 >>> from scalargrad import Scalar
 >>> x0, w0, b = Scalar(0.0, name='x0'), Scalar(0.5, name='w0'), Scalar(0.1, name='b')

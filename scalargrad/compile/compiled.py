@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from keyword import iskeyword
 from types import CodeType, FunctionType
 from typing import Any, Callable, Union
 
@@ -11,6 +10,7 @@ from .._util.checks import one_of
 from ..replay import Replay
 from ..scalar import Scalar
 from .fast import write_fast_source
+from .names import def_name
 from .source import input_names, write_source
 
 __all__ = ["CompiledGraph", "compile_graph"]
@@ -50,8 +50,7 @@ class CompiledGraph:
         if not isinstance(replay, Replay):
             raise TypeError(f"CompiledGraph needs a Replay, got {type(replay).__name__}")
         one_of(form, "form", tuple(FORMS))
-        if not isinstance(function_name, str) or not function_name.isidentifier() or iskeyword(function_name):
-            raise ValueError(f"function_name must be a Python name, got {function_name!r}")
+        function_name = def_name(function_name)  # as Python reads it (NFKC), a plain str
         self.replay, self.form = replay, form
         names = input_names(replay.input_shapes, len(replay.inputs))
         self.source, namespace = FORMS[form](function_name, replay.inputs, replay.output, replay.nodes, names)

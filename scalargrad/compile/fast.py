@@ -23,6 +23,7 @@ from itertools import chain
 from ..op import chained_sum, times_source
 from ..scalar import Scalar
 from .layers import Layer, find_layers
+from .names import gradient_name
 from .source import StraightLine, aligned, needing_grad
 
 __all__ = ["write_fast_source"]
@@ -34,7 +35,8 @@ def write_fast_source(function_name: str, inputs: list, output: Scalar, nodes: l
     input_ids = {id(p) for p in inputs}
     # Keyed by the Scalars themselves (hashed by identity): three times faster than by id() here.
     readers = Counter(chain.from_iterable(node.parents for node in nodes))
-    needs_grad = needing_grad(nodes, set(map(id, readers)) - set(map(id, nodes)) - input_ids)  # the params' ids
+    param_ids = set(map(id, readers)) - set(map(id, nodes)) - input_ids
+    needs_grad = needing_grad(nodes, param_ids)
     layers = find_layers(nodes, needs_grad, readers)
     stages = _schedule(nodes, layers) if layers else None
     if stages is None or not _sums_in_backward_order(nodes, layers, stages, needs_grad, readers):
@@ -46,8 +48,9 @@ def write_fast_source(function_name: str, inputs: list, output: Scalar, nodes: l
             params.update({id(w): w for w in row})
     for stage in stages:
         if type(stage) is list:
-            params.update({id(p): p for node in stage for p in node.parents if p.is_leaf and id(p) not in input_ids})
-    code = StraightLine(inputs, output, nodes, names, defaults, list(params.values()), needs_grad)
+            params.update({id(p): p for node in stage for p in node.parents
+                           if p.is_leaf and id(p) not in input_ids})
+    code = StraightLine(inputs, output, nodes, names, defaults, list(params.values()), needs_grad, fast=True)
     return _Emitter(code, layers, stages, input_ids, readers).source(function_name, inputs)
 
 
@@ -129,14 +132,17 @@ def _sums_in_backward_order(nodes: list, layers: list[Layer], stages: list, need
 
 
 class _Emitter:
-    """Writes the stages: straight-line nodes through ``StraightLine``, layers as loops."""
+    """Writes the stages: straight-line nodes through ``StraightLine``, layers as loops. The loops' own
+    variables (``a0``, ``z0``, ``X0``, ``GX0``, ...) are the forms ``names.LOOP_NAME`` keeps from every
+    other name: add a new one there first."""
 
     def __init__(self, code: StraightLine, layers: list[Layer], stages: list, input_ids: set,
                  readers: Counter) -> None:
         self.code, self.layers, self.stages = code, layers, stages
         self.var, self.input_ids = code.var, input_ids
         self.number = {id(layer): k for k, layer in enumerate(layers)}
-        self.layer_of = {id(n): k for k, layer in enumerate(layers) for run in layer.runs for n in run.neurons}
+        self.layer_of = {id(n): k for k, layer in enumerate(layers)
+                         for run in layer.runs for n in run.neurons}
         self.direct = {}  # layer number -> (the layer whose outputs it reads as they are, in which order)
         for k, layer in enumerate(layers):
             fed = self._fed_by(layer, readers)
@@ -190,7 +196,7 @@ class _Emitter:
             else:
                 lines += self._layer_backward(self.number[id(stage)], stage)
         lines.append("    # add this pass's gradients to the parameters' .grad, as backward() does")
-        grads = [f"g_{self.var[id(p)]}" if id(p) in code.assigned else "0.0" for p in code.params]
+        grads = [code.gradient(p) if id(p) in code.assigned else "0.0" for p in code.params]
         lines += _wrapped(grads, "    add_grads(params, ", ")")
         lines.append(f"    return {self.var[id(code.output)]}")
         return aligned(lines), code.writer.globals
@@ -215,36 +221,39 @@ class _Emitter:
                 for i in range(len(layer.runs[0].inputs))]
         return names
 
-    def _loop_inputs(self, k: int, layer: Layer) -> list[str]:
-        """The loop's names for a run's inputs, in the order its ``X`` tuples hold them."""
+    def _loop_columns(self, k: int, layer: Layer) -> list[int]:
+        """The input columns a run's ``X`` tuple holds, in its order (the loop names column i ``a{i}``)."""
         if k not in self.direct:
-            return [f"a{i}" for i in layer.varying]
-        names = [""] * len(layer.varying)
+            return list(layer.varying)
+        columns = [0] * len(layer.varying)
         for i, slot in zip(layer.varying, self.direct[k][1]):  # read as the feeding layer wrote them
-            names[slot] = f"a{i}"
-        return names
+            columns[slot] = i
+        return columns
 
     def _layer_forward(self, k: int, layer: Layer) -> list:
         width, act, inputs = len(layer.rows), layer.activation, self._inputs(layer)
-        lines = [f"    # layer {k}: {width} neuron{'s' * (width != 1)} ({act.name}) over {len(inputs)} inputs, run {len(layer.runs)} times"]
+        neurons = f"{width} neuron{'s' * (width != 1)} ({act.name})"
+        lines = [f"    # layer {k}: {neurons} over {len(inputs)} inputs, run {len(layer.runs)} times"]
         if k in self.direct:
             lines.append(f"    X{k} = H{self.direct[k][0]}")
         else:
-            rows = [_tuple(self.code.writer.name_of(run.inputs[i]) for i in layer.varying) for run in layer.runs]
+            name_of = self.code.writer.name_of
+            rows = [_tuple(name_of(run.inputs[i]) for i in layer.varying) for run in layer.runs]
             lines.append(f"    X{k} = [{', '.join(rows)}]")
         lines.append(f"    H{k} = []")
         if _needs_z(act):
             lines.append(f"    Z{k} = []")
-        lines.append(f"    for {_tuple(self._loop_inputs(k, layer))} in X{k}:")
+        lines.append(f"    for {_tuple(f'a{i}' for i in self._loop_columns(k, layer))} in X{k}:")
         values = []
         for j in range(width):
-            head, z = chained_sum(f"z{j}", [times_source(w, x) for w, x in zip(self._weights(layer)[j], inputs)])
+            products = [times_source(w, x) for w, x in zip(self._weights(layer)[j], inputs)]
+            head, z = chained_sum(f"z{j}", products)
             lines += [f"        {line}" for line in head]
             if act.name == "identity":
                 values.append(z)
             else:
                 lines.append(f"        z{j} = {z}")
-                values.append(act.inline[0].format(f"z{j}", c=repr(layer.slope)))
+                values.append(act.inline[0].format(f"z{j}", c=self.code.writer.name_of(layer.slope)))
         lines.append(f"        H{k}.append({_tuple(values)})")
         if _needs_z(act):
             lines.append(f"        Z{k}.append({_tuple(f'z{j}' for j in range(width))})")
@@ -260,30 +269,31 @@ class _Emitter:
         if feeds:
             lines.append(f"    G{k} = GX{feeds[0]}")
         else:
-            rows = [_tuple(f"g_{self.var[id(n)]}" if id(n) in code.assigned else "0.0" for n in run.neurons)
+            rows = [_tuple(code.gradient(n) if id(n) in code.assigned else "0.0" for n in run.neurons)
                     for run in layer.runs]
             lines.append(f"    G{k} = [{', '.join(rows)}]")
         fresh = [w for row in layer.rows for w in row if id(w) not in code.assigned]
         code.assigned.update(map(id, fresh))
         for start in range(0, len(fresh), 16):
-            lines.append(f"    {' = '.join(f'g_{self.var[id(w)]}' for w in fresh[start:start + 16])} = 0.0")
-        names = self._loop_inputs(k, layer)
-        loop = {f"X{k}": _tuple(names), f"H{k}": _tuple(f"y{j}" for j in range(width))}
+            lines.append(f"    {' = '.join(code.gradient(w) for w in fresh[start:start + 16])} = 0.0")
+        columns = self._loop_columns(k, layer)
+        loop = {f"X{k}": _tuple(f"a{i}" for i in columns), f"H{k}": _tuple(f"y{j}" for j in range(width))}
         if _needs_z(act):
             loop[f"Z{k}"] = _tuple(f"z{j}" for j in range(width))
         loop[f"G{k}"] = _tuple(f"g{j}" for j in range(width))
         if layer.inputs_need_grad:
             lines.append(f"    GX{k} = []")
-        lines.append(f"    for {', '.join(loop.values())} in zip({', '.join(f'reversed({x})' for x in loop)}):")
+        reversed_lists = ", ".join(f"reversed({x})" for x in loop)
+        lines.append(f"    for {', '.join(loop.values())} in zip({reversed_lists}):")
         for j in reversed(range(width)):
             lines += self._neuron_backward(layer, j)
         if not layer.inputs_need_grad:
             return lines
         unit = act.name in ("relu", "identity")  # act'(z) is 1.0 wherever they pass a gradient
         grads = []
-        for name in names:
-            weights = [self._weights(layer)[j][int(name[1:])] for j in reversed(range(width))]
-            head, total = chained_sum(f"s{name[1:]}", [f"g{j} * {w}" if unit else f"g{j} * (d{j} * {w})"
+        for i in columns:
+            weights = [self._weights(layer)[j][i] for j in reversed(range(width))]
+            head, total = chained_sum(f"s{i}", [f"g{j} * {w}" if unit else f"g{j} * (d{j} * {w})"
                                                         for j, w in zip(reversed(range(width)), weights)])
             lines += [f"        {line}" for line in head]
             grads.append(total)
@@ -297,7 +307,7 @@ class _Emitter:
                     graded = type(v) is Scalar and id(v) in code.needs_grad and id(v) not in self.input_ids
                     if graded:
                         code.assigned.add(id(v))
-                    targets.append(f"g_{self.var[id(v)]}" if graded else "_")
+                    targets.append(code.gradient(v) if graded else "_")
                 rows.append(_tuple(targets))
             lines.append(f"    {_tuple(rows)} = GX{k}")
         return lines
@@ -305,7 +315,7 @@ class _Emitter:
     def _neuron_backward(self, layer: Layer, j: int) -> list:
         """Neuron j's lines in the backward loop: its weights' gradient terms, skipped where a ReLU is off."""
         act = layer.activation
-        grads = [f"g_{w}" for w in self._weights(layer)[j]]
+        grads = [gradient_name(w) for w in self._weights(layer)[j]]
         if act.name in ("relu", "identity"):  # act'(z) is 1.0 where they pass a gradient: g * x
             body = [f"{g} += {times_source(f'g{j}', x)}" for g, x in zip(grads, self._inputs(layer))]
         else:  # backward() multiplies each local derivative act'(z) * x by g: the same two products
@@ -318,7 +328,7 @@ class _Emitter:
             else:
                 head = [f"        if not y{j} <= 0.0:"]
             return head + [f"            {line}" for line in body]
-        derivative = act.inline[1].format(f"z{j}", y=f"y{j}", c=repr(layer.slope))
+        derivative = act.inline[1].format(f"z{j}", y=f"y{j}", c=self.code.writer.name_of(layer.slope))
         return [f"        d{j} = {derivative}"] + [f"        {line}" for line in body]
 
 

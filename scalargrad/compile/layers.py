@@ -74,7 +74,7 @@ def find_layers(nodes: list[Scalar], needs_grad: set[int], readers: Counter) -> 
     loop's sum of one input's terms is the sum ``backward()`` makes. ``readers`` counts each Scalar's
     readers among the nodes.
     """
-    runs: dict[int, tuple[Any, list]] = {}  # id of the shared input vector -> (a neuron's constant, its neurons)
+    runs: dict[int, tuple[Any, list]] = {}  # id of the shared input vector -> (a neuron's constant, neurons)
     for node in nodes:
         spec = _neuron_parts(node)
         if spec is not None:
@@ -92,18 +92,23 @@ def find_layers(nodes: list[Scalar], needs_grad: set[int], readers: Counter) -> 
             continue
         layer = layers.get(key)
         if layer is None:
-            layer = layers[key] = Layer([w.sources for w in shared], spec.op, spec.slope, spec.partners is None)
+            rows = [w.sources for w in shared]
+            layer = layers[key] = Layer(rows, spec.op, spec.slope, spec.partners is None)
         layer.runs.append(Run(neurons, inputs))
     found = []
     for layer in _fold_cut_windows(list(layers.values()), {id(node): i for i, node in enumerate(nodes)}):
         if len(layer.runs) < 2:
             continue
         columns = list(zip(*(run.inputs for run in layer.runs)))
-        layer.varying = [i for i, column in enumerate(columns)
-                         if not all(type(v) is float and v == column[0] and type(column[0]) is float for v in column)]
+        layer.varying = [i for i, column in enumerate(columns) if not _one_float(column)]
         if layer.varying:
             found.append(layer)
     return found
+
+
+def _one_float(column: tuple) -> bool:
+    """Whether every run holds the same float in this input column (a constant such as the bias's 1.0)."""
+    return type(column[0]) is float and all(type(v) is float and v == column[0] for v in column)
 
 
 def _fold_cut_windows(layers: list[Layer], position: dict[int, int]) -> list[Layer]:

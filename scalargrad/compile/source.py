@@ -10,17 +10,17 @@ inline form is called through names bound in the function's globals.
 
 from __future__ import annotations
 
-import builtins
 import itertools
-import keyword
 import math
 import re
 from typing import Any
 
 from .. import _floats as fl
 from ..scalar import FloatMath, Scalar, declaration
+from .names import Namer, comment_text, gradient_name
 
-__all__ = ["FLOAT_FUNCTIONS", "Holder", "StraightLine", "add_grad", "aligned", "input_names", "needing_grad", "write_source"]
+__all__ = ["FLOAT_FUNCTIONS", "Holder", "StraightLine", "add_grad", "aligned", "input_names", "needing_grad",
+           "write_source"]
 
 # the names inline forms may call: the engine's float functions
 FLOAT_FUNCTIONS = {name: getattr(fl, name) for name in fl.__all__ if name != "FloatMath"}
@@ -47,32 +47,11 @@ def add_grads(params: tuple, grads: tuple) -> None:
         p.grad = add_grad(p.grad, new)
 
 
-class _Names:
-    """Unique Python names: a Scalar's own name where it is one, else a short generated one."""
-
-    def __init__(self, reserved: set) -> None:
-        self.taken = set(reserved) | set(keyword.kwlist) | set(dir(builtins))
-
-    def new(self, wanted: str) -> str:
-        if wanted.isidentifier() and wanted not in self.taken and not wanted.startswith("g_"):
-            self.taken.add(wanted)  # the common case, without the regular expression
-            return wanted
-        name = re.sub(r"\W", "_", wanted)
-        if not name or name[0].isdigit() or name.startswith("g_"):  # g_ starts the gradients' names
-            name = "v_" + name
-        candidate, n = name, 1
-        while candidate in self.taken:
-            n += 1
-            candidate = f"{name}_{n}"
-        self.taken.add(candidate)
-        return candidate
-
-
 class _Variables:
     """The variable of each Scalar (by id), named when the code first uses it: the fast form never
     names the thousands of nodes its loops compute, and naming costs time."""
 
-    def __init__(self, names: _Names) -> None:
+    def __init__(self, names: Namer) -> None:
         self.names, self.wanted, self.named = names, {}, {}
 
     def register(self, scalar: Scalar, wanted: str) -> None:
@@ -90,10 +69,10 @@ class _Writer:
     """Collects the function's lines, the globals they read, and the name of every Scalar."""
 
     def __init__(self, inputs: list, params: list, nodes: list, output: Scalar, input_names: list,
-                 defaults: dict[int, str]) -> None:
+                 defaults: dict[int, str], fast: bool) -> None:
         self.globals: dict[str, Any] = {**FLOAT_FUNCTIONS, "M": FloatMath, "Holder": Holder,
                                         "add_grad": add_grad, "add_grads": add_grads, "params": tuple(params)}
-        self.names = _Names(set(self.globals))
+        self.names = Namer(self.globals, fast)
         self.var = _Variables(self.names)
         for kind, scalars in (("x", inputs), ("p", params), ("t", nodes)):
             for i, s in enumerate(scalars):
@@ -102,17 +81,22 @@ class _Writer:
         self.bound: dict[int, str] = {}  # id of an object bound in the globals -> its name
 
     def name_of(self, value: Any) -> str:
-        """Source for a Scalar (its variable) or a constant (a literal, or a name bound in the globals)."""
+        """Source for a Scalar (its variable) or a constant: a literal written from a real finite
+        ``float`` (``float.__repr__`` round-trips), else a name bound in the globals (nan, inf, any
+        other object: its own ``repr`` never becomes code)."""
         if isinstance(value, Scalar):
             return self.var[id(value)]
         if value is None:
             return "None"
         if type(value) is float and math.isfinite(value):
-            return f"({value!r})" if repr(value).startswith("-") else repr(value)
+            literal = float.__repr__(value)
+            return f"({literal})" if literal.startswith("-") else literal
+        if type(value) is float:  # nan or an infinity: Python has no literal for them
+            return self.bind(value, "nan" if math.isnan(value) else "inf" if value > 0.0 else "minus_inf")
         return self.bind(value, getattr(value, "__name__", "c") if callable(value) else "c")
 
-    def bind(self, value: Any, hint: str) -> str:
-        """A global name for ``value`` (one per object)."""
+    def bind(self, value: Any, hint: Any) -> str:
+        """A global name for ``value``, one per object (the globals keep it alive: its id stays its own)."""
         name = self.bound.get(id(value))
         if name is None:
             name = self.bound[id(value)] = self.names.new(hint)
@@ -138,16 +122,16 @@ def _forward(writer: _Writer, node: Scalar) -> tuple[list, list, str | None]:
         c = writer.name_of(constant)
         value, *derivatives = (t.format(*args, y=y, c=c) for t in inline)
         return [(f"{y} = {value}", op.display_name(constant))], derivatives, None
-    if op.shared is not None:  # its recompute reads values a Replay refreshes, which compiled code does not keep
+    if op.shared is not None:  # its recompute reads values a Replay refreshes; compiled code keeps none
         raise ValueError(f"op {op.name!r} cannot be compiled: it reads shared values and has no inline form")
     c, d = writer.name_of(constant), writer.names.new(f"d_{y}")
     label = op.display_name(constant)
     if op.recompute is not None:
         holders = ", ".join(f"Holder({a})" for a in args)
-        call = f"{writer.bind(op.recompute, op.name + '_recompute')}(({holders},), {c})"
+        call = f"{writer.bind(op.recompute, f'{op.name}_recompute')}(({holders},), {c})"
         return [(f"{y}, {d} = {call}", f"{label}: value and local derivatives")], \
             [f"{d}[{i}]" for i in range(len(args))], None
-    value, rule = writer.bind(op.value, op.name), writer.bind(op.derivative, op.name + "_derivative")
+    value, rule = writer.bind(op.value, op.name), writer.bind(op.derivative, f"{op.name}_derivative")
     xs = f"[{', '.join(args)}]" if op.arity == "n" else ", ".join(args)
     tail = f", {c}" if op.constant else ""
     lines = [(f"{y} = {value}({xs}{tail})", label),
@@ -171,12 +155,13 @@ class StraightLine:
     ``names`` are the inputs' default names; a Scalar's own name comes before them, and ``defaults``
     (names by id) before both. ``params`` are the leaves that are not inputs (found in reading order if
     not given, in the order ``nodes`` read them), and ``needs_grad`` the ids of the values a gradient reaches
-    (worked out if not given). Nodes are named ``t0, t1, ...`` in the order of ``nodes``.
+    (worked out if not given). Nodes are named ``t0, t1, ...`` in the order of ``nodes``. ``fast`` tells
+    that the function is the fast form's: the names of its loops' variables are kept from the Scalars.
     """
 
     def __init__(self, inputs: list, output: Scalar, nodes: list, names: list[str],
                  defaults: dict[int, str] | None = None, params: list | None = None,
-                 needs_grad: set[int] | None = None) -> None:
+                 needs_grad: set[int] | None = None, fast: bool = False) -> None:
         if params is None:
             input_ids = {id(p) for p in inputs}
             params, seen = [], set()
@@ -186,12 +171,18 @@ class StraightLine:
                         seen.add(id(p))
                         params.append(p)
         self.params = params
-        self.writer = _Writer(inputs, self.params, nodes, output, names, defaults or {})
+        self.writer = _Writer(inputs, self.params, nodes, output, names, defaults or {}, fast)
         self.var = self.writer.var
         self.output = output
-        self.needs_grad = needs_grad if needs_grad is not None else needing_grad(nodes, {id(p) for p in params})
+        if needs_grad is None:
+            needs_grad = needing_grad(nodes, {id(p) for p in params})
+        self.needs_grad = needs_grad
         self.assigned: set[int] = set()  # the gradients given a value so far, in backward order
         self._backward_parts: dict[int, tuple] = {}
+
+    def gradient(self, scalar: Scalar) -> str:
+        """The variable of ``scalar``'s gradient."""
+        return gradient_name(self.var[id(scalar)])
 
     def header(self, function_name: str, arguments: list[str]) -> list:
         """The ``def`` line and the parameters' current values."""
@@ -204,7 +195,7 @@ class StraightLine:
         y = self.var[id(node)]
         value_line = next((text for text, _ in code if text.startswith((f"{y} ", f"{y},"))), code[-1][0])
         self._backward_parts[id(node)] = (value_line, derivatives, guard)
-        return [(f"    {text}", f"# {comment}") for text, comment in code]
+        return [(f"    {text}", f"# {comment_text(note)}") for text, note in code]
 
     def seed(self) -> list:
         """The output's gradient with respect to itself."""
@@ -212,20 +203,20 @@ class StraightLine:
             return []
         out = self.var[id(self.output)]
         self.assigned.add(id(self.output))
-        return [(f"    g_{out} = 1.0", f"# d{out}/d{out}")]
+        return [(f"    {gradient_name(out)} = 1.0", f"# d{out}/d{out}")]
 
     def add(self, target: Scalar, term: str, indent: str = "    ", comment: str = "") -> tuple:
         """``g_target = term``, or ``+= term`` once it holds a value: terms add in backward()'s order."""
         sign = "+=" if id(target) in self.assigned else "="
         self.assigned.add(id(target))
-        return f"{indent}g_{self.var[id(target)]} {sign} {term}", comment
+        return f"{indent}{self.gradient(target)} {sign} {term}", comment
 
     def backward(self, node: Scalar) -> list:
         """The lines that add ``node``'s gradient times each local derivative into its inputs' gradients."""
         if id(node) not in self.needs_grad:
             return []
         line, derivatives, guard = self._backward_parts[id(node)]
-        g, indent, lines = f"g_{self.var[id(node)]}", "    ", []
+        g, indent, lines = self.gradient(node), "    ", []
         targets = [(p, d) for p, d in zip(node.parents, derivatives) if id(p) in self.needs_grad]
         if guard is not None:
             for p, _ in targets:
@@ -239,7 +230,7 @@ class StraightLine:
     def footer(self) -> list:
         """Add this pass's gradients into the parameters' ``.grad``, and return the output's value."""
         return ["    # add this pass's gradients to the parameters' .grad, as backward() does",
-                *[f"    params[{i}].grad = add_grad(params[{i}].grad, g_{self.var[id(p)]})"
+                *[f"    params[{i}].grad = add_grad(params[{i}].grad, {self.gradient(p)})"
                   for i, p in enumerate(self.params) if id(p) in self.assigned],
                 f"    return {self.var[id(self.output)]}"]
 
@@ -261,7 +252,8 @@ def write_source(function_name: str, inputs: list, output: Scalar, nodes: list,
     """The readable source of ``function_name(inputs...)`` computing ``output`` over ``nodes`` (in order)
     and adding the gradients of the other leaves (the parameters) into their ``.grad``; and its globals.
     ``names`` are the inputs' default names (a Scalar's own name comes first)."""
-    reading = _reading_order(output)  # any order with inputs first gives the same values: this one reads left to right
+    # any order with inputs first gives the same values: this one reads left to right
+    reading = _reading_order(output)
     code = StraightLine(inputs, output, reading, names or input_names(None, len(inputs)))
     lines = code.header(function_name, [code.var[id(p)] for p in inputs])
     lines.append("    # forward: one line per node")
