@@ -225,3 +225,16 @@ def test_batch_logs_are_built_only_when_a_callback_listens_to_batch_ends():
     listener = OnBatchEnd()
     CallbackList([OnEpochEnd(), listener]).on_batch_end(None, 0, {"batch": 0, "size": 4, "loss": 1.0})
     assert listener.batches == [0]
+
+
+@pytest.mark.parametrize("make", [lambda: EarlyStopping(monitor="val_loss"),
+                                  lambda: ModelCheckpoint("best.json", monitor="val_loss")])
+def test_a_monitor_the_run_does_not_log_is_refused_before_any_batch_trains(tmp_path, monkeypatch, make):
+    monkeypatch.chdir(tmp_path)
+    trainer = scripted_trainer([1.0, 1.0], [make()])
+    before = [p.data for p in trainer.model.parameters()]
+    with pytest.raises(ValueError, match=r"monitor 'val_loss' is not in the epoch logs; available keys: "
+                                         r"epoch, train_loss, val_score, lr, seconds"):
+        trainer.run()
+    assert [p.data for p in trainer.model.parameters()] == before and trainer.losses == []
+    assert not list(tmp_path.iterdir())

@@ -38,7 +38,8 @@ class EarlyStopping(MonitorCallback):
         self.best_weights: dict[str, Any] | None = None
 
     def on_train_begin(self, trainer: Trainer) -> None:
-        """Start counting afresh."""
+        """Check the monitored key is logged, and start counting afresh."""
+        self.check_monitor_is_logged(trainer)
         self.reset_best(trainer)
         self.wait = 0
         self.stopped_epoch = None

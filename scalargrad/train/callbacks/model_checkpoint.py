@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._util.files import check_writable_folder
 from ...nn import save
-from .monitor import MonitorCallback
+from .monitor import MonitorCallback, planned_log_keys
 
 if TYPE_CHECKING:
     from ..trainer import Trainer
@@ -70,10 +70,11 @@ class ModelCheckpoint(MonitorCallback):
 
     def on_train_begin(self, trainer: Trainer) -> None:
         """Check the path's fields against the keys the run logs; forget the best value of any earlier run."""
-        log_keys = getattr(trainer, "log_keys", None)
-        keys = log_keys() if callable(log_keys) else None
+        keys = planned_log_keys(trainer)
         if "{" in self.path and keys is not None:
             check_path_template(self.path, keys)
+        if self.save_best_only:
+            self.check_monitor_is_logged(trainer)
         self.reset_best(trainer)
 
     def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:

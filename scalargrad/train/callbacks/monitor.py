@@ -12,12 +12,19 @@ from .callback import Callback
 if TYPE_CHECKING:
     from ..trainer import Trainer
 
-__all__ = ["MonitorCallback", "number_keys"]
+__all__ = ["MonitorCallback", "number_keys", "planned_log_keys"]
 
 
 def number_keys(logs: dict[str, Any]) -> list[str]:
     """The keys of ``logs`` whose values are numbers (the ones worth monitoring)."""
     return [k for k, v in logs.items() if isinstance(v, numbers.Real)]
+
+
+def planned_log_keys(trainer: Any) -> list[str] | None:
+    """The keys ``trainer`` will log at each epoch's end, known before training (``Trainer.log_keys``),
+    or None when it cannot tell (an evaluator that does not name its results, or another trainer)."""
+    log_keys = getattr(trainer, "log_keys", None)
+    return log_keys() if callable(log_keys) else None
 
 
 class MonitorCallback(Callback):
@@ -48,6 +55,12 @@ class MonitorCallback(Callback):
         """'min' or 'max': the mode in use ('auto' decided at the start of training)."""
         return self._mode
 
+    def check_monitor_is_logged(self, trainer: Trainer) -> None:
+        """ValueError if ``trainer`` will not log ``monitor``: called as training begins, before any batch."""
+        keys = planned_log_keys(trainer)
+        if keys is not None and self.monitor not in keys:
+            raise self._missing_monitor(keys)
+
     def reset_best(self, trainer: Trainer) -> None:
         """Decide an 'auto' mode for this run and forget the best value so far."""
         self._mode = trainer.metric_mode(self.monitor) if self.mode == "auto" else self.mode
@@ -57,13 +70,16 @@ class MonitorCallback(Callback):
     def current_value(self, logs: dict[str, Any]) -> float:
         """The monitored value in this epoch's logs; a clear error when it is missing or not a number."""
         if self.monitor not in logs:
-            raise ValueError(f"{type(self).__name__}: monitor {self.monitor!r} is not in the epoch logs; "
-                             f"available keys: {', '.join(number_keys(logs))}")
+            raise self._missing_monitor(number_keys(logs))
         value = logs[self.monitor]
         if not isinstance(value, numbers.Real):
             raise TypeError(f"{type(self).__name__}: monitor {self.monitor!r} is a {type(value).__name__}, "
                             f"not a number; monitor one of: {', '.join(number_keys(logs))}")
         return float(value)
+
+    def _missing_monitor(self, keys: list[str]) -> ValueError:
+        return ValueError(f"{type(self).__name__}: monitor {self.monitor!r} is not in the epoch logs; "
+                          f"available keys: {', '.join(keys)}")
 
     def improved(self, value: float) -> bool:
         """True when ``value`` beats the best so far by more than ``min_delta``."""
