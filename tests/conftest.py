@@ -44,6 +44,7 @@ _NEEDS = {
     "test_docs_site.py": "mkdocs",
     "test_callback_semantics.py": "torch",
     "test_checks_and_nested.py": "torch",
+    "test_rule_float_check.py": "torch",
 }
 
 collect_ignore = ["bits.py", "browser.py", "helpers.py", "kernel.py"]

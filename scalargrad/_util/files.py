@@ -68,9 +68,10 @@ def _check_regular_target(info: os.stat_result, path: str) -> None:
 
 
 def _check_not_read_only(real: str, info: os.stat_result, path: str) -> None:
-    """A file marked read-only is not replaced, as plain ``open`` would refuse to write it. The owner's
-    write bit is read directly: for root, ``os.access`` calls every file writable."""
-    if not info.st_mode & stat.S_IWUSR or not os.access(real, os.W_OK):
+    """A file marked read-only is not replaced, as plain ``open`` would refuse to write it. For root,
+    ``os.access`` calls every file writable, so a file with no write bit at all counts as read-only."""
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if not os.access(real, os.W_OK) or (as_root and not info.st_mode & 0o222):
         raise PermissionError(errno.EACCES, "Permission denied: the file is read-only, so it is not replaced",
                               path)
 

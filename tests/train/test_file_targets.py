@@ -191,6 +191,33 @@ def test_a_read_only_file_is_refused_and_left_as_it_was(tmp_path, name, write):
     assert os.listdir(tmp_path) == ["1.png"]
 
 
+def _plain_open_may_write(path):
+    try:
+        with open(path, "r+b"):
+            return True
+    except PermissionError:
+        return False
+
+
+@posix
+@pytest.mark.parametrize("mode", [0o444, 0o464, 0o446, 0o644, 0o600, 0o200])
+def test_a_file_is_refused_where_plain_open_refuses_it(tmp_path, mode):
+    """Any write bit that lets plain ``open`` write (the group's, say) lets the save replace the file;
+    as root, for whom every file opens, a file with no write bit at all is still refused."""
+    target = tmp_path / "kept.json"
+    target.write_text("{}")
+    os.chmod(target, mode)
+    as_root = os.geteuid() == 0
+    refused = not _plain_open_may_write(target) or (as_root and not mode & 0o222)
+    if refused:
+        with pytest.raises(PermissionError, match="read-only"):
+            save(_model(), target)
+        assert target.read_text() == "{}"
+    else:
+        save(_model(), target)
+        assert target.read_text() != "{}" and stat.S_IMODE(os.stat(target).st_mode) == mode
+
+
 @posix
 def test_a_symlink_to_a_read_only_file_is_refused(tmp_path):
     target = tmp_path / "kept.json"
