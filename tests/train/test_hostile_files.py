@@ -1,10 +1,13 @@
 """Hostile files: links, permissions, FIFOs, devices, huge numbers and deep nesting never lose data,
 hang, exhaust memory or escape as anything but a ValueError/TypeError naming the file."""
 
+import contextlib
 import json
 import os
 import stat
 import sys
+import threading
+import time
 
 import pytest
 
@@ -100,9 +103,22 @@ def test_loading_a_device_is_refused_before_reading():
 def test_loading_a_fifo_fails_at_once_instead_of_waiting_for_a_writer(tmp_path):
     fifo = tmp_path / "pipe.json"
     os.mkfifo(fifo)
-    for read in (load, History.from_json, History.from_csv):
-        with pytest.raises(ValueError, match="not a regular file"):
-            read(fifo)
+    # a writer that opens the FIFO after 10 s (and closes it) ends a read that waits, so a regression
+    # fails this test with "waited" instead of hanging the run
+    def open_as_a_writer():
+        with contextlib.suppress(OSError):  # no reader waiting: nothing to end
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+    waited = threading.Timer(10.0, open_as_a_writer)
+    waited.start()
+    try:
+        for read in (load, History.from_json, History.from_csv):
+            start = time.monotonic()
+            with pytest.raises(ValueError, match="not a regular file"):
+                read(fifo)
+            assert time.monotonic() - start < 5.0, f"{read.__qualname__} waited for a writer"
+    finally:
+        waited.cancel()
 
 
 def test_loading_a_folder_is_a_value_error_naming_it(tmp_path):
