@@ -45,7 +45,8 @@ def neuron() -> Any:
 GRAPHS = {"linear": linear_function, "neuron": neuron}
 
 
-BACK = '<p><a href="../how-backward-works.html">&larr; How backward works</a> &middot; <a href="../index.html">scalargrad</a></p>'
+BACK = ('<p><a href="../how-backward-works.html">&larr; How backward works</a> &middot; '
+        '<a href="../index.html">scalargrad</a></p>')
 
 
 def _with_way_back(html: str) -> str:

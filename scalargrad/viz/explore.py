@@ -3,9 +3,10 @@
 ``explore_graph(f, 'graph.html')``, or ``f.render('graph.html')``, writes a
 self-contained page (inline SVG, CSS and JavaScript: it needs no network)
 with the graph as ``render()`` draws it and the buttons Previous, Next and
-Reset (or the arrow keys and Home), and Zoom (the picture at its own size). The forward steps compute one op at a
-time; the backward steps start from ``f.grad = 1`` and visit the ops in
-reverse, each passing ``its grad x local derivative`` to its inputs, so
+Reset (or the arrow keys and Home), and Zoom (the picture at its own size,
+scrolled to keep the current op in view). The forward steps compute one op
+at a time; the backward steps start from ``f.grad = 1`` and visit the ops
+in reverse, each passing ``its grad x local derivative`` to its inputs, so
 every leaf's ``.grad`` fills in as it accumulates. The current op is
 highlighted; a side panel shows its inputs and value, or its local
 derivatives and what it passes to each input.
@@ -15,13 +16,22 @@ order from the engine's own sort (``backward_order``), local derivatives
 from each op's declaration, and the accumulating gradients added up here in
 Python in the order ``backward()`` adds them (so they end at exactly the
 ``.grad`` that ``f.backward()`` gives). The JavaScript only shows them.
+A value without a name is called ``#k (op)`` for the k-th op, ``leaf #k``
+or ``output``, in the panel and in the picture alike; the leaves table
+lists the leaves in the order the formula names them, read left to right.
 
+>>> import os, tempfile
 >>> from scalargrad import Scalar
 >>> x, w, b = Scalar(2.0, name='x'), Scalar(-0.5, name='w'), Scalar(0.3, name='b')
 >>> y = (x * w + b).tanh()
->>> page = explore_graph(y, 'neuron.html')  # doctest: +SKIP
->>> page.steps[-2]['title']  # doctest: +SKIP
-'Backward 3 of 3: #1 (*)'
+>>> with tempfile.TemporaryDirectory() as folder:
+...     page = explore_graph(y, os.path.join(folder, 'neuron.html'))
+>>> len(page.steps)  # the start, 3 ops forward, the seed, 3 ops backward, done
+9
+>>> page.steps[1]['title'], page.steps[-2]['title']
+('Forward 1 of 3: #1 (*)', 'Backward 3 of 3: #1 (*)')
+>>> [(leaf['label'], leaf['data']) for leaf in page.leaves]
+[('x', '2.0'), ('w', '-0.5'), ('b', '0.3')]
 """
 
 from __future__ import annotations
@@ -41,13 +51,14 @@ from .._util.files import check_writable_folder, write_new
 from .._util.notebook import in_notebook
 from ..scalar import Scalar, backward_lock, backward_order, declaration
 from .explore_page import page_fragment
-from .graph import DEFAULT_MAX_NODES, FAST_LAYOUT, digraph, nearest
+from .graph_source import DEFAULT_MAX_NODES, FAST_LAYOUT, digraph
 from .output import import_graphviz, run_dot, write_bytes
+from .walks import leaves_in_reading_order, nearest
 
 __all__ = ["FIRST_LAYOUT_SECONDS", "ExplorableGraph", "explore_graph", "local_derivatives"]
 
 # A page shows every value, so its layout can be slower than a picture's (which draws fewer when they would
-# not be legible): after FIRST_LAYOUT_SECONDS, dot lays it out again with graph.FAST_LAYOUT.
+# not be legible): after FIRST_LAYOUT_SECONDS, dot lays it out again with FAST_LAYOUT.
 FIRST_LAYOUT_SECONDS = 5.0
 
 
@@ -72,7 +83,7 @@ def _number(x: float) -> float | str:
     return x if math.isfinite(x) else repr(x)  # JSON has no nan or inf
 
 
-def _count(items: list, one: str, many: str) -> str:
+def _how_many(items: list, one: str, many: str) -> str:
     return f"{len(items)} {one if len(items) == 1 else many}"
 
 
@@ -84,15 +95,16 @@ def _set(node: Scalar, field: str, value: float | None) -> list:
 
 
 def _graph_parts(root: Scalar, max_nodes: int) -> tuple[list, list]:
-    """The engine's backward order (every op after its inputs) and the leaves in the order it reaches them.
+    """The engine's backward order (every op after its inputs) and the leaves in the order the formula
+    names them, read left to right (``leaves_in_reading_order``: the closest to the order they were made).
 
     The sort marks nodes in their ``.grad`` slots and zeroes them: every gradient is put back as it was.
     """
     nodes = nearest(root, max_nodes + 1)
     if len(nodes) > max_nodes:
-        raise ValueError(f"this graph has more than {max_nodes:,} values; an explorable graph steps through all "
-                         f"of them: pass max_nodes=... to allow more (a page of thousands is slow to lay out "
-                         f"and to read), or explore a smaller graph, one neuron say")
+        raise ValueError(f"this graph has more than {max_nodes:,} values; an explorable graph steps through "
+                         f"all of them: pass max_nodes=... to allow more (a page of thousands is slow to lay "
+                         f"out and to read), or explore a smaller graph, one neuron say")
     with backward_lock:
         saved = [(node, node.grad) for node in nodes]
         try:
@@ -100,14 +112,7 @@ def _graph_parts(root: Scalar, max_nodes: int) -> tuple[list, list]:
         finally:
             for node, grad in saved:
                 node.grad = grad
-    if not order:  # the root is a leaf
-        return [], [root]
-    leaves = {}
-    for node in order:
-        for p in node.parents:
-            if not p.parents:
-                leaves.setdefault(id(p), p)
-    return order, list(leaves.values())
+    return order, leaves_in_reading_order(root)
 
 
 def _labels(root: Scalar, order: list, leaves: list) -> dict[int, str]:
@@ -121,10 +126,12 @@ def _labels(root: Scalar, order: list, leaves: list) -> dict[int, str]:
 
 def _step(phase: str, title: str, text: list[str], node: Scalar | None = None, table: dict | None = None,
           changes: list | None = None, with_inputs: bool = True, **numbers: Any) -> dict:
-    """One step of the page (see ``explorer_data``): ``node`` is highlighted, with its inputs if ``with_inputs``."""
+    """One step of the page (see ``explorer_data``): ``node`` is highlighted, with its inputs if
+    ``with_inputs``."""
     inputs = [str(id(p)) for p in node.parents] if node is not None and with_inputs else []
-    return {"phase": phase, "title": title, "text": text, "table": table, "node": None if node is None else str(id(node)),
-            "inputs": inputs, "set": changes or [], **numbers}
+    return {"phase": phase, "title": title, "text": text, "table": table,
+            "node": None if node is None else str(id(node)), "inputs": inputs, "set": changes or [],
+            **numbers}
 
 
 def explorer_data(root: Scalar, order: list, leaves: list) -> tuple[dict, dict[int, float]]:
@@ -140,11 +147,14 @@ def explorer_data(root: Scalar, order: list, leaves: list) -> tuple[dict, dict[i
     """
     labels = _labels(root, order, leaves)
     name, everything = labels[id(root)], [*leaves, *order]
-    steps = [_step("start", f"The graph of {name}: {_count(leaves, 'leaf', 'leaves')}, {_count(order, 'op', 'ops')}",
-                   [("Next (or the right arrow) computes the ops one at a time, in the order backward() sorts them; "
-                     "then the backward pass runs them in reverse. Previous goes back, Reset restarts."),
+    sizes = f"{_how_many(leaves, 'leaf', 'leaves')}, {_how_many(order, 'op', 'ops')}"
+    unknown = [_set(n, "data", None) for n in order] + [_set(n, "grad", None) for n in everything]
+    steps = [_step("start", f"The graph of {name}: {sizes}",
+                   [("Next (or the right arrow) computes the ops one at a time, in the order backward() "
+                     "sorts them; then the backward pass runs them in reverse. Previous goes back, Reset "
+                     "restarts."),
                     "? marks what is not computed yet."],
-                   changes=[_set(n, "data", None) for n in order] + [_set(n, "grad", None) for n in everything])]
+                   changes=unknown)]
     for k, node in enumerate(order, 1):
         constant = declaration(node)[1]
         text = [f"{labels[id(node)]} = {node.op}({', '.join(labels[id(p)] for p in node.parents)})",
@@ -159,9 +169,9 @@ def explorer_data(root: Scalar, order: list, leaves: list) -> tuple[dict, dict[i
     grads[id(root)] = 1.0
     widest = dict(grads)
     steps.append(_step("seed", f"Backward: {name}.grad = 1",
-                       [(f"backward() sets {name}.grad = 1 (d({name})/d({name})) and every other gradient to 0, then "
-                         "visits the ops in reverse order. When an op's turn comes, every op that uses it has passed "
-                         "its share, so its gradient is complete.")],
+                       [(f"backward() sets {name}.grad = 1 (d({name})/d({name})) and every other gradient "
+                         "to 0, then visits the ops in reverse order. When an op's turn comes, every op that "
+                         "uses it has passed its share, so its gradient is complete.")],
                        root, changes=[_set(n, "grad", grads[id(n)]) for n in everything], with_inputs=False,
                        grad=1.0))
     for k, node in enumerate(reversed(order), 1):
@@ -173,7 +183,8 @@ def explorer_data(root: Scalar, order: list, leaves: list) -> tuple[dict, dict[i
             if len(_short(now)) > len(_short(widest[id(p)])):
                 widest[id(p)] = now
             rows.append([labels[id(p)], repr(d), repr(passed), repr(now)])
-            edges.append({"parent": str(id(p)), "local": _number(d), "passed": _number(passed), "grad": _number(now)})
+            edges.append({"parent": str(id(p)), "local": _number(d), "passed": _number(passed),
+                          "grad": _number(now)})
             changes.append(_set(p, "grad", now))
         table = {"head": ["input", "local derivative", "passed", "its grad now"], "rows": rows}
         steps.append(_step("backward", f"Backward {k} of {len(order)}: {labels[id(node)]}",
@@ -181,9 +192,11 @@ def explorer_data(root: Scalar, order: list, leaves: list) -> tuple[dict, dict[i
                             "Each input gets grad x local derivative, added to the gradient it has:"],
                            node, table, changes, grad=_number(g), edges=edges))
     steps.append(_step("done", "Done: every leaf holds its gradient",
-                       [(f"Each leaf's .grad is d({name})/d(leaf): what {name}.backward() adds to the gradient the leaf "
-                         "held before. The ops' gradients are scratch values, recomputed by every pass.")]))
-    leaf_rows = [{"node": str(id(leaf)), "label": labels[id(leaf)], "data": repr(leaf.data)} for leaf in leaves]
+                       [(f"Each leaf's .grad is d({name})/d(leaf): what {name}.backward() adds to the "
+                         "gradient the leaf held before. The ops' gradients are scratch values, recomputed "
+                         "by every pass.")]))
+    leaf_rows = [{"node": str(id(leaf)), "label": labels[id(leaf)], "data": repr(leaf.data)}
+                 for leaf in leaves]
     return {"title": f"scalargrad: the graph of {name}", "steps": steps, "leaves": leaf_rows}, widest
 
 
@@ -264,11 +277,19 @@ def explore_graph(root: Scalar, path: str | os.PathLike | None = None, show: boo
     up aside, as one pass from zero gradients would add it (hooks are not
     called).
 
+    >>> import os, tempfile
     >>> from scalargrad import Scalar
     >>> x0, w0, b = Scalar(0.1, name='x0'), Scalar(0.3, name='w0'), Scalar(0.5, name='b')
-    >>> page = explore_graph(x0 * w0 + b, 'graph.html')  # doctest: +SKIP
-    >>> page.steps[-2]['edges'][1]['grad']  # w0's gradient: x0  # doctest: +SKIP
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     page = explore_graph(x0 * w0 + b, os.path.join(folder, 'graph.html'))
+    ...     os.listdir(folder)
+    ['graph.html']
+    >>> page.steps[0]['title']
+    'The graph of output: 3 leaves, 2 ops'
+    >>> page.steps[-2]['edges'][1]['grad']  # w0's gradient: x0
     0.1
+    >>> x0.grad, w0.grad  # the page changes no gradient
+    (0.0, 0.0)
     """
     if not isinstance(root, Scalar):
         raise TypeError(f"explore_graph needs a Scalar, got {type(root).__name__}")
@@ -279,7 +300,8 @@ def explore_graph(root: Scalar, path: str | os.PathLike | None = None, show: boo
     order, leaves = _graph_parts(root, limit)
     data, widest = explorer_data(root, order, leaves)
     count = len(order) + len(leaves)
-    dot = digraph(root, count, (count, True), rankdir, True, "svg", grads=widest)[0]
+    dot = digraph(root, count, (count, True), rankdir, True, "svg", grads=widest,
+                  labels=_labels(root, order, leaves))[0]
     try:
         svg = run_dot(dot.source, "svg", min(layout_timeout, FIRST_LAYOUT_SECONDS))
     except subprocess.TimeoutExpired:  # long edges make dot slow: bound its passes, draw straight edges

@@ -4,7 +4,9 @@ The script only shows what Python computed: each step lists the text fields
 of the picture that change (``set``), and showing step k applies steps 0..k
 in order, so Previous and Reset need no arithmetic either. The picture's
 records are found by their ``<title>`` (the node's name in dot); a record's
-last text is its gradient, the one before its value.
+last text is its gradient, the one before its value. Zoomed (the picture at
+its own size, in a box that scrolls), each step scrolls that box, never the
+page, to show the current op when it is out of view.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ _STYLE = """
 .sgx-main { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
 .sgx-graph { flex: 3 1 520px; min-width: 0; overflow: auto; }
 .sgx-graph svg { max-width: 100%; height: auto; }
+.sgx-natural .sgx-graph { max-height: 85vh; }
 .sgx-natural .sgx-graph svg { max-width: none; }
 .sgx-panel { flex: 1 1 320px; border: 1px solid #dadce0; border-radius: 6px; padding: .4em 1em;
              background: #f8f9fa; }
@@ -28,7 +31,8 @@ _STYLE = """
 .sgx-panel h4 { margin: .8em 0 .2em; font-size: .95em; }
 .sgx-panel p { margin: .3em 0; }
 .sgx-panel table { border-collapse: collapse; font-size: 13px; }
-.sgx-panel th, .sgx-panel td { border-bottom: 1px solid #e0e0e0; padding: .15em .6em .15em 0; text-align: left; }
+.sgx-panel th, .sgx-panel td { border-bottom: 1px solid #e0e0e0; padding: .15em .6em .15em 0;
+                               text-align: left; }
 .sgx-panel td + td { font-family: ui-monospace, Menlo, Consolas, monospace; }
 .sgx-forward .sgx-title { color: #1967d2; }
 .sgx-backward .sgx-title, .sgx-seed .sgx-title { color: #c5221f; }
@@ -59,9 +63,27 @@ _SCRIPT = """
     return texts[texts.length - (name === "grad" ? 1 : 2)] || null;
   }
   function mark(name, cls) { if (byTitle[name]) byTitle[name].classList.add(cls); }
+  function reveal() {  // zoomed, the picture scrolls in its box: bring the current op into it, centred
+    var box = part("graph"), marked = root.querySelectorAll("svg g.node.sgx-current");
+    if (!marked.length) return;
+    var r = {left: Infinity, top: Infinity, right: -Infinity, bottom: -Infinity};
+    marked.forEach(function (g) {
+      var b = g.getBoundingClientRect();
+      r = {left: Math.min(r.left, b.left), top: Math.min(r.top, b.top),
+           right: Math.max(r.right, b.right), bottom: Math.max(r.bottom, b.bottom)};
+    });
+    var v = box.getBoundingClientRect(), left = v.left + box.clientLeft, top = v.top + box.clientTop;
+    var right = left + box.clientWidth, bottom = top + box.clientHeight;
+    if (r.left < left || r.right > right) box.scrollLeft += (r.left + r.right - left - right) / 2;
+    if (r.top < top || r.bottom > bottom) box.scrollTop += (r.top + r.bottom - top - bottom) / 2;
+  }
   function addCells(table, values, tag) {
     var row = table.insertRow();
-    values.forEach(function (v) { var cell = document.createElement(tag); cell.textContent = v; row.appendChild(cell); });
+    values.forEach(function (v) {
+      var cell = document.createElement(tag);
+      cell.textContent = v;
+      row.appendChild(cell);
+    });
   }
   function fill(table, head, rows) {
     table.textContent = "";
@@ -86,15 +108,25 @@ _SCRIPT = """
         mark(step.node + "op", "sgx-current");
         mark(step.node + "op->" + step.node, "sgx-edge");
       }
-      step.inputs.forEach(function (p) { mark(p, "sgx-input"); mark(p + "->" + step.node + "op", "sgx-edge"); });
+      step.inputs.forEach(function (p) {
+        mark(p, "sgx-input");
+        mark(p + "->" + step.node + "op", "sgx-edge");
+      });
+      reveal();
     }
-    if (at > 0) step.set.forEach(function (s) { var t = field(s[0], s[1]); if (t) t.classList.add("sgx-changed"); });
+    if (at > 0) {
+      step.set.forEach(function (s) { var t = field(s[0], s[1]); if (t) t.classList.add("sgx-changed"); });
+    }
     root.classList.remove("sgx-start", "sgx-forward", "sgx-seed", "sgx-backward", "sgx-done");
     root.classList.add("sgx-" + step.phase);
     part("title").textContent = step.title;
     var text = part("text");
     text.textContent = "";
-    step.text.forEach(function (line) { var p = document.createElement("p"); p.textContent = line; text.appendChild(p); });
+    step.text.forEach(function (line) {
+      var p = document.createElement("p");
+      p.textContent = line;
+      text.appendChild(p);
+    });
     fill(part("table"), step.table && step.table.head, step.table ? step.table.rows : []);
     fill(part("leaves"), ["leaf", "data", "grad"], data.leaves.map(function (leaf) {
       var s = state[leaf.node + " grad"];
@@ -107,7 +139,7 @@ _SCRIPT = """
   part("reset").addEventListener("click", function () { show(0); });
   part("prev").addEventListener("click", function () { show(at - 1); });
   part("next").addEventListener("click", function () { show(at + 1); });
-  part("zoom").addEventListener("click", function () { root.classList.toggle("sgx-natural"); });
+  part("zoom").addEventListener("click", function () { root.classList.toggle("sgx-natural"); reveal(); });
   (data.page ? document : root).addEventListener("keydown", function (event) {
     var go = {ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0}[event.key];
     if (go === undefined || event.altKey || event.ctrlKey || event.metaKey) return;
@@ -126,7 +158,8 @@ _LAYOUT = """<div class="sgx" id="%(id)s" tabindex="0">
 <button type="button" class="sgx-prev">&#9664; Previous</button>
 <button type="button" class="sgx-next">Next &#9654;</button>
 <span class="sgx-count"></span>
-<button type="button" class="sgx-zoom" title="the picture at its own size, or fitted to the width">Zoom</button>
+<button type="button" class="sgx-zoom"
+ title="the picture at its own size, or fitted to the width">Zoom</button>
 </div>
 <div class="sgx-main">
 <div class="sgx-graph">

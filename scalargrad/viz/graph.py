@@ -1,33 +1,36 @@
 """Drawing the graph that produced a Scalar with graphviz: ``draw_graph``, behind ``Scalar.render``.
 
+How big the picture is and where it goes are decided here; what it draws is ``graph_source``'s
+``digraph`` (shared with ``explore``, to which ``draw_graph`` hands a path ending in ``.html``).
+
 >>> from scalargrad import Scalar
 >>> x = Scalar(2.0, name='x')
 >>> y = (x * x).relu()
 >>> y.backward()
->>> g = draw_graph(y)  # doctest: +SKIP
+>>> dot = draw_graph(y, show=False)  # show=False: only the Digraph, no picture, window or file
+>>> 'data 4' in dot.source and 'grad 4' in dot.source and 'relu' in dot.source
+True
 """
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import subprocess
-import sys
-from collections import deque
 from typing import TYPE_CHECKING
 
 from .._util.files import write_new
 from ..scalar import Scalar
+from .explore import ExplorableGraph, explore_graph
+from .graph_source import DEFAULT_MAX_NODES, PICTURE_INCHES, digraph
 from .notebook import in_notebook
-from .output import escape, has_display, import_graphviz, picture_format, run_dot, show_png, write_bytes
+from .output import has_display, import_graphviz, picture_format, run_dot, show_png, write_bytes
+from .walks import nearest
 
 if TYPE_CHECKING:
     import graphviz
 
-    from .explore import ExplorableGraph
-
-__all__ = ["DEFAULT_MAX_NODES", "FAST_LAYOUT", "PICTURE_INCHES", "digraph", "draw_graph", "nearest"]
+__all__ = ["draw_graph"]
 
 # The default picture: at most DEFAULT_MAX_NODES values, fewer when their layout would have to shrink
 # below MIN_SCALE to fit PICTURE_INCHES (20 x 30 in: a PNG of at most 1920 x 2880 px at dot's 96 dpi).
@@ -35,123 +38,19 @@ __all__ = ["DEFAULT_MAX_NODES", "FAST_LAYOUT", "PICTURE_INCHES", "digraph", "dra
 # much room the layout leaves (a picture's length grows about linearly with the nodes drawn); a grown
 # layout that takes over _GROW_SECONDS (long edges make dot quadratic) keeps the first one.
 # benchmarks/bench_pictures.py measures the result.
-DEFAULT_MAX_NODES = 100
-PICTURE_INCHES = (20, 30)
 MIN_SCALE = 0.6
 _FIRST_TRY = 30
 _FEWEST_LEGIBLE = 8
 _GROW_SECONDS = 5.0
 _COUNT_LIMIT = 100_000  # nodes counted for the note; a bigger graph is "at least" that many
-
-# dot's layout can take minutes on a few hundred nodes with long edges; these
-# settings bound its optimisation passes and draw straight edges.
-_FAST_LAYOUT_ABOVE = 150
-FAST_LAYOUT = {"nslimit": "2", "nslimit1": "2", "mclimit": "0.2", "searchsize": "10", "splines": "line"}
 _SMALLEST_RETRY = 25
 
 
-def _fmt(value) -> str:
-    if isinstance(value, Scalar):  # a gradient recorded with create_graph=True
-        value = value.data
-    return f"{value:.4g}"
-
-
-def nearest(root: Scalar, max_nodes: int) -> list[Scalar]:
-    """Breadth-first from root: the ``max_nodes`` nodes nearest it, nearest first."""
-    kept, order = {root}, [root]
-    queue = deque([root])
-    while queue and len(order) < max_nodes:
-        for p in queue.popleft().parents:
-            if p not in kept:
-                if len(order) >= max_nodes:
-                    break
-                kept.add(p)
-                order.append(p)
-                queue.append(p)
-    return order
-
-
 def _count(root: Scalar) -> tuple[int, bool]:
-    """How many nodes the graph has, and whether that is all of them: counting stops at _COUNT_LIMIT,
+    """How many values the graph has, and whether that is all of them: counting stops past _COUNT_LIMIT,
     so a note on a graph of millions of nodes costs what one of 100,000 does."""
-    seen, stack = {root}, [root]
-    while stack and len(seen) < _COUNT_LIMIT:
-        for p in stack.pop().parents:
-            if p not in seen:
-                seen.add(p)
-                stack.append(p)
-    return len(seen), not stack
-
-
-def _constant_of(node: Scalar) -> float | None:
-    """The number a one-input ``*`` or ``+`` was applied with, when the values give it to 6 digits.
-
-    The engine keeps an op's constant to itself; for these two ops ``y = x * c`` and ``y = x + c``,
-    so ``c`` is recovered from the data: ``y / x`` is within a rounding of ``c`` unless ``y``
-    underflowed, ``y - x`` only when ``c`` is not lost in the rounding of ``y`` (1e20 + 1 is 1e20).
-    """
-    x, y = node.parents[0].data, node.data
-    if not (math.isfinite(x) and math.isfinite(y)):
-        return None
-    if node.op == "*" and x != 0.0 and abs(y) >= sys.float_info.min:
-        c = y / x
-        return c if x * c == y else None
-    if node.op == "+":
-        c = y - x
-        return c if x + c == y and abs(c) >= math.ulp(y) * 1e7 else None
-    return None
-
-
-def _op_label(node: Scalar, kept: set) -> str:
-    """The op's name; a fused op (a neuron, dot, sum) also says how many parents it has, and how
-    many of them are drawn, so '5' is never read as the number of a neuron's inputs."""
-    op, parents = node.op or "op", node.parents
-    if len(parents) <= 2:
-        return escape(op)
-    drawn = sum(p in kept for p in parents)
-    more = "" if drawn == len(parents) else f", {drawn} drawn"
-    return f"{escape(op)}\\n{len(parents)} parents{more}"
-
-
-def digraph(root: Scalar, max_nodes: int, size: tuple[int, bool], rankdir: str, show_grad: bool,
-            fmt: str, grads: dict[int, float] | None = None) -> tuple[graphviz.Digraph, int]:
-    """The picture of the ``max_nodes`` nodes nearest ``root``, the rest summed up in one note (``size``
-    is what ``_count`` gives); and the number of values it draws. Each value is a record named
-    ``str(id(node))``, its op an ellipse named that plus ``op``; ``grads`` (by ``id``) replaces the ``.grad`` shown."""
-    order = nearest(root, max_nodes)
-    kept = set(order)
-    graph_attr = {"rankdir": rankdir, "size": "{},{}".format(*PICTURE_INCHES)}
-    if len(order) > _FAST_LAYOUT_ABOVE:
-        graph_attr.update(FAST_LAYOUT)
-    dot = import_graphviz().Digraph(format=fmt, graph_attr=graph_attr,
-                                    node_attr={"fontname": "Helvetica", "fontsize": "11"})
-    for node in order:
-        uid = str(id(node))
-        fields = [escape(node.name)] if node.name else []
-        fields.append(f"data {_fmt(node.data)}")
-        if show_grad:
-            fields.append(f"grad {_fmt(node.grad if grads is None else grads[id(node)])}")
-        dot.node(uid, "{ " + " | ".join(fields) + " }", shape="record",
-                 style="filled", fillcolor="#e8f0fe" if node.parents else "#ffffff")
-        if node.parents:
-            dot.node(uid + "op", _op_label(node, kept), shape="ellipse", fontsize="10")
-            dot.edge(uid + "op", uid)
-            for p in node.parents:
-                if p in kept:
-                    dot.edge(str(id(p)), uid + "op")
-            constant = _constant_of(node) if len(node.parents) == 1 else None
-            if constant is not None:
-                dot.node(uid + "c", f"{constant:.6g}", shape="box", style="dashed", fontsize="10")
-                dot.edge(uid + "c", uid + "op", style="dashed")
-    total, exact = size
-    if total > len(order):
-        hidden = f"{total - len(order):,}" if exact else f"at least {total - len(order):,}"
-        dot.node("more", f"+ {hidden} more nodes not drawn\\ndraw more: render('graph.svg', max_nodes=...)",
-                 shape="note", style="filled", fillcolor="#fff3cd")
-        for node in order:
-            if node.parents and any(p not in kept for p in node.parents):
-                dot.edge("more", str(id(node)) + "op", style="dashed")
-    return dot, len(order)
+    reached = len(nearest(root, _COUNT_LIMIT + 1))
+    return reached, reached <= _COUNT_LIMIT
 
 
 def _room(source: str, timeout: float) -> float:
@@ -214,8 +113,6 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
     if not isinstance(root, Scalar):
         raise TypeError(f"draw_graph needs a Scalar, got {type(root).__name__}")
     if (format or (os.path.splitext(path)[1].lstrip(".") if path is not None else "")).lower() == "html":
-        from .explore import explore_graph  # explore builds on this module
-
         return explore_graph(root, path, show=show, rankdir=rankdir, max_nodes=max_nodes,
                              layout_timeout=layout_timeout)
     if max_nodes is not None and max_nodes < 1:
@@ -234,20 +131,23 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
             try:
                 limit = _legible_limit(root, size, rankdir, show_grad, fmt, layout_timeout)
             except subprocess.TimeoutExpired:
-                raise RuntimeError(f"Graphviz could not lay out even {_FIRST_TRY} nodes in {layout_timeout:g} s"
-                                   ) from None
+                raise RuntimeError(f"Graphviz could not lay out even {_FIRST_TRY} nodes in "
+                                   f"{layout_timeout:g} s") from None
     while True:
         dot, drawn = digraph(root, limit, size, rankdir, show_grad, fmt)
         try:
-            image = run_dot(dot.source, fmt if path is not None else "png", layout_timeout) if needs_image else b""
+            image = b""
+            if needs_image:
+                image = run_dot(dot.source, fmt if path is not None else "png", layout_timeout)
             break
         except subprocess.TimeoutExpired:
             if drawn <= _SMALLEST_RETRY:
-                raise RuntimeError(f"Graphviz could not lay out even {drawn} nodes in {layout_timeout:g} s") from None
+                raise RuntimeError(f"Graphviz could not lay out even {drawn} nodes in "
+                                   f"{layout_timeout:g} s") from None
             limit = max(_SMALLEST_RETRY, drawn // 4)  # < drawn, so each retry really draws fewer nodes
             total = f"{size[0]}" if size[1] else f"at least {size[0]}"
-            print(f"graph too large to lay out in {layout_timeout:g} s; drawing the {limit} nodes nearest the root "
-                  f"(of {total})")
+            print(f"graph too large to lay out in {layout_timeout:g} s; drawing the {limit} nodes nearest "
+                  f"the root (of {total})")
 
     if path is not None:
         write_bytes(path, image)

@@ -149,7 +149,8 @@ def plot_history(history: Any, path: str | os.PathLike | None = None,
         for name in metrics:
             found = [k for k in keys if k == name or (k not in loss_keys and _metric_name(k) == name)]
             if not found:
-                raise ValueError(f"no metric {name!r} in the history; it has {', '.join(keys) or 'no numbers'}")
+                raise ValueError(f"no metric {name!r} in the history; it has "
+                                 f"{', '.join(keys) or 'no numbers'}")
             metric_keys += [k for k in found if k not in metric_keys]
     panels = []  # (title, keys)
     if loss_keys:
@@ -163,7 +164,8 @@ def plot_history(history: Any, path: str | os.PathLike | None = None,
         else:
             panels.append((name, [key]))
     if not panels:
-        raise ValueError(f"nothing to plot: the history has no loss or metric values (keys: {', '.join(keys)})")
+        raise ValueError(f"nothing to plot: the history has no loss or metric values "
+                         f"(keys: {', '.join(keys)})")
 
     epochs = [r["epoch"] if _is_number(r.get("epoch")) else i + 1 for i, r in enumerate(records)]
     n_cols = min(len(panels), 3)

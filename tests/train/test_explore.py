@@ -6,6 +6,7 @@ the graph's nodes, with ``backward()`` (exactly) and with torch float64. The pag
 tested in ``test_explore_browser.py``.
 """
 
+import html
 import json
 import math
 import re
@@ -16,6 +17,7 @@ import torch
 
 from scalargrad import Scalar
 from scalargrad import functional as F
+from scalargrad.extend import defop
 from scalargrad.nn import Neuron
 from scalargrad.scalar import backward_order
 from scalargrad.viz import draw_graph, explore_graph
@@ -305,3 +307,76 @@ def test_unnamed_values_are_numbered_from_1_in_the_engine_order(tmp_path):
         f"{label[str(id(node))]} = {node.op}({names})" for node, names in zip(order, inputs)]
     backward = [step["title"] for step in page.steps if step["phase"] == "backward"]
     assert backward[-1] == "Backward 3 of 3: #1 (*)" and backward[0] == "Backward 1 of 3: output"
+
+
+def record_texts(page):
+    """The texts of each value's record in the page's picture, by the record's name (``str(id(node))``)."""
+    records = re.finditer(r'<g id="node\d+" class="node">\s*<title>(\d+)</title>(.*?)</g>', page.svg,
+                          re.DOTALL)
+    return {m.group(1): [html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", m.group(2))]
+            for m in records}
+
+
+@needs_dot
+def test_the_picture_names_unnamed_values_as_the_panel_does(tmp_path):
+    x, w, b = Scalar(2.0), Scalar(-0.5), Scalar(0.3, name="b")
+    y = x * w + b * x
+    page = explore_graph(y, tmp_path / "g.html")
+    order = backward_order(y, [])
+    expected = {str(id(node)): f"#{k} ({node.op})" for k, node in enumerate(order, 1)}
+    expected[str(id(y))] = "output"
+    expected.update({leaf["node"]: leaf["label"] for leaf in page.leaves})
+    assert sorted(expected.values()) == ["#1 (*)", "#2 (*)", "b", "leaf #1", "leaf #2", "output"]
+    records = record_texts(page)
+    assert {name: texts[0] for name, texts in records.items()} == expected  # the panel's names, first line
+    assert all(len(texts) == 3 for texts in records.values())  # name, data, grad: the page sets the last two
+
+
+@needs_dot
+def test_an_ops_name_in_the_picture_stays_text(tmp_path):
+    @defop("<b>|{odd}", lambda x: 2.0 * x)
+    def odd(maths, x, y, c):
+        return 2.0
+
+    y = odd(Scalar(1.0)) * Scalar(3.0)
+    page = explore_graph(y, tmp_path / "g.html")
+    assert record_texts(page)[str(id(y.parents[0]))][0] == "#1 (<b>|{odd})"
+    assert "<b>" not in page.html
+
+
+def made_out_of_id_order():
+    """Leaves made in the order k, e, q, a (not the alphabet's), the last two in memory freed just before:
+    neither their ids nor their names sort them as they were made (tried until the ids do not)."""
+    for spare_count in range(1, 200):
+        spare = [Scalar(0.0) for _ in range(spare_count)]
+        k, e = Scalar(1.0, name="k"), Scalar(2.0, name="e")
+        del spare
+        q, a = Scalar(3.0, name="q"), Scalar(4.0, name="a")
+        made = [k, e, q, a]
+        if sorted(made, key=id) not in (made, made[::-1]):
+            return made
+    raise AssertionError("every try made the leaves in the order of their ids")
+
+
+@needs_dot
+@pytest.mark.parametrize("build", [
+    lambda k, e, q, a: k * e + q * a,
+    lambda k, e, q, a: (k * e + q) * (a + k),  # k used twice: its first use counts
+    lambda k, e, q, a: F.sum([k * e, (q - a).exp(), e * a]),  # a fused op
+], ids=["pairs", "reused", "sum"])
+def test_the_leaves_table_lists_the_leaves_in_the_order_they_were_made(tmp_path, build):
+    made = made_out_of_id_order()
+    page = explore_graph(build(*made), tmp_path / "g.html")
+    assert [leaf["label"] for leaf in page.leaves] == ["k", "e", "q", "a"]
+    for leaf in made:
+        leaf.name = None  # unnamed, they are numbered in the same order, in the panel and in the picture
+    page = explore_graph(build(*made), tmp_path / "g.html")
+    assert [leaf["node"] for leaf in page.leaves] == [str(id(leaf)) for leaf in made]
+    records = record_texts(page)
+    assert [records[str(id(leaf))][0] for leaf in made] == ["leaf #1", "leaf #2", "leaf #3", "leaf #4"]
+
+
+@needs_dot
+def test_the_quickstarts_leaves_are_listed_as_its_formula_reads(tmp_path):
+    _, _, data = explored(linear, tmp_path)
+    assert [leaf["label"] for leaf in data["leaves"]] == ["x0", "w0", "x1", "w1", "b"]

@@ -24,14 +24,16 @@ def linear():
 
 
 def neuron():
-    leaves = [Scalar(v, name=n) for n, v in (("x0", 2.0), ("w0", -0.5), ("x1", 1.5), ("w1", 0.25), ("b", 0.3))]
+    values = (("x0", 2.0), ("w0", -0.5), ("x1", 1.5), ("w1", 0.25), ("b", 0.3))
+    leaves = [Scalar(v, name=n) for n, v in values]
     x0, w0, x1, w1, b = leaves
     return leaves, (x0 * w0 + x1 * w1 + b).tanh()
 
 
 def record_texts(tab, node):
     """The texts of the record drawn for ``node`` in the picture."""
-    return tab.locator("svg g.node", has=tab.locator(f"title:text-is('{id(node)}')")).locator("text").all_text_contents()
+    record = tab.locator("svg g.node", has=tab.locator(f"title:text-is('{id(node)}')"))
+    return record.locator("text").all_text_contents()
 
 
 @pytest.mark.parametrize("build", [linear, neuron])
@@ -60,7 +62,7 @@ def test_arrow_keys_previous_and_reset(page, tmp_path):
         page.keyboard.press("ArrowRight")
     assert page.inner_text(".sgx-title") == titles[-3]
     current = page.locator("svg g.node.sgx-current title").all_text_contents()
-    assert str(id(explorer_node(explorer, -3, leaves, f))) in current  # the op whose turn it is is highlighted
+    assert str(id(explorer_node(explorer, -3, leaves, f))) in current  # the op whose turn it is: highlighted
     page.keyboard.press("ArrowLeft")
     assert page.inner_text(".sgx-title") == titles[-4]
     page.click(".sgx-prev")
@@ -136,3 +138,46 @@ def test_zoom_shows_the_picture_at_its_own_size_and_back(page, tmp_path):
     page.click(".sgx-zoom")
     assert page.locator("svg").bounding_box()["width"] == fitted
     assert page.errors == []
+
+
+CURRENT_AND_BOX = """root => {
+    const box = root.querySelector(".sgx-graph"), marked = root.querySelectorAll("svg g.node.sgx-current");
+    const rect = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+    const b = box.getBoundingClientRect();
+    return {current: Array.from(marked, rect), scrollLeft: box.scrollLeft, scrollY: window.scrollY,
+            box: [b.left + box.clientLeft, b.top + box.clientTop,
+                  b.left + box.clientLeft + box.clientWidth, b.top + box.clientTop + box.clientHeight],
+            window: [0, 0, window.innerWidth, window.innerHeight]};
+}"""
+
+
+def inside(inner, outer):
+    return outer[0] - 0.5 <= inner[0] and outer[1] - 0.5 <= inner[1] and inner[2] <= outer[2] + 0.5 \
+        and inner[3] <= outer[3] + 0.5
+
+
+def test_after_zoom_next_scrolls_the_current_op_into_view(page, tmp_path):
+    _, f = neuron()
+    explorer = f.render(str(tmp_path / "graph.html"))
+    page.set_viewport_size({"width": 700, "height": 600})
+    page.goto((tmp_path / "graph.html").as_uri())
+    explorer_element = page.locator("div.sgx")
+    for _ in range(3):  # fitted to the width, stepping scrolls nothing
+        page.click(".sgx-next")
+        seen = explorer_element.evaluate(CURRENT_AND_BOX)
+        assert seen["scrollLeft"] == 0 and seen["scrollY"] == 0
+    page.click(".sgx-reset")
+    page.click(".sgx-zoom")
+    scrolled = []
+    for k in range(1, len(explorer.steps)):
+        page.click(".sgx-next")
+        seen = explorer_element.evaluate(CURRENT_AND_BOX)
+        assert len(seen["current"]) == (0 if explorer.steps[k]["node"] is None else
+                                        1 if not explorer.steps[k]["inputs"] else 2)  # the record and its op
+        for rect in seen["current"]:
+            assert inside(rect, seen["box"]), (explorer.steps[k]["title"], seen)
+            assert inside(rect, seen["window"]), (explorer.steps[k]["title"], seen)
+        scrolled.append(seen["scrollLeft"])
+    assert max(scrolled) > 0  # the picture is wider than its box: some ops were out of view until scrolled
+    assert page.errors == []
+    screenshot(page, "explore-zoomed-backward")

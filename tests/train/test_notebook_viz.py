@@ -41,8 +41,8 @@ CELLS = {
                 "plot_history([{'epoch': 1, 'train_loss': 0.9, 'val_accuracy': 0.6},"
                 " {'epoch': 2, 'train_loss': 0.5, 'val_accuracy': 0.8}])"),
     "boundary, assigned": ("from scalargrad.viz import plot_decision_boundary\n"
-                           "fig = plot_decision_boundary(lambda p: p[0] - p[1], [[0, 1], [1, 0], [2, 1]], [0, 1, 1],"
-                           " resolution=20)"),
+                           "fig = plot_decision_boundary(lambda p: p[0] - p[1], [[0, 1], [1, 0], [2, 1]],"
+                           " [0, 1, 1], resolution=20)"),
     "boundary, displayed": "from IPython.display import display\ndisplay(fig)",
     "boundary, value": "fig",
     "files": "print(sorted(os.listdir('.')), len(shown))",
@@ -71,7 +71,8 @@ def test_render_shows_the_graph_inline_as_svg(outputs):
 
 def test_render_in_a_notebook_writes_no_file_and_opens_no_window_even_headless(outputs):
     assert text_of(outputs["render twice, no file"]).strip() == "[] 0"
-    assert [out for out in outputs["render"] if out["output_type"] == "stream"] == []  # nothing printed either
+    printed = [out for out in outputs["render"] if out["output_type"] == "stream"]
+    assert printed == []  # nothing printed either
 
 
 def test_show_true_opens_the_viewer_in_a_notebook(outputs):
@@ -80,7 +81,8 @@ def test_show_true_opens_the_viewer_in_a_notebook(outputs):
 
 def test_a_100000_node_graph_shows_a_bounded_picture(outputs):
     svg = displays(outputs["big"])[0]["data"]["image/svg+xml"]
-    width, height = (float(v) for v in re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
+    size = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    width, height = (float(v) for v in size.groups())
     assert width <= 20 * 72 + 1 and height <= 30 * 72 + 1  # 20 x 30 inches at most
     assert "more nodes not drawn" in svg
     assert svg.count('class="node"') < 300  # at most 100 values, their ops, constants and the note

@@ -1,5 +1,6 @@
 """Graph pictures with the real Graphviz ``dot`` program, model summaries and diagrams."""
 
+import ast
 import os
 import re
 import shutil
@@ -122,6 +123,48 @@ def test_counting_the_hidden_nodes_stops_at_a_limit(monkeypatch):
     assert "at least" not in draw_graph(chain(100), show=False, max_nodes=50).source  # 201 nodes: exact
 
 
+def viz_imports():
+    """Each module of scalargrad.viz and the modules of viz it imports, at the top or inside a function."""
+    folder = ROOT / "scalargrad" / "viz"
+    found = {}
+    for path in folder.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found[path.stem] = {node.module.split(".")[0] for node in ast.walk(tree)
+                            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module}
+    return found
+
+
+def test_the_viz_modules_import_one_way():
+    imports = viz_imports()
+    finished, visiting = set(), []
+
+    def visit(module):  # the modules are few: recursion is fine here
+        if module in visiting:
+            cycle = visiting[visiting.index(module):] + [module]
+            raise AssertionError(f"an import cycle: {' -> '.join(cycle)}")
+        if module in finished:
+            return
+        visiting.append(module)
+        for imported in imports.get(module, ()):
+            visit(imported)
+        visiting.pop()
+        finished.add(module)
+
+    for module in imports:
+        visit(module)
+    assert {"explore", "graph_source", "walks"} <= imports["graph"]  # draw_graph hands .html to explore
+
+
+def test_the_walks_are_iterative_and_counting_is_nearest_bounded():
+    from scalargrad.viz.graph import _count
+    from scalargrad.viz.walks import leaves_in_reading_order, nearest
+
+    y = chain(100_000)  # 200,001 values, a path 200,000 deep
+    assert [leaf.name for leaf in leaves_in_reading_order(y)] == ["x"]
+    assert _count(y) == (100_001, False) and _count(chain(10)) == (21, True)
+    assert nearest(y, 5)[0] is y and len(nearest(y, 5)) == 5 and nearest(Scalar(1.0), 5) != []
+
+
 def png_size(path):
     with Image.open(path) as im:
         return im.size
@@ -233,7 +276,8 @@ def test_bad_arguments_are_named():
 
 
 def test_summary_counts_match_num_parameters():
-    model = Sequential([Conv2D(1, 4, 3, padding=1, activation="relu"), MaxPool2D(2), Flatten(), Linear(64, 10)])
+    model = Sequential([Conv2D(1, 4, 3, padding=1, activation="relu"), MaxPool2D(2), Flatten(),
+                        Linear(64, 10)])
     text = model.summary(input_size=(1, 8, 8))
     rows = [line.split() for line in text.splitlines()[2:-2]]
     assert [r[0] for r in rows] == ["0", "1", "2", "3"]
