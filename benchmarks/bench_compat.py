@@ -101,7 +101,8 @@ def native_training(model: Sequential, x: list, y: list, steps: int) -> list[flo
 
 
 def seeded(MLP: type) -> Any:
-    """micrograd's demo model, ``MLP(2, [16, 16, 1])``, drawn from the seed (the same weights in both libraries)."""
+    """micrograd's demo model, ``MLP(2, [16, 16, 1])``, drawn from the seed (the same weights in both
+    libraries)."""
     random.seed(SEED)
     return MLP(2, [16, 16, 1])
 
@@ -153,8 +154,9 @@ def main() -> int:
             for name, run in runs.items():
                 seconds = seconds_of(lambda run=run: run(args.steps), gc_on)
                 best[name] = min(best[name], seconds)
-        print(f"{'on' if gc_on else 'off':>4} {best['micrograd']:12.3f} {best['compat']:10.3f} {best['native']:10.3f} "
-              f"{best['micrograd'] / best['compat']:16.2f}x {best['micrograd'] / best['native']:16.2f}x")
+        print(f"{'on' if gc_on else 'off':>4} {best['micrograd']:12.3f} {best['compat']:10.3f} "
+              f"{best['native']:10.3f} {best['micrograd'] / best['compat']:16.2f}x "
+              f"{best['micrograd'] / best['native']:16.2f}x")
     return 0
 
 

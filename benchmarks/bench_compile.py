@@ -112,7 +112,8 @@ def _recorded(name: str, what: str, w: Workload) -> Graph:
 
 
 def chain_graph(nodes: int) -> Graph:
-    """``x = relu(x * w + c)`` for about ``nodes`` nodes over 64 shared (w, c) pairs; x's start is the input."""
+    """``x = relu(x * w + c)`` for about ``nodes`` nodes over 64 shared (w, c) pairs; x's start is the
+    input."""
     x0, ws, cs = chain_leaves(0)
     pairs = [(Scalar(w), Scalar(c)) for w, c in zip(ws, cs)]
     links = max(1, nodes // 3)
@@ -209,9 +210,9 @@ def measure(graph: Graph, form: str, calls: int) -> Row:
         replay.backward()
 
     source = compiled.source
-    return Row(graph.name, graph.what, form, len(replay), graph.build_s, min(compile_times), len(compile_times),
-               len(source), len(source.splitlines()), best_of(lambda: compiled(values)), best_of(replayed),
-               same, worst)
+    return Row(graph.name, graph.what, form, len(replay), graph.build_s, min(compile_times),
+               len(compile_times), len(source), len(source.splitlines()), best_of(lambda: compiled(values)),
+               best_of(replayed), same, worst)
 
 
 def run_child(name: str, form: str, nodes: int, calls: int, timeout: float) -> Row | str:
@@ -254,7 +255,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--graphs", default=",".join(GRAPHS), help=f"comma-separated, of {', '.join(GRAPHS)}")
     p.add_argument("--forms", default=",".join(FORMS), help=f"comma-separated, of {', '.join(FORMS)}")
     p.add_argument("--calls", type=int, default=5, help="timed calls of each, best kept")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds of compiling before a form is skipped")
+    p.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds of compiling before a form is skipped")
     p.add_argument("--one", nargs=2, metavar=("GRAPH", "FORM"), help=argparse.SUPPRESS)  # the child's job
     args = p.parse_args(argv)
     args.graphs, args.forms = args.graphs.split(","), args.forms.split(",")
@@ -291,8 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         what = next((r.what for r in rows if r.graph == name), "")
         if what:
             print(f"  {name}: {what}")
-    print(f"  compile ms: best of (n) compiles; call ms: one call of the compiled function (forward and backward); "
-          f"replay ms: Replay forward + backward; best of {args.calls}")
+    print("  compile ms: best of (n) compiles; call ms: one call of the compiled function (forward and "
+          f"backward); replay ms: Replay forward + backward; best of {args.calls}")
     for note in notes:
         print("  note: " + note)
     print()

@@ -478,10 +478,11 @@ def print_targets(rows: Sequence[Row]) -> None:
         if r.sg_bytes and r.mg_bytes is not None:
             ratio = r.mg_bytes / r.sg_bytes
             verdict = "met" if ratio >= MEMORY_TARGET else "NOT met"
-            print(f"  {r.spec.name:<6} {f'memory <= 1/{MEMORY_TARGET:.0f} of micrograd':<26}: {ratio:5.1f}x  {verdict}"
-                  f"   (micrograd/scalargrad bytes per node)")
+            print(f"  {r.spec.name:<6} {f'memory <= 1/{MEMORY_TARGET:.0f} of micrograd':<26}: {ratio:5.1f}x  "
+                  f"{verdict}   (micrograd/scalargrad bytes per node)")
         else:
-            print(f"  {r.spec.name:<6} {f'memory <= 1/{MEMORY_TARGET:.0f} of micrograd':<26}: not measured here")
+            print(f"  {r.spec.name:<6} {f'memory <= 1/{MEMORY_TARGET:.0f} of micrograd':<26}: "
+                  "not measured here")
 
 
 def _has_tracemalloc() -> bool:

@@ -71,7 +71,8 @@ def chain(steps: int) -> Scalar:
 
 
 def moons_loss() -> Scalar:
-    """The loss of examples/moons.py's first step (2-16-16-1, 100 points, hinge loss + L2), back-propagated."""
+    """The loss of examples/moons.py's first step (2-16-16-1, 100 points, hinge loss + L2),
+    back-propagated."""
     x, y = make_moons(n_samples=100, noise=0.1, seed=0)
     y = [2 * t - 1 for t in y]
     random.seed(0)
@@ -132,7 +133,8 @@ def measure(name: str, root: Scalar, repeat: int, folder: str) -> dict:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=1, help="renders per graph; the best time is kept")
     args = parser.parse_args(argv)
     subprocess.run = _timed_run

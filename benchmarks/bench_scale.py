@@ -160,8 +160,8 @@ def measure_chain(n_nodes: int, repeats: int, seed: int = 0) -> ChainRow:
         del root, leaves
     gc.collect()
     per_node = 1e9 / nodes
-    return ChainRow(nodes, repeats, best_build * per_node, best_backward * per_node, best_build_off * per_node,
-                    root_value)
+    return ChainRow(nodes, repeats, best_build * per_node, best_backward * per_node,
+                    best_build_off * per_node, root_value)
 
 
 # --------------------------------------------------------------------------
@@ -182,7 +182,8 @@ def w1_model(seed: int) -> Sequential:
     return Sequential(modules)
 
 
-def w1_batches(seed: int, pool: int = 512, batch: int = 32) -> list[tuple[list[list[float]], list[list[float]]]]:
+def w1_batches(seed: int, pool: int = 512,
+               batch: int = 32) -> list[tuple[list[list[float]], list[list[float]]]]:
     """The synthetic W1 data, cut into batches: inputs and targets uniform in [-1, 1]."""
     rng = random.Random(seed)
     xs = [[rng.uniform(-1.0, 1.0) for _ in range(16)] for _ in range(pool)]
@@ -422,7 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"sys.getrecursionlimit() {limit_before:,} before, {limit_after:,} after"
           f" ({'unchanged' if limit_before == limit_after else 'CHANGED'})")
     body = [[f"{r.nodes:,}", f"{r.nodes:,}", str(r.repeats), f"{r.build_ns:,.0f}", f"{r.backward_ns:,.0f}",
-             f"{r.backward_ns / chain_rows[0].backward_ns:.2f}", f"{r.build_ns_gc_off:,.0f}"] for r in chain_rows]
+             f"{r.backward_ns / chain_rows[0].backward_ns:.2f}", f"{r.build_ns_gc_off:,.0f}"]
+             for r in chain_rows]
     _print_table(["nodes", "depth", "runs", "build ns/node", "backward ns/node", "backward vs 10^4",
                   "build, GC off"], body)
     print()
@@ -431,7 +433,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"(final loss {mem.final_loss:.4f}); memory: {mem.method}")
     body = [[f"step {mem.early_step}", f"{mem.early[0] / 1024:,.0f}", f"{mem.early[1] / 1024:,.0f}"],
             [f"step {mem.last_step}", f"{mem.last[0] / 1024:,.0f}", f"{mem.last[1] / 1024:,.0f}"],
-            ["change", f"{_growth(mem.early[0], mem.last[0]):+.1%}", f"{_growth(mem.early[1], mem.last[1]):+.1%}"]]
+            ["change", f"{_growth(mem.early[0], mem.last[0]):+.1%}",
+             f"{_growth(mem.early[1], mem.last[1]):+.1%}"]]
     _print_table(["", "current KiB", "peak KiB"], body)
     garbage = ("not measurable here (no gc.callbacks / gc.collect() count)" if mem.garbage is None
                else f"{mem.garbage} objects")
@@ -466,8 +469,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{_verdict(abs(g_cur) <= MEMORY_GROWTH_TARGET and abs(g_peak) <= MEMORY_GROWTH_TARGET)}")
     else:
         print(f"  memory at step {mem.last_step} within {MEMORY_GROWTH_TARGET:.0%} of step {mem.early_step}: "
-              f"current {g_cur:+.1%}  {_verdict(abs(g_cur) <= MEMORY_GROWTH_TARGET)}  (peak {g_peak:+.1%} not "
-              "judged: PyPy's peak is process-wide and set by when its incremental major GC frees what "
+              f"current {g_cur:+.1%}  {_verdict(abs(g_cur) <= MEMORY_GROWTH_TARGET)}  (peak {g_peak:+.1%} "
+              "not judged: PyPy's peak is process-wide and set by when its incremental major GC frees what "
               "outlived the nursery, e.g. it changes with PYPY_GC_NURSERY; the size after gc.collect() is "
               "the leak signal)")
     if mem.garbage is None:

@@ -306,7 +306,8 @@ def batch_values(xb: Sequence[Sequence[float]], yb: Sequence[Any]) -> list[Any]:
 
 @dataclass
 class CompiledSetup:
-    """Column (g) on one workload: its model, loss, SGD and compiled step, built once and shared by every run."""
+    """Column (g) on one workload: its model, loss, SGD and compiled step, built once and shared by every
+    run."""
 
     impl: ScalargradImpl  # the model the compiled step reads and writes, with its loss and optimizer
     compiled: CompiledGraph
@@ -318,7 +319,8 @@ _COMPILED: dict[tuple[str, int], CompiledSetup] = {}  # (workload, batch size) -
 
 
 def compiled_setup(w: Workload, layers: list[Layer], xb: Sequence[Any], yb: Sequence[Any]) -> CompiledSetup:
-    """Column (g)'s setup for ``w`` at this batch size: built, timed and compiled at the first call, then reused."""
+    """Column (g)'s setup for ``w`` at this batch size: built, timed and compiled at the first call, then
+    reused."""
     key = (w.key, len(xb))
     if key not in _COMPILED:
         impl = ScalargradImpl(w, layers)
@@ -333,14 +335,16 @@ def compiled_setup(w: Workload, layers: list[Layer], xb: Sequence[Any], yb: Sequ
 
 
 class ScalargradCompiledImpl(Impl):
-    """(g) (f)'s graph compiled once per workload (``CompiledGraph``), outside the timing; then run as one call."""
+    """(g) (f)'s graph compiled once per workload (``CompiledGraph``), outside the timing; then run as one
+    call."""
 
     def __init__(self, w: Workload, layers: list[Layer]) -> None:
         self.w, self.layers = w, layers
         self.setup: CompiledSetup | None = None
 
     def prepare(self, batches: list[Batch]) -> list[Any]:
-        """Fetch (or build and compile, at the first run) the workload's setup; reset its weights to ``layers``."""
+        """Fetch (or build and compile, at the first run) the workload's setup; reset its weights to
+        ``layers``."""
         xb, yb = batches[0]
         self.setup = compiled_setup(self.w, self.layers, xb, yb)
         for p, v in zip(self.setup.impl.model.parameters(), flat(self.layers)):
@@ -645,7 +649,8 @@ def first_step(impl: Impl, batch: Batch) -> tuple[float, list[float]]:
 
 
 def check_agreement(w: Workload, cols: Sequence[Column]) -> list[Agreement]:
-    """Step 1 of every column against scalargrad's step 1 (micrograd on W2 against scalargrad + MSE one-hot)."""
+    """Step 1 of every column against scalargrad's step 1 (micrograd on W2 against scalargrad + MSE
+    one-hot)."""
     layers = init_layers(w)
     batch = make_batches(w, 1)[0]
     refs = {w.loss: first_step(ScalargradImpl(w, layers), batch)}
@@ -762,7 +767,8 @@ def measure(cols: Sequence[Column], w: Workload, args: argparse.Namespace) -> di
     of one column's every run.
     """
     pypy = platform.python_implementation() == "PyPy"
-    for col in cols:  # one untimed run each: warms PyPy's JIT (cheap there; on CPython the slow ones are skipped)
+    # one untimed run each: warms PyPy's JIT (cheap there; on CPython the slow ones are skipped)
+    for col in cols:
         if pypy or not col.slow:
             time_run(col, w, args.slow_steps if col.slow else args.steps)
     best: dict[str, float] = {}
@@ -814,7 +820,8 @@ def _fmt_kib(b: int | None) -> str:
     return "n/a" if b is None else f"{b / 1024:,.0f}"
 
 
-def _print_table(header: Sequence[str], body: Sequence[Sequence[str]], group: Sequence[str] | None = None) -> None:
+def _print_table(header: Sequence[str], body: Sequence[Sequence[str]],
+                 group: Sequence[str] | None = None) -> None:
     """Columns padded to width; first column left-aligned, the rest right-aligned."""
     lines = ([group] if group else []) + [header, *body]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
@@ -863,7 +870,8 @@ def print_report(cols: Sequence[Column], results: dict[tuple[str, str], Result])
     specs = [("a/b", "a", "b", "scalargrad / hand-written floats", f"<= {SPEED_VS_FLOAT_TARGET:g}", "le"),
              ("c/a", "c", "a", "micrograd / scalargrad", f">= {SPEED_VS_MICROGRAD_TARGET:g}", "ge"),
              ("f/b", "f", "b", "scalargrad replayed / hand-written", f"<= {SPEED_VS_FLOAT_TARGET:g}", "le"),
-             ("g/b", "g", "b", "scalargrad compiled / hand-written", f"<= {COMPILED_VS_FLOAT_TARGET:g}", "le"),
+             ("g/b", "g", "b", "scalargrad compiled / hand-written", f"<= {COMPILED_VS_FLOAT_TARGET:g}",
+              "le"),
              ("a/f", "a", "f", "replay speed-up (rebuilt / replayed)", "", ""),
              ("f/g", "f", "g", "compile speed-up (replayed / compiled)", "", ""),
              ("a/d", "a", "d", "scalargrad / torch batched", "", ""),
@@ -913,8 +921,8 @@ def print_compile_report(results: dict[tuple[str, str], Result]) -> None:
                      *(_pay_back(cost, results.get((key, w.key)), g, w.batch) for key in "baf")])
     if not body:
         return
-    print("(g) built and compiled once per workload (fast form), before the agreement check, outside its timing "
-          "(one measurement each);")
+    print("(g) built and compiled once per workload (fast form), before the agreement check, outside its "
+          "timing (one measurement each);")
     print("pay-back: steps after which (g) has earned back build + compile against that column "
           "((f)'s time includes its own build)")
     _print_table(header, body)
@@ -990,22 +998,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(", ".join(versions) + f"; batch 32; best of {args.repeats} runs "
           f"(micrograd, torch-scalar: {args.slow_repeats}), interleaved; default GC settings")
     for w in WORKLOADS:
-        print(f"  {w.key}: {w.title}, SGD lr {w.lr:g}, batch {w.batch}, {sum(len(flat([lay])) for lay in init_layers(w)):,}"
-              f" parameters")
+        print(f"  {w.key}: {w.title}, SGD lr {w.lr:g}, batch {w.batch}, "
+              f"{sum(len(flat([lay])) for lay in init_layers(w)):,} parameters")
     worst_loss = max((a.loss_rel for a in checks), default=0.0)
     worst_w = max((a.weights_rel for a in checks), default=0.0)
     print(f"  agree at step 1 with scalargrad ({', '.join(sorted({'(' + a.column + ')' for a in checks}))}): "
           f"loss rel diff <= {worst_loss:.1e}, weights after step 1 rel diff <= {worst_w:.1e}")
     print("  (g) compiled vs (f) replayed at step 1, loss and every weight: "
-          + ", ".join(f"{k} {'bit-identical' if same else 'NOT bit-identical'}" for k, same in same_as_replay.items()))
+          + ", ".join(f"{k} {'bit-identical' if same else 'NOT bit-identical'}"
+                      for k, same in same_as_replay.items()))
     for note in notes:
         print("  note: " + note)
     if any(c.key == "c" for c in cols):
         print("  note: * micrograd 0.1.0 has no exp/log, so on W2 it trains with MSE against one-hot targets "
               "(checked against scalargrad's MSELoss on the same targets); same network, a lighter loss")
     mem = "tracemalloc peak above the start" if has_tracemalloc() else "no tracemalloc on this interpreter"
-    print(f"  peak KiB: {mem}, over {min(args.steps, 3)} steps ((c): {min(args.slow_steps, 3)}), model built before; "
-          f"not for (g) (tracemalloc finds the line of every allocation in its one long function: 100x slower)")
+    print(f"  peak KiB: {mem}, over {min(args.steps, 3)} steps ((c): {min(args.slow_steps, 3)}), "
+          "model built before; not for (g) "
+          "(tracemalloc finds the line of every allocation in its one long function: 100x slower)")
     print()
     print_report(cols, results)
     print()

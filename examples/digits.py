@@ -52,16 +52,20 @@ def build_model(conv):
 
 def main(argv=None):
     """Train and test the digit classifier; returns the held-out accuracy."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conv", action="store_true", help="train the CNN instead of the MLP")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="training epochs; the cosine schedule spans them (default 25, or 20 with --conv)")
+                        help="training epochs; the cosine schedule spans them "
+                             "(default 25, or 20 with --conv)")
     parser.add_argument("--lr", type=float, default=0.01, help="Adam's initial learning rate (default 0.01)")
     parser.add_argument("--batch-size", type=int, default=32, help="samples per Adam step (default 32)")
-    parser.add_argument("--test-size", type=float, default=0.2, help="fraction held out for testing (default 0.2)")
+    parser.add_argument("--test-size", type=float, default=0.2,
+                        help="fraction held out for testing (default 0.2)")
     parser.add_argument("--limit", type=int, default=None, metavar="N",
                         help="use only the first N images (a quick run; default: all 1,797)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the split, weights and shuffling (default 0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for the split, weights and shuffling (default 0)")
     parser.add_argument("--plot", metavar="PATH", nargs="?", const="digits.png",
                         help="plot the training history to PATH (default digits.png); needs matplotlib")
     parser.add_argument("--replay", action="store_true",

@@ -52,12 +52,14 @@ def first_derivative() -> Scalar:
 
 def main(argv=None) -> None:
     """Write the README's picture into ``--out`` and the docs' four into ``--docs``."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=HERE, help="folder for the README's PNG (default: examples/)")
     parser.add_argument("--docs", default=DOCS, help="folder for the docs' PNGs (default: docs/)")
     args = parser.parse_args(argv)
     paths = [os.path.join(args.out, "linear.png")]
-    paths += [os.path.join(args.docs, name) for name in ("mlp.png", "model.png", "backward.png", "derivative.png")]
+    paths += [os.path.join(args.docs, name)
+              for name in ("mlp.png", "model.png", "backward.png", "derivative.png")]
     for folder in (args.out, args.docs):
         os.makedirs(folder, exist_ok=True)
     linear_function().render(paths[0])

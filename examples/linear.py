@@ -11,7 +11,8 @@ from scalargrad import Scalar
 
 def main(argv=None) -> None:
     """Build f = x0*w0 + x1*w1 + b, back-propagate and print the results."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--render", metavar="PATH", nargs="?", const="examples/linear.png",
                         help="draw the graph to PATH (default examples/linear.png); needs graphviz")
     args = parser.parse_args(argv)

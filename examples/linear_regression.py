@@ -21,12 +21,14 @@ from scalargrad.train import Trainer
 
 def main(argv=None):
     """Fit y = 2x; returns ``(slope, intercept)`` in the original units."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=100, help="x = 0, 1, ..., samples - 1 (default 100)")
     parser.add_argument("--epochs", type=int, default=60, help="training epochs (default 60)")
     parser.add_argument("--lr", type=float, default=0.1, help="SGD learning rate (default 0.1)")
     parser.add_argument("--batch-size", type=int, default=10, help="samples per SGD step (default 10)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the initial weights and shuffling (default 0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for the initial weights and shuffling (default 0)")
     args = parser.parse_args(argv)
 
     # data: y = 2x, scaled by 1/100 (the same factor on both sides keeps the slope).

@@ -54,7 +54,8 @@ class LinearDecay(Callback):
 
 def main(argv=None):
     """Train on the moons; returns the accuracy on the training points."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=100, help="points to generate (default 100)")
     parser.add_argument("--noise", type=float, default=0.1, help="noise of the moons (default 0.1)")
     parser.add_argument("--epochs", type=int, default=100,

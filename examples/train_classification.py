@@ -20,7 +20,8 @@ from scalargrad.train import AccuracyMetric, Evaluator, Trainer
 
 def main(argv=None):
     """Train the classifier; returns the final validation accuracy."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=2000, help="samples to generate (default 2000)")
     parser.add_argument("--epochs", type=int, default=10, help="training epochs (default 10)")
     parser.add_argument("--lr", type=float, default=0.01, help="SGD learning rate (default 0.01)")
@@ -29,9 +30,11 @@ def main(argv=None):
                         help="fraction held out for validation (default 0.2)")
     parser.add_argument("--class-sep", type=float, default=1.0,
                         help="distance of the class centres from the origin; smaller is harder (default 1.0)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for data, weights and shuffling (default 0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for data, weights and shuffling (default 0)")
     parser.add_argument("--plot", metavar="PATH", nargs="?", const="classification.png",
-                        help="plot the training history to PATH (default classification.png); needs matplotlib")
+                        help="plot the training history to PATH (default classification.png); "
+                             "needs matplotlib")
     args = parser.parse_args(argv)
 
     # data: a Gaussian cloud per class, 16 features, 3 classes.

@@ -22,7 +22,8 @@ from scalargrad.train import Evaluator, MSEMetric, R2Metric, Trainer
 
 def main(argv=None):
     """Train the regressor; returns ``(mse, r2)`` on the validation set."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=1000, help="samples to generate (default 1000)")
     parser.add_argument("--epochs", type=int, default=20, help="training epochs (default 20)")
     parser.add_argument("--lr", type=float, default=0.005, help="SGD learning rate (default 0.005)")
@@ -31,7 +32,8 @@ def main(argv=None):
                         help="fraction held out for validation (default 0.2)")
     parser.add_argument("--noise", type=float, default=0.1,
                         help="standard deviation of the noise added to the targets (default 0.1)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for data, weights and shuffling (default 0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for data, weights and shuffling (default 0)")
     parser.add_argument("--plot", metavar="PATH", nargs="?", const="regression.png",
                         help="plot the training history to PATH (default regression.png); needs matplotlib")
     args = parser.parse_args(argv)

@@ -22,8 +22,10 @@ from scalargrad.nn import SGD, CrossEntropyLoss, Linear, Sequential, Softmax
 
 def main(argv=None):
     """Train on XNOR and print the predictions; returns the accuracy on the four samples."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=1000, help="passes over the four samples (default 1000)")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=1000,
+                        help="passes over the four samples (default 1000)")
     parser.add_argument("--lr", type=float, default=0.075, help="SGD learning rate (default 0.075)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the initial weights (default 0)")
     args = parser.parse_args(argv)

@@ -14,5 +14,6 @@ from .scalar import AnomalyError, Scalar, detect_anomaly, enable_grad, is_grad_e
 
 __version__ = "0.2.0"
 
-__all__ = ["AnomalyError", "GradcheckError", "Scalar", "__version__", "backward", "detect_anomaly", "enable_grad",
-           "functional", "grad", "gradcheck", "hessian", "is_grad_enabled", "jacobian", "no_grad"]
+__all__ = ["AnomalyError", "GradcheckError", "Scalar", "__version__", "backward", "detect_anomaly",
+           "enable_grad", "functional", "grad", "gradcheck", "hessian", "is_grad_enabled", "jacobian",
+           "no_grad"]

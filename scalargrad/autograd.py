@@ -39,7 +39,8 @@ def _scalars(values, what: str) -> list[Scalar]:
     if isinstance(values, Scalar):
         return [values]
     if not isinstance(values, (list, tuple)) or not values:
-        raise TypeError(f"{what} must be a Scalar or a non-empty list of Scalars, got {type(values).__name__}")
+        raise TypeError(f"{what} must be a Scalar or a non-empty list of Scalars, "
+                        f"got {type(values).__name__}")
     for i, v in enumerate(values):
         if not isinstance(v, Scalar):
             raise TypeError(f"{what}[{i}] must be a Scalar, got {type(v).__name__}")
@@ -231,8 +232,9 @@ def _outputs(value) -> list:
     return [value]
 
 
-def gradcheck(fn: Callable[..., Scalar | Sequence[Scalar]], inputs: Sequence[Number | Scalar], eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True) -> GradcheckResult:
+def gradcheck(fn: Callable[..., Scalar | Sequence[Scalar]], inputs: Sequence[Number | Scalar],
+              eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True) -> GradcheckResult:
     """Compare backward's gradients of ``fn(*inputs)`` with central finite differences.
 
     Every output's derivative with respect to every input must satisfy
@@ -276,6 +278,6 @@ def gradcheck(fn: Callable[..., Scalar | Sequence[Scalar]], inputs: Sequence[Num
     if not passed and raise_exception:
         k, j, a, n = worst
         raise GradcheckError(f"gradcheck: d output[{k}] / d input[{j}] at {values} is {a!r} by backward but "
-                             f"{n!r} by finite differences (|difference| {max_error:.3g} > atol {atol:g} + rtol "
-                             f"{rtol:g} * |numerical|)")
+                             f"{n!r} by finite differences (|difference| {max_error:.3g} > atol {atol:g} + "
+                             f"rtol {rtol:g} * |numerical|)")
     return result

@@ -89,8 +89,8 @@ def _dataset(data) -> Any:
         return Dataset(*data)
     if is_map_style(data):
         return data
-    raise TypeError(f"expected a Dataset, an (x, y) tuple, or a map-style dataset (an object with __len__ and "
-                    f"__getitem__ returning (x, y) samples), got {type(data).__name__}")
+    raise TypeError("expected a Dataset, an (x, y) tuple, or a map-style dataset (an object with __len__ "
+                    f"and __getitem__ returning (x, y) samples), got {type(data).__name__}")
 
 
 def is_map_style(data: Any) -> bool:
@@ -228,9 +228,10 @@ def ratio_split(dataset, *ratios: float, seed: int | None = None) -> list[Datase
     """
     ds = _dataset(dataset)
     if not isinstance(ds, Dataset):
-        raise TypeError(f"ratio_split cuts a Dataset or an (x, y) tuple, got {type(ds).__name__}; for a map-style "
-                        f"dataset, give each DataLoader its own indices' samples")
-    ratios = tuple(checks.finite(r, "ratios entry") for r in ratios)  # nan or inf would pass the sum test below
+        raise TypeError(f"ratio_split cuts a Dataset or an (x, y) tuple, got {type(ds).__name__}; for a "
+                        f"map-style dataset, give each DataLoader its own indices' samples")
+    # nan or inf would pass the sum test below
+    ratios = tuple(checks.finite(r, "ratios entry") for r in ratios)
     if not ratios or any(r <= 0 for r in ratios) or abs(sum(ratios) - 1.0) > 1e-9:
         raise ValueError(f"ratios must be positive and add up to 1, got {ratios}")
     n = len(ds)
@@ -441,7 +442,8 @@ def make_regression(n_samples: int = 100, n_features: int = 16, n_informative: i
 
 
 def xor(n_samples: int | None = None, noise: float = 0.0, seed: int | None = None) -> LabelledPoints:
-    """The four points of the README's quickstart: XNOR, the complement of XOR (label 1 when both inputs are equal).
+    """The four points of the README's quickstart: XNOR, the complement of XOR (label 1 when both inputs are
+    equal).
 
     With ``n_samples``, that many noisy copies of the four corners.
     """

@@ -35,8 +35,8 @@ from typing import Any, Union
 from ._util.checks import integer, is_integer, is_number
 from ._util.nested import element_name, leaves, nest, regular_leaves, to_lists
 from .extend import Scalar
-from .functional import matmul
-from .functional import sum as sum_of
+from .list_ops import matmul
+from .list_ops import sum as sum_of
 
 __all__ = ["add", "flatten", "map", "mul", "permute", "reshape", "tensordot", "transpose"]
 
@@ -51,8 +51,8 @@ def _tensor(value: Any, op: str, name: str) -> tuple[tuple[int, ...], list]:
     dims, elements = regular_leaves(to_lists(value), name, f"{op}: {name}")
     for i, x in enumerate(elements):
         if not isinstance(x, Scalar) and not is_number(x):
-            raise TypeError(f"{op}: {name} must hold Scalars or numbers, but {element_name(name, i, dims)} is a "
-                            f"{type(x).__name__}")
+            raise TypeError(f"{op}: {name} must hold Scalars or numbers, but "
+                            f"{element_name(name, i, dims)} is a {type(x).__name__}")
     return dims, elements
 
 
@@ -151,7 +151,8 @@ def reshape(x: Nested, shape: int | Sequence[int]) -> Any:
     sizes, elements = _tensor(x, "reshape", "x")
     wanted = [shape] if is_integer(shape) else shape
     if not isinstance(wanted, (list, tuple)):
-        raise TypeError(f"reshape: shape must be an int or a list or tuple of ints, got {type(shape).__name__}")
+        raise TypeError(f"reshape: shape must be an int or a list or tuple of ints, "
+                        f"got {type(shape).__name__}")
     wanted = [integer(n, "reshape: a shape entry") for n in wanted]
     for i, n in enumerate(wanted):
         if n < -1:
@@ -161,8 +162,8 @@ def reshape(x: Nested, shape: int | Sequence[int]) -> Any:
     if -1 in wanted:
         known = math.prod(n for n in wanted if n != -1)
         if known == 0:
-            raise ValueError(f"reshape: cannot infer the -1 in shape {tuple(wanted)} for {len(elements)} elements: "
-                             f"the other sizes multiply to 0, so any size would do")
+            raise ValueError(f"reshape: cannot infer the -1 in shape {tuple(wanted)} for {len(elements)} "
+                             f"elements: the other sizes multiply to 0, so any size would do")
         if len(elements) % known == 0:
             wanted[wanted.index(-1)] = len(elements) // known
     if math.prod(wanted) != len(elements):
@@ -181,7 +182,8 @@ def flatten(x: Nested, start_dim: int = 0, end_dim: int = -1) -> Any:
     sizes, elements = _tensor(x, "flatten", "x")
     if not sizes:  # one element: a list of it, as torch flattens a 0-d tensor
         return elements
-    start, end = _dim(start_dim, len(sizes), "flatten", "start_dim"), _dim(end_dim, len(sizes), "flatten", "end_dim")
+    start, end = (_dim(start_dim, len(sizes), "flatten", "start_dim"),
+                  _dim(end_dim, len(sizes), "flatten", "end_dim"))
     if start > end:
         raise ValueError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim})")
     return nest(elements, (*sizes[:start], math.prod(sizes[start:end + 1]), *sizes[end + 1:]))
@@ -195,8 +197,8 @@ def _contracted_axes(axes: Any, ndim_a: int, ndim_b: int) -> tuple[list[int], li
     if is_integer(axes):
         n = int(axes)
         if not 0 <= n <= min(ndim_a, ndim_b):
-            raise ValueError(f"tensordot: axes={n} must be from 0 to {min(ndim_a, ndim_b)} here (a has {ndim_a} "
-                             f"dimension(s), b has {ndim_b})")
+            raise ValueError(f"tensordot: axes={n} must be from 0 to {min(ndim_a, ndim_b)} here "
+                             f"(a has {ndim_a} dimension(s), b has {ndim_b})")
         return list(range(ndim_a - n, ndim_a)), list(range(n))
     if not isinstance(axes, (list, tuple)) or len(axes) != 2:
         raise TypeError(f"tensordot: axes must be an int or a pair of lists of dimensions, got {axes!r}")
@@ -271,8 +273,9 @@ def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
         sizes = {s[axis - ndim + len(s)] for s in shapes if axis - ndim + len(s) >= 0}
         if len(sizes - {1}) > 1:
             listed = ", ".join(str(s) for s in shapes)
-            raise ValueError(f"{op}: shapes {listed} do not broadcast: sizes {sorted(sizes)} meet at dimension "
-                             f"{axis} (counted from the left of the longest shape); each must be the same or 1")
+            raise ValueError(f"{op}: shapes {listed} do not broadcast: sizes {sorted(sizes)} meet at "
+                             f"dimension {axis} (counted from the left of the longest shape); "
+                             f"each must be the same or 1")
         out.append(min(sizes - {1}, default=1))
     return tuple(out)
 
@@ -286,7 +289,8 @@ def _elementwise(op: str, fn: Callable[..., Any], values: Sequence[Nested]) -> A
         if dims == out_dims:
             columns.append(elements)
             continue
-        strides = [0] * (len(out_dims) - len(dims)) + [0 if n == 1 else s for n, s in zip(dims, _strides(dims))]
+        strides = [0] * (len(out_dims) - len(dims)) + [0 if n == 1 else s
+                                                       for n, s in zip(dims, _strides(dims))]
         columns.append([elements[o] for o in _offsets(out_dims, strides)])
     return nest([fn(*args) for args in zip(*columns)], out_dims)
 
@@ -296,7 +300,8 @@ def map(fn: Callable[..., Any], x: Nested, *others: Nested) -> Any:
     ``a + b``); the results, whatever ``fn`` returns, in the broadcast shape.
 
     >>> from scalargrad import Scalar
-    >>> [[v.data for v in row] for row in map(lambda v, w: (v - w).relu(), [[Scalar(1.0)], [Scalar(5.0)]], [2, 3])]
+    >>> [[v.data for v in row]
+    ...  for row in map(lambda v, w: (v - w).relu(), [[Scalar(1.0)], [Scalar(5.0)]], [2, 3])]
     [[0.0, 0.0], [3.0, 2.0]]
     """
     if not callable(fn):

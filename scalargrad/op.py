@@ -1,19 +1,21 @@
 """What an op is: one declaration of its name, its float forward and its derivative rule.
 
-The engine (``scalar.py``) declares its ops with ``Op(...)`` or ``@declare``
-right beside the methods that use them; ``functional``, the losses and user
-extensions (``scalargrad.extend``) declare theirs the same way. Every other
-part of the library reads an op from its declaration: backward and
+The engine (``scalar.py``) declares each of its ops with ``Op(...)`` right
+beside the method that uses it; ``functional``, the losses and user
+extensions (``scalargrad.extend.defop``) declare theirs the same way. Every
+other part of the library reads an op from its declaration: backward and
 ``create_graph`` call ``derivative``, a Replay recomputes with ``value``,
-pictures and anomaly messages show ``display_name``.
+pictures and anomaly messages show ``display_name``. An op holds math only:
+its form in compiled code is the compiler's (``scalargrad.compile.templates``).
 
-A derivative rule takes ``M`` (a math namespace: ``FloatMath`` on floats,
+A derivative rule takes ``maths`` (a math namespace: ``FloatMath`` on floats,
 ``ScalarMath`` on Scalars when a backward pass is recorded), the op's inputs,
-its output ``y`` and its constant ``c``, and returns the local derivatives:
-``rule(maths, x, y, c) -> dx`` for one input, ``rule(maths, a, b, y, c) -> (da, db)``
-for two, ``rule(maths, xs, y, c) -> [dx, ...]`` for a list of inputs.
+its output ``y`` and its ``constant``, and returns the local derivatives:
+``rule(maths, x, y, constant) -> dx`` for one input,
+``rule(maths, a, b, y, constant) -> (da, db)`` for two, and
+``rule(maths, xs, y, constant) -> [dx, ...]`` for a list of inputs.
 
->>> square = Op("square", lambda x: x * x, lambda maths, x, y, const: 2.0 * x)
+>>> square = Op("square", lambda x: x * x, lambda maths, x, y, constant: 2.0 * x)
 >>> square.evaluate([3.0]), square.derivative(None, 3.0, 9.0, None)
 (9.0, 6.0)
 """
@@ -25,46 +27,7 @@ from typing import Any, Callable
 
 from . import _floats as fl
 
-__all__ = ["CHAIN", "Op", "ScalarMath", "chained_sum", "declare", "summed", "times_source"]
-
-
-def summed(terms: Sequence[str]) -> str:
-    """Compiled code's form of ``builtins.sum(terms, 0.0)``: the same additions in the same order.
-
-    The sum starts at 0.0 as ``sum()`` does (0.0 + -0.0 is 0.0). From CPython 3.12, ``sum()`` of floats
-    compensates its rounding, so the chain can differ from it in the last bits there.
-
-    >>> summed(["a * x", "b"])
-    '0.0 + a * x + b'
-    """
-    return " + ".join(["0.0", *terms])
-
-
-def times_source(factor: str, x: str) -> str:
-    """Compiled code's ``factor * x``: ``factor`` alone where ``x`` is the literal 1.0 (a bias's input: b * 1.0 is b).
-
-    >>> times_source("w", "x"), times_source("b", "1.0")
-    ('w * x', 'b')
-    """
-    return factor if x == "1.0" else f"{factor} * {x}"
-
-
-CHAIN = 200  # terms per expression: CPython's compiler recurses once per + of a chain (3,000 fail)
-
-
-def chained_sum(target: str, terms: Sequence[str]) -> tuple[list[str], str]:
-    """``summed(terms)`` split so that no expression adds more than ``CHAIN`` terms: the statements
-    that add the first terms into the variable ``target``, and the expression that adds the rest
-    (the same additions in the same order).
-
-    >>> chained_sum("s", ["a", "b"])
-    ([], '0.0 + a + b')
-    """
-    head, expression = [], summed(terms[:CHAIN])
-    for start in range(CHAIN, len(terms), CHAIN):
-        head.append(f"{target} = {expression}")
-        expression = " + ".join([target, *terms[start:start + CHAIN]])
-    return head, expression
+__all__ = ["Op", "ScalarMath", "declare"]
 
 
 class Op:
@@ -80,34 +43,22 @@ class Op:
     ``shared(constant)`` lists the shared values (objects with ``refresh()``)
     that recomputation reads; ``replayable=False`` marks an op whose value
     cannot be recomputed from its inputs.
-
-    ``inline`` is the op's form in compiled code (``scalargrad.compile``):
-    a tuple of Python expressions, the value then one local derivative per
-    input, in which ``{0}``, ``{1}`` are the inputs, ``{y}`` the output and
-    ``{c}`` the constant (``("exp({0})", "{y}")``, names from ``_floats``);
-    or, for ops that need several lines, a function ``inline(constant,
-    inputs, y, name_of, fresh)`` (``name_of(scalar_or_number)`` gives its
-    source, ``fresh(hint)`` a new variable name) returning ``(lines,
-    derivatives, guard)``: ``(code, comment)`` pairs, one expression per
-    input, and a variable whose falsity skips the backward lines (or None),
-    or returning None to fall back. Without it, compiled code calls
-    ``value`` and the rule (or ``recompute``), so every op compiles.
     """
 
-    __slots__ = ("arity", "constant", "derivative", "inline", "label", "name", "recompute", "replayable",
-                 "shared", "value")
+    __slots__ = ("arity", "constant", "derivative", "label", "name", "recompute", "replayable", "shared",
+                 "value")
 
     def __init__(self, name: str, value: Callable, derivative: Callable, *, arity: int | str = 1,
                  constant: bool = False, label: Callable[[Any], str] | None = None,
                  recompute: Callable | None = None, shared: Callable | None = None,
-                 replayable: bool = True, inline: tuple[str, ...] | Callable | None = None) -> None:
+                 replayable: bool = True) -> None:
         if arity not in (1, 2, "n"):
             raise ValueError(f"arity must be 1, 2 or 'n', got {arity!r}")
         if not callable(value) or not callable(derivative):
             raise TypeError(f"op {name!r}: value and derivative must be functions")
-        self.name, self.value, self.derivative, self.arity, self.constant = name, value, derivative, arity, constant
-        self.label, self.recompute, self.shared, self.replayable = label, recompute, shared, replayable
-        self.inline = inline
+        self.name, self.value, self.derivative, self.arity = name, value, derivative, arity
+        self.constant, self.label, self.recompute = constant, label, recompute
+        self.shared, self.replayable = shared, replayable
 
     def display_name(self, constant: Any = None) -> str:
         """The name pictures and ``Scalar.op`` show."""
@@ -122,10 +73,11 @@ class Op:
 
     def local_derivatives(self, inputs: Sequence[Any], y: Any, constant: Any = None,
                           maths: Any = fl.FloatMath) -> list:
-        """The rule: d(y)/d(input) for each input (``inputs`` as ``evaluate`` takes them), on plain floats,
-        or on Scalars with ``maths=ScalarMath`` (the backward pass of ``create_graph``).
+        """The rule: d(y)/d(input) for each input (``inputs`` as ``evaluate`` takes them), on plain
+        floats, or on Scalars with ``maths=ScalarMath`` (the backward pass of ``create_graph``).
 
-        >>> Op("*", lambda a, b: a * b, lambda maths, a, b, y, c: (b, a), arity=2).local_derivatives([2.0, 3.0], 6.0)
+        >>> times = Op("*", lambda a, b: a * b, lambda maths, a, b, y, constant: (b, a), arity=2)
+        >>> times.local_derivatives([2.0, 3.0], 6.0)
         [3.0, 2.0]
         """
         if self.arity == "n":
@@ -147,10 +99,11 @@ class Op:
 
 
 def declare(name: str, value: Callable, **options: Any) -> Callable[[Callable], Op]:
-    """Decorator: the decorated function is the derivative rule of a new ``Op`` (see ``Op``).
+    """Decorator: the decorated function is the derivative rule of a new ``Op`` (see ``Op``), for a
+    rule that needs statements; ``scalargrad.extend.defop`` also gives the function on Scalars.
 
     >>> @declare("cube", lambda x: x * x * x)
-    ... def cube(maths, x, y, c):
+    ... def cube(maths, x, y, constant):
     ...     return 3.0 * x * x
     >>> cube
     Op('cube', arity=1)

@@ -1,10 +1,11 @@
 """The autograd engine: a `Scalar` node, the ops that make nodes, and backward.
 
-Read it top to bottom: the modes, the node and its one builder (``new_node``), ``Scalar`` with its
-ops, backward (the sort, then the propagation), and recomputing a node in place (for replay). Every op
-is one block in ``Scalar``: its declaration (``Op`` in ``op.py``: display name, float value, derivative
-rule, inline form) and its method. All else reads the op from it: backward, ``create_graph`` (the rule
-on Scalars), replay, compiled code, anomaly mode, pictures.
+Read it top to bottom: the node and its builders (one input, two, n), ``Scalar`` with its ops,
+backward (the sort, then the propagation), and recomputing a node in place (for replay); the modes
+(``no_grad``, ``detect_anomaly``) are in ``modes.py``. Every op is one block in ``Scalar``: its
+declaration (``Op`` in ``op.py``: display name, float value, derivative rule) and its method. All
+else reads the op from it: backward, ``create_graph`` (the rule on Scalars), replay, anomaly mode,
+pictures, and compiled code (whose templates live in ``compile/``).
 
 Why it looks this way (measured with benchmarks/bench_engine.py; see docs/architecture.md): a node
 keeps up to two inputs and their local derivatives in its own slots, so a graph is one object per
@@ -17,94 +18,32 @@ from __future__ import annotations
 
 import operator
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from typing import Any, Callable, Union
 
 from . import _floats as fl
 from ._floats import FloatMath
 from ._util.checks import number, plain_number
-from .anomaly import AnomalyChecker, AnomalyError
+from .anomaly import AnomalyError
 from .hooks import HookTable, RemovableHandle
-from .op import Op, ScalarMath, declare
+from .modes import (
+    anomaly_checker,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    mode_block,
+    no_grad,
+    open_blocks,
+    this_thread,
+)
+from .op import Op, ScalarMath
 
-__all__ = ["AnomalyError", "FloatMath", "Number", "RemovableHandle", "Scalar", "ScalarMath", "anomaly_checker",
-           "as_float", "backward_lock", "backward_order", "declaration", "detect_anomaly", "enable_grad",
-           "is_grad_enabled", "make_node", "no_grad", "recompute_function", "run_backward"]
+__all__ = ["AnomalyError", "FloatMath", "Number", "RemovableHandle", "Scalar", "ScalarMath",
+           "anomaly_checker", "as_float", "backward_lock", "backward_order", "declaration", "detect_anomaly",
+           "enable_grad", "is_grad_enabled", "make_node", "no_grad", "recompute_function", "run_backward"]
 
 Number = Union[int, float]
-_NUMBERS = (int, float)  # plain numbers mix with Scalars (bool is an int, as in torch); numpy's are read below
-
-# ==== Modes: recording on or off, anomaly checks on or off; each thread has its own, as in torch.
-
-class _ThreadModes(threading.local):
-    grad_enabled = True
-    anomaly: AnomalyChecker | None = None  # the checker of the innermost detect_anomaly(), if any
-    recording_rule: Op | None = None  # the op whose rule runs on Scalars (create_graph), if any
-
-
-_modes = _ThreadModes()
-# Mode blocks open in all threads. While none is, every thread has the defaults, so the node builder
-# tests this global and skips the slower thread-local read: the hot path costs what one flag did.
-_open_blocks = 0
-_open_blocks_lock = threading.Lock()
-
-
-@contextmanager
-def _mode(name: str, value: Any) -> Iterator[None]:
-    global _open_blocks
-    with _open_blocks_lock:
-        _open_blocks += 1
-    previous = getattr(_modes, name)
-    setattr(_modes, name, value)
-    try:
-        yield
-    finally:
-        setattr(_modes, name, previous)
-        with _open_blocks_lock:
-            _open_blocks -= 1
-
-
-def is_grad_enabled() -> bool:
-    """Whether new ops record their inputs for ``backward()`` (in this thread)."""
-    return _modes.grad_enabled
-
-
-def no_grad():
-    """Context manager in which ops record no graph (for evaluation); it affects only this thread.
-
-    >>> x = Scalar(2.0)
-    >>> with no_grad():
-    ...     y = x * x
-    >>> y.is_leaf
-    True
-    """
-    return _mode("grad_enabled", False)
-
-
-def enable_grad():
-    """Context manager that turns graph recording back on inside ``no_grad()``."""
-    return _mode("grad_enabled", True)
-
-
-def anomaly_checker() -> AnomalyChecker | None:
-    """The checker of this thread's ``detect_anomaly()`` block, or None."""
-    return _modes.anomaly if _open_blocks else None
-
-
-def detect_anomaly():
-    """Inside it (in this thread), the first op making a nan or inf from finite values raises ``AnomalyError``
-    naming the op, its inputs and the line that made it, forward or backward. It costs time: use it to debug.
-
-    >>> x = Scalar(0.0)
-    >>> with detect_anomaly():
-    ...     y = x.log()
-    Traceback (most recent call last):
-    ...
-    scalargrad.anomaly.AnomalyError: 'log' made -inf from finite inputs [0.0] (at <doctest ...>)
-    """
-    return _mode("anomaly", AnomalyChecker())
-
+_NUMBERS = (int, float)  # plain numbers mix with Scalars (bool is an int, as in torch); numpy's: below
 
 # ==== The node. Its slots:
 #   leaf or constant:  _op is None, _a is None
@@ -112,52 +51,80 @@ def detect_anomaly():
 #   two inputs:        _a, _b = inputs,        _da, _db = derivatives
 #   n inputs:          _a = tuple of inputs,   _da = list of derivatives, _b = None
 # _constant is what the op keeps besides its inputs (an exponent, a slope, a target).
+# Every op makes its node with the builder for its number of inputs: the hot path, so each is
+# straight-line code that sets every slot once.
 
 _new = object.__new__  # ops skip Scalar.__init__: its checks cost more than the op, and ops give floats
 
 
-def new_node(op_: Op, y: float, constant: Any, a: Any, b: Any = None, local: list | None = None) -> Scalar:
-    """The one node builder: ``op_``'s value ``y`` over the input ``a`` (and ``b``), or over a tuple ``a``
-    with the local derivatives ``local`` (n-ary ops). While recording the node keeps its inputs and local
-    derivatives (the rule gives them for one or two inputs); otherwise, or with no inputs, it is a constant."""
+def unary_node(op_: Op, y: float, constant: Any, x: Scalar) -> Scalar:
+    """The node of ``op_``'s value ``y`` over one input ``x`` (a constant under ``no_grad()``)."""
     s = _new(Scalar)
     s.data = y
     s.grad = 0.0
     s.name = None
     s._constant = constant
-    if (_open_blocks and not _modes.grad_enabled) or (local is not None and not a):
-        s._op = s._a = s._da = s._b = s._db = None  # a constant: nothing recorded
+    s._b = s._db = None
+    if open_blocks and not this_thread.grad_enabled:  # open_blocks first: a thread-local read costs more
+        s._op = s._a = s._da = None
+        return s
+    s._op = op_
+    s._a = x
+    s._da = op_.derivative(FloatMath, x.data, y, constant)
+    if open_blocks and this_thread.anomaly is not None:
+        this_thread.anomaly.created(s)
+    return s
+
+
+def binary_node(op_: Op, y: float, constant: Any, a: Scalar, b: Scalar) -> Scalar:
+    """The node of ``op_``'s value ``y`` over two inputs ``a``, ``b`` (a constant under ``no_grad()``)."""
+    s = _new(Scalar)
+    s.data = y
+    s.grad = 0.0
+    s.name = None
+    s._constant = constant
+    if open_blocks and not this_thread.grad_enabled:
+        s._op = s._a = s._da = s._b = s._db = None
         return s
     s._op = op_
     s._a = a
-    if local is not None:  # n inputs
-        s._da = local
-        s._b = s._db = None
-    elif b is None:  # one input
-        s._da = op_.derivative(FloatMath, a.data, y, constant)
-        s._b = s._db = None
-    else:  # two inputs
-        s._b = b
-        s._da, s._db = op_.derivative(FloatMath, a.data, b.data, y, constant)
-    if _open_blocks and _modes.anomaly is not None:
-        _modes.anomaly.created(s)
+    s._b = b
+    s._da, s._db = op_.derivative(FloatMath, a.data, b.data, y, constant)
+    if open_blocks and this_thread.anomaly is not None:
+        this_thread.anomaly.created(s)
+    return s
+
+
+def nary_node(op_: Op, y: float, constant: Any, inputs: tuple, local: list) -> Scalar:
+    """The node of ``op_``'s value ``y`` over the tuple ``inputs``, with their local derivatives
+    ``local`` (a constant under ``no_grad()`` or with no inputs)."""
+    s = _new(Scalar)
+    s.data = y
+    s.grad = 0.0
+    s.name = None
+    s._constant = constant
+    s._b = s._db = None
+    if not inputs or (open_blocks and not this_thread.grad_enabled):
+        s._op = s._a = s._da = None
+        return s
+    s._op = op_
+    s._a = inputs
+    s._da = local
+    if open_blocks and this_thread.anomaly is not None:
+        this_thread.anomaly.created(s)
     return s
 
 
 def make_node(op_: Op, inputs: tuple, y: float, constant: Any = None, local: list | None = None) -> Scalar:
-    """A node for ``op_`` with value ``y`` over the Scalars ``inputs`` (public for extensions).
-
-    ``local`` (n-ary ops only) gives the local derivatives when the caller
-    already has them; otherwise the rule computes them. Under ``no_grad()``,
-    or with no inputs, the node records nothing.
-    """
+    """A node for ``op_`` with value ``y`` over the Scalars ``inputs``, by the op's arity. ``local``
+    (n-ary ops only) gives the local derivatives when the caller has them; otherwise the rule does."""
     if op_.arity == 1:
-        return new_node(op_, y, constant, inputs[0])
+        return unary_node(op_, y, constant, inputs[0])
     if op_.arity == 2:
-        return new_node(op_, y, constant, inputs[0], inputs[1])
-    if local is None and inputs and (not _open_blocks or _modes.grad_enabled):
+        return binary_node(op_, y, constant, inputs[0], inputs[1])
+    if local is None and inputs and (not open_blocks or this_thread.grad_enabled):
         local = op_.derivative(FloatMath, [x.data for x in inputs], y, constant)
-    return new_node(op_, y, constant, tuple(inputs), None, local if local is not None else [])
+    return nary_node(op_, y, constant, tuple(inputs), local if local is not None else [])
 
 
 def _function(op_: Op, doc: str) -> Callable[[Scalar], Scalar]:
@@ -165,26 +132,26 @@ def _function(op_: Op, doc: str) -> Callable[[Scalar], Scalar]:
     value = op_.value
 
     def method(self: Scalar) -> Scalar:
-        return new_node(op_, value(self.data), None, self)
+        return unary_node(op_, value(self.data), None, self)
 
     method.__name__, method.__doc__ = op_.name, doc
-    method.op = op_  # the declaration, public: functional's fused neuron reuses the activations' rules
+    method.op = op_  # the declaration, public: the losses reuse relu's rule
     return method
 
 
 def _operator(with_scalar: Op | None, with_number: Op) -> Callable[[Scalar, Any], Any]:
-    """An arithmetic method from its ops: ``with_scalar`` for a Scalar on the other side (None for reflected
-    methods), ``with_number`` (the number its constant) for a plain number."""
+    """An arithmetic method from its ops: ``with_scalar`` for a Scalar on the other side (None for
+    reflected methods), ``with_number`` (the number its constant) for a plain number."""
     number_value = with_number.value
     scalar_value = with_scalar.value if with_scalar is not None else None
 
     def method(self: Scalar, other: Any) -> Any:
         if isinstance(other, Scalar) and with_scalar is not None:
-            return new_node(with_scalar, scalar_value(self.data, other.data), None, self, other)
+            return binary_node(with_scalar, scalar_value(self.data, other.data), None, self, other)
         if isinstance(other, _NUMBERS):
             c = float(other)
-            return new_node(with_number, number_value(self.data, c), c, self)
-        return NotImplemented if (c := plain_number(other)) is None else method(self, float(c))  # numpy numbers
+            return unary_node(with_number, number_value(self.data, c), c, self)
+        return NotImplemented if (c := plain_number(other)) is None else method(self, float(c))  # numpy
     return method
 
 
@@ -195,7 +162,7 @@ def _compare(test: Callable[[float, float], bool]) -> Callable[[Scalar, Any], An
             return test(self.data, other.data)
         if isinstance(other, _NUMBERS):
             return test(self.data, other)
-        return NotImplemented if (c := plain_number(other)) is None else test(self.data, c)  # numpy numbers
+        return NotImplemented if (c := plain_number(other)) is None else test(self.data, c)  # numpy
     return method
 
 
@@ -217,7 +184,7 @@ class Scalar:
     """
 
     __slots__ = ("__weakref__", "_a", "_b", "_constant", "_da", "_db", "_op", "data", "grad", "name")
-    __array_ufunc__ = None  # numpy hands its numbers to our methods: np.float32(2) * x is a Scalar, as x * 2 is
+    __array_ufunc__ = None  # numpy hands its numbers to our methods: np.float32(2) * x is a Scalar too
 
     def __init__(self, data: Number, name: str | None = None) -> None:
         self.data = as_float(data, "Scalar data")
@@ -254,8 +221,8 @@ class Scalar:
         return f"Scalar(data={self.data!r}, grad={self.grad!r}{name})"
 
     def __float__(self) -> float:
-        if _open_blocks and _modes.recording_rule is not None:  # math.exp(x) in a rule would lose the graph
-            raise _modes.recording_rule.float_in_rule_error()
+        if open_blocks and this_thread.recording_rule is not None:  # math.exp(x) in a rule: graph lost
+            raise this_thread.recording_rule.float_in_rule_error()
         return self.data
 
     def __bool__(self) -> bool:
@@ -276,139 +243,118 @@ class Scalar:
     __gt__ = _compare(operator.gt)
     __ge__ = _compare(operator.ge)
 
-    # ---- arithmetic: each operator is made from its ops' declarations --------
-    # (an op with a Scalar on both sides, and one with a plain number as its constant)
+    # ---- arithmetic: each op is Op(name, float value, derivative rule), the rule taking (maths, the
+    # inputs, the output y, the op's constant) and giving d y/d input for each input. An operator has two
+    # ops: one with a Scalar on the other side, one with a plain number, which becomes the op's constant.
 
     # + - * are written out: the commonest ops, and an inline operator beats calling the declared one.
-    _add = Op("+", operator.add, lambda *_: (1.0, 1.0), arity=2, inline=("{0} + {1}", "1.0", "1.0"))
-    _add_constant = Op("+", operator.add, lambda *_: 1.0, constant=True, inline=("{0} + {c}", "1.0"))
+    _add = Op("+", operator.add, lambda maths, a, b, y, constant: (1.0, 1.0), arity=2)
+    _add_constant = Op("+", operator.add, lambda maths, x, y, constant: 1.0, constant=True)
 
     def __add__(self, other):
         if isinstance(other, Scalar):
-            return new_node(Scalar._add, self.data + other.data, None, self, other)
+            return binary_node(Scalar._add, self.data + other.data, None, self, other)
         if isinstance(other, _NUMBERS):
             c = float(other)
-            return new_node(Scalar._add_constant, self.data + c, c, self)
+            return unary_node(Scalar._add_constant, self.data + c, c, self)
         return NotImplemented if (c := plain_number(other)) is None else self + float(c)  # numpy numbers
 
     __radd__ = __add__
 
-    _sub = Op("-", operator.sub, lambda *_: (1.0, -1.0), arity=2, inline=("{0} - {1}", "1.0", "-1.0"))
-    _sub_constant = Op("-", operator.sub, lambda *_: 1.0, constant=True, inline=("{0} - {c}", "1.0"))
+    _sub = Op("-", operator.sub, lambda maths, a, b, y, constant: (1.0, -1.0), arity=2)
+    _sub_constant = Op("-", operator.sub, lambda maths, x, y, constant: 1.0, constant=True)
 
     def __sub__(self, other):
         if isinstance(other, Scalar):
-            return new_node(Scalar._sub, self.data - other.data, None, self, other)
+            return binary_node(Scalar._sub, self.data - other.data, None, self, other)
         if isinstance(other, _NUMBERS):
             c = float(other)
-            return new_node(Scalar._sub_constant, self.data - c, c, self)
+            return unary_node(Scalar._sub_constant, self.data - c, c, self)
         return NotImplemented if (c := plain_number(other)) is None else self - float(c)
 
-    _subtract_from = Op("-", lambda x, c: c - x, lambda *_: -1.0, constant=True,  # y = const - x
-                        inline=("{c} - {0}", "-1.0"))
+    _subtract_from = Op("-", lambda x, constant: constant - x,  # y = constant - x
+                        lambda maths, x, y, constant: -1.0, constant=True)
     __rsub__ = _operator(None, _subtract_from)
 
-    _mul = Op("*", operator.mul, lambda maths, a, b, y, const: (b, a), arity=2,
-              inline=("{0} * {1}", "{1}", "{0}"))
-    _scale = Op("*", operator.mul, lambda maths, x, y, const: const, constant=True,
-                inline=("{0} * {c}", "{c}"))
+    _mul = Op("*", operator.mul, lambda maths, a, b, y, constant: (b, a), arity=2)
+    _scale = Op("*", operator.mul, lambda maths, x, y, constant: constant, constant=True)
 
     def __mul__(self, other):
         if isinstance(other, Scalar):
-            return new_node(Scalar._mul, self.data * other.data, None, self, other)
+            return binary_node(Scalar._mul, self.data * other.data, None, self, other)
         if isinstance(other, _NUMBERS):
             c = float(other)
-            return new_node(Scalar._scale, self.data * c, c, self)
+            return unary_node(Scalar._scale, self.data * c, c, self)
         return NotImplemented if (c := plain_number(other)) is None else self * float(c)
 
     __rmul__ = __mul__
 
     # d/db written -(a / b) / b as torch, finite where b * b is not
-    _div = Op("/", fl.div, lambda maths, a, b, y, const: (maths.div(1.0, b), maths.div(-y, b)), arity=2,
-              inline=("div({0}, {1})", "div(1.0, {1})", "div(-{y}, {1})"))
-    _div_by_constant = Op("/", fl.div, lambda maths, x, y, const: maths.div(1.0, const), constant=True,
-                          inline=("div({0}, {c})", "div(1.0, {c})"))
+    _div = Op("/", fl.div, lambda maths, a, b, y, constant: (maths.div(1.0, b), maths.div(-y, b)), arity=2)
+    _div_by_constant = Op("/", fl.div, lambda maths, x, y, constant: maths.div(1.0, constant), constant=True)
     __truediv__ = _operator(_div, _div_by_constant)
 
-    @declare("/", lambda x, c: fl.div(c, x), constant=True,
-             inline=("div({c}, {0})", "-{c} * (div(1.0, {0}) * div(1.0, {0}))"))
-    def _divide_constant(maths, x, y, const):  # y = const / x, written as torch does it
-        r = maths.div(1.0, x)
-        return -const * (r * r)
-
+    # y = constant / x: d/dx is -constant * (1/x)**2, with r = 1/x computed once, as torch does it
+    _divide_constant = Op("/", lambda x, constant: fl.div(constant, x), constant=True,
+                          derivative=lambda maths, x, y, constant: -constant * ((r := maths.div(1.0, x)) * r))
     __rtruediv__ = _operator(None, _divide_constant)
 
-    @declare("**", fl.pow, arity=2, inline=("pow({0}, {1})", "0.0 if {1} == 0.0 else {1} * pow({0}, {1} - 1.0)",
-                                            "0.0 if ({0} == 0.0 and {1} >= 0.0) else {y} * log({0})"))
-    def _pow(maths, a, b, y, const):  # torch zeroes d/da where b == 0 and d/db where a == 0, b >= 0
-        da = 0.0 if b == 0.0 else b * maths.pow(a, b - 1.0)
-        db = 0.0 if (a == 0.0 and b >= 0.0) else y * maths.log(a)
-        return da, db
-
-    _pow_constant = Op("**", fl.pow, constant=True,  # y = x ** const
-                       derivative=lambda maths, x, y, const: 0.0 if const == 0.0 else const * maths.pow(x, const - 1.0),
-                       inline=("pow({0}, {c})", "0.0 if {c} == 0.0 else {c} * pow({0}, {c} - 1.0)"))
+    # as torch: d/da is 0 where b == 0, d/db is 0 where a == 0 and b >= 0 (no 0 * -inf = nan)
+    _pow = Op("**", fl.pow, arity=2, derivative=lambda maths, a, b, y, constant: (
+        0.0 if b == 0.0 else b * maths.pow(a, b - 1.0),
+        0.0 if (a == 0.0 and b >= 0.0) else y * maths.log(a)))
+    _pow_constant = Op("**", fl.pow, lambda maths, x, y, constant:  # y = x ** constant
+                       0.0 if constant == 0.0 else constant * maths.pow(x, constant - 1.0), constant=True)
     __pow__ = _operator(_pow, _pow_constant)
 
-    @declare("**", lambda x, c: fl.pow(c, x), constant=True,
-             inline=("pow({c}, {0})", "0.0 if ({c} == 0.0 and {0} >= 0.0) else {y} * log({c})"))
-    def _constant_pow(maths, x, y, const):  # y = const ** x: y log const (0 at const == 0, x >= 0, as torch)
-        return 0.0 if (const == 0.0 and x >= 0.0) else y * maths.log(const)
-
+    # y = constant ** x: y log(constant), 0 where constant == 0 and x >= 0, as torch
+    _constant_pow = Op("**", lambda x, constant: fl.pow(constant, x), lambda maths, x, y, constant:
+                       0.0 if (constant == 0.0 and x >= 0.0) else y * maths.log(constant), constant=True)
     __rpow__ = _operator(None, _constant_pow)
 
-    _neg = Op("neg", operator.neg, lambda maths, x, y, const: -1.0, inline=("-{0}", "-1.0"))
+    _neg = Op("neg", operator.neg, lambda maths, x, y, constant: -1.0)
     __neg__ = _function(_neg, "-x.")
 
     def __pos__(self):
         return self
 
-    # ---- functions: each method is made from its op's declaration (value and rule) --
+    # ---- functions: each method is made from its op's declaration (value and rule) -------------
 
-    _abs = Op("abs", abs, lambda maths, x, y, const: 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0,  # torch: sgn(x)
-              inline=("abs({0})", "1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0"))
+    _abs = Op("abs", abs, lambda maths, x, y, constant: 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0)
     abs = __abs__ = _function(_abs, "|x|; the gradient at 0 (and at nan) is 0, as in PyTorch.")
-    _exp = Op("exp", fl.exp, lambda maths, x, y, const: y, inline=("exp({0})", "{y}"))
+    _exp = Op("exp", fl.exp, lambda maths, x, y, constant: y)
     exp = _function(_exp, "e**x (inf when it overflows).")
-    _log = Op("log", fl.log, lambda maths, x, y, const: maths.div(1.0, x),
-              inline=("log({0})", "div(1.0, {0})"))
+    _log = Op("log", fl.log, lambda maths, x, y, constant: maths.div(1.0, x))
     log = _function(_log, "Natural log (-inf at 0, nan below).")
-    _log1p = Op("log1p", fl.log1p, lambda maths, x, y, const: maths.div(1.0, 1.0 + x),
-                inline=("log1p({0})", "div(1.0, 1.0 + {0})"))
+    _log1p = Op("log1p", fl.log1p, lambda maths, x, y, constant: maths.div(1.0, 1.0 + x))
     log1p = _function(_log1p, "log(1 + x), accurate for small x.")
-    _sqrt = Op("sqrt", fl.sqrt, lambda maths, x, y, const: maths.div(0.5, y),
-               inline=("sqrt({0})", "div(0.5, {y})"))
+    _sqrt = Op("sqrt", fl.sqrt, lambda maths, x, y, constant: maths.div(0.5, y))
     sqrt = _function(_sqrt, "Square root (nan below 0).")
-    _sin = Op("sin", fl.sin, lambda maths, x, y, const: maths.cos(x), inline=("sin({0})", "cos({0})"))
+    _sin = Op("sin", fl.sin, lambda maths, x, y, constant: maths.cos(x))
     sin = _function(_sin, "Sine.")
-    _cos = Op("cos", fl.cos, lambda maths, x, y, const: -maths.sin(x), inline=("cos({0})", "-sin({0})"))
+    _cos = Op("cos", fl.cos, lambda maths, x, y, constant: -maths.sin(x))
     cos = _function(_cos, "Cosine.")
-    _tanh = Op("tanh", fl.tanh, lambda maths, x, y, const: 1.0 - y * y,
-               inline=("tanh({0})", "1.0 - {y} * {y}"))
+    _tanh = Op("tanh", fl.tanh, lambda maths, x, y, constant: 1.0 - y * y)
     tanh = _function(_tanh, "Hyperbolic tangent (stable for any input).")
-    _arctanh = Op("arctanh", fl.atanh, lambda maths, x, y, const: maths.div(1.0, 1.0 - x * x),
-                  inline=("atanh({0})", "div(1.0, 1.0 - {0} * {0})"))
+    _arctanh = Op("arctanh", fl.atanh, lambda maths, x, y, constant: maths.div(1.0, 1.0 - x * x))
     arctanh = _function(_arctanh, "Inverse hyperbolic tangent (+-inf at +-1, nan outside).")
-    _sigmoid = Op("sigmoid", fl.sigmoid, lambda maths, x, y, const: y * (1.0 - y),
-                  inline=("sigmoid({0})", "{y} * (1.0 - {y})"))
+    _sigmoid = Op("sigmoid", fl.sigmoid, lambda maths, x, y, constant: y * (1.0 - y))
     sigmoid = _function(_sigmoid, "1 / (1 + e**-x) (stable for any input).")
-    _relu = Op("relu", fl.relu, lambda maths, x, y, const: 0.0 if x <= 0.0 else 1.0,  # torch: 0 at x <= 0, 1 at nan
-               inline=("0.0 if {0} <= 0.0 else {0}", "0.0 if {0} <= 0.0 else 1.0"))
+    _relu = Op("relu", fl.relu, lambda maths, x, y, constant: 0.0 if x <= 0.0 else 1.0)  # torch: 1 at nan
     relu = _function(_relu, "max(x, 0), keeping nan; the gradient at 0 is 0, as in PyTorch.")
-    _softplus = Op("softplus", fl.softplus, lambda maths, x, y, const: maths.sigmoid(x),
-                   inline=("softplus({0})", "sigmoid({0})"))
+    _softplus = Op("softplus", fl.softplus, lambda maths, x, y, constant: maths.sigmoid(x))
     softplus = _function(_softplus, "log(1 + e**x) (stable for any input).")
-    _identity = Op("identity", fl.identity, lambda maths, x, y, const: 1.0, inline=("{0}", "1.0"))
+    _identity = Op("identity", fl.identity, lambda maths, x, y, constant: 1.0)
     identity = _function(_identity, "x itself, as a node (so activations can be chosen by name).")
+
+    # leaky_relu takes its slope, the op's constant, so its method is written out as the operators are
+    _leaky_relu = Op("leaky_relu", fl.leaky_relu, lambda maths, x, y, constant: 1.0 if x > 0.0 else constant,
+                     constant=True)
 
     def leaky_relu(self, slope: float = 0.01) -> Scalar:
         """x for x > 0, slope * x otherwise."""
         slope = number(slope, "slope")
-        return new_node(Scalar._leaky_relu, fl.leaky_relu(self.data, slope), slope, self)
-
-    _leaky_relu = Op("leaky_relu", fl.leaky_relu, lambda maths, x, y, const: 1.0 if x > 0.0 else const, constant=True,
-                     inline=("leaky_relu({0}, {c})", "1.0 if {0} > 0.0 else {c}"))
-    leaky_relu.op = _leaky_relu
+        return unary_node(Scalar._leaky_relu, fl.leaky_relu(self.data, slope), slope, self)
 
     # ---- hooks and pictures ----------------------------------------------------
 
@@ -430,8 +376,9 @@ class Scalar:
         return _HOOKS.add(self, hook)
 
     def render(self, path: str | None = None, format: str | None = None, show: bool | None = None,
-               rankdir: str = "LR", max_nodes: int | None = None, show_grad: bool = True, layout_timeout: float = 60.0):
-        """Draw this value's graph (needs graphviz): inline in a notebook; see ``scalargrad.viz.draw_graph``."""
+               rankdir: str = "LR", max_nodes: int | None = None, show_grad: bool = True,
+               layout_timeout: float = 60.0):
+        """Draw this value's graph (needs graphviz; inline in a notebook): ``scalargrad.viz.draw_graph``."""
         from .viz import draw_graph  # façade for an optional extra: viz sits above the engine
 
         return draw_graph(self, path=path, format=format, show=show, rankdir=rankdir,
@@ -440,10 +387,9 @@ class Scalar:
     # ---- backward -----------------------------------------------------------
 
     def backward(self, grad: Number = 1.0, create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf below (adding up across calls,
-        as in PyTorch). With ``create_graph=True`` every ``.grad`` becomes a Scalar with a graph of its
-        own, so it can be differentiated again. A pass that fails leaves every leaf's gradient as it was.
-        """
+        """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf below (adding up across calls, as
+        in PyTorch). With ``create_graph=True`` every ``.grad`` becomes a Scalar with a graph of its own,
+        so it can be differentiated again. A pass that fails leaves every leaf's gradient as it was."""
         grad = as_float(grad, "backward grad")
         if self._a is None:
             seen = _call_hooks(self, grad, create_graph) if id(self) in _HOOKS else grad
@@ -454,6 +400,9 @@ class Scalar:
             order = backward_order(self, earlier_grads)
             run_backward(self, order, grad, earlier_grads, create_graph)
 
+
+SCALAR_OPS = {name.lstrip("_"): op_ for name, op_ in vars(Scalar).items() if isinstance(op_, Op)}
+"""Scalar's ops by name (``"add"``, ``"exp"``, ...), for functional's neurons and compile's templates."""
 
 # ==== Backward, part 1: the topological sort.
 
@@ -468,12 +417,12 @@ _VISITED = _Visited()
 def backward_order(root: Scalar, earlier_grads: list) -> list:
     """Interior nodes reachable from root, every node after all its inputs, gradients zeroed.
 
-    Iterative depth-first search: a node is pushed with a ``None`` marker below its inputs, and appended when
-    the marker comes off the stack (only references on the stack: no per-node tuples wake the cyclic GC). A node
-    reached is marked in its own ``grad`` slot, not in a set: hashing millions of nodes is slow on PyPy. Leaves
-    stay out of the order; a leaf holding a gradient is zeroed and listed in ``earlier_grads`` as ``(leaf, old)``
-    for the caller to add back at the end, so two backward calls give exactly twice the gradient, as in torch.
-    """
+    Iterative depth-first search: a node is pushed with a ``None`` marker below its inputs, and appended
+    when the marker comes off the stack (only references on the stack: no per-node tuples wake the cyclic
+    GC). A node reached is marked in its own ``grad`` slot, not in a set: hashing millions of nodes is slow
+    on PyPy. Leaves stay out of the order; a leaf holding a gradient is zeroed and listed in
+    ``earlier_grads`` as ``(leaf, old)`` for the caller to add back at the end, so two backward calls give
+    exactly twice the gradient, as in torch."""
     order = []
     stack = [root]
     push, pop, finish = stack.append, stack.pop, order.append  # bound methods: no attribute lookup per node
@@ -496,7 +445,7 @@ def backward_order(root: Scalar, earlier_grads: list) -> list:
                 if p._a is not None:
                     if p.grad is not visited:
                         push(p)
-                elif p.grad != 0.0:  # a gradient from earlier calls (or None, as after zero_grad(set_to_none))
+                elif p.grad != 0.0:  # a gradient from earlier calls (or None: zero_grad(set_to_none))
                     earlier_grads.append((p, p.grad))
                     p.grad = 0.0
     except BaseException:  # e.g. Ctrl-C mid-sort: leave no marks behind, and the leaves as they were
@@ -522,7 +471,8 @@ def _call_hooks(node: Scalar, grad: Any, create_graph: bool) -> Any:
         if result is None:
             return current
         if not isinstance(result, (Scalar, int, float)) or isinstance(result, bool):
-            raise TypeError(f"a gradient hook returned {type(result).__name__}; return a number, a Scalar or None")
+            raise TypeError(f"a gradient hook returned {type(result).__name__}; "
+                            "return a number, a Scalar or None")
         return result if create_graph and isinstance(result, Scalar) else float(result)
     return _HOOKS.call(node, grad, accept)
 
@@ -533,11 +483,9 @@ backward_lock = threading.RLock()
 
 
 def run_backward(root: Scalar, order: list, grad: float, earlier_grads: list, create_graph: bool) -> None:
-    """Seed ``root`` with ``grad``, run the pass over ``order``, then add the leaves' earlier gradients back.
-
-    All or nothing for leaves, as in torch: if the pass fails (a hook raises,
-    ``AnomalyError``, Ctrl-C), every leaf keeps the gradient it had before.
-    """
+    """Seed ``root`` with ``grad``, run the pass over ``order``, then add the leaves' earlier gradients
+    back. All or nothing for leaves, as in torch: if the pass fails (a hook raises, ``AnomalyError``,
+    Ctrl-C), every leaf keeps the gradient it had before."""
     root.grad = grad
     try:
         if create_graph or _HOOKS or anomaly_checker() is not None:
@@ -585,7 +533,7 @@ def _propagate_general(order: list, create_graph: bool) -> list:
         a, b = node._a, node._b
         parents = a if type(a) is tuple else (a,) if b is None else (a, b)
         if create_graph:
-            with _mode("recording_rule", node._op):  # Scalar.__float__ refuses while a rule records
+            with mode_block("recording_rule", node._op):  # Scalar.__float__ refuses while a rule records
                 local = node._op.local_derivatives(parents, node, node._constant, ScalarMath)
         else:
             local = node._da if type(a) is tuple else (node._da,) if b is None else (node._da, node._db)
@@ -595,7 +543,8 @@ def _propagate_general(order: list, create_graph: bool) -> list:
                 anomaly.check_backward(node, i, g, d, v)
             pg = p.grad
             # a recorded first contribution is the gradient itself: no "0 + v" node in its graph
-            p.grad = v if create_graph and type(pg) is float and pg == 0.0 and isinstance(v, Scalar) else pg + v
+            first = create_graph and type(pg) is float and pg == 0.0 and isinstance(v, Scalar)
+            p.grad = v if first else pg + v
             if hooks and p._a is None and id(p) in hooks:
                 hooked_leaves[id(p)] = p
     return list(hooked_leaves.values())
@@ -609,21 +558,21 @@ def declaration(node: Scalar) -> tuple[Op | None, Any]:
 
 
 def _recompute_unary(node: Scalar) -> None:
-    x, const, op_ = node._a.data, node._constant, node._op
-    node.data = y = op_.value(x, const) if op_.constant else op_.value(x)
-    node._da = op_.derivative(FloatMath, x, y, const)
+    x, constant, op_ = node._a.data, node._constant, node._op
+    node.data = y = op_.value(x, constant) if op_.constant else op_.value(x)
+    node._da = op_.derivative(FloatMath, x, y, constant)
 
 
 def _recompute_binary(node: Scalar) -> None:
-    a, b, const, op_ = node._a.data, node._b.data, node._constant, node._op
-    node.data = y = op_.value(a, b, const) if op_.constant else op_.value(a, b)
-    node._da, node._db = op_.derivative(FloatMath, a, b, y, const)
+    a, b, constant, op_ = node._a.data, node._b.data, node._constant, node._op
+    node.data = y = op_.value(a, b, constant) if op_.constant else op_.value(a, b)
+    node._da, node._db = op_.derivative(FloatMath, a, b, y, constant)
 
 
 def _recompute_nary(node: Scalar) -> None:
-    xs, const, op_ = [p.data for p in node._a], node._constant, node._op
-    node.data = y = op_.value(xs, const) if op_.constant else op_.value(xs)
-    node._da = op_.derivative(FloatMath, xs, y, const)
+    xs, constant, op_ = [p.data for p in node._a], node._constant, node._op
+    node.data = y = op_.value(xs, constant) if op_.constant else op_.value(xs)
+    node._da = op_.derivative(FloatMath, xs, y, constant)
 
 
 _CUSTOM_RECOMPUTES: dict[Op, Callable] = {}  # one in-place closure per op: a replayed step runs it per node

@@ -28,7 +28,8 @@ def _scalars(xs: Sequence[Scalar], what: str) -> list[Scalar]:
     if len(xs) == 0:
         raise ValueError(f"{what} of an empty sequence")
     if not all(isinstance(x, Scalar) for x in xs):
-        raise TypeError(f"{what}: every element must be a Scalar (for numbers, pass [Scalar(v) for v in values])")
+        raise TypeError(f"{what}: every element must be a Scalar "
+                        "(for numbers, pass [Scalar(v) for v in values])")
     return list(xs)
 
 
@@ -78,8 +79,8 @@ def _logsumexp_node(xs: list[Scalar]) -> tuple[Scalar, list]:
 
 # ---- log_softmax: y_i = (x_i - max) - log(sum e^(x - max)) = x_i - logsumexp(x) -------
 
-_log_softmax = Op("log_softmax", lambda x, lse, st: (x - st[0]) - st[2], lambda maths, x, lse, y, st: (1.0, -1.0),
-                  arity=2, constant=True)
+_log_softmax = Op("log_softmax", lambda x, lse, st: (x - st[0]) - st[2],
+                  lambda maths, x, lse, y, st: (1.0, -1.0), arity=2, constant=True)
 
 
 def log_softmax(xs: Sequence[Scalar]) -> list[Scalar]:

@@ -52,7 +52,8 @@ _LEFT_OUT = {name for name, package in _NEEDS.items() if importlib.util.find_spe
 
 
 def pytest_ignore_collect(collection_path):
-    """Leave out a module of ``_NEEDS`` whose library is missing, by its file name, in whichever folder it lives."""
+    """Leave out a module of ``_NEEDS`` whose library is missing, by its file name, in whichever folder it
+    lives."""
     return True if collection_path.name in _LEFT_OUT else None
 
 
@@ -69,7 +70,8 @@ if importlib.util.find_spec("hypothesis") is not None:
 
 def pytest_addoption(parser):
     parser.addoption("--slow", action="store_true", default=False,
-                     help="run the property-based tests with thousands of examples each (hypothesis profile 'slow')")
+                     help="run the property-based tests with thousands of examples each "
+                          "(hypothesis profile 'slow')")
 
 
 def pytest_configure(config):

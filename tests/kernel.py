@@ -5,8 +5,8 @@ A test hands a list of cell sources to ``run_cells``; they run in a fresh
 cell come back as nbformat output dicts (``output_type`` is ``stream``,
 ``display_data``, ``execute_result`` or ``error``; ``data`` maps MIME types
 such as ``image/png`` to content). The kernel imports the scalargrad of this
-checkout (the repository root leads its PYTHONPATH), whatever is installed. A cell that raises fails the run with
-nbclient's ``CellExecutionError`` unless ``allow_errors=True``. ``run_notebook``
+checkout (the repository root leads its PYTHONPATH), whatever is installed. A cell that raises fails the run
+with nbclient's ``CellExecutionError`` unless ``allow_errors=True``. ``run_notebook``
 runs a whole notebook (a tutorial, say) the same way, filling in its outputs.
 """
 
@@ -28,14 +28,18 @@ def run_cells(sources: list[str], cwd, timeout: float = 300, allow_errors: bool 
     return [cell.outputs for cell in notebook.cells]
 
 
-def run_notebook(notebook, cwd, timeout: float = 300, allow_errors: bool = False, headless: bool = False) -> None:
-    """Run the code cells of ``notebook`` (an nbformat node, as ``nbformat.read`` gives) in place, outputs included.
+def run_notebook(notebook, cwd, timeout: float = 300, allow_errors: bool = False,
+                 headless: bool = False) -> None:
+    """Run the code cells of ``notebook`` (an nbformat node, as ``nbformat.read`` gives) in place, outputs
+    included.
 
-    ``headless=True`` gives the kernel no DISPLAY or WAYLAND_DISPLAY, as on a server: nothing can open a window.
+    ``headless=True`` gives the kernel no DISPLAY or WAYLAND_DISPLAY, as on a server: nothing can open a
+    window.
     """
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
                             record_timing=False, resources={"metadata": {"path": str(cwd)}})
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    env = dict(os.environ,
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     if headless:
         env.pop("DISPLAY", None)
         env.pop("WAYLAND_DISPLAY", None)

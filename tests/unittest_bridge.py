@@ -1,4 +1,5 @@
-"""The tests under unittest: ``python -m unittest discover -v tests/core`` runs them with pytest, one line per test.
+"""The tests under unittest: ``python -m unittest discover -v tests/core`` runs them with pytest, one line per
+test.
 
 The tests are written for pytest (plain functions and classes, parametrized cases, fixtures such as
 ``tmp_path``, hypothesis), so unittest on its own finds none of them. Each test folder has a module
@@ -88,9 +89,11 @@ class PytestRun(unittest.TestSuite):
             events_path, log_path = Path(scratch) / "events.jsonl", Path(scratch) / "pytest.log"
             events_path.touch()
             env = dict(os.environ, **{EVENTS_FILE: str(events_path), PATTERNS: json.dumps(self.patterns)})
-            command = [sys.executable, "-m", "pytest", *map(str, self.paths), "-p", "tests.unittest_bridge", "-q"]
+            command = [sys.executable, "-m", "pytest", *map(str, self.paths), "-p", "tests.unittest_bridge",
+                       "-q"]
             with open(log_path, "wb") as log:
-                child = subprocess.Popen(command, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT)
+                child = subprocess.Popen(command, cwd=self.root, env=env, stdout=log,
+                                         stderr=subprocess.STDOUT)
             try:
                 self._report(child, events_path, log_path, result)
             finally:
@@ -153,7 +156,8 @@ def _record(result: unittest.TestResult, test: PytestTest, event: dict) -> bool:
     return False
 
 
-def _session_problem(status: int, collected: int | None, ended: int, failing: int, selected: bool) -> str | None:
+def _session_problem(status: int, collected: int | None, ended: int, failing: int,
+                     selected: bool) -> str | None:
     """What went wrong with the pytest run as a whole (None when its exit status agrees with its tests)."""
     if status == 5 and not failing:
         if selected:  # unittest's -k matched nothing here: that is the user's choice, as in unittest
@@ -197,7 +201,8 @@ def pytest_configure(config) -> None:
 
 
 class EventWriter:
-    """Writes what pytest does, one JSON line per event: collected, a test's start and end, an import error."""
+    """Writes what pytest does, one JSON line per event: collected, a test's start and end, an import
+    error."""
 
     def __init__(self, path: Path, patterns: list[str]):
         self.events = open(path, "a", encoding="utf-8")  # noqa: SIM115 (open for the run, closed at unconfigure)

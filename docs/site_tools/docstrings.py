@@ -36,7 +36,8 @@ KINDS = {
 
 
 def fence_doctests(text: str) -> str:
-    """``text`` with every doctest (a ``>>>`` line and the lines after it, up to a blank line) fenced as pycon."""
+    """``text`` with every doctest (a ``>>>`` line and the lines after it, up to a blank line) fenced as
+    pycon."""
     out, indent = [], ""
     in_fence = in_doctest = False
     for line in text.splitlines():
@@ -79,16 +80,20 @@ def _method(attribute: griffe.Attribute, function: Any) -> griffe.Function:
         for p in inspect.signature(function).parameters.values()])
     returns = inspect.signature(function).return_annotation
     method = griffe.Function(attribute.name, lineno=attribute.lineno, endlineno=attribute.endlineno,
-                             parameters=parameters, returns=None if returns is inspect.Signature.empty else str(returns))
+                             parameters=parameters,
+                             returns=None if returns is inspect.Signature.empty else str(returns))
     method.docstring = griffe.Docstring(inspect.cleandoc(function.__doc__), parent=method)
     return method
 
 
 class Docstrings(griffe.Extension):
-    """Fences doctests, turns ``::`` into ``:``, and documents the methods a class body makes by calling a function."""
+    """Fences doctests, turns ``::`` into ``:``, and documents the methods a class body makes by calling a
+    function."""
 
-    def on_class_members(self, *, node: ast.AST | griffe.ObjectNode, cls: griffe.Class, **kwargs: Any) -> None:
-        """Turn ``name = make(...)`` class attributes that are documented functions at run time into methods."""
+    def on_class_members(self, *, node: ast.AST | griffe.ObjectNode, cls: griffe.Class,
+                         **kwargs: Any) -> None:
+        """Turn ``name = make(...)`` class attributes that are documented functions at run time into
+        methods."""
         made = [member for member in cls.members.values()
                 if isinstance(member, griffe.Attribute) and member.docstring is None
                 and isinstance(member.value, griffe.ExprCall)]

@@ -27,7 +27,8 @@ HREF = re.compile(r'(<a\b[^>]*?\bhref=")([^":#?]+\.(?:md|ipynb))((?:#[^"]*)?")')
 
 
 def _built(page: Any, match: re.Match) -> str:
-    """The link of ``match`` with its target's built address, or as it was (with a warning) if there is none."""
+    """The link of ``match`` with its target's built address, or as it was (with a warning) if there is
+    none."""
     link = match.group(2)
     source = posixpath.normpath(posixpath.join(posixpath.dirname(page.file.src_uri), link))
     if source not in PAGES:

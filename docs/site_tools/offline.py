@@ -21,7 +21,8 @@ NETWORK = re.compile(r"https?://")
 def _unwanted(script: re.Match) -> bool:
     """An empty ``src``, MathJax's configuration, or anything that fetches from a web address."""
     attributes = script.group(1)
-    return 'src=""' in attributes or "text/x-mathjax-config" in attributes or bool(NETWORK.search(script.group(0)))
+    return ('src=""' in attributes or "text/x-mathjax-config" in attributes
+            or bool(NETWORK.search(script.group(0))))
 
 
 def on_post_page(output: str, *, page: Any, config: Any) -> str:

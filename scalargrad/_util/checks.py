@@ -24,9 +24,11 @@ import operator
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["boolean", "dict_with_keys", "finite", "int_at_least", "integer", "is_integer", "is_number", "nonnegative",
-           "nonnegative_int", "number", "one_of", "plain_number", "positive", "positive_int", "positive_int_or_tuple",
-           "unit_interval"]
+__all__ = [
+    "boolean", "dict_with_keys", "finite", "int_at_least", "integer", "is_integer", "is_number",
+    "nonnegative", "nonnegative_int", "number", "one_of", "plain_number", "positive", "positive_int",
+    "positive_int_or_tuple", "unit_interval",
+]
 
 
 def plain_number(value: Any) -> int | float | None:
@@ -106,7 +108,8 @@ def positive_int(value: Any, name: str, where: str = "") -> int:
 
 
 def positive_int_or_tuple(value: Any, name: str, where: str = "") -> int | tuple[int, ...]:
-    """An int >= 1, or a non-empty tuple (or list) of them given back as a tuple (a size such as ``(1, 8, 8)``).
+    """An int >= 1, or a non-empty tuple (or list) of them given back as a tuple (a size such as
+    ``(1, 8, 8)``).
 
     >>> positive_int_or_tuple([1, 8, 8], "input_size")
     (1, 8, 8)

@@ -22,8 +22,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-__all__ = ["MAX_JSON_DEPTH", "MAX_READ_BYTES", "atomic_open", "check_writable_folder", "json_depth", "read_json",
-           "read_text", "write_new"]
+__all__ = [
+    "MAX_JSON_DEPTH", "MAX_READ_BYTES", "atomic_open", "check_writable_folder", "json_depth", "read_json",
+    "read_text", "write_new",
+]
 
 MAX_READ_BYTES = 1 << 30  # 1 GiB: far above any checkpoint or history this library writes
 MAX_JSON_DEPTH = 200      # nesting deeper than this is refused: no file of ours nests past a handful

@@ -22,8 +22,10 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["element_name", "irregular_at", "is_nested", "is_regular", "leaves", "map_leaves", "named_leaves", "nest",
-           "ragged_description", "regular_leaves", "shape", "to_lists"]
+__all__ = [
+    "element_name", "irregular_at", "is_nested", "is_regular", "leaves", "map_leaves", "named_leaves", "nest",
+    "ragged_description", "regular_leaves", "shape", "to_lists",
+]
 
 _LISTS = (list, tuple)
 
@@ -155,7 +157,8 @@ def irregular_at(value: Any, dims: tuple[int, ...]) -> tuple[int, ...] | None:
     if not dims:
         return () if isinstance(value, _LISTS) else None
     innermost = len(dims) - 1
-    stack = [((), value)]  # (path, a value that must be a list of dims[len(path)] items); paths for lists only
+    # (path, a value that must be a list of dims[len(path)] items); paths for lists only
+    stack = [((), value)]
     while stack:
         path, v = stack.pop()
         depth = len(path)
@@ -211,7 +214,8 @@ def ragged_description(value: Any, name: str) -> str | None:
 
 
 def regular_leaves(value: Any, name: str, what: str) -> tuple[tuple[int, ...], list]:
-    """``value``'s shape and its leaves in row-major order; ValueError "``what`` is ragged: ..." if it is ragged.
+    """``value``'s shape and its leaves in row-major order; ValueError "``what`` is ragged: ..." if it is
+    ragged.
 
     >>> regular_leaves([[1, 2], [3, 4]], "x", "input x")
     ((2, 2), [1, 2, 3, 4])

@@ -179,8 +179,8 @@ class Value:
 
     def __pow__(self, exponent: Number) -> Value:
         if isinstance(exponent, (Value, Scalar)):
-            raise TypeError(f"Value ** {type(exponent).__name__}: the exponent must be an int or float, as in "
-                            "micrograd; for a variable exponent use scalargrad: x.scalar ** y.scalar")
+            raise TypeError(f"Value ** {type(exponent).__name__}: the exponent must be an int or float, as "
+                            "in micrograd; for a variable exponent use scalargrad: x.scalar ** y.scalar")
         number = plain_number(exponent)
         if number is None:
             return NotImplemented
@@ -310,8 +310,9 @@ class MLP(Module):
     """Layers of sizes ``nin -> nouts[0] -> nouts[1] -> ...``, relu in all but the last.
 
     >>> model = MLP(2, [4, 1])
-    >>> model, len(model.parameters())
-    (MLP of [Layer of [ReLUNeuron(2), ReLUNeuron(2), ReLUNeuron(2), ReLUNeuron(2)], Layer of [LinearNeuron(4)]], 17)
+    >>> model, len(model.parameters())  # doctest: +NORMALIZE_WHITESPACE
+    (MLP of [Layer of [ReLUNeuron(2), ReLUNeuron(2), ReLUNeuron(2), ReLUNeuron(2)],
+             Layer of [LinearNeuron(4)]], 17)
     """
 
     def __init__(self, nin: int, nouts: Sequence[int]) -> None:
@@ -345,7 +346,8 @@ class MLP(Module):
         layers = []
         for layer in self.layers:
             first = layer.neurons[0]
-            linear = Linear(len(first.w), len(layer.neurons), activation="relu" if first.nonlin else "identity")
+            linear = Linear(len(first.w), len(layer.neurons),
+                            activation="relu" if first.nonlin else "identity")
             linear.initialize([([w.data for w in n.w], n.b.data) for n in layer.neurons])
             layers.append(linear)
         return Sequential(layers)

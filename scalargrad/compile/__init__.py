@@ -4,7 +4,10 @@
 inputs, as ``scalargrad.replay.Replay`` does (with the same refusals), and
 writes the forward and backward passes as Python source. Calling
 ``compiled(values)`` runs it, adding the parameters' gradients into their
-``.grad`` as ``backward()`` does, with the same bits as the rebuilt graph.
+``.grad`` as ``backward()`` does, with the same bits as the rebuilt graph
+up to CPython 3.11 and on PyPy. (From CPython 3.12, ``sum()`` of floats
+compensates its rounding, which the additions written out do not: results
+then agree within the bound ``templates.py`` states.)
 
 Two forms: ``form='readable'`` (``source.py``) writes one line per node and
 one per local-derivative product, named after the Scalars: printing
@@ -12,11 +15,12 @@ one per local-derivative product, named after the Scalars: printing
 default; ``layers.py`` finds the layers, ``fast.py`` writes them) writes each
 layer once, as a loop over the samples, and the other nodes line by line.
 
-Each op's line comes from its declaration (``Op(..., inline=...)``); an op
-without an inline form is called through its own float functions, so ops
-made with ``scalargrad.extend.defop`` compile as they are. Every name in the
-source comes from one namer (``names.py``): no user's text and no value's
-``repr`` becomes code.
+Each op's line comes from its template (``templates.py``: a table keyed by
+the ops, which hold only their math); an op without a template is called
+through its own float functions, so ops made with ``scalargrad.extend.defop``
+compile as they are (``defop(..., inline=...)`` or ``register_template``
+gives one a template). Every name in the source comes from one namer
+(``names.py``): no user's text and no value's ``repr`` becomes code.
 
 >>> from scalargrad import Scalar
 >>> x0, w0, b = Scalar(0.0, name='x0'), Scalar(0.5, name='w0'), Scalar(0.1, name='b')
@@ -26,5 +30,6 @@ source comes from one namer (``names.py``): no user's text and no value's
 """
 
 from .compiled import CompiledGraph, compile_graph
+from .templates import register_template
 
-__all__ = ["CompiledGraph", "compile_graph"]
+__all__ = ["CompiledGraph", "compile_graph", "register_template"]

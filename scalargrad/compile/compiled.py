@@ -29,15 +29,17 @@ class CompiledGraph:
     list, or by name as ``Replay.forward``), computes every node with plain
     floats, adds the gradients of the parameters (the leaves that are not
     inputs) into their ``.grad`` as ``backward()`` does, and returns the
-    output's value: the same bits as the rebuilt graph. The inputs get no
-    gradient, and the Replay's nodes keep the values of their last
-    ``forward()``. ``source`` is the function's text, to print or save.
+    output's value: the same bits as the rebuilt graph up to CPython 3.11
+    and on PyPy (see ``scalargrad.compile`` for 3.12's ``sum()``). The
+    inputs get no gradient, and the Replay's nodes keep the values of their
+    last ``forward()``. ``source`` is the function's text, to print or save.
 
     ``form="fast"`` writes each layer (the neurons one set of weights
     computes, sample after sample) once, as a loop over its runs; the rest,
     one line per node. ``form="readable"`` writes every node and every
     local-derivative product on its own line, commented with its op: the
-    chain rule as a worked example. Both give the same bits.
+    chain rule as a worked example. The two forms add in the same order, so
+    they give the same bits.
 
     >>> from scalargrad import Scalar
     >>> x, w, b = Scalar(0.0, name='x'), Scalar(2.0, name='w'), Scalar(0.5, name='b')

@@ -8,10 +8,13 @@ backward the weight rows of ReLUs that are off skipped and each weight's
 gradient summed in its own local variable. The nodes that are not in a
 layer (the loss, mostly) are written line by line as in the readable form.
 
-The gradients add up in the order ``backward()`` adds them, so the bits are
-the same: each value's gradient terms are summed in the order of its readers
-in the graph. The plan is checked for that; a graph where the loops would
-add in another order is written node by node instead.
+The gradients add up in the order ``backward()`` adds them: each value's
+gradient terms are summed in the order of its readers in the graph. The plan
+is checked for that; a graph where the loops would add in another order is
+written node by node instead. So the bits are the same as the graph's, up to
+the sums: compiled code adds in order, which is ``sum()`` up to CPython 3.11
+and on PyPy, while CPython 3.12's ``sum()`` compensates its rounding (the
+bound is in ``templates.py``).
 """
 
 from __future__ import annotations
@@ -20,11 +23,11 @@ import heapq
 from collections import Counter
 from itertools import chain
 
-from ..op import chained_sum, times_source
 from ..scalar import Scalar
 from .layers import Layer, find_layers
 from .names import gradient_name
 from .source import StraightLine, aligned, needing_grad
+from .templates import chained_sum, template_of, times_source
 
 __all__ = ["write_fast_source"]
 
@@ -253,7 +256,7 @@ class _Emitter:
                 values.append(z)
             else:
                 lines.append(f"        z{j} = {z}")
-                values.append(act.inline[0].format(f"z{j}", c=self.code.writer.name_of(layer.slope)))
+                values.append(template_of(act)[0].format(f"z{j}", c=self.code.writer.name_of(layer.slope)))
         lines.append(f"        H{k}.append({_tuple(values)})")
         if _needs_z(act):
             lines.append(f"        Z{k}.append({_tuple(f'z{j}' for j in range(width))})")
@@ -328,7 +331,7 @@ class _Emitter:
             else:
                 head = [f"        if not y{j} <= 0.0:"]
             return head + [f"            {line}" for line in body]
-        derivative = act.inline[1].format(f"z{j}", y=f"y{j}", c=self.code.writer.name_of(layer.slope))
+        derivative = template_of(act)[1].format(f"z{j}", y=f"y{j}", c=self.code.writer.name_of(layer.slope))
         return [f"        d{j} = {derivative}"] + [f"        {line}" for line in body]
 
 
@@ -354,4 +357,4 @@ def _wrapped(names: list[str], head: str, tail: str) -> list[str]:
 
 def _needs_z(act) -> bool:
     """Whether the backward loop needs the pre-activations (the activation's derivative reads z)."""
-    return act.name not in ("relu", "identity") and "{0}" in act.inline[1]
+    return act.name not in ("relu", "identity") and "{0}" in template_of(act)[1]

@@ -1,11 +1,12 @@
 """The readable source of a compiled graph: one line per node, one line per local-derivative product.
 
 ``write_source(...)`` walks a Replay's nodes in order and writes one Python
-function. Forward: each node's value from its op's inline form (``Op.inline``),
+function. Forward: each node's value from its op's template (``templates.py``),
 named after the Scalars. Backward: the nodes in reverse, each local derivative
 times the node's gradient added into its input's gradient, in the order
-``backward()`` adds them, so the sums round the same way. An op without an
-inline form is called through names bound in the function's globals.
+``backward()`` adds them, so the sums round the same way. An op without a
+template is called through names bound in the function's globals: its value,
+and its rule with ``maths`` (``FloatMath``).
 """
 
 from __future__ import annotations
@@ -18,17 +19,18 @@ from typing import Any
 from .. import _floats as fl
 from ..scalar import FloatMath, Scalar, declaration
 from .names import Namer, comment_text, gradient_name
+from .templates import template_of
 
 __all__ = ["FLOAT_FUNCTIONS", "Holder", "StraightLine", "add_grad", "aligned", "input_names", "needing_grad",
            "write_source"]
 
-# the names inline forms may call: the engine's float functions
+# the names templates may call: the engine's float functions
 FLOAT_FUNCTIONS = {name: getattr(fl, name) for name in fl.__all__ if name != "FloatMath"}
 _SIMPLE = re.compile(r"^[A-Za-z_][\w.]*(\[\d+\])?$|^\d[\d.e+]*$")  # needs no parentheses as a factor
 
 
 class Holder:
-    """A float with a ``.data`` attribute, for the ``recompute`` of an op without an inline form."""
+    """A float with a ``.data`` attribute, for the ``recompute`` of an op without a template."""
 
     __slots__ = ("data",)
 
@@ -70,7 +72,7 @@ class _Writer:
 
     def __init__(self, inputs: list, params: list, nodes: list, output: Scalar, input_names: list,
                  defaults: dict[int, str], fast: bool) -> None:
-        self.globals: dict[str, Any] = {**FLOAT_FUNCTIONS, "M": FloatMath, "Holder": Holder,
+        self.globals: dict[str, Any] = {**FLOAT_FUNCTIONS, "maths": FloatMath, "Holder": Holder,
                                         "add_grad": add_grad, "add_grads": add_grads, "params": tuple(params)}
         self.names = Namer(self.globals, fast)
         self.var = _Variables(self.names)
@@ -113,17 +115,17 @@ def _forward(writer: _Writer, node: Scalar) -> tuple[list, list, str | None]:
     op, constant = declaration(node)
     y = writer.var[id(node)]
     args = [writer.var[id(p)] for p in node.parents]
-    inline = op.inline
-    if callable(inline):
-        made = inline(constant, args, y, writer.name_of, writer.names.new)
+    template = template_of(op)
+    if callable(template):
+        made = template(constant, args, y, writer.name_of, writer.names.new)
         if made is not None:
             return made
-    elif inline is not None:
+    elif template is not None:
         c = writer.name_of(constant)
-        value, *derivatives = (t.format(*args, y=y, c=c) for t in inline)
+        value, *derivatives = (t.format(*args, y=y, c=c) for t in template)
         return [(f"{y} = {value}", op.display_name(constant))], derivatives, None
     if op.shared is not None:  # its recompute reads values a Replay refreshes; compiled code keeps none
-        raise ValueError(f"op {op.name!r} cannot be compiled: it reads shared values and has no inline form")
+        raise ValueError(f"op {op.name!r} cannot be compiled: it reads shared values and has no template")
     c, d = writer.name_of(constant), writer.names.new(f"d_{y}")
     label = op.display_name(constant)
     if op.recompute is not None:
@@ -135,7 +137,7 @@ def _forward(writer: _Writer, node: Scalar) -> tuple[list, list, str | None]:
     xs = f"[{', '.join(args)}]" if op.arity == "n" else ", ".join(args)
     tail = f", {c}" if op.constant else ""
     lines = [(f"{y} = {value}({xs}{tail})", label),
-             (f"{d} = {rule}(M, {xs}, {y}, {c})", f"{label}: local derivative")]
+             (f"{d} = {rule}(maths, {xs}, {y}, {c})", f"{label}: local derivative")]
     return lines, ([d] if op.arity == 1 else [f"{d}[{i}]" for i in range(len(args))]), None
 
 

@@ -32,7 +32,8 @@ def _pair(value: Any, what: str) -> tuple[int, int]:
 
 
 def _image(x: Any, channels: int | None, who: str) -> tuple[Any, int, int]:
-    """``(x, height, width)`` (numpy arrays in it as lists) after checking it is a full ``[channels][height][width]`` block.
+    """``(x, height, width)`` (numpy arrays in it as lists) after checking it is a full
+    ``[channels][height][width]`` block.
 
     Every row is checked, not only the first: a ragged image would otherwise
     be cut to its first row's width without a word.
@@ -169,7 +170,8 @@ class MaxPool2D(Module):
     window that picks the maximum again at every replayed step.
     """
 
-    def __init__(self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None) -> None:
+    def __init__(self, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] | None = None) -> None:
         super().__init__()
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride = _pair(stride, "stride") if stride is not None else self.kernel_size
@@ -184,7 +186,8 @@ class MaxPool2D(Module):
         out = []
         for channel in x:
             if height < kh or width < kw:
-                raise ValueError(f"MaxPool2D window {self.kernel_size} is larger than the input {height}x{width}")
+                raise ValueError(f"MaxPool2D window {self.kernel_size} is larger than the input "
+                                 f"{height}x{width}")
             plane = []
             for i in range(0, height - kh + 1, sh):
                 line = []

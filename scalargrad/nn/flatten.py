@@ -28,5 +28,6 @@ class Flatten(Module):
         out = leaves(x)
         for v in out:
             if not isinstance(v, Scalar) and not is_number(v):
-                raise TypeError(f"Flatten expects (nested) lists of Scalars or numbers, found a {type(v).__name__}")
+                raise TypeError("Flatten expects (nested) lists of Scalars or numbers, found a "
+                                f"{type(v).__name__}")
         return out

@@ -41,7 +41,8 @@ def _weights(target: Any) -> tuple[list[Scalar], int, int]:
     flat = nested.leaves(target)
     for leaf in flat:
         if not isinstance(leaf, Scalar):
-            raise TypeError(f"expected a layer, a Scalar or (nested) lists of Scalars, got {type(leaf).__name__}")
+            raise TypeError("expected a layer, a Scalar or (nested) lists of Scalars, got "
+                            f"{type(leaf).__name__}")
     if nested.is_nested(target) and target and nested.is_nested(target[0]):
         # [out][in] or [out][in][kh][kw]: as torch, fans include the receptive field
         fan_in = len(flat) // len(target)
@@ -122,7 +123,8 @@ def _kaiming_std(fan_in: int, fan_out: int, a: float, mode: str, nonlinearity: s
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(target: Any, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Any:
+def kaiming_uniform_(target: Any, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu") -> Any:
     """He uniform: bound = sqrt(3) * gain / sqrt(fan)."""
     weights, fan_in, fan_out = _weights(target)
     bound = math.sqrt(3.0) * _kaiming_std(fan_in, fan_out, a, mode, nonlinearity)
@@ -131,7 +133,8 @@ def kaiming_uniform_(target: Any, a: float = 0.0, mode: str = "fan_in", nonlinea
     return target
 
 
-def kaiming_normal_(target: Any, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Any:
+def kaiming_normal_(target: Any, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu") -> Any:
     """He normal: std = gain / sqrt(fan)."""
     weights, fan_in, fan_out = _weights(target)
     std = _kaiming_std(fan_in, fan_out, a, mode, nonlinearity)

@@ -29,9 +29,10 @@ from .layers import (
 )
 from .module import Module
 
-__all__ = ["TO_TORCH", "conv_from_torch", "conv_to_torch", "flatten_from_torch", "from_torch", "from_torch_table",
-           "linear_from_torch", "linear_to_torch", "maxpool_from_torch", "sequential_from_torch", "sequential_to_torch",
-           "softmax_from_torch", "softplus_from_torch", "to_torch"]
+__all__ = ["TO_TORCH", "conv_from_torch", "conv_to_torch", "flatten_from_torch", "from_torch",
+           "from_torch_table", "linear_from_torch", "linear_to_torch", "maxpool_from_torch",
+           "sequential_from_torch", "sequential_to_torch", "softmax_from_torch", "softplus_from_torch",
+           "to_torch"]
 
 
 def _torch():
@@ -239,7 +240,8 @@ def conv_from_torch(cls: type, m: Any, activation: str = "identity") -> Conv2D:
 
 
 def maxpool_from_torch(cls: type, m: Any, activation: str = "identity") -> MaxPool2D:
-    """A MaxPool2D with the window and stride of a ``torch.nn.MaxPool2d`` (no padding, dilation, ceil_mode)."""
+    """A MaxPool2D with the window and stride of a ``torch.nn.MaxPool2d`` (no padding, dilation,
+    ceil_mode)."""
     if _pair_of(m.padding) != (0, 0):
         raise _refuse(m, "padding", "padding=0 (MaxPool2d padding=0)")
     if _pair_of(m.dilation) != (1, 1):
@@ -252,7 +254,8 @@ def maxpool_from_torch(cls: type, m: Any, activation: str = "identity") -> MaxPo
 
 
 def flatten_from_torch(cls: type, m: Any, activation: str = "identity") -> Flatten:
-    """Our Flatten (every axis of one sample) for ``torch.nn.Flatten`` from dim 1 of a batch or dim 0 of one sample.
+    """Our Flatten (every axis of one sample) for ``torch.nn.Flatten`` from dim 1 of a batch or dim 0 of one
+    sample.
 
     start_dim=1 is torch's default, on batches; start_dim=0 is what
     ``to_torch`` writes, on single samples. Both flatten a whole sample, up
@@ -304,7 +307,8 @@ def sequential_from_torch(cls: type, torch_sequential: Any, activation: str = "i
     i = 0
     while i < len(items):
         ours = read[i]
-        fold = _folded_activation(read[i + 1]) if i + 1 < len(items) and type(ours) in (Linear, Conv2D) else None
+        fold = _folded_activation(read[i + 1]) \
+            if i + 1 < len(items) and type(ours) in (Linear, Conv2D) else None
         if fold is not None:
             ours = _convert(table, items[i], fold)
         modules.append(ours)

@@ -84,7 +84,8 @@ class Neuron(Module):
 
     def extra_repr(self) -> str:
         """``size=..., activation=...`` (and ``bias=False`` without a bias)."""
-        return f"size={self.size}, activation={self.activation!r}" + ("" if self.b is not None else ", bias=False")
+        return f"size={self.size}, activation={self.activation!r}" + ("" if self.b is not None
+                                                                      else ", bias=False")
 
 
 class Linear(Module):

@@ -100,7 +100,8 @@ class _Loss(Module):
     def _per_element(self, outputs, targets, op: Op):
         """One node of ``op`` per (output, target) pair, the target its constant."""
         who = type(self).__name__
-        return self._reduce([make_node(op, (o,), op.value(o.data, t), t) for o, t in _pairs(outputs, targets, who)])
+        return self._reduce([make_node(op, (o,), op.value(o.data, t), t)
+                             for o, t in _pairs(outputs, targets, who)])
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
@@ -112,15 +113,16 @@ class _Loss(Module):
 # The node's constant is (c, target, eps); target is the class id, or the Scalar
 # holding it when a Replay feeds the targets.
 
-def _cross_entropy_rule(maths, zs, y, ctx):
+def _cross_entropy_rule(maths, zs, y, constant):
     """softmax(z) - c, with softmax_j = e^((z_j - max) - log(sum e^(z - max))): exact for logits of any size.
 
-    On Scalars (create_graph) the log of the sum is a recorded expression, so higher derivatives flow through it.
+    On Scalars (create_graph) the log of the sum is a recorded expression, so higher derivatives flow through
+    it.
     """
     m = max(getattr(z, "data", z) for z in zs)
     shifted = [z - m for z in zs] if math.isfinite(m) else list(zs)
     log_s = maths.log(sum([maths.exp(v) for v in shifted]))
-    return [maths.exp(v - log_s) - cj for v, cj in zip(shifted, ctx[0])]
+    return [maths.exp(v - log_s) - cj for v, cj in zip(shifted, constant[0])]
 
 
 def _smoothed_target(target, n: int, eps: float) -> list[float]:
@@ -159,7 +161,8 @@ _cross_entropy = Op("cross_entropy", _cross_entropy_value, _cross_entropy_rule, 
 def cross_entropy(logits: Sequence[Scalar], target: int | Scalar, label_smoothing: float = 0.0) -> Scalar:
     """Cross-entropy of one sample's logits against class ``target``, as one node."""
     ctx = (_smoothed_target(target, len(logits), label_smoothing), target, label_smoothing)
-    zs = tuple([z if isinstance(z, Scalar) else Scalar(z) for z in logits])  # a list first: tuple(generator) over-allocates
+    # a list first: tuple(generator) over-allocates
+    zs = tuple([z if isinstance(z, Scalar) else Scalar(z) for z in logits])
     y, local = _recompute_cross_entropy(zs, ctx)
     return make_node(_cross_entropy, zs, y, ctx, local)
 
@@ -202,14 +205,16 @@ class NLLLoss(_Loss):
         picked = []
         for i, (logp, t) in enumerate(zip(outputs, targets)):
             if isinstance(t, Scalar) and building_replay():
-                raise ValueError("NLLLoss picks an output by the target's value, so its graph changes with the "
-                                 "targets and cannot be replayed; use CrossEntropyLoss on the logits instead")
+                raise ValueError("NLLLoss picks an output by the target's value, so its graph changes "
+                                 "with the targets and cannot be replayed; use CrossEntropyLoss on the "
+                                 "logits instead")
             try:
                 t = _class_index(t)
             except TypeError as e:
                 raise TypeError(f"NLLLoss, sample {i}: {e}") from None
             if not 0 <= t < len(logp):
-                raise ValueError(f"NLLLoss, sample {i}: class index {t} is out of range for {len(logp)} outputs")
+                raise ValueError(f"NLLLoss, sample {i}: class index {t} is out of range "
+                                 f"for {len(logp)} outputs")
             picked.append(-_as_scalar(logp[t], "NLLLoss"))
         return self._reduce(picked)
 
@@ -273,8 +278,8 @@ def _hinge_value(score: float, t) -> float:
     return fl.relu(1.0 - score * t)
 
 
-def _hinge_rule(maths, score, y, t):  # y = relu(1 - t score): relu's rule (0 where y <= 0) times -t
-    return _relu_rule(maths, y, y, None) * -_target(t)
+def _hinge_rule(maths, score, y, constant):  # y = relu(1 - t score): relu's rule (0 where y <= 0) times -t
+    return _relu_rule(maths, y, y, None) * -_target(constant)
 
 
 _hinge = Op("hinge", _hinge_value, _hinge_rule, constant=True)
@@ -298,19 +303,20 @@ def _bce_value(p: float, t) -> float:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"BCELoss expects probabilities in [0, 1], got {p}")
     t = _target(t)
-    return -(t * max(fl.log(p), _LOG_FLOOR) + (1.0 - t) * max(fl.log1p(-p), _LOG_FLOOR))  # log1p: exact for tiny p
+    # log1p: exact for tiny p
+    return -(t * max(fl.log(p), _LOG_FLOOR) + (1.0 - t) * max(fl.log1p(-p), _LOG_FLOOR))
 
 
-def _bce_rule(maths, p, y, t):  # y = -(t log p + (1 - t) log(1 - p))
-    return maths.div(p - _target(t), max((1.0 - p) * p, _BCE_EPS))
+def _bce_rule(maths, p, y, constant):  # y = -(t log p + (1 - t) log(1 - p))
+    return maths.div(p - _target(constant), max((1.0 - p) * p, _BCE_EPS))
 
 
 def _bce_with_logits_value(z: float, t) -> float:
     return fl.softplus(z) - _target(t) * z
 
 
-def _bce_with_logits_rule(maths, z, y, t):  # y = softplus(z) - t z
-    return maths.sigmoid(z) - _target(t)
+def _bce_with_logits_rule(maths, z, y, constant):  # y = softplus(z) - t z
+    return maths.sigmoid(z) - _target(constant)
 
 
 _bce = Op("bce", _bce_value, _bce_rule, constant=True)

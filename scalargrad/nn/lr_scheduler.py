@@ -115,7 +115,8 @@ class LRScheduler:
                              f"missing {missing}, unexpected {extra}")
         checked = {name: self._check_entry(name, state_dict[name]) for name in names}
         for name, value in checked.items():
-            if checks.is_number(value):  # counts meet floats in get_lr(): refuse one too large for a float now
+            # counts meet floats in get_lr(): refuse one too large for a float now
+            if checks.is_number(value):
                 checks.number(value, f"state_dict[{name!r}]")
         self.__dict__.update(checked)
 
@@ -146,7 +147,8 @@ class StepLR(LRScheduler):
 
     _hyperparameters = ("step_size", "gamma")
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         self.step_size = checks.int_at_least(step_size, "step_size", 1)
         self.gamma = checks.number(gamma, "gamma")
         super().__init__(optimizer, last_epoch)

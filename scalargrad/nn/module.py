@@ -229,9 +229,11 @@ class Module:
             if missing:
                 problems.insert(0, "missing keys: " + ", ".join(missing))
             if unexpected:
-                problems.insert(0 if not missing else 1, "unexpected keys: " + ", ".join(map(str, unexpected)))
+                problems.insert(0 if not missing else 1,
+                                "unexpected keys: " + ", ".join(map(str, unexpected)))
         if problems:
-            raise ValueError(f"cannot load state dict into {type(self).__name__}:\n  " + "\n  ".join(problems))
+            raise ValueError(f"cannot load state dict into {type(self).__name__}:\n  "
+                             + "\n  ".join(problems))
         for key, params in own.items():
             if key in state_dict:  # everything was checked above, so shapes match here
                 for p, v in zip(leaves(params), leaves(state_dict[key])):
@@ -339,7 +341,8 @@ class Module:
 
 
 def _find(entries: dict[str, Any], path: str) -> Any:
-    """What ``path`` (e.g. ``'0.neurons.1.w.2'``) names below a module whose entries are ``entries``, or None."""
+    """What ``path`` (e.g. ``'0.neurons.1.w.2'``) names below a module whose entries are ``entries``, or
+    None."""
     parts = path.split(".")
     node: Any = None
     i = 0

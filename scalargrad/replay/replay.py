@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Replay"]
 
-Placeholders = Union[Iterable[Scalar], Mapping[str, Any]]  # a list of leaves, or names -> a leaf or nested lists
+# a list of leaves, or names -> a leaf or nested lists
+Placeholders = Union[Iterable[Scalar], Mapping[str, Any]]
 
 
 def _scalars_in_constant(node: Scalar) -> list:
@@ -83,7 +84,8 @@ class Replay:
         if not isinstance(output, Scalar):
             raise TypeError(f"the build function must return a Scalar, got {type(output).__name__}")
         if output.is_leaf:
-            raise ValueError("the build function returned a leaf (no ops recorded): there is nothing to replay")
+            raise ValueError("the build function returned a leaf (no ops recorded): "
+                             "there is nothing to replay")
         earlier_grads = []
         order = backward_order(output, earlier_grads)
         for leaf, old in earlier_grads:  # the sort zeroed them; this is not a backward pass
@@ -113,9 +115,9 @@ class Replay:
                     unread.pop(id(p), None)
         if unread:
             i = min(unread.values())
-            raise ValueError(f"Replay {self._label(i)} (value {inputs[i].data!r}) never reaches the graph: the build "
-                             f"read it as a number (float() or .data), so every step would reuse that value; use it as "
-                             f"a Scalar in the build function")
+            raise ValueError(f"Replay {self._label(i)} (value {inputs[i].data!r}) never reaches the graph: "
+                             f"the build read it as a number (float() or .data), so every step would reuse "
+                             f"that value; use it as a Scalar in the build function")
         self.output = output
         self.inputs = inputs
         self._order = order
@@ -198,7 +200,8 @@ class Replay:
                     anomaly.check_forward(target)
         return self.output.data
 
-    def feed(self, values: Sequence[Number] | None = None, caller: str = "Replay.forward", /, **named: Any) -> None:
+    def feed(self, values: Sequence[Number] | None = None, caller: str = "Replay.forward", /,
+             **named: Any) -> None:
         """Write ``values`` (or the named values) into the inputs' data, checked as in ``forward()``;
         error messages name ``caller``."""
         if self._named is None and named:
@@ -238,7 +241,8 @@ class Replay:
         grad = as_float(grad, "backward grad")
         with backward_lock:
             earlier_grads = []
-            for leaf in self._leaves:  # as Scalar.backward: add this pass's sum to the old value once, at the end
+            # as Scalar.backward: add this pass's sum to the old value once, at the end
+            for leaf in self._leaves:
                 if leaf.grad != 0.0:
                     earlier_grads.append((leaf, leaf.grad))
                     leaf.grad = 0.0

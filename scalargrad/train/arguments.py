@@ -24,8 +24,9 @@ __all__ = ["TrainingData", "check_callbacks", "check_has_batches", "check_model_
 def map_style_dataset(dataset: Any, who: str) -> Any:
     """``dataset=``: a map-style dataset (``__len__``, ``__getitem__`` giving ``(x, y)``) holding samples."""
     if not is_map_style(dataset):
-        raise TypeError(f"{who}: dataset= must be a map-style dataset (an object with __len__ and __getitem__ "
-                        f"returning (x, y) samples), got {type(dataset).__name__}; give lists as x= and y=")
+        raise TypeError(f"{who}: dataset= must be a map-style dataset (an object with __len__ and "
+                        f"__getitem__ returning (x, y) samples), got {type(dataset).__name__}; "
+                        f"give lists as x= and y=")
     if len(dataset) == 0:
         raise ValueError(f"{who}: the dataset is empty")
     return dataset
@@ -48,10 +49,12 @@ def check_model_loss_optimizer(model: Any, loss: Any, optimizer: Any) -> None:
     if model is None or not callable(model):
         raise TypeError(f"Trainer needs a callable model=, got {type(model).__name__}")
     if loss is None or not callable(loss):
-        raise TypeError(f"Trainer needs a callable loss= (e.g. CrossEntropyLoss()), got {type(loss).__name__}")
+        raise TypeError(f"Trainer needs a callable loss= (e.g. CrossEntropyLoss()), "
+                        f"got {type(loss).__name__}")
     if optimizer is None or not callable(getattr(optimizer, "step", None)) \
             or not callable(getattr(optimizer, "zero_grad", None)):
-        raise TypeError(f"Trainer needs an optimizer= with step() and zero_grad(), got {type(optimizer).__name__}")
+        raise TypeError(f"Trainer needs an optimizer= with step() and zero_grad(), "
+                        f"got {type(optimizer).__name__}")
 
 
 def check_options(evaluator: Any, logger: Any, scheduler: Any, scheduler_monitor: Any) -> None:

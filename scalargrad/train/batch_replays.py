@@ -35,7 +35,8 @@ class BatchReplays:
     def __init__(self, model: Callable[[Any], Any], loss_fn: Callable[[list, list], Any],
                  compiled: bool = False) -> None:
         self.model, self.loss_fn, self.compiled = model, loss_fn, compiled
-        self.option = "compile=True" if compiled else "replay=True"  # how error messages name the Trainer's option
+        # how error messages name the Trainer's option
+        self.option = "compile=True" if compiled else "replay=True"
         self._by_size: dict[int, Any] = {}  # batch size -> its Replay, or its CompiledGraph
 
     def step(self, xb: Sequence[Any], yb: Sequence[Any], optimizer: Any) -> float:
@@ -46,8 +47,9 @@ class BatchReplays:
             graph = self._by_size[len(xb)] = self._build(xb, yb)
         inputs = graph.replay.inputs if self.compiled else graph.inputs
         if len(values) != len(inputs):
-            raise ValueError(f"Trainer({self.option}): a batch of {len(xb)} samples holds {len(values)} numbers, "
-                             f"but the first one held {len(inputs)}; samples must all have one shape")
+            raise ValueError(f"Trainer({self.option}): a batch of {len(xb)} samples holds {len(values)} "
+                             f"numbers, but the first one held {len(inputs)}; "
+                             f"samples must all have one shape")
         if self.compiled:
             optimizer.zero_grad()
             loss = graph(values)

@@ -31,8 +31,8 @@ __all__ = ["CHECKPOINT_KIND", "CHECKPOINT_VERSION", "ResumePoint", "TrainerCheck
 CHECKPOINT_KIND = "scalargrad-trainer"
 CHECKPOINT_VERSION = 1
 
-_REQUIRED = ("model", "optimizer", "scheduler", "history", "epoch", "batch", "epoch_loss_sum", "epoch_batches",
-             "epoch_seconds", "rng_state", "loader_seed", "stop_training", "callbacks")
+_REQUIRED = ("model", "optimizer", "scheduler", "history", "epoch", "batch", "epoch_loss_sum",
+             "epoch_batches", "epoch_seconds", "rng_state", "loader_seed", "stop_training", "callbacks")
 
 
 def rng_state_to_json(state: tuple) -> list:
@@ -42,7 +42,8 @@ def rng_state_to_json(state: tuple) -> list:
 
 
 def rng_state_from_json(value: Any) -> tuple:
-    """The ``random.setstate()`` argument back from ``rng_state_to_json`` output; ValueError if it is not one."""
+    """The ``random.setstate()`` argument back from ``rng_state_to_json`` output; ValueError if it is not
+    one."""
     try:
         version, internal, gauss_next = value
         if not all(type(v) is int for v in (version, *internal)):
@@ -152,7 +153,8 @@ def read_checkpoint(path: str | os.PathLike, has_scheduler: bool) -> TrainerChec
     where = os.fspath(path)
     state = load(path)
     if not isinstance(state, dict) or state.get("kind") != CHECKPOINT_KIND:
-        raise ValueError(f"{where}: not a Trainer checkpoint (a model-only file? load that with model.load(path))")
+        raise ValueError(f"{where}: not a Trainer checkpoint "
+                         f"(a model-only file? load that with model.load(path))")
     version = state.get("version", CHECKPOINT_VERSION)
     if type(version) is not int or not 1 <= version <= CHECKPOINT_VERSION:
         raise ValueError(f"{where}: unsupported Trainer checkpoint version {version!r:.40} "

@@ -53,13 +53,16 @@ class TrainingPosition:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Take the position from ``state_dict()`` output, checked in full first: TypeError or
         ValueError naming the field of a position that cannot be (nothing is changed then)."""
-        dict_with_keys(state, ("epoch", "batch", "epoch_loss_sum", "epoch_batches", "epoch_seconds"), "position")
+        dict_with_keys(state, ("epoch", "batch", "epoch_loss_sum", "epoch_batches", "epoch_seconds"),
+                       "position")
         epoch = nonnegative_int(state["epoch"], "the field 'epoch'")
         batch = nonnegative_int(state["batch"], "the field 'batch'")
         loss_sum = number(state["epoch_loss_sum"], "the field 'epoch_loss_sum'")  # inf/nan: a diverged run
         loss_count = nonnegative_int(state["epoch_batches"], "the field 'epoch_batches'")
-        seconds = finite(nonnegative(state["epoch_seconds"], "the field 'epoch_seconds'"), "the field 'epoch_seconds'")
+        seconds = finite(nonnegative(state["epoch_seconds"], "the field 'epoch_seconds'"),
+                         "the field 'epoch_seconds'")
         if loss_count > batch:
-            raise ValueError(f"the field 'epoch_batches' ({loss_count}) is more than the batches done ({batch})")
+            raise ValueError(f"the field 'epoch_batches' ({loss_count}) is more than the batches done "
+                             f"({batch})")
         self.epochs_done, self.batches_done = epoch, batch
         self.loss_sum, self.loss_count, self.seconds = loss_sum, loss_count, seconds

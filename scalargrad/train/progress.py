@@ -22,7 +22,8 @@ _tqdm_notice_shown = False  # the "tqdm is not installed" notice is shown once p
 
 
 def tqdm_class(notebook: bool = False) -> Any:
-    """``tqdm.tqdm`` (``tqdm.notebook.tqdm``, the widget, with ``notebook=True``), or None when not installed."""
+    """``tqdm.tqdm`` (``tqdm.notebook.tqdm``, the widget, with ``notebook=True``), or None when not
+    installed."""
     try:
         if notebook:
             from tqdm.notebook import tqdm

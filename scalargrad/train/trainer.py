@@ -151,10 +151,11 @@ class Trainer:
             raise TypeError(f"compile must be True or False, got {compile!r}")
         self.compile = bool(compile)
         if self.compile and platform.python_implementation() == "PyPy":
-            warnings.warn("Trainer(compile=True) on PyPy: a compiled step runs several times slower than with "
-                          "replay=True there (PyPy's JIT does not take to one function thousands of lines long); "
-                          "use replay=True", RuntimeWarning, stacklevel=2)
-        self.replay = bool(replay) or self.compile  # a compiled graph is a replayed one, run as generated code
+            warnings.warn("Trainer(compile=True) on PyPy: a compiled step runs several times slower than "
+                          "with replay=True there (PyPy's JIT does not take to one function thousands of "
+                          "lines long); use replay=True", RuntimeWarning, stacklevel=2)
+        # a compiled graph is a replayed one, run as generated code
+        self.replay = bool(replay) or self.compile
         self.progress = None if progress is None else boolean(progress, "progress")
         if checkpoint is not None:
             check_stateful(model, "model")
@@ -376,15 +377,16 @@ class Trainer:
     # ---- checkpoints -----------------------------------------------------------------
 
     def _write_checkpoint(self, callbacks: CallbackList) -> None:
-        write_checkpoint(self.checkpoint, model=self.model, optimizer=self.optimizer, scheduler=self.scheduler,
-                         history=self.history, position=self.position, loader_seed=self._loader_seed,
-                         seed=self.seed, num_epochs=self.num_epochs, stop_training=self.stop_training,
-                         callback_states=callbacks.state_dicts(), batch_size=self.batch_size,
-                         num_samples=self._num_samples())
+        write_checkpoint(self.checkpoint, model=self.model, optimizer=self.optimizer,
+                         scheduler=self.scheduler, history=self.history, position=self.position,
+                         loader_seed=self._loader_seed, seed=self.seed, num_epochs=self.num_epochs,
+                         stop_training=self.stop_training, callback_states=callbacks.state_dicts(),
+                         batch_size=self.batch_size, num_samples=self._num_samples())
 
     def _num_samples(self) -> int | None:
         """How many samples an epoch sees (None when the loader does not say)."""
-        dataset = self._data.dataset if self._data.loader is None else getattr(self._data.loader, "dataset", None)
+        dataset = (self._data.dataset if self._data.loader is None
+                   else getattr(self._data.loader, "dataset", None))
         try:
             return len(dataset) if dataset is not None else None
         except TypeError:
@@ -427,8 +429,8 @@ class Trainer:
         self.history = checkpoint.history
         loader_seed, user_loader = checkpoint.resume.loader_seed, self._data.loader
         if user_loader is not None and getattr(user_loader, "seed", None) != loader_seed:
-            warnings.warn(f"the checkpoint was made with a loader seed of {loader_seed!r} but this loader has "
-                          f"{getattr(user_loader, 'seed', None)!r}; batches will differ", stacklevel=2)
+            warnings.warn(f"the checkpoint was made with a loader seed of {loader_seed!r} but this loader "
+                          f"has {getattr(user_loader, 'seed', None)!r}; batches will differ", stacklevel=2)
         self._resume = checkpoint.resume
         self.position = checkpoint.resume.position
         return self
@@ -452,8 +454,8 @@ class Trainer:
         for name, saved, now in (("batch size", resume.batch_size, self.batch_size),
                                  ("number of samples", resume.num_samples, self._num_samples())):
             if saved is not None and now is not None and saved != now:
-                warnings.warn(f"{where} was written by a run with a {name} of {saved}, this Trainer has {now}; "
-                              "the resumed run will not match the original one", stacklevel=3)
+                warnings.warn(f"{where} was written by a run with a {name} of {saved}, this Trainer has "
+                              f"{now}; the resumed run will not match the original one", stacklevel=3)
 
     def resume(self, path: str | os.PathLike) -> History:
         """Load the checkpoint at ``path`` and train on to ``num_epochs``; returns the whole History.

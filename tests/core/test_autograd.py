@@ -123,8 +123,9 @@ class TestGrad:
         th = torch.exp(tx)
         th.retain_grad()
         ta, tb = th * 2.0, torch.sin(th)
-        tdx, tdh = torch.autograd.grad([ta, tb], [tx, th], grad_outputs=[torch.tensor(0.5, dtype=torch.float64),
-                                                                          torch.tensor(-2.0, dtype=torch.float64)])
+        tdx, tdh = torch.autograd.grad([ta, tb], [tx, th],
+                                       grad_outputs=[torch.tensor(0.5, dtype=torch.float64),
+                                                     torch.tensor(-2.0, dtype=torch.float64)])
         assert_close(da, tdx, "d/dx")
         assert_close(dh, tdh, "d/dh")
 
@@ -163,7 +164,8 @@ def _vector_fn(x, y, z):
 
 
 def _torch_vector_fn(x, y, z):
-    return torch.stack([x * torch.sin(y), torch.exp(x + z) / (1.0 + y * y), torch.logsumexp(torch.stack([x, y, z]), 0)])
+    return torch.stack([x * torch.sin(y), torch.exp(x + z) / (1.0 + y * y),
+                        torch.logsumexp(torch.stack([x, y, z]), 0)])
 
 
 def _scalar_fn(x, y, z):
@@ -235,7 +237,8 @@ class TestGradcheck:
         def wrong(x, y):  # d/dx is 2xy, but backward sees only x.detach() * ...: half of it
             return x * x.detach() * y
 
-        with pytest.raises(GradcheckError, match=r"d output\[0\] / d input\[0\] at \[1.5, 2.0\] is 3.0 by backward"):
+        with pytest.raises(GradcheckError,
+                           match=r"d output\[0\] / d input\[0\] at \[1.5, 2.0\] is 3.0 by backward"):
             gradcheck(wrong, [1.5, 2.0])
         result = gradcheck(wrong, [1.5, 2.0], raise_exception=False)
         assert not result
@@ -343,7 +346,8 @@ class TestDetectAnomaly:
         ("div", lambda x: 1.0 / x, 0.0, r"'/' made inf from finite inputs \[0.0\]"),
         ("exp", lambda x: x.exp(), 1000.0, r"'exp' made inf from finite inputs \[1000.0\]"),
         ("pow", lambda x: x ** 0.5, -1.0, r"'\*\*' made nan from finite inputs \[-1.0\]"),
-        ("neuron", lambda x: F.neuron([x], [1e308], Scalar(1e308)), 10.0, r"'dot' made inf from finite inputs"),
+        ("neuron", lambda x: F.neuron([x], [1e308], Scalar(1e308)), 10.0,
+         r"'dot' made inf from finite inputs"),
     ])
     def test_forward_names_the_op_the_inputs_and_the_line(self, _name, f, value, message):
         x = Scalar(value)
@@ -355,7 +359,8 @@ class TestDetectAnomaly:
         x = Scalar(0.0)
         with detect_anomaly():
             y = x.sqrt() * 2.0  # finite value, infinite derivative at 0
-            with pytest.raises(AnomalyError, match=r"backward of 'sqrt' \(made at .*test_autograd.py:\d+ .*\) "
+            with pytest.raises(AnomalyError,
+                               match=r"backward of 'sqrt' \(made at .*test_autograd.py:\d+ .*\) "
                                                    r"gave inf for its input 0 of 1 \(value 0.0\)"):
                 y.backward()
 

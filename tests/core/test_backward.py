@@ -35,7 +35,8 @@ class TestAgainstTorch:
         scalargrad.backward(outputs, grad_outputs=grad_outputs)
         tx, ty = tt(0.7), tt(-1.3)
         _, touts, _ = _graph(tx, ty, torch)
-        tgrads = None if grad_outputs is None else [torch.tensor(float(g), dtype=torch.float64) for g in grad_outputs]
+        tgrads = None if grad_outputs is None else [torch.tensor(float(g), dtype=torch.float64)
+                                                    for g in grad_outputs]
         if tgrads is None:  # torch needs explicit gradients only for non-scalar outputs; these are 0-d
             torch.autograd.backward(touts)
         else:
@@ -72,7 +73,8 @@ class TestAgainstTorch:
                                                                  for v in (1.0, 2.0, 0.5)])
         assert_close(x.grad, tx.grad)
 
-    @pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")  # torch's note on its .grad cycle
+    # torch's note on its .grad cycle
+    @pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
     def test_create_graph_gives_differentiable_gradients(self):
         x, y = Scalar(0.3), Scalar(0.9)
         scalargrad.backward([x * x * y, (x * y).sin()], create_graph=True)
@@ -142,7 +144,8 @@ class TestOnePass:
 class TestErrors:
     @parameterized.expand([
         ("a_number", 3.0, None, TypeError, "backward: outputs must be a Scalar, got float"),
-        ("a_number_in_a_list", [Scalar(1.0) * 2.0, [2.0]], None, TypeError, r"outputs\[1\]\[0\] must be a Scalar"),
+        ("a_number_in_a_list", [Scalar(1.0) * 2.0, [2.0]], None, TypeError,
+         r"outputs\[1\]\[0\] must be a Scalar"),
         ("empty", [], None, ValueError, "outputs is empty"),
         ("too_many_grad_outputs", [Scalar(1.0) * 2.0], [1.0, 2.0], ValueError,
          r"grad_outputs has shape \(2,\) but outputs have shape \(1,\)"),

@@ -74,12 +74,26 @@ class TestEveryOpCompiles:
     def test_extension_op_is_called_through_its_own_functions(self):
         x = Scalar(0.0)
         step = compile_graph(lambda: softsign(x * P[0]), [x])
-        assert "softsign(" in step.source and "softsign_derivative(M, " in step.source
+        assert "softsign(" in step.source and "softsign_derivative(maths, " in step.source
+
+    def test_the_library_ops_have_templates_in_the_compiler(self):
+        """Each op's compiled form is in compile's table, keyed by the op (the op itself holds only math)."""
+        from scalargrad.compile import register_template
+        from scalargrad.compile.templates import TEMPLATES, template_of
+        from scalargrad.extend import SCALAR_OPS
+
+        assert [name for name, op in SCALAR_OPS.items() if template_of(op) is None] == []
+        assert all(callable(template_of(f.op)) for f in (F.sum, F.mean, F.linear, F.window_max))
+        assert template_of(softsign.op) is None  # compiled through its functions
+        with pytest.raises(TypeError, match="a template is a tuple of strings or a function"):
+            register_template(softsign.op, "{0}")
+        assert softsign.op not in TEMPLATES
 
 
 def _mlp(activation, seed=0):
     random.seed(seed)
-    return Sequential([Linear(4, 8, activation=activation), Linear(8, 5, activation=activation), Linear(5, 3)])
+    return Sequential([Linear(4, 8, activation=activation), Linear(8, 5, activation=activation),
+                       Linear(5, 3)])
 
 
 def _batch(n, seed):
@@ -119,7 +133,8 @@ class TestLayers:
 
     @parameterized.expand([("relu",), ("tanh",)])
     def test_conv_and_max_pooling_equal_replay_bit_for_bit(self, activation):
-        """The pooled maximum moves between steps, ties included; the compiled pool follows it as Replay's does."""
+        """The pooled maximum moves between steps, ties included; the compiled pool follows it as Replay's
+        does."""
         random.seed(2)
         model = Sequential([Conv2D(1, 2, 2, activation=activation), MaxPool2D(2), Flatten(), Linear(8, 2)])
         img = [[[Scalar(0.0) for _ in range(5)] for _ in range(5)]]
@@ -186,7 +201,8 @@ class TestBehaviour:
     def test_names_that_clash_still_compile(self):
         """Scalars named like a function the code calls, a keyword, a gradient, a number, or each other."""
         x = Scalar(0.0, name="lambda")
-        ws = [Scalar(v, name=n) for v, n in ((0.5, "exp"), (-1.5, "g_w"), (2.0, "1st"), (0.25, "w"), (0.75, "w"))]
+        ws = [Scalar(v, name=n)
+              for v, n in ((0.5, "exp"), (-1.5, "g_w"), (2.0, "1st"), (0.25, "w"), (0.75, "w"))]
         build = lambda: F.sum([(x * w).exp() for w in ws])
         step = compile_graph(build, [x])
         _zero(ws)

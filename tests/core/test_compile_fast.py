@@ -21,8 +21,8 @@ from parameterized import parameterized
 from scalargrad import Scalar
 from scalargrad import functional as F
 from scalargrad.compile import compile_graph
+from scalargrad.compile.templates import summed
 from scalargrad.nn import Conv2D, CrossEntropyLoss, Flatten, Linear, MaxPool2D, MSELoss, Sequential
-from scalargrad.op import summed
 from scalargrad.replay import Replay
 from tests.bits import same_bits
 
@@ -101,7 +101,8 @@ class TestLayersBecomeLoops:
 
     def test_layers_without_bias(self):
         model = _mlp([3, 4, 2], bias=False)
-        source = _check(lambda i, p: (p.extend(model.parameters()), F.sum([F.sum(model(x)) for x in i["x"]]))[1],
+        source = _check(lambda i, p: (p.extend(model.parameters()),
+                                      F.sum([F.sum(model(x)) for x in i["x"]]))[1],
                         {"x": (4, 3)})
         assert _loops(source) == 4
 
@@ -273,7 +274,8 @@ class TestLongSums:
 
     def test_a_neuron_over_thousands_of_inputs_and_a_wide_layer(self):
         random.seed(6)
-        model = Sequential([Linear(3100, 3, activation="relu"), Linear(3, 250, activation="tanh"), Linear(250, 1)])
+        model = Sequential([Linear(3100, 3, activation="relu"), Linear(3, 250, activation="tanh"),
+                            Linear(250, 1)])
         source = _check(lambda i, p: (p.extend(model.parameters()), F.sum([model(x)[0] for x in i["x"]]))[1],
                         {"x": (2, 3100)}, steps=1)
         assert _loops(source) == 6
@@ -282,8 +284,10 @@ class TestLongSums:
 def test_bad_values_are_named_after_the_compiled_function():
     x, w = [Scalar(0.0), Scalar(0.0)], Scalar(2.0)
     step = compile_graph(lambda: (x[0] - x[1]) * w, {"x": x}, function_name="loss_step")
-    with pytest.raises(TypeError, match=r"^loss_step\(\): this Replay's inputs are named; pass them by name \(x=...\)"):
+    with pytest.raises(TypeError,
+                       match=r"^loss_step\(\): this Replay's inputs are named; pass them by name \(x=...\)"):
         step([1.0, 2.0])
-    with pytest.raises(ValueError, match=r"^loss_step\(\): input 'x' has shape \(3,\), but it was built with shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"^loss_step\(\): input 'x' has shape \(3,\), "
+                                         r"but it was built with shape \(2,\)"):
         step(x=[1.0, 2.0, 3.0])
     assert step(x=[3.0, 1.0]) == 4.0

@@ -21,7 +21,8 @@ from tests.core.test_property_graphs import SCALAR_OPS, describe, programs, run
 def test_random_graphs_compile_to_the_same_bits_as_replay(program):
     leaves = [Scalar(v) for v in program.leaves]
     try:
-        replay = Replay(lambda: program.output(run(program.steps, leaves, SCALAR_OPS), on_torch=False), leaves[:1])
+        replay = Replay(lambda: program.output(run(program.steps, leaves, SCALAR_OPS), on_torch=False),
+                        leaves[:1])
     except ValueError as refused:  # a dot mixing Scalars and numbers, or an input left unread: Replay refuses
         assume(False)
         pytest.fail(str(refused))
@@ -37,4 +38,5 @@ def test_random_graphs_compile_to_the_same_bits_as_replay(program):
     replay.backward()
     where = f"program:\n{describe(program)}\nsource:\n{compiled.source}"
     assert same_bits(out, expected), (out, expected, where)
-    assert all(same_bits(g, p.grad) for g, p in zip(grads, params)), ([(g, p.grad) for g, p in zip(grads, params)], where)
+    assert all(same_bits(g, p.grad) for g, p in zip(grads, params)), \
+        ([(g, p.grad) for g, p in zip(grads, params)], where)

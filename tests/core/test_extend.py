@@ -105,7 +105,8 @@ def test_user_op_passes_gradcheck_and_names_itself():
 
 
 def test_anomaly_mode_names_a_user_op():
-    bad = Op("log_of", lambda x: math.log(x) if x > 0 else -math.inf, lambda maths, x, y, const: maths.div(1.0, x))
+    bad = Op("log_of", lambda x: math.log(x) if x > 0 else -math.inf,
+             lambda maths, x, y, const: maths.div(1.0, x))
     with detect_anomaly(), pytest.raises(AnomalyError, match="'log_of' made -inf"):
         make_node(bad, (Scalar(0.0),), bad.value(0.0))
 

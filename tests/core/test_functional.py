@@ -463,7 +463,8 @@ class TestSoftmaxFamily:
     ("logsumexp", lambda xs: F.logsumexp(xs), lambda t: torch.logsumexp(t, 0)),
     ("softmax", lambda xs: F.dot(F.softmax(xs), [0.3, -1.0, 2.0]),
      lambda t: (torch.softmax(t, 0) * torch.tensor([0.3, -1.0, 2.0], dtype=torch.float64)).sum()),
-    ("dot_bias", lambda xs: F.dot(xs, [x.exp() for x in xs], bias=xs[0]), lambda t: (t * t.exp()).sum() + t[0]),
+    ("dot_bias", lambda xs: F.dot(xs, [x.exp() for x in xs], bias=xs[0]),
+     lambda t: (t * t.exp()).sum() + t[0]),
     ("dot_scalars", lambda xs: F.dot([x.sin() for x in xs], xs), lambda t: (t.sin() * t).sum()),
     ("dot_mixed", lambda xs: F.dot([xs[0], 2.0, xs[2]], [xs[1] * xs[1], xs[2], 0.5]),
      lambda t: t[0] * t[1] * t[1] + 2.0 * t[2] + t[2] * 0.5),
@@ -490,7 +491,8 @@ def test_second_derivative_through_functional(_name, sg_fn, torch_fn):
 
 
 LINEAR_ACTS = {"identity": lambda t: t, "relu": torch.relu, "leaky_relu": lambda t: TF.leaky_relu(t, 0.01),
-               "sigmoid": torch.sigmoid, "tanh": torch.tanh, "softplus": lambda t: TF.softplus(t, threshold=50)}
+               "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+               "softplus": lambda t: TF.softplus(t, threshold=50)}
 
 
 @parameterized.expand([(f"{a}_{inp}_{bias}", a, inp, bias) for a in LINEAR_ACTS

@@ -1,4 +1,5 @@
-"""Hostile inputs: numpy numbers are numbers, a bool never is, and every bad input gets an error that names it.
+"""Hostile inputs: numpy numbers are numbers, a bool never is, and every bad input gets an error that names
+it.
 
 Numbers are compared with torch float64 where there are numbers to compare.
 """
@@ -203,7 +204,8 @@ def test_make_blobs_takes_numpy_centers():
     assert sorted(set(y)) == [0, 1] and len(x[0]) == 2
     x, y = make_blobs(6, centers=np.array([[0.0, 0.0, 0.0], [5.0, 5.0, 5.0]]), cluster_std=0.0, seed=0)
     assert sorted(map(tuple, x)) == [(0.0, 0.0, 0.0)] * 3 + [(5.0, 5.0, 5.0)] * 3
-    for bad in ({"cluster_std": -1.0}, {"center_box": (1.0, -1.0)}, {"center_box": (0.0,)}, {"n_features": 0}):
+    for bad in ({"cluster_std": -1.0}, {"center_box": (1.0, -1.0)}, {"center_box": (0.0,)},
+                {"n_features": 0}):
         with pytest.raises(ValueError):
             make_blobs(6, **bad)
 
@@ -224,8 +226,9 @@ def test_generators_check_noise():
         make_regression(10, bias="1")
 
 
-@pytest.mark.parametrize("size, error", [(-1, ValueError), (0, ValueError), ((1, 0, 8), ValueError), ((), ValueError),
-                                         (2.0, TypeError), (True, TypeError), ("4", TypeError)])
+@pytest.mark.parametrize("size, error", [(-1, ValueError), (0, ValueError), ((1, 0, 8), ValueError),
+                                         ((), ValueError), (2.0, TypeError), (True, TypeError),
+                                         ("4", TypeError)])
 def test_summary_names_a_bad_input_size(size, error):
     model = Sequential([Linear(2, 1)])
     with pytest.raises(error, match="input_size"):

@@ -64,8 +64,9 @@ CONVERTED = [
      _image(2, 4, 5), True),
     ("conv_reflect_without_padding", lambda: tn.Sequential(tn.Conv2d(2, 2, 3, padding_mode="reflect")),
      _image(2, 4, 5), True),
-    ("conv_stride_padding", lambda: tn.Sequential(tn.Conv2d(2, 3, 2, stride=(2, 1), padding=(1, 0)), tn.ReLU()),
-     _image(2, 4, 5), True),
+    ("conv_stride_padding",
+     lambda: tn.Sequential(tn.Conv2d(2, 3, 2, stride=(2, 1), padding=(1, 0)), tn.ReLU()), _image(2, 4, 5),
+     True),
     ("maxpool_stride", lambda: tn.Sequential(tn.MaxPool2d((2, 3), stride=1)), _image(2, 4, 5), True),
 ]
 
@@ -96,7 +97,8 @@ REFUSED = [
     ("pool_padding", lambda: tn.Sequential(tn.MaxPool2d(3, padding=1)), "padding=1"),
     ("pool_dilation", lambda: tn.Sequential(tn.MaxPool2d(2, dilation=2)), "dilation=2"),
     ("pool_ceil_mode", lambda: tn.Sequential(tn.MaxPool2d(2, ceil_mode=True)), "ceil_mode=True"),
-    ("pool_return_indices", lambda: tn.Sequential(tn.MaxPool2d(2, return_indices=True)), "return_indices=True"),
+    ("pool_return_indices", lambda: tn.Sequential(tn.MaxPool2d(2, return_indices=True)),
+     "return_indices=True"),
     ("overridden_forward", lambda: tn.Sequential(tn.Linear(2, 2), _DoubledReLU()), "overrides forward"),
 ]
 
@@ -116,4 +118,5 @@ def test_round_trip_through_to_torch_keeps_reading():
     x = _image(1, 4, 4, seed=2)
     assert _flat(back(x)) == pytest.approx(_flat(model(x)), abs=1e-15)
     with torch.no_grad():
-        assert _flat(model(x)) == pytest.approx(tm(torch.tensor([x], dtype=torch.float64))[0].tolist(), abs=1e-12)
+        assert _flat(model(x)) == pytest.approx(tm(torch.tensor([x], dtype=torch.float64))[0].tolist(),
+                                                abs=1e-12)

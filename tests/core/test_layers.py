@@ -267,7 +267,8 @@ class TestLinear:
         assert len(layer.neurons) == 2
         assert all(isinstance(n, Neuron) and n.size == 3 and n.activation == "sigmoid" for n in layer.neurons)
         assert layer.parameters() == [p for n in layer.neurons for p in n.w + [n.b]]
-        assert all(a is b for a, b in zip(layer.parameters(), [p for n in layer.neurons for p in n.w + [n.b]]))
+        assert all(a is b
+                   for a, b in zip(layer.parameters(), [p for n in layer.neurons for p in n.w + [n.b]]))
         assert layer.weight() == [[p.data for p in n.w] for n in layer.neurons]
 
     @parameterized.expand([
@@ -461,7 +462,8 @@ def _reshape(values, shape):
 
 
 class TestActivationModules:
-    @parameterized.expand([(f"{n}_{s}", make, fn, shape) for n, make, fn in ACT_MODULES for s, shape in SHAPES])
+    @parameterized.expand([(f"{n}_{s}", make, fn, shape) for n, make, fn in ACT_MODULES
+                           for s, shape in SHAPES])
     def test_matches_torch_on_nested_lists(self, _, make, torch_fn, shape):
         rng = random.Random(len(shape))
         cv = [rng.uniform(-1, 1) for _ in ACT_VALUES]
@@ -772,7 +774,8 @@ class TestMaxPool2D:
 
 @parameterized.expand([(a,) for a in ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "softplus")])
 def test_fused_neuron_second_derivatives_match_torch(activation):
-    """backward(create_graph=True) through a fused neuron node, then again: d2y/dx_i dx_0 and d2y/dw_i dx_0."""
+    """backward(create_graph=True) through a fused neuron node, then again: d2y/dx_i dx_0 and d2y/dw_i
+    dx_0."""
     w_vals, x_vals, b_val = [0.3, -0.4, 0.5], [0.7, 0.2, -0.1], 0.05
     neuron = Neuron(3, activation=activation)
     neuron.initialize(w=w_vals, b=b_val)

@@ -255,7 +255,8 @@ class TestRegressionLosses:
         loss = MSELoss()([model(x) for x in xb], yb)
         loss.backward()
         tm = model.to_torch()
-        tl = TF.mse_loss(tm(torch.tensor(xb, dtype=torch.float64)).flatten(), torch.tensor(yb, dtype=torch.float64))
+        tl = TF.mse_loss(tm(torch.tensor(xb, dtype=torch.float64)).flatten(),
+                         torch.tensor(yb, dtype=torch.float64))
         tl.backward()
         close(loss.data, tl, "loss")
         expected = []
@@ -364,7 +365,8 @@ class TestBCEWithLogitsLoss:
         outputs = [Scalar(z) for z in zv]
         loss = BCEWithLogitsLoss(reduction=reduction)(outputs, tv)
         tz = tt(zv)
-        tl = TF.binary_cross_entropy_with_logits(tz, torch.tensor(tv, dtype=torch.float64), reduction=reduction)
+        tl = TF.binary_cross_entropy_with_logits(tz, torch.tensor(tv, dtype=torch.float64),
+                                                 reduction=reduction)
         backward_both(loss, tl, reduction, rng)
         assert all(math.isfinite(v.data) for v in flat(loss))
         all_close(loss, tl, "loss")
@@ -452,5 +454,6 @@ def test_training_in_lock_step_with_torch(kind, optimizer):
                 expected += lin.weight[j].tolist() + [lin.bias[j].item()]
         assert len(expected) == len(params)
         for i, (p, e) in enumerate(zip(params, expected)):
-            assert math.isclose(p.data, e, rel_tol=1e-6, abs_tol=1e-9), f"epoch {epoch} param {i}: {p.data} vs {e}"
+            assert math.isclose(p.data, e, rel_tol=1e-6, abs_tol=1e-9), \
+                f"epoch {epoch} param {i}: {p.data} vs {e}"
     assert epoch_means[-1] < 0.7 * epoch_means[0], epoch_means  # and it did learn

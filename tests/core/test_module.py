@@ -216,7 +216,8 @@ class TestModuleTree:
         assert all(not mod.training for _, mod in model.named_modules())
 
     def test_repr_is_readable(self):
-        model = Sequential([Linear(2, 4, activation="relu"), Dropout(0.25), Linear(4, 1, activation="sigmoid")])
+        model = Sequential([Linear(2, 4, activation="relu"), Dropout(0.25),
+                            Linear(4, 1, activation="sigmoid")])
         assert repr(model) == (
             "Sequential(\n"
             "  (0): Linear(size_in=2, size_out=4, activation='relu')\n"
@@ -225,7 +226,8 @@ class TestModuleTree:
             ")"
         )
         assert repr(Neuron(3, "tanh")) == "Neuron(size=3, activation='tanh')"
-        assert repr(Linear(2, 2, bias=False)) == "Linear(size_in=2, size_out=2, activation='identity', bias=False)"
+        assert repr(Linear(2, 2, bias=False)) == \
+            "Linear(size_in=2, size_out=2, activation='identity', bias=False)"
         assert repr(LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
         assert repr(CrossEntropyLoss()) == "CrossEntropyLoss(reduction='mean')"
         assert "kernel_size=(3, 3)" in repr(Conv2D(1, 2, 3))
@@ -271,7 +273,8 @@ class TestStateDict:
         state["0.bias"][0] = 123.0  # a copy: the model does not change
         assert model[0].bias[0].data != 123.0
 
-    @parameterized.expand([("mlp", lambda s: mlp((4, 8, 3), s)), ("conv", conv_model), ("custom", lambda s: Custom())])
+    @parameterized.expand([("mlp", lambda s: mlp((4, 8, 3), s)), ("conv", conv_model),
+                           ("custom", lambda s: Custom())])
     def test_round_trip(self, _, make):
         source, target = make(1), make(2)
         random.seed(5)
@@ -334,7 +337,8 @@ class TestStateDict:
         self._assert_rejected(mlp((3, 4, 2)), state, key, "expected shape")
 
     @parameterized.expand([
-        ("ragged_conv", [[[[0.0, 0.0], [0.0, 0.0]]] * 2] * 2 + [[[[0.0, 0.0], [0.0]], [[0.0, 0.0], [0.0, 0.0]]]]),
+        ("ragged_conv",
+         [[[[0.0, 0.0], [0.0, 0.0]]] * 2] * 2 + [[[[0.0, 0.0], [0.0]], [[0.0, 0.0], [0.0, 0.0]]]]),
         ("wrong_kernel", [[[[0.0] * 3] * 3] * 2] * 3),
         ("too_few_channels", [[[[0.0, 0.0], [0.0, 0.0]]]] * 3),
     ])
@@ -612,9 +616,9 @@ class TestInterop:
         tm = _torch_mlp()
         model = Sequential.from_torch(tm)
         kinds = [(type(m).__name__, getattr(m, "activation", None)) for m in model]
-        assert kinds == [("Linear", "relu"), ("Linear", "sigmoid"), ("Linear", "tanh"), ("Linear", "leaky_relu"),
-                         ("Linear", "softplus"), ("Linear", "identity"), ("LeakyReLU", None),
-                         ("Linear", "identity")]
+        assert kinds == [("Linear", "relu"), ("Linear", "sigmoid"), ("Linear", "tanh"),
+                         ("Linear", "leaky_relu"), ("Linear", "softplus"), ("Linear", "identity"),
+                         ("LeakyReLU", None), ("Linear", "identity")]
         rng = random.Random(0)
         for _ in range(5):
             x = [rng.uniform(-2, 2) for _ in range(5)]
@@ -633,7 +637,8 @@ class TestInterop:
         model = Sequential.from_torch(tm)
         assert values(model)[:3] == tm[0].weight[0].double().tolist()
         with torch.no_grad():
-            outputs_close(model([0.5, -0.5, 1.0]), tm.double()(torch.tensor([0.5, -0.5, 1.0], dtype=torch.float64)))
+            outputs_close(model([0.5, -0.5, 1.0]),
+                          tm.double()(torch.tensor([0.5, -0.5, 1.0], dtype=torch.float64)))
 
     @parameterized.expand([(a,) for a in ("identity", "relu", "sigmoid", "tanh", "leaky_relu", "softplus")])
     def test_linear_from_torch(self, activation):
@@ -644,7 +649,8 @@ class TestInterop:
         assert layer.weight() == tl.weight.tolist()
         assert [n.b.data for n in layer.neurons] == tl.bias.tolist()
         act = {"identity": lambda t: t, "relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-               "leaky_relu": torch.nn.functional.leaky_relu, "softplus": torch.nn.functional.softplus}[activation]
+               "leaky_relu": torch.nn.functional.leaky_relu,
+               "softplus": torch.nn.functional.softplus}[activation]
         x = [0.3, -1.2, 0.7, 2.0, -0.1, 0.0]
         with torch.no_grad():
             expected = act(tl(torch.tensor(x, dtype=torch.float64)))
@@ -664,13 +670,14 @@ class TestInterop:
         torch.manual_seed(3)
         tn = torch.nn
         tm = tn.Sequential(
-            tn.Conv2d(2, 3, 3, padding=1), tn.ReLU(), tn.MaxPool2d(2), tn.Conv2d(3, 4, 2, stride=2, bias=False),
-            tn.Tanh(), tn.Conv2d(4, 2, 1), tn.MaxPool2d(2, stride=1), tn.Flatten(), tn.Dropout(0.5),
-            tn.Linear(2, 3), tn.Sigmoid(),
+            tn.Conv2d(2, 3, 3, padding=1), tn.ReLU(), tn.MaxPool2d(2),
+            tn.Conv2d(3, 4, 2, stride=2, bias=False), tn.Tanh(), tn.Conv2d(4, 2, 1),
+            tn.MaxPool2d(2, stride=1), tn.Flatten(), tn.Dropout(0.5), tn.Linear(2, 3), tn.Sigmoid(),
         ).double().eval()
         model = Sequential.from_torch(tm)
         kinds = [type(m).__name__ for m in model]
-        assert kinds == ["Conv2D", "MaxPool2D", "Conv2D", "Conv2D", "MaxPool2D", "Flatten", "Dropout", "Linear"]
+        assert kinds == ["Conv2D", "MaxPool2D", "Conv2D", "Conv2D", "MaxPool2D", "Flatten", "Dropout",
+                         "Linear"]
         assert model[0].activation == "relu" and model[2].activation == "tanh" and model[2].bias is None
         assert model[4].stride == (1, 1) and model[6].p == 0.5
         model.eval()
@@ -693,7 +700,8 @@ class TestInterop:
         assert Sequential([Dropout(0.5)]).to_torch()[0].training  # train mode stays train mode
 
     def test_softmax_and_identity(self):
-        tm = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Identity(), torch.nn.Softmax(dim=-1)).double()
+        tm = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Identity(),
+                                 torch.nn.Softmax(dim=-1)).double()
         model = Sequential.from_torch(tm)
         assert [type(m) for m in model] == [Linear, Identity, Softmax]
         x = [0.5, 0.1, -0.3]
@@ -744,7 +752,8 @@ def _biases(target):
 
 
 GAIN = math.sqrt(2.0)
-# (name, call, kind, parameter of the distribution from fans): kind 'uniform' gives the bound, 'normal' the std
+# (name, call, kind, parameter of the distribution from fans): kind 'uniform' gives the bound, 'normal' the
+# std
 INIT_CASES = [
     ("xavier_uniform", lambda t: init.xavier_uniform_(t), "uniform", lambda fi, fo: math.sqrt(6 / (fi + fo))),
     ("xavier_uniform_gain", lambda t: init.xavier_uniform_(t, gain=GAIN), "uniform",
@@ -827,7 +836,8 @@ class TestInit:
         random.seed(2)
         init.xavier_uniform_(grid)
         bound = math.sqrt(6 / 70)
-        assert all(abs(p.data) <= bound for p in flat(grid)) and max(abs(p.data) for p in flat(grid)) > 0.98 * bound
+        assert all(abs(p.data) <= bound for p in flat(grid)) \
+            and max(abs(p.data) for p in flat(grid)) > 0.98 * bound
 
     def test_seeded_and_repeatable(self):
         a, b = Linear(10, 10), Linear(10, 10)
@@ -840,8 +850,8 @@ class TestInit:
     @parameterized.expand([
         ("linear", "linear", None), ("conv2d", "conv2d", None), ("sigmoid", "sigmoid", None),
         ("tanh", "tanh", None), ("relu", "relu", None), ("leaky_relu", "leaky_relu", None),
-        ("leaky_relu_0_2", "leaky_relu", 0.2), ("leaky_relu_0", "leaky_relu", 0), ("leaky_relu_sqrt5", "leaky_relu",
-                                                                                     math.sqrt(5)),
+        ("leaky_relu_0_2", "leaky_relu", 0.2), ("leaky_relu_0", "leaky_relu", 0),
+        ("leaky_relu_sqrt5", "leaky_relu", math.sqrt(5)),
     ])
     def test_calculate_gain_matches_torch(self, _, nonlinearity, param):
         expected = torch.nn.init.calculate_gain(nonlinearity, param)
@@ -899,7 +909,8 @@ class TestBadInput:
 
     @parameterized.expand([("kernel_0", {"kernel_size": 0}), ("stride_0", {"kernel_size": 2, "stride": 0}),
                            ("negative_padding", {"kernel_size": 2, "padding": -1}),
-                           ("kernel_triple", {"kernel_size": (2, 2, 2)}), ("float_kernel", {"kernel_size": 2.0})])
+                           ("kernel_triple", {"kernel_size": (2, 2, 2)}),
+                           ("float_kernel", {"kernel_size": 2.0})])
     def test_bad_conv_and_pool_settings(self, _, kwargs):
         with pytest.raises(ValueError):
             Conv2D(1, 1, **kwargs)

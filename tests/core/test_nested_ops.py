@@ -23,7 +23,8 @@ def _torch(shape, seed):
 
 def _scalars(t, numbers_every=0):
     """Nested Scalars holding ``t``'s values; with ``numbers_every=k``, every k-th element a plain float."""
-    flat = [Scalar(v) if not numbers_every or i % numbers_every else v for i, v in enumerate(t.flatten().tolist())]
+    flat = [Scalar(v) if not numbers_every or i % numbers_every else v
+            for i, v in enumerate(t.flatten().tolist())]
     return F.reshape(flat, tuple(t.shape)) if t.dim() else flat[0]
 
 
@@ -194,7 +195,8 @@ BROADCASTS = [  # name, shape of a, shape of b
 
 
 class TestElementwise:
-    @parameterized.expand([(f"{op}_{name}", op, sa, sb) for op in ("add", "mul") for name, sa, sb in BROADCASTS])
+    @parameterized.expand([(f"{op}_{name}", op, sa, sb) for op in ("add", "mul")
+                           for name, sa, sb in BROADCASTS])
     def test_add_and_mul_match_torch(self, _name, op, shape_a, shape_b):
         a, ta = _leaves_of(_torch(shape_a, 11))
         b, tb = _leaves_of(_torch(shape_b, 12), numbers_every=2)
@@ -250,7 +252,8 @@ SHAPE_ERRORS = [  # name, scalargrad call, torch call on the same shapes, error,
      lambda: torch.tensordot(torch.ones(2, 3), torch.ones(2, 3), dims=([0], [1])), ValueError,
      "paired dimensions must have the same size"),
     ("too_many_axes", lambda: F.tensordot(_matrix(2, 3), [1.0, 2.0], 2),
-     lambda: torch.tensordot(torch.ones(2, 3), torch.ones(2), dims=2), ValueError, r"axes=2 must be from 0 to 1"),
+     lambda: torch.tensordot(torch.ones(2, 3), torch.ones(2), dims=2), ValueError,
+     r"axes=2 must be from 0 to 1"),
     ("negative_axes", lambda: F.tensordot(_matrix(2, 3), _matrix(3, 2), -1),
      lambda: torch.tensordot(torch.ones(2, 3), torch.ones(3, 2), dims=-1), ValueError, "must be from 0 to 2"),
     ("axes_lists_of_two_lengths", lambda: F.tensordot(_matrix(2, 3), _matrix(3, 2), ([1], [0, 1])),
@@ -264,10 +267,10 @@ SHAPE_ERRORS = [  # name, scalargrad call, torch call on the same shapes, error,
      r"an axis of a=2 is out of range for 2 dimension\(s\)"),
     ("reshape_other_count", lambda: F.reshape(_matrix(2, 3), (4, 2)), lambda: torch.ones(2, 3).reshape(4, 2),
      ValueError, r"shape \(4, 2\) does not hold the 6 elements of x \(shape \(2, 3\)\)"),
-    ("reshape_infer_not_whole", lambda: F.reshape(_matrix(2, 3), (4, -1)), lambda: torch.ones(2, 3).reshape(4, -1),
-     ValueError, r"shape \(4, -1\) does not hold the 6 elements"),
-    ("reshape_two_inferred", lambda: F.reshape(_matrix(2, 3), (-1, -1)), lambda: torch.ones(2, 3).reshape(-1, -1),
-     ValueError, "only one dimension can be -1"),
+    ("reshape_infer_not_whole", lambda: F.reshape(_matrix(2, 3), (4, -1)),
+     lambda: torch.ones(2, 3).reshape(4, -1), ValueError, r"shape \(4, -1\) does not hold the 6 elements"),
+    ("reshape_two_inferred", lambda: F.reshape(_matrix(2, 3), (-1, -1)),
+     lambda: torch.ones(2, 3).reshape(-1, -1), ValueError, "only one dimension can be -1"),
     ("reshape_infer_from_zero", lambda: F.reshape([], (-1, 0)), lambda: torch.ones(0).reshape(-1, 0),
      ValueError, "any size would do"),
     ("reshape_negative", lambda: F.reshape(_matrix(2, 3), (-2, 3)), lambda: torch.ones(2, 3).reshape(-2, 3),

@@ -215,7 +215,8 @@ def test_load_state_dict_takes_numpy_arrays(dtype):
     random.seed(6)
     source = Sequential([Linear(3, 4, activation="relu"), Linear(4, 2)])
     arrays = {key: np.array(value, dtype=dtype) for key, value in source.state_dict().items()}
-    from_arrays, from_lists = Sequential([Linear(3, 4), Linear(4, 2)]), Sequential([Linear(3, 4), Linear(4, 2)])
+    from_arrays, from_lists = (Sequential([Linear(3, 4), Linear(4, 2)]),
+                               Sequential([Linear(3, 4), Linear(4, 2)]))
     from_arrays.load_state_dict(arrays)
     from_lists.load_state_dict({key: value.tolist() for key, value in arrays.items()})
     assert bits(list(from_arrays.state_dict().values())) == bits(list(from_lists.state_dict().values()))
@@ -224,13 +225,15 @@ def test_load_state_dict_takes_numpy_arrays(dtype):
 
 
 def test_linear_given_a_batch_says_to_call_it_per_sample():
-    with pytest.raises(ValueError, match=r"one sample of 3 inputs, got a batch of 2; call the layer on each sample"):
+    with pytest.raises(ValueError,
+                       match=r"one sample of 3 inputs, got a batch of 2; call the layer on each sample"):
         Linear(3, 2)(np.zeros((2, 3)))
 
 
 @pytest.mark.parametrize("layer", [Conv2D(1, 2, 3), MaxPool2D(2)], ids=["conv", "pool"])
 def test_image_layers_given_a_batch_say_to_call_them_per_image(layer):
-    with pytest.raises(ValueError, match=r"one image shaped \[channels\]\[height\]\[width\], got lists nested 4 "
+    with pytest.raises(ValueError,
+                       match=r"one image shaped \[channels\]\[height\]\[width\], got lists nested 4 "
                                          r"deep \(a batch\?\); call the layer on each image"):
         layer(np.zeros((4, 1, 5, 5)))
 
@@ -282,8 +285,8 @@ def _logits(batch=4, classes=3):
 
 
 @pytest.mark.parametrize("targets", [np.array([0, 2, 1, 2]), np.array([0, 2, 1, 2], dtype=np.int32),
-                                     [np.int64(0), np.int64(2), np.int64(1), np.int64(2)]], ids=["int64", "int32",
-                                                                                                  "list"])
+                                     [np.int64(0), np.int64(2), np.int64(1), np.int64(2)]],
+                         ids=["int64", "int32", "list"])
 def test_cross_entropy_takes_numpy_targets(targets):
     _, zs = _logits()
     loss = CrossEntropyLoss()(zs, targets)
@@ -383,13 +386,16 @@ FUNCTIONAL = [
     ("mean", lambda ws, a: F.mean(a), lambda ws, a: F.mean(a.tolist())),
     ("dot", lambda ws, a: F.dot(ws, a, bias=np.float32(0.5)), lambda ws, a: F.dot(ws, a.tolist(), bias=0.5)),
     ("dot_numbers_first", lambda ws, a: F.dot(a, ws), lambda ws, a: F.dot(a.tolist(), ws)),
-    ("neuron", lambda ws, a: F.neuron(ws, a, ws[0], "tanh"), lambda ws, a: F.neuron(ws, a.tolist(), ws[0], "tanh")),
+    ("neuron", lambda ws, a: F.neuron(ws, a, ws[0], "tanh"),
+     lambda ws, a: F.neuron(ws, a.tolist(), ws[0], "tanh")),
     ("linear", lambda ws, a: F.sum(F.linear([ws, ws[::-1]], a, None, "relu")),
      lambda ws, a: F.sum(F.linear([ws, ws[::-1]], a.tolist(), None, "relu"))),
     ("matvec", lambda ws, a: F.sum(F.matvec(np.stack([a, a * 2]), ws)),
      lambda ws, a: F.sum(F.matvec(np.stack([a, a * 2]).tolist(), ws))),
-    ("matmul", lambda ws, a: F.sum([v for row in F.matmul(np.outer(a, a[:2]), [ws[:3], ws[3:6]]) for v in row]),
-     lambda ws, a: F.sum([v for row in F.matmul(np.outer(a, a[:2]).tolist(), [ws[:3], ws[3:6]]) for v in row])),
+    ("matmul",
+     lambda ws, a: F.sum([v for row in F.matmul(np.outer(a, a[:2]), [ws[:3], ws[3:6]]) for v in row]),
+     lambda ws, a: F.sum([v for row in F.matmul(np.outer(a, a[:2]).tolist(), [ws[:3], ws[3:6]])
+                          for v in row])),
     ("window_max", lambda ws, a: F.window_max(np.array(ws, dtype=object)), lambda ws, a: F.window_max(ws)),
     ("softmax", lambda ws, a: F.dot(F.softmax(np.array(ws, dtype=object)), a),
      lambda ws, a: F.dot(F.softmax(ws), a.tolist())),
@@ -431,7 +437,8 @@ def test_backward_jacobian_and_replay_take_arrays():
     assert grads(leaves(xs)) == grads(leaves(xs_list))
 
     point = np.array([2.0, 3.0], dtype=np.float32)
-    assert jacobian(lambda u, v: [u * v, u - v], point) == jacobian(lambda u, v: [u * v, u - v], point.tolist())
+    assert jacobian(lambda u, v: [u * v, u - v], point) == jacobian(lambda u, v: [u * v, u - v],
+                                                                    point.tolist())
 
     x = [Scalar(0.0), Scalar(0.0)]
     named = Replay(lambda: F.dot(x, x), inputs={"x": x})
@@ -463,16 +470,17 @@ def test_dataset_loader_and_split_take_arrays():
     x, y = _data()
     assert [b for b in DataLoader((x, y), batch_size=8, seed=3)] == \
         [b for b in DataLoader((x.tolist(), y.tolist()), batch_size=8, seed=3)]
-    assert split_train_val(x, y, val_size=0.25, seed=1) == split_train_val(x.tolist(), y.tolist(), val_size=0.25,
-                                                                           seed=1)
+    assert split_train_val(x, y, val_size=0.25, seed=1) == split_train_val(x.tolist(), y.tolist(),
+                                                                           val_size=0.25, seed=1)
     assert Dataset(list(x), list(y))[0] == (x[0].tolist(), y[0].tolist())  # a list of rows: each row a list
 
 
 def _train(x, y, seed=0):
     random.seed(seed)
     model = Sequential([Linear(3, 4, activation="tanh"), Linear(4, 2)])
-    history = Trainer(x=x, y=y, model=model, loss=CrossEntropyLoss(), optimizer=SGD(model.parameters(), lr=0.1),
-                      batch_size=8, num_epochs=3, seed=seed, progress=False,
+    history = Trainer(x=x, y=y, model=model, loss=CrossEntropyLoss(),
+                      optimizer=SGD(model.parameters(), lr=0.1), batch_size=8, num_epochs=3, seed=seed,
+                      progress=False,
                       evaluator=Evaluator(x=x, y=y, model=model, metric=AccuracyMetric())).run()
     return [p.data for p in model.parameters()], history["val_accuracy"]
 
@@ -495,7 +503,8 @@ def test_metrics_take_numpy_outputs_and_targets():
 # ---- the library never imports numpy ----------------------------------------------------------------
 
 def test_the_package_runs_without_importing_numpy():
-    code = ("import sys, scalargrad, scalargrad.nn, scalargrad.train, scalargrad.data, scalargrad.functional\n"
+    code = ("import sys, scalargrad, scalargrad.nn, scalargrad.train, scalargrad.data, "
+            "scalargrad.functional\n"
             "from scalargrad.nn import Linear\n"
             "Linear(2, 1)([1.0, 2.0])\n"
             "print('numpy' in sys.modules)")

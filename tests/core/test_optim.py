@@ -138,7 +138,8 @@ def torch_step(ts, opt) -> None:
 def assert_params_match(ps, ts, step: int) -> None:
     for i, (p, t) in enumerate(zip(ps, ts)):
         assert type(p.data) is float
-        assert same(p.data, t.item()), f"step {step}, parameter {i}: scalargrad {p.data!r}, torch {t.item()!r}"
+        assert same(p.data, t.item()), \
+            f"step {step}, parameter {i}: scalargrad {p.data!r}, torch {t.item()!r}"
 
 
 # --------------------------------------------------------------------------
@@ -723,7 +724,8 @@ PLATEAU_CONFIGS = [
 @needs_torch
 def test_reduce_lr_on_plateau_matches_torch(_name, kwargs):
     _, sg_sched, _, t_sched = make_sched_pair(
-        lambda o: ReduceLROnPlateau(o, **kwargs), lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, **kwargs))
+        lambda o: ReduceLROnPlateau(o, **kwargs),
+        lambda o: torch.optim.lr_scheduler.ReduceLROnPlateau(o, **kwargs))
     assert_lrs_match(sg_sched, t_sched, 0)
     for epoch, metric in enumerate(METRICS, 1):
         sg_sched.step(metric)
@@ -828,10 +830,12 @@ def test_plateau_bad_state_dict():
 
 
 BAD_SCHEDULER_INPUTS = [
-    ("not_an_optimizer", lambda o: StepLR("sgd", step_size=1), TypeError, "needs a scalargrad Optimizer, got str"),
+    ("not_an_optimizer", lambda o: StepLR("sgd", step_size=1), TypeError,
+     "needs a scalargrad Optimizer, got str"),
     ("step_size_zero", lambda o: StepLR(o, step_size=0), ValueError, "step_size must be >= 1, got 0"),
     ("step_size_float", lambda o: StepLR(o, step_size=2.5), TypeError, "step_size must be an int, got float"),
-    ("gamma_string", lambda o: ExponentialLR(o, gamma="0.9"), TypeError, "gamma must be an int or float, got str"),
+    ("gamma_string", lambda o: ExponentialLR(o, gamma="0.9"), TypeError,
+     "gamma must be an int or float, got str"),
     ("t_max_zero", lambda o: CosineAnnealingLR(o, T_max=0), ValueError, "T_max must be >= 1, got 0"),
     ("eta_min_negative", lambda o: CosineAnnealingLR(o, T_max=5, eta_min=-0.1), ValueError,
      "eta_min must be non-negative"),
@@ -840,7 +844,8 @@ BAD_SCHEDULER_INPUTS = [
     ("plateau_mode", lambda o: ReduceLROnPlateau(o, mode="avg"), ValueError, "mode must be 'min' or 'max'"),
     ("plateau_threshold_mode", lambda o: ReduceLROnPlateau(o, threshold_mode="pct"), ValueError,
      "threshold_mode must be 'rel' or 'abs'"),
-    ("plateau_factor_one", lambda o: ReduceLROnPlateau(o, factor=1.0), ValueError, r"factor must be in \[0, 1\)"),
+    ("plateau_factor_one", lambda o: ReduceLROnPlateau(o, factor=1.0), ValueError,
+     r"factor must be in \[0, 1\)"),
     ("plateau_negative_patience", lambda o: ReduceLROnPlateau(o, patience=-1), ValueError,
      "patience must be >= 0"),
     ("plateau_negative_cooldown", lambda o: ReduceLROnPlateau(o, cooldown=-2), ValueError,

@@ -237,12 +237,14 @@ class _Builder:
                                          else self.pick() for _ in range(n - 1)))
 
     def dot_args(self):
-        """(ws, xs, bias) for dot: each side all nodes, all numbers or mixed; the bias none, a node or a number."""
+        """(ws, xs, bias) for dot: each side all nodes, all numbers or mixed; the bias none, a node or a
+        number."""
         n = self.draw(st.integers(0, 5))
         sides = []
         for _ in range(2):
             kind = self.draw(st.sampled_from(["nodes", "numbers", "mixed"]))
-            sides.append([self.pick(first=k == 0) if kind == "nodes" or (kind == "mixed" and self.draw(st.booleans()))
+            sides.append([self.pick(first=k == 0) if kind == "nodes"
+                          or (kind == "mixed" and self.draw(st.booleans()))
                           else self.number() for k in range(n)])
         bias = self.draw(st.sampled_from(["none", "node", "number"]))
         if not any(type(v) is int for v in sides[0] + sides[1]):
@@ -318,7 +320,8 @@ def programs(draw, max_ops=50):
     for _ in range(draw(st.integers(1, max_ops))):
         builder.step(draw(st.sampled_from(OPS)))
     sinks = [i for i in range(len(builder.nodes)) if i not in builder.used]
-    weights = [1.0 + 0.125 * (k % 8) for k in range(len(sinks))]  # unequal: sums of softmax outputs do not cancel
+    # unequal: sums of softmax outputs do not cancel
+    weights = [1.0 + 0.125 * (k % 8) for k in range(len(sinks))]
     return Program(leaves, builder.steps, sinks, weights)
 
 
@@ -326,7 +329,8 @@ def close(actual, expected, scale, what):
     """``actual`` (scalargrad) against ``expected`` (torch): rel REL, or ABS_TOL * scale (see the top)."""
     expected = expected.item() if isinstance(expected, torch.Tensor) else float(expected)
     assert type(actual) is float, f"{what}: expected a float, got {actual!r}"
-    assert same_float(actual, expected, REL, ABS_TOL * scale), f"{what}: scalargrad {actual!r}, torch {expected!r}"
+    assert same_float(actual, expected, REL, ABS_TOL * scale), \
+        f"{what}: scalargrad {actual!r}, torch {expected!r}"
 
 
 def describe(program):
@@ -374,13 +378,15 @@ def mlp_cases(draw):
     hidden = draw(st.lists(st.integers(1, 12), min_size=1, max_size=3))
     loss = draw(st.sampled_from(["cross_entropy", "mse"]))
     n_out = draw(st.integers(1, 6))
-    activations = draw(st.lists(st.sampled_from(F.ACTIVATIONS), min_size=len(hidden) + 1, max_size=len(hidden) + 1))
+    activations = draw(st.lists(st.sampled_from(F.ACTIVATIONS), min_size=len(hidden) + 1,
+                                max_size=len(hidden) + 1))
     sizes = [n_in, *hidden, n_out]
     # PyTorch's default init, drawn here (Linear would draw from the global random module); a gain of 3
     # saturates sigmoids and tanhs and makes large logits.
     rnd = draw(st.randoms(use_true_random=False))
     gain = draw(st.sampled_from([1.0, 3.0]))
-    weights = [[rnd.uniform(-gain, gain) / math.sqrt(a) for _ in range((a + 1) * b)] for a, b in zip(sizes, sizes[1:])]
+    weights = [[rnd.uniform(-gain, gain) / math.sqrt(a) for _ in range((a + 1) * b)]
+               for a, b in zip(sizes, sizes[1:])]
     batch = draw(st.integers(1, 8))
     x = draw(st.lists(st.lists(st.floats(-4.0, 4.0, allow_nan=False), min_size=n_in, max_size=n_in),
                       min_size=batch, max_size=batch))
@@ -396,7 +402,8 @@ def mlp_cases(draw):
 
 
 def make_mlp(sizes, activations, weights):
-    """The MLP with these layer sizes and activations (the last may have one too), weights in parameter order."""
+    """The MLP with these layer sizes and activations (the last may have one too), weights in parameter
+    order."""
     model = Sequential([Linear(a, b, activation=act) for a, b, act in zip(sizes, sizes[1:], activations)])
     for layer, values in zip(model, weights):
         params = layer.parameters()

@@ -79,7 +79,8 @@ def test_log_softmax_matches_torch(case):
 @given(cases(), st.sampled_from([0.0, 0.1]))
 def test_cross_entropy_matches_torch(case, smoothing):
     logits, target, _ = case
-    assume(smoothing == 0.0 or all(math.isfinite(v) for v in logits))  # smoothing puts weight on masked classes
+    # smoothing puts weight on masked classes
+    assume(smoothing == 0.0 or all(math.isfinite(v) for v in logits))
     xs = [Scalar(v) for v in logits]
     loss = CrossEntropyLoss(label_smoothing=smoothing)([xs], [target])
     loss.backward()

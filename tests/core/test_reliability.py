@@ -159,7 +159,8 @@ def test_replay_refuses_an_input_that_never_reaches_the_graph():
     with pytest.raises(ValueError, match="input 0"):
         Replay(lambda: w * x.data, inputs=[x])
     target = Scalar(1.0)
-    Replay(lambda: CrossEntropyLoss()([[w * 2.0, w]], [target]), inputs=[target])  # a fed target is read: fine
+    # a fed target is read: fine
+    Replay(lambda: CrossEntropyLoss()([[w * 2.0, w]], [target]), inputs=[target])
 
 
 def test_sum_with_a_scalar_start_records_it():

@@ -88,7 +88,8 @@ CASES = [
     ("logsumexp", lambda x: F.logsumexp([x[0], x[1], P[0]]), [0.3, 0.7], [6.0, -0.2]),
     ("softmax", lambda x: F.dot(F.softmax([x[0], x[1], P[0]]), P), [0.3, 0.7], [6.0, -0.2]),
     ("log_softmax", lambda x: F.dot(F.log_softmax([x[0], x[1], P[0]]), P), [0.3, 0.7], [6.0, -0.2]),
-    ("tensordot", lambda x: F.sum(F.flatten(F.tensordot([[x[0], x[1]], [P[0], x[2]]], F.transpose([P[:2]]), 1))),
+    ("tensordot",
+     lambda x: F.sum(F.flatten(F.tensordot([[x[0], x[1]], [P[0], x[2]]], F.transpose([P[:2]]), 1))),
      [0.3, 0.7, -1.0], [0.6, -0.2, 2.5]),
     ("add_mul_broadcast", lambda x: F.sum(F.flatten(F.mul(F.add([[x[0]], [x[1]]], P[:2]), x[0]))),
      [0.3, 0.7], [0.6, -0.2]),
@@ -104,7 +105,8 @@ CASES = [
     ("l1_fed_target", lambda x: L1Loss()([[x[0] * P[0]]], [x[1]]), [0.3, 0.7], [0.6, 0.9]),
     ("hinge_fed_target", lambda x: HingeLoss()([[x[0] * P[0]]], [x[1]]), [0.3, 1.0], [0.6, -1.0]),
     ("bce_fed_target", lambda x: BCELoss()([[(x[0] * P[0]).sigmoid()]], [x[1]]), [0.3, 1.0], [0.6, 0.0]),
-    ("bce_logits_fed_target", lambda x: BCEWithLogitsLoss()([[x[0] * P[0]]], [x[1]]), [0.3, 1.0], [0.6, 0.25]),
+    ("bce_logits_fed_target", lambda x: BCEWithLogitsLoss()([[x[0] * P[0]]], [x[1]]), [0.3, 1.0],
+     [0.6, 0.25]),
 ]
 
 
@@ -160,7 +162,8 @@ class TestEveryOpReplays:
 
 def _mlp(activation="relu", seed=0):
     random.seed(seed)
-    return Sequential([Linear(4, 8, activation=activation), Linear(8, 6, activation=activation), Linear(6, 3)])
+    return Sequential([Linear(4, 8, activation=activation), Linear(8, 6, activation=activation),
+                       Linear(6, 3)])
 
 
 def _batch(n, seed):
@@ -308,7 +311,8 @@ class TestMLP:
             ref = CrossEntropyLoss()([model([[values[r * 5:r * 5 + 5] for r in range(5)]])], [0])
             ref.backward()
             assert got == ref.data
-            assert all(math.isclose(g, p.grad, rel_tol=1e-12, abs_tol=1e-15) for g, p in zip(grads, model.parameters()))
+            assert all(math.isclose(g, p.grad, rel_tol=1e-12, abs_tol=1e-15)
+                       for g, p in zip(grads, model.parameters()))
         x = [Scalar(1.0), Scalar(3.0), Scalar(3.0), Scalar(2.0)]
         node = Replay(lambda: F.window_max(x) * 2.0, x)
         node.forward([1.0, 3.0, 3.0, 2.0])
@@ -357,7 +361,8 @@ class TestNamedInputs:  # every op replays with a named input too: TestEveryOpRe
         named = Replay(build, inputs={"image": image, "scale": scale})
         positional = Replay(build, inputs=[p for row in image for p in row] + [scale])
         values = [[0.5, -1.0, 2.0], [0.25, 0.0, -3.0]]
-        assert named.forward(image=values, scale=2.0) == positional.forward([v for row in values for v in row] + [2.0])
+        assert named.forward(image=values, scale=2.0) == \
+            positional.forward([v for row in values for v in row] + [2.0])
         assert [p.data for row in image for p in row] == [v for row in values for v in row]
         assert named.forward() == positional.forward()  # nothing fed: the values as they are
         assert "inputs image (2, 3), scale ()" in repr(named)
@@ -370,13 +375,16 @@ class TestNamedInputs:  # every op replays with a named input too: TestEveryOpRe
             replay.forward(x=good)
         with pytest.raises(TypeError, match="unknown 'z'"):
             replay.forward(x=good, t=1.0, z=2.0)
-        with pytest.raises(ValueError, match=r"input 'x' has shape \(4,\), but it was built with shape \(2, 2\)"):
+        with pytest.raises(ValueError,
+                           match=r"input 'x' has shape \(4,\), but it was built with shape \(2, 2\)"):
             replay.forward(x=[1.0, 2.0, 3.0, 4.0], t=1.0)
         with pytest.raises(ValueError, match=r"input 't' has shape \(1,\), but it was built with shape \(\)"):
             replay.forward(x=good, t=[1.0])
         with pytest.raises(ValueError, match=r"input 'x' is ragged: .* x\[1\] is a list of 1"):
             replay.forward(x=[[1.0, 2.0], [3.0]], t=1.0)
-        with pytest.raises(TypeError, match=r"Replay.forward: this Replay.s inputs are named; pass them by name \(x=..., t=...\)"):
+        with pytest.raises(TypeError,
+                           match=r"Replay.forward: this Replay.s inputs are named; pass them by name "
+                                 r"\(x=..., t=...\)"):
             replay.forward([1.0, 2.0, 3.0, 4.0, 1.0])
         assert replay.forward(x=good, t=2.0) == -4.0  # the failed calls changed nothing it needs
         positional = Replay(lambda: t * 2.0, [t])
@@ -443,8 +451,8 @@ class TestTrainerReplay:
     def test_replay_must_be_a_bool(self):
         model = Sequential([Linear(2, 1)])
         with pytest.raises(TypeError, match="replay must be True or False"):
-            Trainer(x=[[0.0, 1.0]], y=[0.0], model=model, loss=MSELoss(), optimizer=SGD(model.parameters(), lr=0.1),
-                    batch_size=1, num_epochs=1, replay="yes")
+            Trainer(x=[[0.0, 1.0]], y=[0.0], model=model, loss=MSELoss(),
+                    optimizer=SGD(model.parameters(), lr=0.1), batch_size=1, num_epochs=1, replay="yes")
 
 
 class TestErrors:

@@ -1,4 +1,5 @@
-"""Training and all around it: data, the Trainer, checkpoints and files, killed runs, pictures, examples, docs (slower).
+"""Training and all around it: data, the Trainer, checkpoints and files, killed runs, pictures, examples, docs
+(slower).
 
 ``load_tests`` is unittest's hook when it finds this folder as a package (``python -m unittest
 discover tests``, or ``python -m unittest`` from the root): this folder's tests, run by pytest.

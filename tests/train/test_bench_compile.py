@@ -1,4 +1,5 @@
-"""The compile benchmarks at their smallest sizes: the compiled step agrees with Replay (times are not tested).
+"""The compile benchmarks at their smallest sizes: the compiled step agrees with Replay (times are not
+tested).
 
 ``benchmarks/bench_compile.py`` checks a compiled call's output and every
 parameter's gradient against its Replay's; ``benchmarks/bench_train.py``'s

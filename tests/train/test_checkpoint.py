@@ -35,7 +35,8 @@ def _make(opt_name):
         optim = SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
     else:
         optim = RMSprop(model.parameters(), lr=0.01, momentum=0.5, centered=True)
-    sched = StepLR(optim, step_size=2, gamma=0.5) if opt_name != "rmsprop" else CosineAnnealingLR(optim, T_max=4)
+    sched = StepLR(optim, step_size=2, gamma=0.5) if opt_name != "rmsprop" \
+        else CosineAnnealingLR(optim, T_max=4)
     return model, optim, sched
 
 

@@ -35,17 +35,17 @@ ROOT = Path(__file__).resolve().parents[2]
 # The modules a user imports from: each one's __all__ must be in the API reference. A module the
 # README or docs/ tells readers to import from must be listed (test_every_module_the_docs_use_is_public).
 PUBLIC_MODULES = [
-    "scalargrad", "scalargrad.scalar", "scalargrad.functional", "scalargrad.nested_ops", "scalargrad.autograd",
-    "scalargrad.extend", "scalargrad.replay", "scalargrad.compile", "scalargrad.nn", "scalargrad.nn.init",
-    "scalargrad.nn.optim", "scalargrad.data", "scalargrad.train", "scalargrad.viz", "scalargrad.hooks",
-    "scalargrad.anomaly", "scalargrad.compat", "scalargrad.compat.micrograd",
+    "scalargrad", "scalargrad.scalar", "scalargrad.functional", "scalargrad.nested_ops",
+    "scalargrad.autograd", "scalargrad.extend", "scalargrad.replay", "scalargrad.compile", "scalargrad.nn",
+    "scalargrad.nn.init", "scalargrad.nn.optim", "scalargrad.data", "scalargrad.train", "scalargrad.viz",
+    "scalargrad.hooks", "scalargrad.anomaly", "scalargrad.compat", "scalargrad.compat.micrograd",
 ]
 ID = re.compile(r'\bid="([^"]+)"')
 # A cross-reference written in a page, [`Scalar`][scalargrad.Scalar]: (target, the name it shows).
 CROSS_REFERENCE = re.compile(r'<a class="autorefs[^"]*"[^>]*\bhref="[^"#]*#([^"]+)"><code>([^<]+)</code></a>')
 WEB = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)  # http://, https:// and protocol-relative //host
-TAG_URL = re.compile(r"<(script|link|img|iframe|source|embed|object|audio|video)\b[^>]*?\b(src|href|data)=\"([^\"]*)\"",
-                     re.IGNORECASE)
+TAG_URL = re.compile(r"<(script|link|img|iframe|source|embed|object|audio|video)\b"
+                     r"[^>]*?\b(src|href|data)=\"([^\"]*)\"", re.IGNORECASE)
 CSS_URL = re.compile(r"@import\s+(?:url\()?\s*['\"]?([^'\")\s;]+)|url\(\s*['\"]?([^'\")]+)", re.IGNORECASE)
 INLINE_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>|\bstyle=\"([^\"]*)\"", re.DOTALL | re.IGNORECASE)
@@ -55,7 +55,8 @@ STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>|\bstyle=\"([^\"]*)\"", re.DOTAL
 def site(tmp_path_factory) -> Path:
     """The site built with ``mkdocs build --strict`` into a temporary folder."""
     for package in ("mkdocs", "material", "mkdocstrings_handlers.python", "mkdocs_jupyter", "graphviz"):
-        pytest.importorskip(package, reason=f"{package} is not installed: pip install -r requirements-docs.txt")
+        pytest.importorskip(package,
+                            reason=f"{package} is not installed: pip install -r requirements-docs.txt")
     if shutil.which("dot") is None and not os.environ.get("CI"):  # CI installs it: there the build fails
         pytest.skip("the site's explorable graphs need Graphviz's dot program (apt-get install graphviz)")
     folder = tmp_path_factory.mktemp("site")
@@ -101,7 +102,8 @@ def test_every_public_name_has_an_api_entry(module_name, api_pages):
     module = importlib.import_module(module_name)
     every_id = {anchor for text in api_pages.values() for anchor in ID.findall(text)}
     page = _module_page(api_pages, module_name)
-    # Entries on this page under this module's path (scalargrad.nn.optim.sgd.sgd), and the page's links to entries.
+    # Entries on this page under this module's path (scalargrad.nn.optim.sgd.sgd), and the page's links to
+    # entries.
     here = {anchor for anchor in ID.findall(page) if anchor.startswith(f"{module_name}.")}
     here |= {target for target, shown in CROSS_REFERENCE.findall(page)
              if shown.rpartition(".")[2] == target.rpartition(".")[2]}
@@ -124,10 +126,13 @@ def _is_module(dotted: str) -> bool:
 
 
 def test_every_module_the_docs_use_is_public():
-    """A module the README, docs/ or the examples import from is in PUBLIC_MODULES, so the reference covers it."""
-    texts = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), *sorted((ROOT / "examples").glob("*.py"))]
+    """A module the README, docs/ or the examples import from is in PUBLIC_MODULES, so the reference covers
+    it."""
+    texts = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+             *sorted((ROOT / "examples").glob("*.py"))]
     notebook = nbformat.read(ROOT / "docs" / "tutorial.ipynb", as_version=4)
-    words = "\n".join([*(path.read_text(encoding="utf-8") for path in texts), *(c.source for c in notebook.cells)])
+    words = "\n".join([*(path.read_text(encoding="utf-8") for path in texts),
+                       *(c.source for c in notebook.cells)])
     used = set()
     for dotted in set(re.findall(r"\bscalargrad(?:\.[a-z_]+)*", words)):
         while dotted:  # the longest importable prefix: scalargrad.viz.plot_history -> scalargrad.viz
@@ -135,7 +140,8 @@ def test_every_module_the_docs_use_is_public():
                 used.add(dotted)
                 break
             dotted = dotted.rpartition(".")[0]
-    assert used - set(PUBLIC_MODULES) == set(), "add these modules to PUBLIC_MODULES and to a page of docs/api/"
+    assert used - set(PUBLIC_MODULES) == set(), \
+        "add these modules to PUBLIC_MODULES and to a page of docs/api/"
 
 
 def _scalar_page(api_pages: dict[Path, str]) -> str:
@@ -149,7 +155,8 @@ def test_scalar_has_a_page_with_its_operators(site, api_pages):
     page = _scalar_page(api_pages)
     assert page == (site / "api" / "scalar.html").read_text(encoding="utf-8")
     assert re.search(r"<h1[^>]*>Scalar<", page)
-    assert re.search(r'<a [^>]*href="scalar.html"[^>]*>\s*<span class="md-ellipsis">\s*Scalar\s*</span>', page), \
+    assert re.search(r'<a [^>]*href="scalar.html"[^>]*>\s*<span class="md-ellipsis">\s*Scalar\s*</span>',
+                     page), \
         "no 'Scalar' entry in the nav"
     text = unescape(re.sub(r"<[^>]+>", "", page))
     operators = ["__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
@@ -159,7 +166,8 @@ def test_scalar_has_a_page_with_its_operators(site, api_pages):
 
 
 def test_scalar_methods_made_in_the_class_body_are_documented(api_pages):
-    """``Scalar.exp`` and the other one-input ops are made by a call, not a ``def``; they still get entries."""
+    """``Scalar.exp`` and the other one-input ops are made by a call, not a ``def``; they still get
+    entries."""
     page = _scalar_page(api_pages)
     from scalargrad import Scalar
 
@@ -191,7 +199,8 @@ def _web_references(text: str) -> list[str]:
     for body in INLINE_SCRIPT.findall(text):
         found += re.findall(r"(?:import\(|fetch\(|src\s*=)\s*['\"]((?:https?:)?//[^'\"]+)", body)
     for block, attribute in STYLE.findall(text):
-        found += [url for pair in CSS_URL.findall(block + attribute) for url in pair if url and WEB.match(url)]
+        found += [url for pair in CSS_URL.findall(block + attribute) for url in pair if url
+                  and WEB.match(url)]
     return found
 
 
@@ -285,13 +294,15 @@ def _dead_links(site: Path) -> tuple[int, list[str]]:
             if not path:
                 target = page
             else:
-                target = ((root / path.lstrip("/")) if path.startswith("/") else (page.parent / path)).resolve()
+                target = ((root / path.lstrip("/")) if path.startswith("/")
+                          else (page.parent / path)).resolve()
                 if path.endswith("/"):
                     target = target / "index.html"
             where = f"{page.relative_to(root)}: {address}"
             if root not in target.parents or not target.is_file():
                 dead.append(f"{where} (no such file)")
-            elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in links_of(target).ids:
+            elif parts.fragment and target.suffix == ".html" \
+                    and unquote(parts.fragment) not in links_of(target).ids:
                 dead.append(f"{where} (no such anchor)")
     return checked, dead
 
@@ -326,7 +337,8 @@ def test_the_link_check_finds_dead_links(tmp_path):
 
 
 def test_the_tutorial_page_shows_the_stored_outputs(site):
-    """The notebook is rendered as it is stored (not executed at build time): its pictures and printed text."""
+    """The notebook is rendered as it is stored (not executed at build time): its pictures and printed
+    text."""
     notebook = nbformat.read(ROOT / "docs" / "tutorial.ipynb", as_version=4)
     page = (site / "tutorial.html").read_text(encoding="utf-8")
     outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
@@ -364,7 +376,8 @@ def test_every_page_is_in_the_nav_and_built(site):
 
     built = list(pages(config["nav"]))
     docs = ROOT / "docs"
-    written = [str(page.relative_to(docs)) for pattern in ("*.md", "*.ipynb", "api/*.md") for page in docs.glob(pattern)]
+    written = [str(page.relative_to(docs)) for pattern in ("*.md", "*.ipynb", "api/*.md")
+               for page in docs.glob(pattern)]
     assert sorted(set(written) - set(built)) == [], "pages missing from mkdocs.yml's nav"
     for source in built:
         assert (site / (source.rsplit(".", 1)[0] + ".html")).is_file(), f"{source} was not built"

@@ -23,7 +23,8 @@ if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) does not p
     sys.path.insert(0, str(ROOT))
 
 EXAMPLES_PAGE = ROOT / "docs" / "examples.md"  # the table of the examples and their options
-EVERY_EXAMPLE = sorted(path.stem for path in (ROOT / "examples").glob("*.py") if not path.stem.startswith("_"))
+EVERY_EXAMPLE = sorted(path.stem for path in (ROOT / "examples").glob("*.py")
+                       if not path.stem.startswith("_"))
 EXAMPLES = ["train_classification", "train_regression", "xor", "moons", "digits", "linear_regression"]
 FINAL = re.compile(r"final ([a-z0-9_]+)=(\S+)\Z")
 
@@ -143,7 +144,8 @@ def test_plot_is_skipped_with_a_note_without_matplotlib(capsys, tmp_path, monkey
 
     monkeypatch.setattr(viz, "plot_history", no_matplotlib, raising=False)
     path = tmp_path / "history.png"
-    metric, _, lines = run(capsys, "train_regression", "--samples", "50", "--epochs", "1", "--plot", str(path))
+    metric, _, lines = run(capsys, "train_regression", "--samples", "50", "--epochs", "1", "--plot",
+                           str(path))
     assert metric == "r2"
     assert any(line.startswith("note: skipping the plot") and "matplotlib" in line for line in lines)
     assert not path.exists()
@@ -208,7 +210,9 @@ def test_linear_regression(capsys):
                     or (shutil.which("dot") is None and not os.environ.get("CI")),
                     reason="the pictures need graphviz and its dot program (CI installs both)")
 def test_graphs_writes_the_readme_and_docs_pictures(capsys, tmp_path):
-    metric, value, _ = run(capsys, "graphs", "--out", str(tmp_path / "readme"), "--docs", str(tmp_path / "docs"))
+    metric, value, _ = run(capsys, "graphs", "--out", str(tmp_path / "readme"), "--docs",
+                           str(tmp_path / "docs"))
     assert (metric, value) == ("pictures", 5.0)
-    for name in ("readme/linear.png", "docs/mlp.png", "docs/model.png", "docs/backward.png", "docs/derivative.png"):
+    for name in ("readme/linear.png", "docs/mlp.png", "docs/model.png", "docs/backward.png",
+                 "docs/derivative.png"):
         assert (tmp_path / name).stat().st_size > 1000, name

@@ -251,7 +251,8 @@ def reference(num_epochs=6):
 
 
 def resume_and_check(path, num_epochs=6):
-    """Resume from ``path`` in this process with fresh objects; the end is the reference run's, bit for bit."""
+    """Resume from ``path`` in this process with fresh objects; the end is the reference run's, bit for
+    bit."""
     final, records, _ = reference(num_epochs)
     random.seed(4321)  # the checkpoint must restore the global random state itself
     fresh = build(str(path), num_epochs, model_seed=99)
@@ -274,7 +275,8 @@ class Child:
         path = Path(path)
         self.stderr_path = path.parent / f"child-{mode}-{time.monotonic_ns()}.err"
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH")
+                                                           else []))
         script = f"TIMEOUT = {TIMEOUT!r}\n" + _CHILD
         with open(self.stderr_path, "w") as stderr:  # the child writes to its own copy of the descriptor
             self.proc = subprocess.Popen([sys.executable, "-c", script, mode, str(path), str(num_epochs)],
@@ -452,7 +454,8 @@ def _depth():
 
 
 class _LowRecursionLimit:
-    """A recursion limit a little above the current depth: enough for the engine's few frames, not for recursion."""
+    """A recursion limit a little above the current depth: enough for the engine's few frames, not for
+    recursion."""
 
     def __enter__(self):
         self.original = sys.getrecursionlimit()

@@ -17,8 +17,9 @@ Y = [[0.5 * i] for i in range(8)]
 def _trainer(x=X, y=Y, batch_size=4, **kw):
     random.seed(0)
     model = Linear(2, 1)
-    return Trainer(x=x, y=y, model=model, loss=MSELoss(), optimizer=SGD(model.parameters(), lr=0.01, momentum=0.5),
-                   batch_size=batch_size, num_epochs=2, progress=False, **kw)
+    return Trainer(x=x, y=y, model=model, loss=MSELoss(),
+                   optimizer=SGD(model.parameters(), lr=0.01, momentum=0.5), batch_size=batch_size,
+                   num_epochs=2, progress=False, **kw)
 
 
 @pytest.fixture
@@ -102,7 +103,8 @@ def test_resuming_with_another_batch_size_or_data_warns(checkpoint):
     with pytest.warns(UserWarning, match="batch size of 4"):
         _trainer(batch_size=2, callbacks=[EarlyStopping(monitor="train_loss")]).load_checkpoint(checkpoint)
     with pytest.warns(UserWarning, match="number of samples of 8"):
-        _trainer(x=X[:6], y=Y[:6], callbacks=[EarlyStopping(monitor="train_loss")]).load_checkpoint(checkpoint)
+        _trainer(x=X[:6], y=Y[:6],
+                 callbacks=[EarlyStopping(monitor="train_loss")]).load_checkpoint(checkpoint)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _trainer(callbacks=[EarlyStopping(monitor="train_loss")]).load_checkpoint(checkpoint)

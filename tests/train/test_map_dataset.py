@@ -1,4 +1,5 @@
-"""Map-style datasets: any object with ``__len__`` and ``__getitem__`` giving ``(x, y)``, as in torch.utils.data.
+"""Map-style datasets: any object with ``__len__`` and ``__getitem__`` giving ``(x, y)``, as in
+torch.utils.data.
 
 A DataLoader, a Trainer (``dataset=`` or ``loader=``) and an Evaluator
 (``dataset=``) take one and load its samples when a batch needs them, and a
@@ -37,7 +38,8 @@ class Samples:
 
 
 class FromDisk(Dataset):
-    """A Dataset subclass with no .x or .y at all (it never calls Dataset.__init__): the issue's failing case."""
+    """A Dataset subclass with no .x or .y at all (it never calls Dataset.__init__): the issue's failing
+    case."""
 
     def __init__(self, n):
         self.n = n
@@ -65,7 +67,8 @@ def test_loader_serves_the_batches_a_dataset_of_lists_gives(shuffle, drop_last):
     for epoch in range(3):
         assert list(ours.epoch_batches(epoch)) == list(lists.epoch_batches(epoch))
     assert len(ours) == len(lists)
-    assert list(DataLoader(FromDisk(len(X)), batch_size=4, seed=5)) == list(DataLoader((X, Y), batch_size=4, seed=5))
+    assert list(DataLoader(FromDisk(len(X)), batch_size=4, seed=5)) == \
+        list(DataLoader((X, Y), batch_size=4, seed=5))
 
 
 def test_loader_loads_each_batch_when_it_is_served():
@@ -95,8 +98,9 @@ def _model():
 
 def _run(**data):
     model = _model()
-    trainer = Trainer(model=model, loss=CrossEntropyLoss(), optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9),
-                      num_epochs=3, seed=4, progress=False, **data)
+    trainer = Trainer(model=model, loss=CrossEntropyLoss(),
+                      optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9), num_epochs=3, seed=4,
+                      progress=False, **data)
     history = trainer.run()
     return [p.data for p in model.parameters()], history["train_loss"]
 

@@ -32,11 +32,13 @@ CELLS = {
     "print summary": "print(model.summary())",
     "train default": "history = train()\nprint(len(history))",
     "train progress=True": "history = train(progress=True)\nprint(len(history))",
-    "no ipywidgets": "import sys\nsys.modules['ipywidgets'] = None  # import ipywidgets now fails\nhistory = train()",
+    "no ipywidgets": "import sys\nsys.modules['ipywidgets'] = None  # import ipywidgets now fails\n"
+                     "history = train()",
     "no ipywidgets, progress=True": "history = train(progress=True)",
     "plot": "dot = HeadFirst().plot(input_size=4)\n"
             "print([line.strip() for line in dot.source.splitlines() if '->' in line])\n"
-            "print([line.split('{ ')[1].split(' |')[0] for line in dot.source.splitlines() if 'label=\"{' in line])",
+            "print([line.split('{ ')[1].split(' |')[0] for line in dot.source.splitlines() "
+            "if 'label=\"{' in line])",
 }
 
 
@@ -78,7 +80,8 @@ def test_the_trainer_draws_tqdm_widgets_and_prints_no_epoch_lines(notebook, cell
     outputs = notebook[cell]
     bars = [out for out in outputs if WIDGET in out.get("data", {})]
     assert len(bars) == 3  # one bar per epoch
-    assert [out["data"]["text/plain"].split(":")[0] for out in bars] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
+    assert [out["data"]["text/plain"].split(":")[0] for out in bars] == ["Epoch 1/3", "Epoch 2/3",
+                                                                         "Epoch 3/3"]
     assert streams(outputs) == "3\n"  # nothing printed but the cell's own line
 
 

@@ -431,8 +431,8 @@ def test_no_pyplot_and_the_backend_is_left_alone(tmp_path):
         print("ok")
     """)
     env = dict(os.environ, MPLBACKEND="", DISPLAY="")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False,
-                            cwd=Path(__file__).resolve().parents[2], timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            check=False, cwd=Path(__file__).resolve().parents[2], timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
     read_png(tmp_path / "h.png")

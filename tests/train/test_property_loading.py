@@ -51,8 +51,10 @@ def make_model(kind):
 # ---------------------------------------------------------------------------
 
 # Ints past 2**1024 have no float; 2**1023 and -2**1023 still do.
-BIG_INTS = st.builds(lambda sign, bits: sign * 2 ** bits, st.sampled_from([1, -1]), st.sampled_from([1023, 1024, 1400]))
-NUMBERS = st.one_of(st.floats(), st.integers(), BIG_INTS, st.sampled_from([math.nan, math.inf, -math.inf, -0.0]))
+BIG_INTS = st.builds(lambda sign, bits: sign * 2 ** bits, st.sampled_from([1, -1]),
+                     st.sampled_from([1023, 1024, 1400]))
+NUMBERS = st.one_of(st.floats(), st.integers(), BIG_INTS,
+                    st.sampled_from([math.nan, math.inf, -math.inf, -0.0]))
 ATOMS = st.one_of(NUMBERS, st.none(), st.booleans(), st.text(max_size=8), st.fractions(max_denominator=10),
                   st.complex_numbers(max_magnitude=10.0))
 
@@ -78,7 +80,8 @@ def _junk(max_depth, max_length):
 JUNK = _junk(5_000, 100_000)
 # json.dumps recurses, so deeper JSON comes as text (json_texts); 10,000 ints of 400 digits are 4 MB of JSON.
 JSON_JUNK = _junk(500, 10_000)
-KEYS = st.one_of(st.text(max_size=12), st.integers(), st.none(), st.tuples(st.integers(), st.text(max_size=3)),
+KEYS = st.one_of(st.text(max_size=12), st.integers(), st.none(),
+                 st.tuples(st.integers(), st.text(max_size=3)),
                  st.sampled_from(["0", "0.neurons", "neurons.0.w.0", "0.neurons.0.w.extra", "2.weight"]))
 
 
@@ -199,7 +202,8 @@ def test_load_state_dict_mutated(kind, data, strict):
     assert_loads_or_refuses(model, data.draw(mutated(model.state_dict())), strict)
 
 
-@given(st.sampled_from(sorted(MODELS)), st.one_of(JUNK, st.dictionaries(KEYS, JUNK, max_size=6)), st.booleans())
+@given(st.sampled_from(sorted(MODELS)), st.one_of(JUNK, st.dictionaries(KEYS, JUNK, max_size=6)),
+       st.booleans())
 def test_load_state_dict_junk(kind, state, strict):
     assert_loads_or_refuses(make_model(kind), state, strict)
 
@@ -319,7 +323,8 @@ def test_int_too_large_for_a_float_is_refused_and_changes_nothing(big):
 def test_checkpoint_with_an_int_too_long_to_read_names_the_file(folder):
     # Found by test_load_random_json: json's limit on int digits raised a ValueError that
     # did not say which file was bad.
-    path = _write(folder, ('{"format":"scalargrad-checkpoint","version":1,"state":' + "9" * 5000 + "}").encode())
+    path = _write(folder,
+                  ('{"format":"scalargrad-checkpoint","version":1,"state":' + "9" * 5000 + "}").encode())
     with pytest.raises(ValueError, match="corrupt checkpoint") as info:
         load(path)
     assert path in str(info.value)

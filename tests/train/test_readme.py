@@ -69,7 +69,8 @@ def test_readme_links_the_docs_and_their_pictures_exist():
 
 @pytest.mark.parametrize("page", [README, CONTRIBUTING, *PAGES], ids=lambda page: str(page.relative_to(ROOT)))
 def test_code_fences_stand_on_their_own_lines(page):
-    """Text after a closing fence (```` ``` text````) leaves the block open and turns the rest of the page into code."""
+    """Text after a closing fence (```` ``` text````) leaves the block open and turns the rest of the page
+    into code."""
     for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
         if "```" in line:
             assert re.fullmatch(r"```\w*", line.strip()), f"{page.name}:{number}: {line!r}"
@@ -94,7 +95,8 @@ def test_docs_block_runs_and_prints_what_it_shows(index, tmp_path, monkeypatch):
         with contextlib.redirect_stdout(out):
             exec(compile(source, f"{name} block", "exec"), namespace)  # noqa: S102
     if expected is not None:
-        assert out.getvalue().strip() == expected.strip(), f"{page}: the output differs from what the code prints"
+        assert out.getvalue().strip() == expected.strip(), \
+            f"{page}: the output differs from what the code prints"
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +149,8 @@ OPTIONAL = ("graphviz", "PIL", "matplotlib", "tqdm", "numpy", "torch", "sklearn"
 
 
 def test_the_first_quickstart_needs_only_the_core():
-    """`pip install .` installs no extra: the first block a newcomer runs imports none and prints its output."""
+    """`pip install .` installs no extra: the first block a newcomer runs imports none and prints its
+    output."""
     source, expected = BLOCKS[0]
     check = f"import sys\n{source}\nprint(sorted(m for m in {OPTIONAL!r} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True,
@@ -158,7 +161,8 @@ def test_the_first_quickstart_needs_only_the_core():
 
 
 def _test_command(page: Path) -> str:
-    """The bash block of ``page`` that ends in ``python -m pytest -q``: the one command that runs the tests."""
+    """The bash block of ``page`` that ends in ``python -m pytest -q``: the one command that runs the
+    tests."""
     blocks = [m.group(2) for m in FENCE.finditer(page.read_text(encoding="utf-8")) if m.group(1) == "bash"]
     commands = [block for block in blocks if block.rstrip().endswith("python -m pytest -q")]
     assert len(commands) == 1, f"{page.name} gives {len(commands)} test commands"

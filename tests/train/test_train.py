@@ -295,7 +295,8 @@ def test_evaluator_metric_lists_batches_and_plain_callables():
     whole = Evaluator(x=X, y=Y, model=model, metric=metrics).evaluate()
     assert list(whole) == ["accuracy", "f1", "loss", "confusion_matrix"]
     batched = Evaluator(x=X, y=Y, model=model, metric=metrics, batch_size=5).evaluate()
-    assert batched["accuracy"] == whole["accuracy"] and batched["confusion_matrix"] == whole["confusion_matrix"]
+    assert batched["accuracy"] == whole["accuracy"] \
+        and batched["confusion_matrix"] == whole["confusion_matrix"]
     assert batched["loss"] == pytest.approx(whole["loss"], rel=1e-12)
     model.eval()
     assert whole["loss"] == pytest.approx(CrossEntropyLoss()([model(xi) for xi in X], Y).data, rel=1e-12)
@@ -398,7 +399,8 @@ def test_r2_streams_and_handles_vectors_and_constants():
 
 def test_macro_f1_against_hand_computation_with_a_class_never_predicted():
     # three classes; class 2 occurs as a target but is never predicted
-    outputs = [[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.5], [1.0, 0.0, 0.9], [0.0, 2.0, 1.0], [3.0, 0, 0]]
+    outputs = [[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.5], [1.0, 0.0, 0.9], [0.0, 2.0, 1.0],
+               [3.0, 0, 0]]
     targets = [0, 1, 2, 2, 1, 1]
     preds = [0, 1, 1, 0, 1, 0]
     scores = []
@@ -417,7 +419,8 @@ def test_macro_f1_against_hand_computation_with_a_class_never_predicted():
 
 
 def test_confusion_matrix_with_a_class_never_predicted():
-    outputs = [[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.5], [1.0, 0.0, 0.9], [0.0, 2.0, 1.0], [3.0, 0, 0]]
+    outputs = [[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.5], [1.0, 0.0, 0.9], [0.0, 2.0, 1.0],
+               [3.0, 0, 0]]
     targets = [0, 1, 2, 2, 1, 1]
     cm = ConfusionMatrix()
     assert cm(outputs, targets) == [[1, 0, 0], [1, 2, 0], [1, 1, 0]]  # column 2 (never predicted) is zeros
@@ -431,8 +434,9 @@ def test_trainer_keeps_confusion_matrix_out_of_history_but_in_logs():
     model = make_model(0)
     seen = []
     ev = Evaluator(x=X, y=Y, model=model, metric=[AccuracyMetric(), ConfusionMatrix()])
-    history = Trainer(x=X, y=Y, model=model, loss=CrossEntropyLoss(), optimizer=SGD(model.parameters(), lr=0.1),
-                      batch_size=4, num_epochs=2, evaluator=ev, progress=False,
+    history = Trainer(x=X, y=Y, model=model, loss=CrossEntropyLoss(),
+                      optimizer=SGD(model.parameters(), lr=0.1), batch_size=4, num_epochs=2, evaluator=ev,
+                      progress=False,
                       callbacks=[LambdaCallback(on_epoch_end=lambda t, e, logs: seen.append(logs))]).run()
     assert "val_confusion_matrix" not in history
     assert "val_accuracy" in history
@@ -444,7 +448,8 @@ def test_trainer_keeps_confusion_matrix_out_of_history_but_in_logs():
 
 
 def test_history_access_and_json_csv_round_trip(tmp_path):
-    records = [{"epoch": 1, "train_loss": 0.6931471805599453, "val_accuracy": 0.5, "lr": 0.1, "seconds": 0.01},
+    records = [{"epoch": 1, "train_loss": 0.6931471805599453, "val_accuracy": 0.5, "lr": 0.1,
+                "seconds": 0.01},
                {"epoch": 2, "train_loss": 0.1 + 0.2, "val_accuracy": 1.0, "lr": 1e-05, "seconds": 0.02}]
     history = History(records, interrupted=True)
     assert len(history) == 2 and history[1]["epoch"] == 2
@@ -470,8 +475,8 @@ def test_history_access_and_json_csv_round_trip(tmp_path):
 
 def test_trainer_history_records(tmp_path):
     model = make_model(0)
-    history = Trainer(x=X, y=Y, model=model, loss=CrossEntropyLoss(), optimizer=SGD(model.parameters(), lr=0.1),
-                      batch_size=4, num_epochs=2, progress=False,
+    history = Trainer(x=X, y=Y, model=model, loss=CrossEntropyLoss(),
+                      optimizer=SGD(model.parameters(), lr=0.1), batch_size=4, num_epochs=2, progress=False,
                       evaluator=Evaluator(x=X, y=Y, model=model, metric=[AccuracyMetric(), F1Metric()])).run()
     assert history.keys() == ["epoch", "train_loss", "val_accuracy", "val_f1", "lr", "seconds"]
     assert history["epoch"] == [1, 2] and history["lr"] == [0.1, 0.1]
@@ -513,8 +518,9 @@ class Recorder(Callback):
 def test_callback_order():
     model = make_model(0)
     rec = Recorder()
-    Trainer(x=X[:10], y=Y[:10], model=model, loss=CrossEntropyLoss(), optimizer=SGD(model.parameters(), lr=0.1),
-            batch_size=4, num_epochs=2, callbacks=[rec], progress=False).run()
+    Trainer(x=X[:10], y=Y[:10], model=model, loss=CrossEntropyLoss(),
+            optimizer=SGD(model.parameters(), lr=0.1), batch_size=4, num_epochs=2, callbacks=[rec],
+            progress=False).run()
     per_epoch = ["batch 0 size 4", "batch 1 size 4", "batch 2 size 2"]
     assert rec.events == (["train_begin", "epoch_begin 1", *per_epoch, "epoch_end 1",
                            "epoch_begin 2", *per_epoch, "epoch_end 2", "train_end"])
@@ -571,9 +577,9 @@ def test_trainer_stop_training_from_a_callback_ends_after_the_epoch():
     def stop(trainer, batch, logs):
         trainer.stop_training = True
 
-    history = Trainer(x=X, y=Y, model=model, loss=CrossEntropyLoss(), optimizer=SGD(model.parameters(), lr=0.1),
-                      batch_size=4, num_epochs=5, callbacks=[LambdaCallback(on_batch_end=stop)],
-                      progress=False).run()
+    history = Trainer(x=X, y=Y, model=model, loss=CrossEntropyLoss(),
+                      optimizer=SGD(model.parameters(), lr=0.1), batch_size=4, num_epochs=5,
+                      callbacks=[LambdaCallback(on_batch_end=stop)], progress=False).run()
     assert len(history) == 1 and not history.interrupted
 
 
@@ -615,8 +621,8 @@ def test_reduce_lr_on_plateau_gets_the_monitored_metric():
 
 def quick_trainer(**kwargs):
     model = make_model(0, dropout=0)
-    return Trainer(x=X[:8], y=Y[:8], model=model, loss=CrossEntropyLoss(), optimizer=SGD(model.parameters(), lr=0.1),
-                   batch_size=4, num_epochs=2, **kwargs)
+    return Trainer(x=X[:8], y=Y[:8], model=model, loss=CrossEntropyLoss(),
+                   optimizer=SGD(model.parameters(), lr=0.1), batch_size=4, num_epochs=2, **kwargs)
 
 
 def test_progress_none_without_a_terminal_prints_one_line_per_epoch(capsys):
@@ -684,7 +690,8 @@ def resumable(checkpoint=None, callbacks=(), num_epochs=3, seed=5, model_seed=0,
     model = make_model(model_seed, dropout=0.3)
     optim = Adam(model.parameters(), lr=0.02)
     sched = StepLR(optim, step_size=1, gamma=0.8)
-    evaluator = Evaluator(x=X[:6], y=Y[:6], model=model, metric=[LossMetric(CrossEntropyLoss()), AccuracyMetric()])
+    evaluator = Evaluator(x=X[:6], y=Y[:6], model=model,
+                          metric=[LossMetric(CrossEntropyLoss()), AccuracyMetric()])
     return Trainer(x=X, y=Y, model=model, loss=CrossEntropyLoss(), optimizer=optim, batch_size=4,
                    num_epochs=num_epochs, evaluator=evaluator, scheduler=sched, seed=seed, progress=False,
                    checkpoint=checkpoint, callbacks=list(callbacks), **kwargs)
@@ -819,8 +826,9 @@ def test_outside_the_main_thread_keyboard_interrupt_is_caught(tmp_path):
 def test_interrupt_notice_and_checkpoint_contents(tmp_path, capsys):
     path = str(tmp_path / "run.json")
     model = make_model(0)
-    trainer = Trainer(x=X, y=Y, model=model, loss=CrossEntropyLoss(), optimizer=SGD(model.parameters(), lr=0.1),
-                      batch_size=4, num_epochs=3, checkpoint=path, callbacks=[InterruptAt(2, 1)])
+    trainer = Trainer(x=X, y=Y, model=model, loss=CrossEntropyLoss(),
+                      optimizer=SGD(model.parameters(), lr=0.1), batch_size=4, num_epochs=3, checkpoint=path,
+                      callbacks=[InterruptAt(2, 1)])
     trainer.run()
     out, err = capsys.readouterr()
     assert out.count("Epoch ") == 1

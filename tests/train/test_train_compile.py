@@ -36,7 +36,8 @@ from scalargrad.train import Trainer, batch_replays
 
 def _mlp(activation, seed):
     random.seed(seed)
-    return Sequential([Linear(4, 8, activation=activation), Linear(8, 6, activation=activation), Linear(6, 3)])
+    return Sequential([Linear(4, 8, activation=activation), Linear(8, 6, activation=activation),
+                       Linear(6, 3)])
 
 
 def _cnn(seed):
@@ -73,7 +74,8 @@ def _train(make_model, x, y, loss_cls, optimizer="sgd", **options):
 class TestTrainerCompile:
     @parameterized.expand([
         ("relu_ce", lambda: _mlp("relu", 5), CrossEntropyLoss, 30, "classes", False, "sgd"),
-        ("tanh_ce_partial_last_batch", lambda: _mlp("tanh", 5), CrossEntropyLoss, 27, "classes", False, "sgd"),
+        ("tanh_ce_partial_last_batch", lambda: _mlp("tanh", 5), CrossEntropyLoss, 27, "classes", False,
+         "sgd"),
         ("tanh_mse_adam", lambda: _mlp("tanh", 5), MSELoss, 30, "vectors", False, "adam"),
         ("sigmoid_mse", lambda: _mlp("sigmoid", 7), MSELoss, 20, "vectors", False, "sgd"),
         ("conv_maxpool_ce", lambda: _cnn(2), CrossEntropyLoss, 19, "classes", True, "adam"),
@@ -96,13 +98,14 @@ class TestTrainerCompile:
         both = _train(make, x, y, CrossEntropyLoss, replay=True, compile=True)
         assert both == _train(make, x, y, CrossEntropyLoss, compile=True)
         model = make()
-        trainer = Trainer(x=x, y=y, model=model, loss=CrossEntropyLoss(), optimizer=SGD(model.parameters(), lr=0.1),
-                          batch_size=4, num_epochs=1, compile=True)
+        trainer = Trainer(x=x, y=y, model=model, loss=CrossEntropyLoss(),
+                          optimizer=SGD(model.parameters(), lr=0.1), batch_size=4, num_epochs=1, compile=True)
         assert (trainer.replay, trainer.compile) == (True, True)
 
     @parameterized.expand([("PyPy", True), ("CPython", False)])
     def test_on_pypy_compile_warns_to_use_replay(self, implementation, warns):
-        """On PyPy a compiled step is slower than a replayed one: the Trainer says so, once, where it is made."""
+        """On PyPy a compiled step is slower than a replayed one: the Trainer says so, once, where it is
+        made."""
         import warnings
 
         from scalargrad.train import trainer as trainer_module
@@ -113,8 +116,9 @@ class TestTrainerCompile:
             warnings.simplefilter("always")
             patch.setattr(trainer_module.platform, "python_implementation", lambda: implementation)
             for option in ("compile", "replay"):
-                Trainer(x=x, y=y, model=model, loss=CrossEntropyLoss(), optimizer=SGD(model.parameters(), lr=0.1),
-                        batch_size=4, num_epochs=1, **{option: True})
+                Trainer(x=x, y=y, model=model, loss=CrossEntropyLoss(),
+                        optimizer=SGD(model.parameters(), lr=0.1), batch_size=4, num_epochs=1,
+                        **{option: True})
         runtime = [w for w in caught if issubclass(w.category, RuntimeWarning)]
         assert len(runtime) == (1 if warns else 0)
         assert all("use replay=True" in str(w.message) and w.filename == __file__ for w in runtime)
@@ -133,7 +137,8 @@ class TestTrainerCompile:
 
     def test_the_step_trains(self):
         x, y = _data(24, "classes")
-        losses, epoch_losses, _ = _train(lambda: _mlp("tanh", 4), x, y, CrossEntropyLoss, "adam", compile=True)
+        losses, epoch_losses, _ = _train(lambda: _mlp("tanh", 4), x, y, CrossEntropyLoss, "adam",
+                                         compile=True)
         assert len(losses) == 9 and epoch_losses[-1] < epoch_losses[0]
 
     def test_graphs_replay_refuses_are_refused_naming_compile(self):
@@ -158,8 +163,8 @@ class TestTrainerCompile:
     def test_compile_must_be_a_bool(self):
         model = Sequential([Linear(2, 1)])
         with pytest.raises(TypeError, match="compile must be True or False, got 'yes'"):
-            Trainer(x=[[0.0, 1.0]], y=[0.0], model=model, loss=MSELoss(), optimizer=SGD(model.parameters(), lr=0.1),
-                    batch_size=1, num_epochs=1, compile="yes")
+            Trainer(x=[[0.0, 1.0]], y=[0.0], model=model, loss=MSELoss(),
+                    optimizer=SGD(model.parameters(), lr=0.1), batch_size=1, num_epochs=1, compile="yes")
 
 
 class TestReplayCompile:

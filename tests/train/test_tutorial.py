@@ -75,7 +75,8 @@ def test_no_cell_fails_or_writes_to_stderr(notebook):
     for cell in code_cells(notebook):
         kinds = [(out.output_type, out.get("name")) for out in cell.outputs]
         assert ("error", None) not in kinds, f"cell failed:\n{cell.source}"
-        assert ("stream", "stderr") not in kinds, f"cell wrote to stderr:\n{cell.source}\n{text_of(cell.outputs)}"
+        assert ("stream", "stderr") not in kinds, \
+            f"cell wrote to stderr:\n{cell.source}\n{text_of(cell.outputs)}"
 
 
 @pytest.mark.parametrize("last_line", RENDER_CELLS)
@@ -116,7 +117,8 @@ def test_the_classifiers_clear_their_accuracy_thresholds(notebook):
 
 
 def shown_text(outputs):
-    """What a cell printed, and the text of its results that are not pictures (a picture's text is its repr)."""
+    """What a cell printed, and the text of its results that are not pictures (a picture's text is its
+    repr)."""
     return text_of([out for out in outputs if not mime_types([out]) & IMAGES])
 
 
@@ -134,7 +136,8 @@ def test_render_in_a_notebook_prints_nothing_and_writes_no_file(fresh_run):
 
 
 def test_the_stored_notebook_ran_every_cell_in_order_and_is_small(stored):
-    assert [cell.execution_count for cell in code_cells(stored)] == list(range(1, len(code_cells(stored)) + 1))
+    assert [cell.execution_count for cell in code_cells(stored)] == \
+        list(range(1, len(code_cells(stored)) + 1))
     assert all(cell.outputs for cell in code_cells(stored))
     assert NOTEBOOK.stat().st_size < 300_000
     assert " at 0x" not in NOTEBOOK.read_text(encoding="utf-8"), "rebuild with python docs/build_tutorial.py"

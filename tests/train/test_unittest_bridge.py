@@ -1,4 +1,5 @@
-"""unittest runs the real tests: ``python -m unittest discover -v tests/core`` (and tests/train, tests, the root).
+"""unittest runs the real tests: ``python -m unittest discover -v tests/core`` (and tests/train, tests, the
+root).
 
 A sample folder of pytest tests, one of each outcome, goes through the real entry module
 (``test_via_pytest.py``, copied in) in a real ``python -m unittest`` process: each test must come
@@ -77,7 +78,8 @@ print(json.dumps({"runs": [x for kind, x in found if kind == "run"],
 
 needs_every_library = pytest.mark.skipif(
     any(importlib.util.find_spec(package) is None for package in set(conftest._NEEDS.values())),
-    reason="unittest imports every test module of a folder, and some compare against torch, numpy, Pillow, ...")
+    reason="unittest imports every test module of a folder, "
+           "and some compare against torch, numpy, Pillow, ...")
 
 
 def unittest_run(*args):
@@ -158,10 +160,13 @@ def test_every_test_module_lives_in_a_folder_unittest_runs():
     assert not stray, f"move {stray} into tests/core (engine, nn) or tests/train (training and around it)"
     for folder in (path for path in TESTS.iterdir() if path.is_dir() and any(path.glob("test_*.py"))):
         hook = "from .test_via_pytest import load_tests"
-        assert (folder / ENTRY.name).is_file() and hook in (folder / "__init__.py").read_text(encoding="utf-8"), (
-            f"unittest runs tests/{folder.name} only with a copy of tests/core's {ENTRY.name} and __init__.py")
+        assert (folder / ENTRY.name).is_file() \
+            and hook in (folder / "__init__.py").read_text(encoding="utf-8"), (
+                f"unittest runs tests/{folder.name} only with a copy of tests/core's {ENTRY.name} "
+                "and __init__.py")
     named = set(conftest._NEEDS)
-    assert named <= {path.name for path in TESTS.rglob("test_*.py")}, "conftest._NEEDS names a module that is gone"
+    assert named <= {path.name for path in TESTS.rglob("test_*.py")}, \
+        "conftest._NEEDS names a module that is gone"
 
 
 def load(start):
@@ -176,19 +181,22 @@ def test_the_tests_and_root_commands_load_one_pytest_run_per_folder():
     """The packages' hooks: `discover tests` and `python -m unittest` run tests/core, then tests/train."""
     with ThreadPoolExecutor(2) as pool:
         for loaded in pool.map(load, ["tests", "."]):
-            assert loaded == {"runs": [[str(TESTS / "core")], [str(TESTS / "train")]], "others": [], "errors": []}
+            assert loaded == {"runs": [[str(TESTS / "core")], [str(TESTS / "train")]], "others": [],
+                              "errors": []}
 
 
 @needs_every_library
 def test_the_core_command_imports_every_core_module_and_loads_one_pytest_run():
-    """unittest imports each module of the folder it starts in: each must import, and bring no test of its own."""
+    """unittest imports each module of the folder it starts in: each must import, and bring no test of its
+    own."""
     assert load("tests/core") == {"runs": [[str(TESTS / "core")]], "others": [], "errors": []}
 
 
 @needs_every_library
 def test_the_train_command_runs_a_real_test_end_to_end():
-    status, output = unittest_run("discover", "-v", "tests/train", "-k", "test_every_test_module_lives_in_a_folder")
+    status, output = unittest_run("discover", "-v", "tests/train", "-k",
+                                  "test_every_test_module_lives_in_a_folder")
     assert status == 0, output
-    assert outcomes(output) == {"tests/train/test_unittest_bridge.py::test_every_test_module_lives_in_a_folder"
-                                "_unittest_runs": "ok"}, output
+    assert outcomes(output) == {"tests/train/test_unittest_bridge.py::"
+                                "test_every_test_module_lives_in_a_folder_unittest_runs": "ok"}, output
     assert "Ran 1 test" in output and "\nOK" in output, output

@@ -67,7 +67,8 @@ class EarlyStopping(MonitorCallback):
     def state_dict(self) -> dict[str, Any]:
         """The counters (and best weights) that a checkpoint keeps."""
         return {"best": self.best, "best_epoch": self.best_epoch, "wait": self.wait,
-                "stopped_epoch": self.stopped_epoch, "best_weights": self.best_weights, "mode": self.resolved_mode}
+                "stopped_epoch": self.stopped_epoch, "best_weights": self.best_weights,
+                "mode": self.resolved_mode}
 
     def check_state_dict(self, state: Any) -> dict[str, Any]:
         """``state_dict()`` output checked field by field (TypeError/ValueError naming the field),
@@ -79,7 +80,8 @@ class EarlyStopping(MonitorCallback):
             raise TypeError(f"{name}'s 'best_weights' must be a model state dict or None, "
                             f"got {type(weights).__name__}")
         out.update(wait=nonnegative_int(state["wait"], f"{name}'s 'wait'"),
-                   stopped_epoch=None if stopped is None else nonnegative_int(stopped, f"{name}'s 'stopped_epoch'"),
+                   stopped_epoch=None if stopped is None else nonnegative_int(stopped,
+                                                                              f"{name}'s 'stopped_epoch'"),
                    best_weights=weights)
         return out
 

@@ -46,7 +46,8 @@ class EpochLog(Callback):
         """'Training interrupted in epoch 2 after batch 3 of 6; checkpoint written to ...'."""
         position, total = trainer.position, self.batches_per_epoch
         where = f"after epoch {position.epochs_done}" if not position.mid_epoch else \
-            f"in epoch {position.epoch} after batch {position.batches_done}" + (f" of {total}" if total else "")
+            f"in epoch {position.epoch} after batch {position.batches_done}" + (
+                f" of {total}" if total else "")
         saved = f"; checkpoint written to {trainer.checkpoint} (continue with Trainer.resume)" \
             if trainer.checkpoint is not None else ""
         return f"Training interrupted {where}{saved}"

@@ -1,4 +1,5 @@
-"""``ProgressBar``: a tqdm bar per epoch (a widget in a notebook) with the running loss, ending on the epoch's summary."""
+"""``ProgressBar``: a tqdm bar per epoch (a widget in a notebook) with the running loss, ending on the
+epoch's summary."""
 
 from __future__ import annotations
 

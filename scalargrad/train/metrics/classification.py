@@ -97,7 +97,8 @@ class _ClassCounts:
 
 
 def _predicted_class(values: list[float]) -> int | None:
-    """The argmax of ``values`` (the first on ties), or None when it is undefined (a nan, or a tie at +-inf)."""
+    """The argmax of ``values`` (the first on ties), or None when it is undefined (a nan, or a tie at
+    +-inf)."""
     top = max(values)
     if math.isnan(top) or any(math.isnan(x) for x in values):  # max() may or may not return a nan it meets
         return None

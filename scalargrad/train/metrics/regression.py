@@ -132,6 +132,7 @@ class R2Metric(Metric):
             raise ValueError("R2Metric: no samples yet; call update() first")
         if self._n < 2:
             return math.nan
-        scores = [1.0 - res / tot if tot > 0.0 else (1.0 if res == 0.0 else math.nan if math.isnan(res) else 0.0)
+        scores = [1.0 - res / tot if tot > 0.0
+                  else (1.0 if res == 0.0 else math.nan if math.isnan(res) else 0.0)
                   for res, tot in zip(self._ss_res, self._m2)]
         return sum(scores) / len(scores)
