@@ -24,15 +24,17 @@ from typing import Any, Callable, Union
 from ._util.nested import is_nested, leaves, named_leaves, shape, to_lists
 from .extend import Op, Scalar, as_float, make_node
 from .scalar import backward_lock, backward_order, enable_grad, no_grad, run_backward
+from .walk import reading_order
 
 __all__ = ["GradcheckError", "GradcheckResult", "backward", "grad", "gradcheck", "hessian", "jacobian"]
 
 Number = Union[int, float]
 
 
-# The virtual root of grad(): y = sum_i weights_i * outputs_i (its value is never read).
-_seed = Op("grad_outputs", lambda xs, weights: sum(w * x for w, x in zip(weights, xs)),
-           lambda maths, xs, y, weights: weights, arity="n", constant=True)
+# The virtual root of grad(): y = sum_i weights_i * outputs_i, the weights its constant (its value is never
+# read).
+_seed = Op("grad_outputs", lambda xs, constant: sum(w * x for w, x in zip(constant, xs)),
+           lambda maths, xs, y, constant: constant, arity="n", constant=True)
 
 
 def _scalars(values, what: str) -> list[Scalar]:
@@ -45,18 +47,6 @@ def _scalars(values, what: str) -> list[Scalar]:
         if not isinstance(v, Scalar):
             raise TypeError(f"{what}[{i}] must be a Scalar, got {type(v).__name__}")
     return list(values)
-
-
-def _reachable(root: Scalar) -> list[Scalar]:
-    """Every node below ``root`` (interior and leaves), each once; iterative."""
-    seen, nodes, stack = {id(root)}, [], [root]
-    while stack:
-        for p in stack.pop().parents:
-            if id(p) not in seen:
-                seen.add(id(p))
-                nodes.append(p)
-                stack.append(p)
-    return nodes
 
 
 def _seed_root(outputs: list[Scalar], grad_outputs: list | None, what: str, create_graph: bool) -> Scalar:
@@ -92,7 +82,7 @@ def grad(outputs: Scalar | Sequence[Scalar], inputs: Scalar | Sequence[Scalar],
     if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs]
     root = _seed_root(outputs, grad_outputs, "grad", create_graph)
-    nodes = _reachable(root)
+    nodes = reading_order(root)  # every value below the root, leaves included
     reached = {id(n) for n in nodes}
     unused = [i for i, x in enumerate(inputs) if id(x) not in reached]
     if unused and not allow_unused:

@@ -18,7 +18,6 @@ It loads the samples of each batch when the batch is served, not before.
 from __future__ import annotations
 
 import math
-import numbers
 import random
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -36,8 +35,9 @@ LabelledPoints = tuple[list[list[float]], list[int]]  # (x, y) of a generated cl
 
 
 def _type_as_value_error(check: Callable[[Any, str], Any], value: Any, name: str) -> Any:
-    """``check(value, name)``, with a wrong type raising ValueError rather than the package's TypeError:
-    these arguments (counts, batch sizes, batch numbers) have always done so, and tests pin it."""
+    """``check(value, name)`` (a rule of ``_util.checks``), with a wrong type raising ValueError rather than
+    the package's TypeError (for the counts, ``batch_size`` and ``start``)."""
+    # An exception to the policy kept on purpose: test_data's test_bad_n_samples/_batch_size pin ValueError.
     try:
         return check(value, name)
     except TypeError as e:
@@ -261,7 +261,7 @@ def split_train_val(x: Sequence, y: Sequence, val_size: float = 0.1,
     n = len(ds)
     if not checks.is_number(val_size):
         raise TypeError(f"val_size must be a fraction or a count, got {type(val_size).__name__}")
-    if isinstance(val_size, numbers.Integral):  # a count (int, numpy ints); a float is a fraction
+    if checks.is_integer(val_size):  # a count (int, numpy ints); a float is a fraction
         n_val = int(val_size) if 0 <= val_size <= n else -1
     else:
         n_val = round(float(val_size) * n) if 0.0 < val_size < 1.0 else -1
@@ -310,7 +310,8 @@ def make_circles(n_samples: int = 100, noise: float = 0.0, factor: float = 0.5,
     """A small circle (label 1) inside a large one (label 0) in 2-D."""
     n_samples = _check_count(n_samples)
     noise = checks.nonnegative(noise, "noise")
-    if not 0.0 < checks.number(factor, "factor") < 1.0:
+    factor = checks.number(factor, "factor")
+    if not 0.0 < factor < 1.0:
         raise ValueError(f"factor must be between 0 and 1, got {factor}")
     rng = _rng(seed)
     n_out = n_samples // 2
@@ -366,7 +367,9 @@ def make_blobs(n_samples: int = 100, n_features: int = 2, centers: int | Sequenc
 
 def _box(box: Any) -> tuple[float, float]:
     """``center_box``: a (low, high) pair of finite numbers with low <= high."""
-    if not isinstance(box, (tuple, list)) or len(box) != 2:
+    if not isinstance(box, (tuple, list)):
+        raise TypeError(f"center_box must be a (low, high) pair, got {type(box).__name__}")
+    if len(box) != 2:
         raise ValueError(f"center_box must be a (low, high) pair, got {box!r}"[:200])
     low, high = (checks.finite(v, "center_box entry") for v in box)
     if low > high:
@@ -381,7 +384,9 @@ def _points(points: Any, what: str) -> list[list[float]]:
         raise ValueError(f"{what} must not be empty")
     out = []
     for i, p in enumerate(points):
-        if not isinstance(p, (list, tuple)) or not p:
+        if not isinstance(p, (list, tuple)):
+            raise TypeError(f"{what}: point {i} must be a non-empty list of numbers, got {p!r}"[:200])
+        if not p:
             raise ValueError(f"{what}: point {i} must be a non-empty list of numbers, got {p!r}"[:200])
         out.append([checks.finite(v, f"{what} value", f" (point {i})") for v in p])
         if len(out[-1]) != len(out[0]):
@@ -469,6 +474,7 @@ def load_digits(as_images: bool = False) -> tuple[list, list[int]]:
     ``as_images=True`` nested lists shaped ``[1][8][8]`` for Conv2D; ``y``
     the digits 0-9. The images ship with scikit-learn (no download).
     """
+    as_images = checks.boolean(as_images, "as_images")
     try:
         from sklearn.datasets import load_digits as _sk_load_digits
     except ImportError:

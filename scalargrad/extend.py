@@ -27,7 +27,8 @@ uses the lower-level pieces below: ``Op`` and ``make_node`` (or, in a hot
 loop, the engine's builders ``unary_node``, ``binary_node`` and ``nary_node``)
 to build nodes with derivatives it already has, ``SCALAR_OPS`` to reuse the
 engine's ops, and ``current_replay_build`` to keep a graph's structure fixed
-while a Replay is built.
+while a Replay is built. A tool that needs a graph's values walks it with
+``reading_order``.
 """
 
 from __future__ import annotations
@@ -48,10 +49,11 @@ from .scalar import (
     nary_node,
     unary_node,
 )
+from .walk import reading_order
 
 __all__ = ["SCALAR_OPS", "FloatMath", "Op", "ReplayBuild", "ScalarMath", "SharedValues", "as_float",
            "binary_node", "building_replay", "current_replay_build", "declare", "defop", "is_grad_enabled",
-           "make_node", "nary_node", "new_node", "unary_node"]
+           "make_node", "nary_node", "new_node", "reading_order", "unary_node"]
 
 
 def defop(name: str, value: Callable, **options: Any) -> Callable[[Callable], Callable[..., Scalar]]:

@@ -22,28 +22,26 @@ from collections.abc import Iterable, Sequence
 from operator import mul as times
 from typing import Union
 
-from ._util.checks import is_number
+from ._util.checks import number, plain_number
 from ._util.nested import to_lists
 from .extend import FloatMath, Op, Scalar, make_node
 
 __all__ = ["dot", "dot_derivatives", "dot_value", "floats_of", "matmul", "matvec", "max_index", "mean", "sum",
            "window_max"]
 
-Value = Union[Scalar, float, int]
+ScalarOrNumber = Union[Scalar, float, int]  # an element the ops take
 _JUST_FLOAT = {float}
 
 
-def _split(xs: Sequence[Value], what: str):
+def _split(xs: Sequence[ScalarOrNumber], what: str):
     """Separate Scalars from plain numbers: (scalars, their floats, sum of numbers)."""
     scalars, datas, numbers = [], [], 0.0
     for x in xs:
         if isinstance(x, Scalar):
             scalars.append(x)
             datas.append(x.data)
-        elif is_number(x):
-            numbers += float(x)
         else:
-            raise TypeError(f"{what}: elements must be Scalars or numbers, got {type(x).__name__}")
+            numbers += _float_of(x, what)
     return scalars, datas, numbers
 
 
@@ -53,7 +51,7 @@ _sum = Op("sum", lambda xs, constant: builtins.sum(xs, 0.0) + constant,
           lambda maths, xs, y, constant: [1.0] * len(xs), arity="n", constant=True)
 
 
-def sum(xs: Iterable[Value], start: Value = 0.0) -> Scalar:
+def sum(xs: Iterable[ScalarOrNumber], start: ScalarOrNumber = 0.0) -> Scalar:
     """Sum of Scalars (numbers allowed) as one node with n parents; ``start`` may be a Scalar too."""
     scalars, datas, numbers = _split([*to_lists(xs, deep=False), to_lists(start, deep=False)], "sum")
     return make_node(_sum, tuple(scalars), builtins.sum(datas, 0.0) + numbers, numbers, [1.0] * len(datas))
@@ -68,7 +66,7 @@ _mean = Op("mean", lambda xs, constant: (builtins.sum(xs, 0.0) + constant[1]) / 
            lambda maths, xs, y, constant: [constant[0]] * len(xs), arity="n", constant=True)
 
 
-def mean(xs: Iterable[Value]) -> Scalar:
+def mean(xs: Iterable[ScalarOrNumber]) -> Scalar:
     """Arithmetic mean as one node with n parents."""
     xs = to_lists(xs, deep=False)
     xs = xs if isinstance(xs, (list, tuple)) else list(xs)
@@ -113,7 +111,7 @@ def dot_derivatives(maths, xs: Sequence, y, constant: list | None) -> list:
 _dot = Op("dot", dot_value, dot_derivatives, arity="n", constant=True)
 
 
-def dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value = None) -> Scalar:
+def dot(ws: Sequence[ScalarOrNumber], xs: Sequence[ScalarOrNumber], bias: ScalarOrNumber = None) -> Scalar:
     """sum(w * x for w, x in zip(ws, xs)) (+ bias) as one node.
 
     Either side may hold plain floats: a side of numbers (a network's input,
@@ -150,31 +148,31 @@ def dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value = None) -> Scalar:
 # or a number; the sum of the number-by-number products). Not replayable: the replayed sum
 # would add in another order.
 def _mixed_dot_value(xs: list, constant: tuple) -> float:
-    return dot_value(xs, [_value(q, "dot") for q in constant[0]]) + constant[1]
+    return dot_value(xs, [_float_of(q, "dot") for q in constant[0]]) + constant[1]
 
 
 _mixed_dot_op = Op("dot", _mixed_dot_value, lambda maths, xs, y, constant: constant[0], arity="n",
                    constant=True, replayable=False)
 
 
-def _mixed_dot(ws: Sequence[Value], xs: Sequence[Value], bias: Value) -> Scalar:
+def _mixed_dot(ws: Sequence[ScalarOrNumber], xs: Sequence[ScalarOrNumber], bias: ScalarOrNumber) -> Scalar:
     """dot where a side mixes Scalars and numbers: parents are the Scalars, in order."""
     pairs = [(w, x) for w, x in zip(ws, xs) if isinstance(w, Scalar)]
     pairs += [(x, w) for w, x in zip(ws, xs) if isinstance(x, Scalar)]
     if isinstance(bias, Scalar):
         pairs.append((bias, 1.0))
-    products = [(_value(w, "dot") * _value(x, "dot"), isinstance(w, Scalar) or isinstance(x, Scalar))
+    products = [(_float_of(w, "dot") * _float_of(x, "dot"), isinstance(w, Scalar) or isinstance(x, Scalar))
                 for w, x in zip(ws, xs)]
     if bias is not None:
-        products.append((_value(bias, "dot bias"), isinstance(bias, Scalar)))
+        products.append((_float_of(bias, "dot bias"), isinstance(bias, Scalar)))
     y = builtins.sum(v for v, _ in products)
     folded = builtins.sum(v for v, recorded in products if not recorded)  # the number-by-number products
     partners = [q for _, q in pairs]
     return make_node(_mixed_dot_op, tuple([p for p, _ in pairs]), y, (partners, folded),
-                     [_value(q, "dot") for q in partners])
+                     [_float_of(q, "dot") for q in partners])
 
 
-def floats_of(values: Sequence[Value]) -> list[float] | None:
+def floats_of(values: Sequence[ScalarOrNumber]) -> list[float] | None:
     """Floats of an all-Scalar or all-number sequence (a new list); None if it mixes the two."""
     if len(values) == 0:
         return []
@@ -187,17 +185,16 @@ def floats_of(values: Sequence[Value]) -> list[float] | None:
         return list(values)  # a copy: the node keeps these as derivatives
     if any(isinstance(v, Scalar) for v in values):
         return None
-    return [_value(v, "dot") for v in values]
+    return [_float_of(v, "dot") for v in values]
 
 
-def _value(x: Value, what: str) -> float:
+def _float_of(x: ScalarOrNumber, what: str) -> float:
+    """A Scalar's value, or a number as a float by the package's number rule (``_util.checks``)."""
     if isinstance(x, Scalar):
         return x.data
-    if type(x) is float:
-        return x
-    if is_number(x):  # ints, numpy numbers
-        return float(x)
-    raise TypeError(f"{what}: elements must be Scalars or numbers, got {type(x).__name__}")
+    if plain_number(x) is None:
+        raise TypeError(f"{what}: elements must be Scalars or numbers, got {type(x).__name__}")
+    return number(x, what)
 
 
 # ---- the maximum of a window (max pooling) ------------------------------------------
@@ -221,14 +218,14 @@ def _d_window_max(maths, xs, y, constant):
 _window_max = Op("max", lambda xs: xs[max_index(xs)], _d_window_max, arity="n")
 
 
-def window_max(xs: Sequence[Value]) -> Scalar:
+def window_max(xs: Sequence[ScalarOrNumber]) -> Scalar:
     """The largest of ``xs`` as one node over all of them (derivative 1 for the one picked, else 0).
 
     ``MaxPool2D`` uses it while a Replay is built, so the graph stays the same
     whichever element is largest; otherwise pooling just passes the largest
     element on. Numbers among ``xs`` become constants.
     """
-    xs = tuple([x if isinstance(x, Scalar) else Scalar(_value(x, "window_max"))
+    xs = tuple([x if isinstance(x, Scalar) else Scalar(_float_of(x, "window_max"))
                 for x in to_lists(xs, deep=False)])
     if not xs:
         raise ValueError("window_max of an empty window")
@@ -241,13 +238,14 @@ window_max.op = _window_max
 
 # ---- matrices as nested lists ------------------------------------------------------
 
-def matvec(W: Sequence[Sequence[Value]], x: Sequence[Value]) -> list[Scalar]:
+def matvec(W: Sequence[Sequence[ScalarOrNumber]], x: Sequence[ScalarOrNumber]) -> list[Scalar]:
     """[dot(row, x) for row in W]."""
     x = to_lists(x, deep=False)
     return [dot(row, x) for row in to_lists(W, deep=False)]
 
 
-def matmul(A: Sequence[Sequence[Value]], B: Sequence[Sequence[Value]]) -> list[list[Scalar]]:
+def matmul(A: Sequence[Sequence[ScalarOrNumber]],
+           B: Sequence[Sequence[ScalarOrNumber]]) -> list[list[Scalar]]:
     """A @ B for nested lists (m x k times k x n)."""
     A, B = to_lists(A, deep=False), to_lists(B, deep=False)
     if A and len(A[0]) != len(B):

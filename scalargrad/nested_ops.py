@@ -309,17 +309,14 @@ def map(fn: Callable[..., Any], x: Nested, *others: Nested) -> Any:
     return _elementwise("map", fn, (x, *others))
 
 
-def _as_scalar(value: Any) -> Scalar:
-    return value if isinstance(value, Scalar) else Scalar(float(value))
-
-
 def add(a: Nested, b: Nested) -> Any:
     """``a + b`` element by element, broadcast as torch does; every element of the result is a Scalar.
 
     >>> [v.data for v in add([1.0, 2.0], 10)]
     [11.0, 12.0]
     """
-    return _elementwise("add", lambda x, y: _as_scalar(x + y), (a, b))
+    # two numbers give a number: a Scalar of it
+    return _elementwise("add", lambda x, y: s if isinstance(s := x + y, Scalar) else Scalar(s), (a, b))
 
 
 def mul(a: Nested, b: Nested) -> Any:
@@ -328,5 +325,5 @@ def mul(a: Nested, b: Nested) -> Any:
     >>> [[v.data for v in row] for row in mul([[1.0], [2.0]], [3.0, 4.0])]
     [[3.0, 4.0], [6.0, 8.0]]
     """
-    return _elementwise("mul", lambda x, y: _as_scalar(x * y), (a, b))
+    return _elementwise("mul", lambda x, y: s if isinstance(s := x * y, Scalar) else Scalar(s), (a, b))
 

@@ -419,8 +419,8 @@ def backward_order(root: Scalar, earlier_grads: list) -> list:
 
     Iterative depth-first search: a node is pushed with a ``None`` marker below its inputs, and appended
     when the marker comes off the stack (only references on the stack: no per-node tuples wake the cyclic
-    GC). A node reached is marked in its own ``grad`` slot, not in a set: hashing millions of nodes is slow
-    on PyPy. Leaves stay out of the order; a leaf holding a gradient is zeroed and listed in
+    GC). Not ``walk.reading_order``: it marks a node in its ``grad`` slot, not in a set (hashing millions
+    of nodes is slow on PyPy), and zeroes gradients. A leaf holding a gradient is zeroed and listed in
     ``earlier_grads`` as ``(leaf, old)`` for the caller to add back at the end, so two backward calls give
     exactly twice the gradient, as in torch."""
     order = []

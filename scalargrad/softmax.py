@@ -37,32 +37,32 @@ def _scalars(xs: Sequence[Scalar], what: str) -> list[Scalar]:
 # The constant is a list [max, sum e^(x - max), its log] that softmax and
 # log_softmax read; recomputing the node refreshes it.
 
-def _logsumexp_parts(xs: list[float], stats: list) -> float:
+def _logsumexp_parts(xs: list[float], constant: list) -> float:
     m, s = fl.logsumexp_parts(xs)
     log_s = fl.log(s)
-    stats[:] = m, s, log_s
+    constant[:] = m, s, log_s
     return m + log_s
 
 
-def _d_logsumexp(maths, xs, y, stats):
+def _d_logsumexp(maths, xs, y, constant):
     """softmax_i = e^((x_i - max) - log(sum e^(x - max))): exact where x_i - y would lose digits (|x| ~ 1e16).
 
     On Scalars (create_graph) the log of the sum is recomputed as a recorded
     expression, so the second derivative flows through it too.
     """
-    m = stats[0]
-    log_s = stats[2] if type(y) is float else maths.log(builtins.sum([maths.exp(x - m) for x in xs]))
+    m = constant[0]
+    log_s = constant[2] if type(y) is float else maths.log(builtins.sum([maths.exp(x - m) for x in xs]))
     return [maths.exp((x - m) - log_s) for x in xs]
 
 
-def _recompute_logsumexp(parents: tuple, stats: list) -> tuple:
+def _recompute_logsumexp(parents: tuple, constant: list) -> tuple:
     xs = [p.data for p in parents]
-    y = _logsumexp_parts(xs, stats)
-    return y, _d_logsumexp(FloatMath, xs, y, stats)
+    y = _logsumexp_parts(xs, constant)
+    return y, _d_logsumexp(FloatMath, xs, y, constant)
 
 
-_logsumexp = Op("logsumexp", lambda xs, stats: _logsumexp_parts(xs, stats), _d_logsumexp, arity="n",
-                constant=True, recompute=_recompute_logsumexp)
+_logsumexp = Op("logsumexp", _logsumexp_parts, _d_logsumexp, arity="n", constant=True,
+                recompute=_recompute_logsumexp)
 
 
 def logsumexp(xs: Sequence[Scalar]) -> Scalar:
@@ -71,16 +71,18 @@ def logsumexp(xs: Sequence[Scalar]) -> Scalar:
 
 
 def _logsumexp_node(xs: list[Scalar]) -> tuple[Scalar, list]:
-    """The logsumexp node over ``xs``, and its [max, sum, log of sum] (which it refreshes when replayed)."""
-    stats = [0.0, 0.0, 0.0]
-    y, local = _recompute_logsumexp(tuple(xs), stats)
-    return make_node(_logsumexp, tuple(xs), y, stats, local), stats
+    """The logsumexp node over ``xs``, and its constant [max, sum, log of sum] (which it refreshes when
+    replayed)."""
+    constant = [0.0, 0.0, 0.0]
+    y, local = _recompute_logsumexp(tuple(xs), constant)
+    return make_node(_logsumexp, tuple(xs), y, constant, local), constant
 
 
 # ---- log_softmax: y_i = (x_i - max) - log(sum e^(x - max)) = x_i - logsumexp(x) -------
+# Each node's constant is the logsumexp node's list [max, sum, log of sum].
 
-_log_softmax = Op("log_softmax", lambda x, lse, st: (x - st[0]) - st[2],
-                  lambda maths, x, lse, y, st: (1.0, -1.0), arity=2, constant=True)
+_log_softmax = Op("log_softmax", lambda x, lse, constant: (x - constant[0]) - constant[2],
+                  lambda maths, x, lse, y, constant: (1.0, -1.0), arity=2, constant=True)
 
 
 def log_softmax(xs: Sequence[Scalar]) -> list[Scalar]:
@@ -88,22 +90,25 @@ def log_softmax(xs: Sequence[Scalar]) -> list[Scalar]:
 
     Each value is computed as (x_i - max) - log(sum e^(x - max)), which keeps
     the digits that x_i - logsumexp would lose for large logits.
+
+    >>> from scalargrad import Scalar
+    >>> [round(v.data, 4) for v in log_softmax([Scalar(0.0), Scalar(2.0)])]
+    [-2.1269, -0.1269]
     """
     xs = _scalars(xs, "log_softmax")
-    lse, stats = _logsumexp_node(xs)
-    return [make_node(_log_softmax, (x, lse), _log_softmax.value(x.data, lse.data, stats), stats) for x in xs]
+    lse, constant = _logsumexp_node(xs)
+    return [make_node(_log_softmax, (x, lse), _log_softmax.value(x.data, lse.data, constant), constant)
+            for x in xs]
 
 
 # ---- softmax: p_i = e^(x_i - L), L = logsumexp(x); dp_i/dx_i = p_i, dp_i/dL = -p_i
 
-_softmax = Op("softmax", lambda x, lse, st: fl.exp(x - st[0]) / st[1], lambda maths, x, lse, y, st: (y, -y),
-              arity=2, constant=True)
+_softmax = Op("softmax", lambda x, lse, constant: fl.exp(x - constant[0]) / constant[1],
+              lambda maths, x, lse, y, constant: (y, -y), arity=2, constant=True)
 
 
 def softmax(xs: Sequence[Scalar]) -> list[Scalar]:
     """Probabilities exp(x_i) / sum(exp(x)) as n + 1 nodes (O(n) edges, not n^2)."""
     xs = _scalars(xs, "softmax")
-    lse, stats = _logsumexp_node(xs)
-    return [make_node(_softmax, (x, lse), _softmax.value(x.data, lse.data, stats), stats) for x in xs]
-
-
+    lse, constant = _logsumexp_node(xs)
+    return [make_node(_softmax, (x, lse), _softmax.value(x.data, lse.data, constant), constant) for x in xs]

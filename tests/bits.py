@@ -1,4 +1,4 @@
-"""``same_bits``: how compiled code is compared with the graph it was compiled from.
+"""``equal_up_to_sum_rounding``: how compiled code is compared with the graph it was compiled from.
 
 Compiled code writes ``sum()`` out as a chain of additions from 0.0. Up to
 CPython 3.11 and on PyPy, ``sum()`` of floats adds in the same order, so the
@@ -17,8 +17,9 @@ COMPENSATED_SUM = platform.python_implementation() == "CPython" and sys.version_
 SUM_REL_TOL, SUM_ABS_TOL = 1e-9, 1e-12
 
 
-def same_bits(a: float, b: float) -> bool:
-    """The same float, bit for bit (nan equals nan); within the stated bound where ``sum()`` compensates."""
+def equal_up_to_sum_rounding(a: float, b: float) -> bool:
+    """The same float, bit for bit (nan equals nan), where ``sum()`` adds in order; within the stated bound
+    (``math.isclose``) where ``sum()`` compensates its rounding."""
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
     if COMPENSATED_SUM:

@@ -8,6 +8,10 @@ never imported). Each check returns the value as a plain Python
 ``float``/``int``/``bool``, so callers keep what the check gives back.
 ``where`` is appended to messages (e.g. ``" (parameter group 1)"``).
 
+Exceptions kept because tests pin them (each commented where it stands): a wrong type raises ValueError
+for a layer's size (``nn/sizes.py``), for the counts, ``batch_size`` and ``start`` of ``data.py``,
+for a loss's output (``nn/losses.py``) and for a choice of ``one_of`` that is not a str.
+
 >>> positive_int(3, "size")
 3
 >>> number(True, "lr")
@@ -181,8 +185,15 @@ def boolean(value: Any, name: str, where: str = "") -> bool:
 
 
 def one_of(value: Any, name: str, choices: Iterable[str], where: str = "") -> str:
-    """One of the strings ``choices``; ValueError listing them otherwise."""
+    """One of the strings ``choices``; ValueError listing them otherwise, for a value that is not a str too.
+
+    >>> one_of(None, "activation", ("relu", "tanh"))
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown activation None; choose one of: relu, tanh
+    """
     choices = tuple(choices)
+    # ValueError, not TypeError, for a non-str: as torch (Conv2d(padding_mode=None)); test_module pins it
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"unknown {name} {value!r}; choose one of: {', '.join(choices)}{where}")
     return value

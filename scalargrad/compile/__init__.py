@@ -12,8 +12,9 @@ then agree within the bound ``templates.py`` states.)
 Two forms: ``form='readable'`` (``source.py``) writes one line per node and
 one per local-derivative product, named after the Scalars: printing
 ``compiled.source`` shows the chain rule at work. ``form='fast'`` (the
-default; ``layers.py`` finds the layers, ``fast.py`` writes them) writes each
-layer once, as a loop over the samples, and the other nodes line by line.
+default; ``layers.py`` finds the layers, ``plan.py`` orders them with the
+other nodes, ``fast.py`` writes them) writes each layer once, as a loop over
+the samples, and the other nodes line by line.
 
 Each op's line comes from its template (``templates.py``: a table keyed by
 the ops, which hold only their math); an op without a template is called

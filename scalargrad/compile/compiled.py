@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from types import CodeType, FunctionType
-from typing import Any, Callable, Union
+from typing import Any, Callable
 
 from .._util.checks import one_of
-from ..replay import Replay
+from ..replay.replay import Placeholders, Replay
 from ..scalar import Scalar
 from .fast import write_fast_source
 from .names import def_name
@@ -15,7 +14,6 @@ from .source import input_names, write_source
 
 __all__ = ["CompiledGraph", "compile_graph"]
 
-Placeholders = Union[Iterable[Scalar], Mapping[str, Any]]
 _CODE: dict[str, CodeType] = {}  # source -> the function's code: graphs of the same structure share it
 _MAX_CACHED = 64
 FORMS = {"fast": write_fast_source, "readable": write_source}  # form -> the writer of its source

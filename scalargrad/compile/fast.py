@@ -2,168 +2,117 @@
 
 A batch of 32 samples through a 16-32-16-3 MLP is 1,800 neuron nodes but
 only three layers. The readable form writes every node; this one writes
-each layer (``layers.find_layers``) as one loop over its runs, with the
-weights in local variables, arithmetic written out (no calls), and in
-backward the weight rows of ReLUs that are off skipped and each weight's
-gradient summed in its own local variable. The nodes that are not in a
-layer (the loss, mostly) are written line by line as in the readable form.
+each layer as one loop over its runs, with the weights in local variables,
+arithmetic written out (no calls), and in backward the weight rows of ReLUs
+that are off skipped and each weight's gradient summed in its own local
+variable. The nodes that are not in a layer (the loss, mostly) are written
+line by line as in the readable form (``source.StraightLine``).
 
-The gradients add up in the order ``backward()`` adds them: each value's
-gradient terms are summed in the order of its readers in the graph. The plan
-is checked for that; a graph where the loops would add in another order is
-written node by node instead. So the bits are the same as the graph's, up to
+The plan (``plan.py``) decides what becomes a loop and in which order the
+stages run, so that the gradients add up in the order ``backward()`` adds
+them; this module writes it. So the bits are the same as the graph's, up to
 the sums: compiled code adds in order, which is ``sum()`` up to CPython 3.11
 and on PyPy, while CPython 3.12's ``sum()`` compensates its rounding (the
 bound is in ``templates.py``).
+
+The names the writer makes are in ``GLOSSARY``, below: the loops' variables
+are kept from every other name by ``names.LOOP_FAMILIES`` (add a new family
+there too).
 """
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
-from itertools import chain
 
+from ..neuron import IDENTITY, RELU
+from ..op import Op
 from ..scalar import Scalar
-from .layers import Layer, find_layers
-from .names import gradient_name
-from .source import StraightLine, aligned, needing_grad
+from .layers import Layer
+from .plan import NodeStage, Plan, make_plan
+from .source import StraightLine, aligned
 from .templates import chained_sum, template_of, times_source
 
-__all__ = ["write_fast_source"]
+__all__ = ["GLOSSARY", "write_fast_source"]
+
+GLOSSARY = {
+    # layer k's lists (layers are numbered in the order of their first use), one entry per run
+    "X{k}": "the runs' inputs: a tuple of the input columns that vary from run to run",
+    "H{k}": "the outputs, a tuple per run",
+    "Z{k}": "the pre-activations, a tuple per run (when the activation's derivative reads them)",
+    "G{k}": "the outputs' gradients, a tuple per run",
+    "GX{k}": "the inputs' gradients, a tuple per run (when the inputs get gradients)",
+    # a loop's variables, for input column i and neuron j
+    "a{i}": "the run's input in column i",
+    "z{j}": "neuron j's pre-activation (and its partial sums, for a sum too long for one expression)",
+    "y{j}": "neuron j's output",
+    "g{j}": "neuron j's gradient",
+    "d{j}": "act'(z{j}), the activation's derivative (for activations other than the identity and ReLU)",
+    "s{i}": "the partial sums of input i's gradient (for a sum too long for one expression)",
+    # the function's other locals
+    "_": "a value dropped when a tuple is unpacked (an input that gets no gradient)",
+    "p": "the loop variable of [p.data for p in params]",
+    # the values' variables, unless a Scalar has a name of its own (names.Namer makes each one unique)
+    "w{k}_{j}_{i}": "weight i of neuron j of layer k",
+    "t{n}": "the n-th node of the graph, written line by line (source.StraightLine)",
+    "x{n}": "the n-th input (x_0_1 for element [0][1] of an input named x)",
+    "out": "the output",
+    "g_{v}": "the gradient of the variable v (names.gradient_name)",
+}
 
 
 def write_fast_source(function_name: str, inputs: list, output: Scalar, nodes: list,
                       names: list[str]) -> tuple[str, dict]:
     """The fast source of ``function_name(inputs...)`` (see the module docstring), and its globals."""
-    input_ids = {id(p) for p in inputs}
-    # Keyed by the Scalars themselves (hashed by identity): three times faster than by id() here.
-    readers = Counter(chain.from_iterable(node.parents for node in nodes))
-    param_ids = set(map(id, readers)) - set(map(id, nodes)) - input_ids
-    needs_grad = needing_grad(nodes, param_ids)
-    layers = find_layers(nodes, needs_grad, readers)
-    stages = _schedule(nodes, layers) if layers else None
-    if stages is None or not _sums_in_backward_order(nodes, layers, stages, needs_grad, readers):
-        layers, stages = [], [list(nodes)]
-    defaults, params = {}, {}
-    for k, layer in enumerate(layers):
+    plan = make_plan(inputs, nodes)
+    defaults = {}
+    for k, layer in enumerate(plan.layers):
         for j, row in enumerate(layer.rows):
             defaults.update({id(w): f"w{k}_{j}_{i}" for i, w in enumerate(row)})
-            params.update({id(w): w for w in row})
-    for stage in stages:
-        if type(stage) is list:
-            params.update({id(p): p for node in stage for p in node.parents
-                           if p.is_leaf and id(p) not in input_ids})
-    code = StraightLine(inputs, output, nodes, names, defaults, list(params.values()), needs_grad, fast=True)
-    return _Emitter(code, layers, stages, input_ids, readers).source(function_name, inputs)
+    code = StraightLine(inputs, output, nodes, names, defaults, plan.params, plan.needs_grad, fast=True)
+    return _FastWriter(code, plan, inputs).source(function_name, inputs)
 
 
-def _schedule(nodes: list, layers: list[Layer]) -> list | None:
-    """The stages in a forward order: lists of nodes written line by line, and layers; None if a layer
-    needs its own output (a recurrence) or layers need each other's outputs."""
-    position = {id(node): i for i, node in enumerate(nodes)}
-    unit = {}  # id of a node -> its layer's number, or its own number after the layers'
-    for k, layer in enumerate(layers):
-        for run in layer.runs:
-            unit.update(dict.fromkeys(map(id, run.neurons), k))
-    needs: dict[int, set] = {}
-    for i, node in enumerate(nodes):
-        if unit.setdefault(id(node), len(layers) + i) >= len(layers):
-            needs[unit[id(node)]] = {unit[id(p)] for p in node.parents if id(p) in position}
-    for k, layer in enumerate(layers):
-        needs[k] = {unit[id(v)] for run in layer.runs for v in run.inputs if id(v) in position}
-        if k in needs[k]:
-            return None
-    readers: dict[int, list] = {}
-    for u, wanted in needs.items():
-        for v in wanted:
-            readers.setdefault(v, []).append(u)
-    first = {k: position[id(layer.runs[0].neurons[0])] for k, layer in enumerate(layers)}
-    waiting = {u: len(wanted) for u, wanted in needs.items()}
-    ready = [(first.get(u, u - len(layers)), u) for u, n in waiting.items() if n == 0]
-    heapq.heapify(ready)
-    stages: list = []
-    while ready:
-        _, u = heapq.heappop(ready)
-        if u < len(layers):
-            stages.append(layers[u])
-        elif stages and type(stages[-1]) is list:
-            stages[-1].append(nodes[u - len(layers)])
-        else:
-            stages.append([nodes[u - len(layers)]])
-        for v in readers.get(u, ()):
-            waiting[v] -= 1
-            if waiting[v] == 0:
-                heapq.heappush(ready, (first.get(v, v - len(layers)), v))
-    return stages if sum(len(s) if type(s) is list else 1 for s in stages) == len(needs) else None
+def _derivative_is_one_where_it_passes(act: Op) -> bool:
+    """Whether act'(z) is exactly 1.0 wherever the activation passes a gradient (the identity everywhere,
+    a ReLU where it is on): backward then multiplies by the input alone, as ``backward()`` does."""
+    return act is IDENTITY or act is RELU
 
 
-def _sums_in_backward_order(nodes: list, layers: list[Layer], stages: list, needs_grad: set,
-                            readers: Counter) -> bool:
-    """Whether every gradient gets its terms in ``backward()``'s order (its readers' reverse graph order)
-    when the stages run backward, each layer's runs and neurons in reverse.
-
-    Within a layer the order holds by construction (runs and neurons in graph order; an input that gets
-    a gradient has one run as its only reader) once each neuron's runs come in graph order. What is left
-    to check: the values read by nodes written line by line, and weights read outside their layer.
-    """
-    span = len(nodes) + 1
-    position = {id(node): i for i, node in enumerate(nodes)}
-    for stage in stages:
-        if type(stage) is not list:
-            for j in range(len(stage.rows)):
-                if [position[id(run.neurons[j])] for run in stage.runs] != \
-                        sorted(position[id(run.neurons[j])] for run in stage.runs):
-                    return False
-    met: dict[int, list] = {}  # id -> (graph position, backward key) of each reader
-    for s, stage in enumerate(stages):
-        if type(stage) is list:
-            for node in stage:
-                for p in node.parents:
-                    if id(p) in needs_grad:
-                        met.setdefault(id(p), []).append((position[id(node)], s * span + position[id(node)]))
-            continue
-        width = len(stage.rows)
-        shared = [(j, w) for j, row in enumerate(stage.rows) for w in row if readers[w] != len(stage.runs)]
-        for j, w in shared:  # a weight read outside this layer too (mostly none)
-            met.setdefault(id(w), []).extend((position[id(run.neurons[j])], s * span + r * width + j)
-                                             for r, run in enumerate(stage.runs))
-    for found in met.values():
-        keys = [key for _, key in sorted(found)]
-        if keys != sorted(keys):
-            return False
-    return True
+def _needs_z(act: Op) -> bool:
+    """Whether the backward loop needs the pre-activations (the activation's derivative reads z)."""
+    return not _derivative_is_one_where_it_passes(act) and "{0}" in template_of(act)[1]
 
 
-class _Emitter:
-    """Writes the stages: straight-line nodes through ``StraightLine``, layers as loops. The loops' own
-    variables (``a0``, ``z0``, ``X0``, ``GX0``, ...) are the forms ``names.LOOP_NAME`` keeps from every
-    other name: add a new one there first."""
+class _FastWriter:
+    """Writes a plan's stages: nodes through ``StraightLine``, layers as loops (names: ``GLOSSARY``)."""
 
-    def __init__(self, code: StraightLine, layers: list[Layer], stages: list, input_ids: set,
-                 readers: Counter) -> None:
-        self.code, self.layers, self.stages = code, layers, stages
-        self.var, self.input_ids = code.var, input_ids
+    def __init__(self, code: StraightLine, plan: Plan, inputs: list) -> None:
+        self.code, self.plan = code, plan
+        self.var, self.gradients = code.var, code.gradients
+        self.input_ids = {id(p) for p in inputs}
+        layers = plan.layers
         self.number = {id(layer): k for k, layer in enumerate(layers)}
         self.layer_of = {id(n): k for k, layer in enumerate(layers)
-                         for run in layer.runs for n in run.neurons}
-        self.direct = {}  # layer number -> (the layer whose outputs it reads as they are, in which order)
+                         for run in layer.runs for n in run.neurons}  # id of a neuron node -> its layer
+        # layer k -> (m, order): its runs read the output tuples of layer m's runs as they are (see _fed_by)
+        self.fed_by: dict[int, tuple[int, list[int]]] = {}
         for k, layer in enumerate(layers):
-            fed = self._fed_by(layer, readers)
-            if fed is not None and fed[0] not in {m for m, _ in self.direct.values()}:
-                self.direct[k] = fed
-        feeding = {m for m, _ in self.direct.values()}
+            fed = self._fed_by(layer, plan.readers)
+            if fed is not None and fed[0] not in {m for m, _ in self.fed_by.values()}:
+                self.fed_by[k] = fed
+        feeding = {m for m, _ in self.fed_by.values()}
         self.unpacked = set(range(len(layers))) - feeding  # their outputs become variables after the loop
         self._weight_names: dict[int, list[list[str]]] = {}
         self._input_sources: dict[int, list[str]] = {}
 
-    def _fed_by(self, layer: Layer, readers: Counter):
+    def _fed_by(self, layer: Layer, readers: Counter) -> tuple[int, list[int]] | None:
         """(m, order) when every run of ``layer`` reads all outputs of the same-numbered run of layer m, and
         nothing else reads them, in one order for all runs (``order[i]``: the output in input column
         ``varying[i]``); else None."""
         m = self.layer_of.get(id(layer.runs[0].inputs[layer.varying[0]]))
         if m is None:
             return None
-        source = self.layers[m]
+        source = self.plan.layers[m]
         if len(source.runs) != len(layer.runs) or len(source.rows) != len(layer.varying):
             return None
         order, width = None, len(layer.rows)
@@ -184,22 +133,22 @@ class _Emitter:
                  "    # the parameters' current values",
                  *_wrapped([self.var[id(p)] for p in code.params], "    ", " = [p.data for p in params]"),
                  "    # forward"]
-        for stage in self.stages:
-            if type(stage) is list:
-                for node in stage:
+        for stage in self.plan.stages:
+            if isinstance(stage, NodeStage):
+                for node in stage.nodes:
                     lines += code.forward(node)
             else:
                 lines += self._layer_forward(self.number[id(stage)], stage)
         lines.append("    # backward")
         lines += code.seed()
-        for stage in reversed(self.stages):
-            if type(stage) is list:
-                for node in reversed(stage):
+        for stage in reversed(self.plan.stages):
+            if isinstance(stage, NodeStage):
+                for node in reversed(stage.nodes):
                     lines += code.backward(node)
             else:
                 lines += self._layer_backward(self.number[id(stage)], stage)
         lines.append("    # add this pass's gradients to the parameters' .grad, as backward() does")
-        grads = [code.gradient(p) if id(p) in code.assigned else "0.0" for p in code.params]
+        grads = [self.gradients.value_or_zero(p) for p in code.params]
         lines += _wrapped(grads, "    add_grads(params, ", ")")
         lines.append(f"    return {self.var[id(code.output)]}")
         return aligned(lines), code.writer.globals
@@ -226,10 +175,10 @@ class _Emitter:
 
     def _loop_columns(self, k: int, layer: Layer) -> list[int]:
         """The input columns a run's ``X`` tuple holds, in its order (the loop names column i ``a{i}``)."""
-        if k not in self.direct:
+        if k not in self.fed_by:
             return list(layer.varying)
         columns = [0] * len(layer.varying)
-        for i, slot in zip(layer.varying, self.direct[k][1]):  # read as the feeding layer wrote them
+        for i, slot in zip(layer.varying, self.fed_by[k][1]):  # read as the feeding layer wrote them
             columns[slot] = i
         return columns
 
@@ -237,8 +186,8 @@ class _Emitter:
         width, act, inputs = len(layer.rows), layer.activation, self._inputs(layer)
         neurons = f"{width} neuron{'s' * (width != 1)} ({act.name})"
         lines = [f"    # layer {k}: {neurons} over {len(inputs)} inputs, run {len(layer.runs)} times"]
-        if k in self.direct:
-            lines.append(f"    X{k} = H{self.direct[k][0]}")
+        if k in self.fed_by:
+            lines.append(f"    X{k} = H{self.fed_by[k][0]}")
         else:
             name_of = self.code.writer.name_of
             rows = [_tuple(name_of(run.inputs[i]) for i in layer.varying) for run in layer.runs]
@@ -252,7 +201,7 @@ class _Emitter:
             products = [times_source(w, x) for w, x in zip(self._weights(layer)[j], inputs)]
             head, z = chained_sum(f"z{j}", products)
             lines += [f"        {line}" for line in head]
-            if act.name == "identity":
+            if act is IDENTITY:
                 values.append(z)
             else:
                 lines.append(f"        z{j} = {z}")
@@ -266,19 +215,18 @@ class _Emitter:
         return lines
 
     def _layer_backward(self, k: int, layer: Layer) -> list:
-        code, width, act = self.code, len(layer.rows), layer.activation
+        gradients, width, act = self.gradients, len(layer.rows), layer.activation
         lines = [f"    # layer {k} backward: its runs and neurons in reverse, as backward() meets them"]
-        feeds = [reader for reader, (m, _) in self.direct.items() if m == k]
+        feeds = [reader for reader, (m, _) in self.fed_by.items() if m == k]
         if feeds:
             lines.append(f"    G{k} = GX{feeds[0]}")
         else:
-            rows = [_tuple(code.gradient(n) if id(n) in code.assigned else "0.0" for n in run.neurons)
-                    for run in layer.runs]
+            rows = [_tuple(gradients.value_or_zero(n) for n in run.neurons) for run in layer.runs]
             lines.append(f"    G{k} = [{', '.join(rows)}]")
-        fresh = [w for row in layer.rows for w in row if id(w) not in code.assigned]
-        code.assigned.update(map(id, fresh))
+        fresh = [w for row in layer.rows for w in row if not gradients.holds_value(w)]
+        fresh = [gradients.claim(w) for w in fresh]  # (claimed after the test: a weight twice stays twice)
         for start in range(0, len(fresh), 16):
-            lines.append(f"    {' = '.join(code.gradient(w) for w in fresh[start:start + 16])} = 0.0")
+            lines.append(f"    {' = '.join(fresh[start:start + 16])} = 0.0")
         columns = self._loop_columns(k, layer)
         loop = {f"X{k}": _tuple(f"a{i}" for i in columns), f"H{k}": _tuple(f"y{j}" for j in range(width))}
         if _needs_z(act):
@@ -292,25 +240,23 @@ class _Emitter:
             lines += self._neuron_backward(layer, j)
         if not layer.inputs_need_grad:
             return lines
-        unit = act.name in ("relu", "identity")  # act'(z) is 1.0 wherever they pass a gradient
+        times_input_alone = _derivative_is_one_where_it_passes(act)
         grads = []
         for i in columns:
             weights = [self._weights(layer)[j][i] for j in reversed(range(width))]
-            head, total = chained_sum(f"s{i}", [f"g{j} * {w}" if unit else f"g{j} * (d{j} * {w})"
-                                                        for j, w in zip(reversed(range(width)), weights)])
+            head, total = chained_sum(f"s{i}", [f"g{j} * {w}" if times_input_alone else f"g{j} * (d{j} * {w})"
+                                                for j, w in zip(reversed(range(width)), weights)])
             lines += [f"        {line}" for line in head]
             grads.append(total)
         lines += [f"        GX{k}.append({_tuple(grads)})", f"    GX{k}.reverse()"]
-        if k not in self.direct:  # the inputs' gradients, as variables (this run is their only reader)
-            rows = []
+        if k not in self.fed_by:  # the inputs' gradients, as variables (this run is their only reader)
+            needs_grad, rows = self.code.needs_grad, []
             for run in layer.runs:
                 targets = []
                 for i in layer.varying:
                     v = run.inputs[i]
-                    graded = type(v) is Scalar and id(v) in code.needs_grad and id(v) not in self.input_ids
-                    if graded:
-                        code.assigned.add(id(v))
-                    targets.append(code.gradient(v) if graded else "_")
+                    graded = type(v) is Scalar and id(v) in needs_grad and id(v) not in self.input_ids
+                    targets.append(gradients.claim(v) if graded else "_")
                 rows.append(_tuple(targets))
             lines.append(f"    {_tuple(rows)} = GX{k}")
         return lines
@@ -318,14 +264,14 @@ class _Emitter:
     def _neuron_backward(self, layer: Layer, j: int) -> list:
         """Neuron j's lines in the backward loop: its weights' gradient terms, skipped where a ReLU is off."""
         act = layer.activation
-        grads = [gradient_name(w) for w in self._weights(layer)[j]]
-        if act.name in ("relu", "identity"):  # act'(z) is 1.0 where they pass a gradient: g * x
+        grads = [self.gradients.name(w) for w in layer.rows[j]]
+        if _derivative_is_one_where_it_passes(act):  # g * x: the product backward() makes with act'(z) = 1.0
             body = [f"{g} += {times_source(f'g{j}', x)}" for g, x in zip(grads, self._inputs(layer))]
         else:  # backward() multiplies each local derivative act'(z) * x by g: the same two products
             body = [f"{g} += g{j} * ({times_source(f'd{j}', x)})" for g, x in zip(grads, self._inputs(layer))]
-        if act.name == "identity":
+        if act is IDENTITY:
             return [f"        {line}" for line in body]
-        if act.name == "relu":  # the output is 0.0 exactly where z <= 0.0: an off ReLU passes nothing back
+        if act is RELU:  # the output is 0.0 exactly where z <= 0.0: an off ReLU passes nothing back
             if layer.inputs_need_grad:  # (and adds 0.0 to its inputs' gradients)
                 head = [f"        if y{j} <= 0.0:", f"            g{j} = 0.0", "        else:"]
             else:
@@ -353,8 +299,3 @@ def _wrapped(names: list[str], head: str, tail: str) -> list[str]:
         line += name + ", "
     lines.append(line[:-2] + ")" + tail)
     return lines
-
-
-def _needs_z(act) -> bool:
-    """Whether the backward loop needs the pre-activations (the activation's derivative reads z)."""
-    return act.name not in ("relu", "identity") and "{0}" in template_of(act)[1]

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..neuron import NEURON, NeuronConstant
 from ..op import Op
 from ..scalar import Scalar, declaration
 
@@ -58,12 +59,10 @@ class Layer:
         return {i: first[i] for i in range(len(first)) if i not in varying}
 
 
-def _neuron_parts(node: Scalar):
+def _replayed_neuron(node: Scalar) -> NeuronConstant | None:
     """A neuron node's constant, when a Replay build recorded it (else None)."""
     op, constant = declaration(node)
-    if op is None or op.name != "neuron" or getattr(constant, "weights", None) is None:
-        return None
-    return constant
+    return constant if op is NEURON and constant.replayed else None
 
 
 def find_layers(nodes: list[Scalar], needs_grad: set[int], readers: Counter) -> list[Layer]:
@@ -74,26 +73,26 @@ def find_layers(nodes: list[Scalar], needs_grad: set[int], readers: Counter) -> 
     loop's sum of one input's terms is the sum ``backward()`` makes. ``readers`` counts each Scalar's
     readers among the nodes.
     """
-    runs: dict[int, tuple[Any, list]] = {}  # id of the shared input vector -> (a neuron's constant, neurons)
+    runs: dict[int, tuple[NeuronConstant, list]] = {}  # id of a shared input vector -> (a constant, neurons)
     for node in nodes:
-        spec = _neuron_parts(node)
+        spec = _replayed_neuron(node)
         if spec is not None:
             runs.setdefault(id(spec.inputs), (spec, []))[1].append(node)
     if not runs:
         return []
     layers: dict[tuple, Layer] = {}
     for spec, neurons in runs.values():
-        shared = [_neuron_parts(n).weights for n in neurons]
-        key = (spec.activation, spec.slope, spec.partners is None, tuple(map(id, shared)))
+        shared = [_replayed_neuron(n).weights for n in neurons]
+        key = (spec.activation, spec.slope, spec.inputs_recorded, tuple(map(id, shared)))
         sources = spec.inputs.sources
         inputs = list(sources) + spec.inputs.values[len(sources):]
-        if not _run_fits(inputs, len(neurons), spec.partners is None, needs_grad, readers) \
+        if not _run_fits(inputs, len(neurons), spec.inputs_recorded, needs_grad, readers) \
                 or any(len(w.sources) != len(inputs) for w in shared):
             continue
         layer = layers.get(key)
         if layer is None:
             rows = [w.sources for w in shared]
-            layer = layers[key] = Layer(rows, spec.op, spec.slope, spec.partners is None)
+            layer = layers[key] = Layer(rows, spec.activation, spec.slope, spec.inputs_recorded)
         layer.runs.append(Run(neurons, inputs))
     found = []
     for layer in _fold_cut_windows(list(layers.values()), {id(node): i for i, node in enumerate(nodes)}):

@@ -31,13 +31,15 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["GRADIENT_PREFIX", "LOOP_NAME", "Namer", "comment_text", "def_name", "folded", "gradient_name"]
+__all__ = ["FAST_LOCALS", "GRADIENT_PREFIX", "LOOP_FAMILIES", "LOOP_NAME", "Namer", "comment_text",
+           "def_name", "folded", "gradient_name"]
 
-# The fast form's loop variables (fast.py), each a family letter and a number: a run's inputs (a), the
-# derivative of an activation (d), a neuron's gradient in the loop (g), an input's summed gradient (s),
-# the outputs (y) and pre-activations (z); a layer's runs (X), outputs (H), pre-activations (Z),
-# gradients (G) and its inputs' gradients (GX).
-LOOP_NAME = re.compile(r"(?:a|d|g|s|y|z|G|GX|H|X|Z)[0-9]+")
+# The families of the fast form's loop variables, each a family and a number (``fast.GLOSSARY`` says what
+# each holds): in a loop, a run's inputs (a), an activation's derivative (d), a neuron's gradient (g), an
+# input's summed gradient (s), the outputs (y) and pre-activations (z); a layer's runs (X), outputs (H),
+# pre-activations (Z), gradients (G) and its inputs' gradients (GX).
+LOOP_FAMILIES = ("a", "d", "g", "s", "y", "z", "G", "GX", "H", "X", "Z")
+LOOP_NAME = re.compile(f"(?:{'|'.join(LOOP_FAMILIES)})[0-9]+")
 FAST_LOCALS = frozenset({"_", "p"})  # the fast form's other locals: "_" takes a value it drops, and "p"
 GRADIENT_PREFIX = "g_"  # the gradient of variable v is g_v
 PYTHON_NAMES = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))

@@ -18,11 +18,12 @@ from typing import Any
 
 from .. import _floats as fl
 from ..scalar import FloatMath, Scalar, declaration
+from ..walk import leaves_read_by, reading_order
 from .names import Namer, comment_text, gradient_name
 from .templates import template_of
 
-__all__ = ["FLOAT_FUNCTIONS", "Holder", "StraightLine", "add_grad", "aligned", "input_names", "needing_grad",
-           "write_source"]
+__all__ = ["FLOAT_FUNCTIONS", "Gradients", "Holder", "StraightLine", "add_grad", "aligned", "input_names",
+           "needing_grad", "write_source"]
 
 # the names templates may call: the engine's float functions
 FLOAT_FUNCTIONS = {name: getattr(fl, name) for name in fl.__all__ if name != "FloatMath"}
@@ -149,14 +150,47 @@ def input_names(shapes: dict[str, tuple[int, ...]] | None, count: int) -> list[s
             for name, dims in shapes.items() for index in itertools.product(*map(range, dims))]
 
 
+class Gradients:
+    """The gradient variables of one function (``g_`` and a value's variable), and the one record of which
+    of them hold a value yet: a gradient's first term is assigned (``g_w = ...``), the next ones added
+    (``g_w += ...``), so the terms add in the order the lines run, which the writers make backward()'s."""
+
+    def __init__(self, var: _Variables) -> None:
+        self.var = var
+        self._holding: set[int] = set()  # ids of the values whose gradient holds a value so far
+
+    def name(self, scalar: Scalar) -> str:
+        """The variable of ``scalar``'s gradient."""
+        return gradient_name(self.var[id(scalar)])
+
+    def holds_value(self, scalar: Scalar) -> bool:
+        """Whether the lines written so far gave ``scalar``'s gradient a value."""
+        return id(scalar) in self._holding
+
+    def value_or_zero(self, scalar: Scalar) -> str:
+        """Source for ``scalar``'s gradient so far: its variable, or ``0.0`` if no line gave it a value."""
+        return self.name(scalar) if id(scalar) in self._holding else "0.0"
+
+    def claim(self, scalar: Scalar) -> str:
+        """``scalar``'s gradient variable, for a line that gives it its first value (``= 1.0``, ``= 0.0``, a
+        tuple unpacking)."""
+        self._holding.add(id(scalar))
+        return self.name(scalar)
+
+    def add(self, target: Scalar, term: str, indent: str = "    ", comment: str = "") -> tuple:
+        """``g_target = term``, or ``+= term`` once it holds a value: terms add in the order written."""
+        sign = "+=" if id(target) in self._holding else "="
+        return f"{indent}{self.claim(target)} {sign} {term}", comment
+
+
 class StraightLine:
     """The state shared by the lines of one function: the Scalars' names, which values need a gradient,
-    which gradients hold a value yet; and one node's forward lines and backward lines.
+    their gradients (``Gradients``); and one node's forward lines and backward lines.
 
     The readable form is all straight line; the fast form (``fast.py``) uses it between its layer loops.
     ``names`` are the inputs' default names; a Scalar's own name comes before them, and ``defaults``
-    (names by id) before both. ``params`` are the leaves that are not inputs (found in reading order if
-    not given, in the order ``nodes`` read them), and ``needs_grad`` the ids of the values a gradient reaches
+    (names by id) before both. ``params`` are the leaves that are not inputs (found if not given, in the
+    order ``nodes`` read them), and ``needs_grad`` the ids of the values a gradient reaches
     (worked out if not given). Nodes are named ``t0, t1, ...`` in the order of ``nodes``. ``fast`` tells
     that the function is the fast form's: the names of its loops' variables are kept from the Scalars.
     """
@@ -165,26 +199,16 @@ class StraightLine:
                  defaults: dict[int, str] | None = None, params: list | None = None,
                  needs_grad: set[int] | None = None, fast: bool = False) -> None:
         if params is None:
-            input_ids = {id(p) for p in inputs}
-            params, seen = [], set()
-            for node in nodes:
-                for p in node.parents:
-                    if p.is_leaf and id(p) not in input_ids and id(p) not in seen:
-                        seen.add(id(p))
-                        params.append(p)
+            params = leaves_read_by(nodes, skip=inputs)
         self.params = params
         self.writer = _Writer(inputs, self.params, nodes, output, names, defaults or {}, fast)
         self.var = self.writer.var
+        self.gradients = Gradients(self.var)
         self.output = output
         if needs_grad is None:
             needs_grad = needing_grad(nodes, {id(p) for p in params})
         self.needs_grad = needs_grad
-        self.assigned: set[int] = set()  # the gradients given a value so far, in backward order
         self._backward_parts: dict[int, tuple] = {}
-
-    def gradient(self, scalar: Scalar) -> str:
-        """The variable of ``scalar``'s gradient."""
-        return gradient_name(self.var[id(scalar)])
 
     def header(self, function_name: str, arguments: list[str]) -> list:
         """The ``def`` line and the parameters' current values."""
@@ -204,36 +228,30 @@ class StraightLine:
         if id(self.output) not in self.needs_grad:
             return []
         out = self.var[id(self.output)]
-        self.assigned.add(id(self.output))
-        return [(f"    {gradient_name(out)} = 1.0", f"# d{out}/d{out}")]
-
-    def add(self, target: Scalar, term: str, indent: str = "    ", comment: str = "") -> tuple:
-        """``g_target = term``, or ``+= term`` once it holds a value: terms add in backward()'s order."""
-        sign = "+=" if id(target) in self.assigned else "="
-        self.assigned.add(id(target))
-        return f"{indent}{self.gradient(target)} {sign} {term}", comment
+        return [(f"    {self.gradients.claim(self.output)} = 1.0", f"# d{out}/d{out}")]
 
     def backward(self, node: Scalar) -> list:
         """The lines that add ``node``'s gradient times each local derivative into its inputs' gradients."""
         if id(node) not in self.needs_grad:
             return []
         line, derivatives, guard = self._backward_parts[id(node)]
-        g, indent, lines = self.gradient(node), "    ", []
+        gradients = self.gradients
+        g, indent, lines = gradients.name(node), "    ", []
         targets = [(p, d) for p, d in zip(node.parents, derivatives) if id(p) in self.needs_grad]
         if guard is not None:
             for p, _ in targets:
-                if id(p) not in self.assigned:
-                    lines.append(self.add(p, "0.0"))
+                if not gradients.holds_value(p):
+                    lines.append(gradients.add(p, "0.0"))
             lines.append((f"    if {guard}:", "# passes no gradient when it is 0 (an off ReLU)"))
             indent = "        "
-        lines += [self.add(p, f"{g} * {_factor(d)}", indent, f"# from {line}") for p, d in targets]
+        lines += [gradients.add(p, f"{g} * {_factor(d)}", indent, f"# from {line}") for p, d in targets]
         return lines
 
     def footer(self) -> list:
         """Add this pass's gradients into the parameters' ``.grad``, and return the output's value."""
         return ["    # add this pass's gradients to the parameters' .grad, as backward() does",
-                *[f"    params[{i}].grad = add_grad(params[{i}].grad, {self.gradient(p)})"
-                  for i, p in enumerate(self.params) if id(p) in self.assigned],
+                *[f"    params[{i}].grad = add_grad(params[{i}].grad, {self.gradients.name(p)})"
+                  for i, p in enumerate(self.params) if self.gradients.holds_value(p)],
                 f"    return {self.var[id(self.output)]}"]
 
 
@@ -255,7 +273,7 @@ def write_source(function_name: str, inputs: list, output: Scalar, nodes: list,
     and adding the gradients of the other leaves (the parameters) into their ``.grad``; and its globals.
     ``names`` are the inputs' default names (a Scalar's own name comes first)."""
     # any order with inputs first gives the same values: this one reads left to right
-    reading = _reading_order(output)
+    reading = [value for value in reading_order(output) if not value.is_leaf]
     code = StraightLine(inputs, output, reading, names or input_names(None, len(inputs)))
     lines = code.header(function_name, [code.var[id(p)] for p in inputs])
     lines.append("    # forward: one line per node")
@@ -268,22 +286,6 @@ def write_source(function_name: str, inputs: list, output: Scalar, nodes: list,
         lines += code.backward(node)
     lines += code.footer()
     return aligned(lines), code.writer.globals
-
-
-def _reading_order(output: Scalar) -> list:
-    """The nodes below ``output``, each after its inputs, the inputs visited left to right."""
-    order, done, stack = [], set(), [(output, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if id(node) in done or node.is_leaf:
-            continue
-        if expanded:
-            done.add(id(node))
-            order.append(node)
-        else:
-            stack.append((node, True))
-            stack += [(p, False) for p in reversed(node.parents) if id(p) not in done]
-    return order
 
 
 def aligned(lines: list) -> str:

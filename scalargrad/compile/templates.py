@@ -26,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Callable, Union
 
-from .. import functional as F
+from .. import list_ops
+from ..neuron import NEURON, RELU, NeuronConstant
 from ..op import Op
 from ..scalar import SCALAR_OPS
 
@@ -142,23 +143,23 @@ def register_template(op: Op, template: Template) -> None:
     TEMPLATES[op] = template
 
 
-# ---- functional's ops: several lines each ------------------------------------------------------------
+# ---- the list-level ops and the neuron: several lines each ----------------------------------------------
 
 def _sum(constant: float, xs: list, y: str, name_of: Callable, fresh: Callable):
-    """``F.sum``: the terms, then the sum of the numbers among them (the constant)."""
+    """``sum``: the terms, then the sum of the numbers among them (the constant)."""
     return _summed_lines(y, [*xs, name_of(constant)], "{}", "sum"), ["1.0"] * len(xs), None
 
 
 def _mean(constant: tuple, xs: list, y: str, name_of: Callable, fresh: Callable):
-    """``F.mean``: the sum as ``F.sum``'s, over n; the constant is (1 / n, the numbers' sum, n)."""
+    """``mean``: the sum as ``sum``'s, over n; the constant is (1 / n, the numbers' sum, n)."""
     lines = _summed_lines(y, [*xs, name_of(constant[1])], f"({{}}) / {constant[2]}", "mean")
     return lines, [name_of(constant[0])] * len(xs), None
 
 
-def _neuron(constant, parents: list, y: str, name_of: Callable, fresh: Callable):
-    """A neuron of ``F.linear``: z summed as its recompute sums, act(z), act'(z) from the activation's
-    template. A neuron not built by a Replay is left to its recompute (None)."""
-    if constant.weights is None:
+def _neuron(constant: NeuronConstant, parents: list, y: str, name_of: Callable, fresh: Callable):
+    """A neuron of ``linear`` (``scalargrad.neuron``): z summed as its recompute sums, act(z), act'(z) from
+    the activation's template. A neuron not built by a Replay is left to its recompute (None)."""
+    if not constant.replayed:
         return None
     sources = constant.inputs.sources
     w = [name_of(p) for p in constant.weights.sources]
@@ -167,19 +168,20 @@ def _neuron(constant, parents: list, y: str, name_of: Callable, fresh: Callable)
     z, d = fresh(f"z_{y}"), fresh(f"d_{y}")
     products = [times_source(wi, xi) for wi, xi in zip(w, x)]
     act = constant.activation
-    value, derivative = (t.format(z, y=y, c=name_of(constant.slope)) for t in TEMPLATES[constant.op])
+    value, derivative = (t.format(z, y=y, c=name_of(constant.slope)) for t in TEMPLATES[act])
     lines = [*_summed_lines(z, products, "{}", "dot (the sum starts at 0.0, as sum() does)"),
-             (f"{y} = {value}", act), (f"{d} = {derivative}", f"{act}'({z})")]
-    partners = x if constant.partners is not None else w[:len(sources)] + x
-    return lines, [f"{d} * {v}" for v in partners], (d if act == "relu" else None)
+             (f"{y} = {value}", act.name), (f"{d} = {derivative}", f"{act.name}'({z})")]
+    partners = w[:len(sources)] + x if constant.inputs_recorded else x
+    return lines, [f"{d} * {v}" for v in partners], (d if act is RELU else None)  # an off ReLU: no gradient
 
 
 def _window_max(constant: None, xs: list, y: str, name_of: Callable, fresh: Callable):
-    """``F.window_max`` (max pooling): the index ``max_index`` picks, then that element."""
+    """``window_max`` (max pooling): the index ``max_index`` picks, then that element."""
     k, window = fresh(f"k_{y}"), f"({', '.join(xs)},)"
-    lines = [(f"{k} = {name_of(F.max_index)}({window})", "max: the first largest (a nan wins)"),
+    lines = [(f"{k} = {name_of(list_ops.max_index)}({window})", "max: the first largest (a nan wins)"),
              (f"{y} = {window}[{k}]", "max")]
     return lines, [f"(1.0 if {k} == {i} else 0.0)" for i in range(len(xs))], None
 
 
-TEMPLATES.update({F.sum.op: _sum, F.mean.op: _mean, F.linear.op: _neuron, F.window_max.op: _window_max})
+TEMPLATES.update({list_ops.sum.op: _sum, list_ops.mean.op: _mean, NEURON: _neuron,
+                  list_ops.window_max.op: _window_max})

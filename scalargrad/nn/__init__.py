@@ -2,9 +2,14 @@
 
 >>> from scalargrad.nn import Linear, Sequential, CrossEntropyLoss, SGD
 >>> model = Sequential([Linear(2, 4, activation='relu'), Linear(4, 2)])
->>> loss = CrossEntropyLoss()([model([1.0, 0.0])], [1])
+>>> len(model.parameters())      # 4 neurons of 2 weights and a bias, then 2 of 4 weights and a bias
+22
+>>> loss_fn = CrossEntropyLoss()
+>>> loss = loss_fn([model([1.0, 0.0])], [1])
 >>> optim = SGD(model.parameters(), lr=0.1)
 >>> optim.zero_grad(); loss.backward(); optim.step()
+>>> loss_fn([model([1.0, 0.0])], [1]).data < loss.data    # the step lowered the loss
+True
 """
 
 from . import init

@@ -22,18 +22,13 @@ __all__ = ["ACTIVATIONS", "Identity", "LeakyReLU", "ReLU", "Sigmoid", "Softmax",
 ACTIVATIONS = F.ACTIVATIONS
 
 
-def _as_scalar(v: Scalar | float) -> Scalar:
-    return v if isinstance(v, Scalar) else Scalar(v)
-
-
 class _Elementwise(Module):
     _fn: Callable = None  # the Scalar method applied to each element
 
     def forward(self, x: Any) -> Any:
         """Apply the activation to a Scalar or to each element of (nested) lists."""
         fn = type(self)._fn
-        return map_leaves(lambda v: fn(_as_scalar(v)), to_lists(x))
-
+        return map_leaves(lambda v: fn(v if isinstance(v, Scalar) else Scalar(v)), to_lists(x))
 
 
 class ReLU(_Elementwise):
@@ -68,7 +63,6 @@ class Identity(Module):
         return x
 
 
-
 class LeakyReLU(Module):
     """x for x > 0, ``negative_slope * x`` otherwise, elementwise."""
 
@@ -79,12 +73,12 @@ class LeakyReLU(Module):
     def forward(self, x: Any) -> Any:
         """Apply leaky ReLU to a Scalar or to each element of (nested) lists."""
         slope = self.negative_slope
-        return map_leaves(lambda v: _as_scalar(v).leaky_relu(slope), to_lists(x))
+        return map_leaves(lambda v: (v if isinstance(v, Scalar) else Scalar(v)).leaky_relu(slope),
+                          to_lists(x))
 
     def extra_repr(self) -> str:
         """``negative_slope=...``."""
         return f"negative_slope={self.negative_slope}"
-
 
 
 class Softmax(Module):

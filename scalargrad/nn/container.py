@@ -26,7 +26,7 @@ class Sequential(Module):
             if not isinstance(m, Module):
                 raise TypeError(f"Sequential item {i} is a {type(m).__name__}, not a Module")
         self.modules = modules
-        if do_initialize:
+        if do_initialize:  # the original scalargrad's API
             for m in modules:
                 if hasattr(m, "initialize"):
                     m.initialize()

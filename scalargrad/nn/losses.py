@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from .. import _floats as fl
 from .. import functional as F
-from .._util.checks import integer, is_number, unit_interval
+from .._util.checks import integer, is_number, one_of, unit_interval
 from .._util.nested import to_lists
 from ..extend import FloatMath, Op, Scalar, building_replay, make_node
 from .module import Module
@@ -65,22 +65,27 @@ def _class_index(t) -> int:
         raise TypeError(f"class targets must be ints, got {type(t).__name__}") from None
 
 
-def _as_scalar(v, who: str) -> Scalar:
+def _output_scalar(v, who: str) -> Scalar:
+    """An output value: a Scalar, or a number (numpy's too, never a bool) made one, alone or in a 1-element
+    list."""
     if isinstance(v, Scalar):
         return v
     if isinstance(v, (list, tuple)) and len(v) == 1:
-        return _as_scalar(v[0], who)
-    if is_number(v):  # numpy numbers too, never a bool
-        return Scalar(float(v))
+        return _output_scalar(v[0], who)
+    if is_number(v):
+        return Scalar(v)
+    # ValueError for a wrong type, against the policy: test_losses_take_numpy_outputs pins it
     raise ValueError(f"{who} expects each output to be a Scalar or a 1-element list, got {v!r}"[:200])
 
 
-def _number(v, who: str) -> float:
+def _target_number(v, who: str) -> float:
+    """A target value as a float: a number (numpy's too, never a bool) or a Scalar's value, alone or in a
+    1-element list."""
     if isinstance(v, Scalar):
         return v.data
     if isinstance(v, (list, tuple)) and len(v) == 1:
-        return _number(v[0], who)
-    if not is_number(v):  # numpy numbers are numbers; a bool is not
+        return _target_number(v[0], who)
+    if not is_number(v):
         raise TypeError(f"{who} targets must be numbers, got {type(v).__name__}")
     return float(v)
 
@@ -88,9 +93,7 @@ def _number(v, who: str) -> float:
 class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-        self.reduction = reduction
+        self.reduction = one_of(reduction, "reduction", _REDUCTIONS)
 
     def _reduce(self, losses: list):
         if self.reduction == "none":
@@ -215,7 +218,7 @@ class NLLLoss(_Loss):
             if not 0 <= t < len(logp):
                 raise ValueError(f"NLLLoss, sample {i}: class index {t} is out of range "
                                  f"for {len(logp)} outputs")
-            picked.append(-_as_scalar(logp[t], "NLLLoss"))
+            picked.append(-_output_scalar(logp[t], "NLLLoss"))
         return self._reduce(picked)
 
 
@@ -234,7 +237,8 @@ def _pairs(outputs, targets, who: str):
             pairs.extend(zip(o, ts))
         else:
             pairs.append((o, t))
-    return [(_as_scalar(o, who), t if isinstance(t, Scalar) else _number(t, who)) for o, t in pairs]
+    return [(_output_scalar(o, who), t if isinstance(t, Scalar) else _target_number(t, who))
+            for o, t in pairs]
 
 
 class MSELoss(_Loss):

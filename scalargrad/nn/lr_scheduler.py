@@ -142,7 +142,12 @@ class StepLR(LRScheduler):
     >>> from scalargrad import Scalar
     >>> from scalargrad.nn.optim import SGD
     >>> sched = StepLR(SGD([Scalar(1.0)], lr=0.05), step_size=30, gamma=0.1)
-    >>> # lr = 0.05 for epochs 0-29, 0.005 for 30-59, 0.0005 for 60-89, ...
+    >>> lrs = []
+    >>> for epoch in range(61):
+    ...     lrs.append(round(sched.get_last_lr()[0], 6))
+    ...     sched.step()
+    >>> lrs[0], lrs[29], lrs[30], lrs[59], lrs[60]   # 0.05 for epochs 0-29, 0.005 for 30-59, ...
+    (0.05, 0.05, 0.005, 0.005, 0.0005)
     """
 
     _hyperparameters = ("step_size", "gamma")
@@ -172,7 +177,10 @@ class ExponentialLR(LRScheduler):
 
     >>> from scalargrad import Scalar
     >>> from scalargrad.nn.optim import SGD
-    >>> sched = ExponentialLR(SGD([Scalar(1.0)], lr=0.1), gamma=0.95)
+    >>> sched = ExponentialLR(SGD([Scalar(1.0)], lr=0.1), gamma=0.5)
+    >>> sched.step(); sched.step()
+    >>> sched.get_last_lr()
+    [0.025]
     """
 
     _hyperparameters = ("gamma",)
@@ -202,7 +210,13 @@ class CosineAnnealingLR(LRScheduler):
 
     >>> from scalargrad import Scalar
     >>> from scalargrad.nn.optim import SGD
-    >>> sched = CosineAnnealingLR(SGD([Scalar(1.0)], lr=0.1), T_max=100)
+    >>> sched = CosineAnnealingLR(SGD([Scalar(1.0)], lr=0.1), T_max=4)
+    >>> lrs = []
+    >>> for epoch in range(6):
+    ...     lrs.append(round(sched.get_last_lr()[0], 4))
+    ...     sched.step()
+    >>> lrs   # down to eta_min (0.0) at epoch T_max, then back up
+    [0.1, 0.0854, 0.05, 0.0146, 0.0, 0.0146]
     """
 
     _hyperparameters = ("T_max", "eta_min")

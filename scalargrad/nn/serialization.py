@@ -5,7 +5,10 @@
 >>> layer = Linear(2, 1)
 >>> path = os.path.join(tempfile.mkdtemp(), 'layer.json')
 >>> save(layer, path)
->>> Linear(2, 1).load_state_dict(load(path))
+>>> copy = Linear(2, 1)
+>>> copy.load_state_dict(load(path))
+>>> copy.state_dict() == layer.state_dict()
+True
 """
 
 from __future__ import annotations

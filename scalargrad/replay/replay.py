@@ -19,15 +19,17 @@ from ..scalar import (
     recompute_function,
     run_backward,
 )
+from ..walk import leaves_read_by
 from .build import SharedValues, end_build, start_build
 
 if TYPE_CHECKING:
     from ..compile import CompiledGraph
 
-__all__ = ["Replay"]
+__all__ = ["Placeholders", "Replay"]
 
-# a list of leaves, or names -> a leaf or nested lists
 Placeholders = Union[Iterable[Scalar], Mapping[str, Any]]
+"""What a Replay (and ``compile_graph``) takes as its inputs: a list of leaves, or names -> a leaf or nested
+lists of leaves."""
 
 
 def _scalars_in_constant(node: Scalar) -> list:
@@ -106,13 +108,9 @@ class Replay:
             for p in _scalars_in_constant(node):
                 unread.pop(id(p), None)
             steps.append((recompute, node))
-        leaves, seen = [], set()
-        for node in order:
-            for p in node.parents:
-                if p.is_leaf and id(p) not in seen:
-                    seen.add(id(p))
-                    leaves.append(p)
-                    unread.pop(id(p), None)
+        leaves = leaves_read_by(order)
+        for p in leaves:
+            unread.pop(id(p), None)
         if unread:
             i = min(unread.values())
             raise ValueError(f"Replay {self._label(i)} (value {inputs[i].data!r}) never reaches the graph: "

@@ -39,7 +39,7 @@ epoch's record holds), ``non_finite_loss`` (the warning at a nan loss),
 (``replay=True``).
 """
 
-from ..data import split_train_val
+from ..data import split_train_val  # the original scalargrad's API
 from .callbacks import Callback, EarlyStopping, LambdaCallback, ModelCheckpoint, TerminateOnNaN
 from .evaluator import Evaluator
 from .history import History

@@ -12,13 +12,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._util.checks import boolean, integer
+from .._util.checks import boolean, int_at_least
 from ..data import Dataset, is_map_style
 from .callbacks.callback import HOOK_NAMES
 from .values import paired_samples
 
 __all__ = ["TrainingData", "check_callbacks", "check_has_batches", "check_model_loss_optimizer",
-           "check_options", "check_stateful", "count"]
+           "check_options", "check_stateful", "count", "true_or_false"]
 
 
 def map_style_dataset(dataset: Any, who: str) -> Any:
@@ -35,13 +35,25 @@ def map_style_dataset(dataset: Any, who: str) -> Any:
 def count(value: Any, name: str) -> int:
     """An int >= 1: TypeError for anything but an int, ValueError below 1.
 
-    ``checks.positive_int`` states the rule as "a positive int"; the Trainer
-    and the Evaluator have always said "must be >= 1", and users' tests match it.
+    ``checks.int_at_least(value, name, 1)``, whose message ("must be >= 1") the Trainer and the
+    Evaluator have always given, and users' tests match, rather than ``positive_int``'s "a positive int".
     """
-    n = integer(value, name)
-    if n < 1:
-        raise ValueError(f"{name} must be >= 1, got {n}")
-    return n
+    return int_at_least(value, name, 1)
+
+
+def true_or_false(value: Any, name: str) -> bool:
+    """``checks.boolean`` (a bool, numpy's too; 0 and 1 are refused) with the message that users' tests
+    match: "replay must be True or False, got 'yes'".
+
+    >>> true_or_false(1, "replay")
+    Traceback (most recent call last):
+    ...
+    TypeError: replay must be True or False, got 1
+    """
+    try:
+        return boolean(value, name)
+    except TypeError:
+        raise TypeError(f"{name} must be True or False, got {value!r}") from None
 
 
 def check_model_loss_optimizer(model: Any, loss: Any, optimizer: Any) -> None:

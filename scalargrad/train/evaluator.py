@@ -76,7 +76,7 @@ class Evaluator:
         self.metric = metric
         self.metrics = metrics
         self.names = names
-        self.logger = None  # kept from the original API
+        self.logger = None  # the original scalargrad's API
 
     def results(self) -> dict[str, Any]:
         """Every metric's value by name, in the order given."""
@@ -124,7 +124,7 @@ class Evaluator:
             return results
         return next(iter(results.values()))
 
-    run = evaluate  # the original API's name
+    run = evaluate  # the original scalargrad's API
 
     def __repr__(self) -> str:
         n = len(self.x) if self.dataset is None else len(self.dataset)

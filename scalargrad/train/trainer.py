@@ -36,6 +36,7 @@ from .arguments import (
     check_options,
     check_stateful,
     count,
+    true_or_false,
 )
 from .batch_replays import BatchReplays
 from .callbacks import CallbackList, EpochLog, HistoryCallback, ProgressBar, SchedulerStep
@@ -145,17 +146,13 @@ class Trainer:
         self.scheduler_monitor = scheduler_monitor
         self.callbacks = check_callbacks(callbacks)
         self.seed = None if seed is None else integer(seed, "seed")
-        if replay not in (True, False):  # not checks.boolean: this message is matched by users' tests
-            raise TypeError(f"replay must be True or False, got {replay!r}")
-        if compile not in (True, False):
-            raise TypeError(f"compile must be True or False, got {compile!r}")
-        self.compile = bool(compile)
+        replay, self.compile = true_or_false(replay, "replay"), true_or_false(compile, "compile")
         if self.compile and platform.python_implementation() == "PyPy":
             warnings.warn("Trainer(compile=True) on PyPy: a compiled step runs several times slower than "
                           "with replay=True there (PyPy's JIT does not take to one function thousands of "
                           "lines long); use replay=True", RuntimeWarning, stacklevel=2)
         # a compiled graph is a replayed one, run as generated code
-        self.replay = bool(replay) or self.compile
+        self.replay = replay or self.compile
         self.progress = None if progress is None else boolean(progress, "progress")
         if checkpoint is not None:
             check_stateful(model, "model")
@@ -167,7 +164,7 @@ class Trainer:
         # ---- run state ----
         self.history: History | None = None
         self.epoch = 0                  # the current epoch, from 1
-        self.losses: list[float] = []   # every batch loss of the current run (the original API's attribute)
+        self.losses: list[float] = []   # every batch loss of the current run: the original scalargrad's API
         self.stop_training = False
         self.interrupt_requested = False
         self.termination: str | None = None  # why terminate() ended the current run
@@ -467,8 +464,18 @@ class Trainer:
         kinds of model, optimizer and scheduler); a fresh model's weights are
         overwritten.
 
-        >>> # trainer = Trainer(..., checkpoint='run.json'); trainer.run()   # Ctrl-C
-        >>> # history = Trainer(..., checkpoint='run.json').resume('run.json')
+        >>> import os, tempfile
+        >>> from scalargrad.nn import Linear, MSELoss, SGD
+        >>> path = os.path.join(tempfile.mkdtemp(), 'run.json')
+        >>> def trainer(num_epochs):
+        ...     model = Linear(1, 1)
+        ...     return Trainer(x=[[0.0], [1.0]], y=[0.0, 2.0], model=model, loss=MSELoss(),
+        ...                    optimizer=SGD(model.parameters(), lr=0.1), batch_size=1,
+        ...                    num_epochs=num_epochs, seed=0, progress=False, checkpoint=path)
+        >>> len(trainer(2).run())            # a run that ends (or is interrupted) after epoch 2
+        2
+        >>> len(trainer(5).resume(path))     # goes on from there: epochs 3 to 5
+        5
         """
         self.load_checkpoint(path)
         return self.run()

@@ -12,11 +12,11 @@ ids and lists. ``who`` names the caller in error messages.
 
 from __future__ import annotations
 
-import numbers
 import operator
 from collections.abc import Sequence
 from typing import Any
 
+from .._util.checks import is_number, number
 from .._util.nested import to_lists
 from ..data import sample_list
 from ..scalar import Scalar
@@ -25,12 +25,14 @@ __all__ = ["as_float", "class_id", "output_values", "paired_batch", "paired_samp
 
 
 def as_float(value: Any, who: str) -> float:
-    """A Scalar's value or a real number (bools and numpy numbers included) as a float."""
-    if isinstance(value, Scalar):
-        return value.data
-    if isinstance(value, numbers.Real):  # int, float, bool, numpy numbers: a target may be True/False
-        return float(value)
-    raise TypeError(f"{who}: expected a number or a Scalar, got {type(value).__name__}")
+    """A Scalar's value, or a number (numpy numbers too, never a bool: ``checks.number``) as a float.
+
+    >>> as_float(True, "MSEMetric")
+    Traceback (most recent call last):
+    ...
+    TypeError: MSEMetric: a value must be an int or float, got bool
+    """
+    return value.data if isinstance(value, Scalar) else number(value, f"{who}: a value")
 
 
 def output_values(output: Any, who: str) -> list[float]:
@@ -44,7 +46,7 @@ def output_values(output: Any, who: str) -> list[float]:
 
 
 def class_id(target: Any, who: str) -> int:
-    """A class id from an int (numpy ints too), a whole float, a bool or a one-hot list."""
+    """A class id from an int (numpy ints too), a whole float, a bool (a binary label) or a one-hot list."""
     if isinstance(target, Scalar):
         target = target.data
     if isinstance(target, bool):
@@ -53,12 +55,13 @@ def class_id(target: Any, who: str) -> int:
         return operator.index(target)
     except TypeError:
         pass
-    if isinstance(target, numbers.Real) and float(target).is_integer():
+    if is_number(target) and float(target).is_integer():
         return int(target)
     if isinstance(target, (list, tuple)) and target:
         if len(target) == 1:
             return class_id(target[0], who)
-        values = output_values(target, who)  # one-hot (or scores): the class is its argmax
+        # one-hot (or scores): the class is its argmax; a one-hot of bools (a numpy mask) reads True as 1
+        values = output_values([int(v) if isinstance(v, bool) else v for v in target], who)
         return values.index(max(values))
     raise TypeError(f"{who}: class targets must be ints (or one-hot lists), got {target!r}"[:200])
 

@@ -11,7 +11,9 @@ import torch.nn.functional as TF
 from parameterized import parameterized
 
 from scalargrad import functional as F
-from scalargrad.scalar import Scalar
+from scalargrad import neuron as neuron_module
+from scalargrad.scalar import Scalar, declaration
+from tests.bits import equal_up_to_sum_rounding
 from tests.helpers import as_float, assert_close, tt
 
 
@@ -526,6 +528,41 @@ def test_linear_matches_torch(_name, activation, inputs, with_bias):
             assert_close(bs[i].grad, tb.grad[i], f"b[{i}]")
     if inputs != "floats":
         assert_close(xs[0].grad, tx.grad[0], "x[0]")
+
+
+@pytest.mark.parametrize("activation", F.ACTIVATIONS)
+@pytest.mark.parametrize("inputs", ["scalars", "floats"])
+def test_the_neuron_paths_agree_bit_for_bit(activation, inputs):
+    """scalargrad.neuron's paths: the node ``linear`` records, the declared value and rule (the reference,
+    on floats), the recompute outside a Replay; and the plain path (dot, then the activation) gives the
+    same value. Gradients are compared as ``backward()`` makes them: g times each local derivative."""
+    act = neuron_module.ACTIVATION_OPS[activation]
+    rng = random.Random(11)
+    for _ in range(30):
+        w = scalars([rng.uniform(-2, 2) for _ in range(4)])
+        b = Scalar(rng.uniform(-1, 1))
+        x_values = [rng.choice([rng.uniform(-2, 2), 0.0, -0.0, 1.0]) for _ in range(4)]
+        x = scalars(x_values) if inputs == "scalars" else list(x_values)
+        y = F.neuron(w, x, b, activation)
+        plain = neuron_module.plain_neuron(w, x, b, act, 0.01)
+        assert equal_up_to_sum_rounding(y.data, plain.data)
+        if not y.parents:  # a ReLU that is off: a constant, as torch masks it
+            assert activation == "relu" and y.data == 0.0
+            continue
+        op, constant = declaration(y)
+        assert op is F.linear.op is neuron_module.NEURON
+        assert isinstance(constant, neuron_module.NeuronConstant)
+        data = [p.data for p in y.parents]
+        assert equal_up_to_sum_rounding(op.evaluate(data, constant), y.data)
+        reference = op.local_derivatives(data, y.data, constant)
+        recomputed_y, recomputed = op.recompute(y.parents, constant)
+        assert equal_up_to_sum_rounding(recomputed_y, y.data)
+        g = rng.uniform(-3, 3)
+        y.backward(g)
+        for p, d, e in zip(y.parents, reference, recomputed):
+            # backward() adds g * d to a gradient that starts at 0.0 (which turns -0.0 into 0.0)
+            assert equal_up_to_sum_rounding(p.grad, 0.0 + g * d)
+            assert equal_up_to_sum_rounding(p.grad, 0.0 + g * e)
 
 
 def test_linear_bad_inputs_are_named():

@@ -66,6 +66,7 @@ class SGD(Optimizer):
     def _check_hyper(self, group: ParamGroup, where: str, loading: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
         momentum = group.get("momentum")
+        # momentum=None: the original scalargrad's API
         out["momentum"] = 0.0 if momentum is None else checks.nonnegative(momentum, "momentum", where)
         out["dampening"] = checks.number(group.get("dampening", 0.0), "dampening", where)
         out["nesterov"] = checks.boolean(group.get("nesterov", False), "nesterov", where)

@@ -25,6 +25,16 @@ class Callback:
     >>> class PrintLoss(Callback):
     ...     def on_epoch_end(self, trainer, epoch, logs):
     ...         print(epoch, round(logs['train_loss'], 3))
+    >>> from scalargrad.nn import Linear, MSELoss, SGD
+    >>> from scalargrad.train import Trainer
+    >>> model = Linear(1, 1)
+    >>> model.initialize([([0.5], 0.0)])
+    >>> _ = Trainer(x=[[0.0], [1.0]], y=[0.0, 2.0], model=model, loss=MSELoss(),
+    ...             optimizer=SGD(model.parameters(), lr=0.1), batch_size=2, num_epochs=3,
+    ...             progress=False, callbacks=[PrintLoss()]).run()
+    1 1.125
+    2 0.731
+    3 0.508
     """
 
     def on_train_begin(self, trainer: Trainer) -> None:

@@ -25,7 +25,15 @@ class EarlyStopping(MonitorCallback):
     when training ends (not when it is interrupted, so a resume continues
     from where it stopped).
 
-    >>> stop = EarlyStopping(monitor='val_accuracy', patience=3, mode='max', restore_best=True)
+    >>> from scalargrad.nn import Linear, MSELoss, SGD
+    >>> from scalargrad.train import Trainer
+    >>> model = Linear(1, 1)
+    >>> stop = EarlyStopping(monitor='train_loss', patience=1, min_delta=10.0)  # no epoch gains 10
+    >>> history = Trainer(x=[[0.0], [1.0]], y=[0.0, 2.0], model=model, loss=MSELoss(),
+    ...                   optimizer=SGD(model.parameters(), lr=0.1), batch_size=2, num_epochs=10,
+    ...                   progress=False, callbacks=[stop]).run()
+    >>> len(history), stop.stopped_epoch
+    (2, 2)
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, mode: str = "auto",

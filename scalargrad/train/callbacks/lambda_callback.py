@@ -12,7 +12,15 @@ __all__ = ["LambdaCallback"]
 class LambdaCallback(Callback):
     """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=lambda t, e, logs: ...)``.
 
-    >>> cb = LambdaCallback(on_epoch_end=lambda trainer, epoch, logs: print(epoch))
+    >>> from scalargrad.nn import Linear, MSELoss, SGD
+    >>> from scalargrad.train import Trainer
+    >>> model = Linear(1, 1)
+    >>> cb = LambdaCallback(on_epoch_end=lambda trainer, epoch, logs: print("epoch", epoch))
+    >>> _ = Trainer(x=[[0.0], [1.0]], y=[0.0, 2.0], model=model, loss=MSELoss(),
+    ...             optimizer=SGD(model.parameters(), lr=0.1), batch_size=2, num_epochs=2,
+    ...             progress=False, callbacks=[cb]).run()
+    epoch 1
+    epoch 2
     """
 
     def __init__(self, **hooks: Callable[..., Any]) -> None:

@@ -56,7 +56,17 @@ class ModelCheckpoint(MonitorCallback):
     a field the run does not log fails before the first epoch trains.
     Load it back with ``model.load(path)``.
 
-    >>> ckpt = ModelCheckpoint('best.json', monitor='val_accuracy')
+    >>> import os, tempfile
+    >>> from scalargrad.nn import Linear, MSELoss, SGD
+    >>> from scalargrad.train import Trainer
+    >>> folder = tempfile.mkdtemp()
+    >>> ckpt = ModelCheckpoint(os.path.join(folder, 'model-{epoch}.json'), save_best_only=False)
+    >>> model = Linear(1, 1)
+    >>> _ = Trainer(x=[[0.0], [1.0]], y=[0.0, 2.0], model=model, loss=MSELoss(),
+    ...             optimizer=SGD(model.parameters(), lr=0.1), batch_size=2, num_epochs=2,
+    ...             progress=False, callbacks=[ckpt]).run()
+    >>> sorted(os.listdir(folder))
+    ['model-1.json', 'model-2.json']
     """
 
     def __init__(self, path: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = True,

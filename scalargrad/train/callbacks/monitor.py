@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import TYPE_CHECKING, Any
 
-from ..._util.checks import dict_with_keys, nonnegative, nonnegative_int, number, one_of
+from ..._util.checks import dict_with_keys, is_number, nonnegative, nonnegative_int, number, one_of
 from .callback import Callback
 
 if TYPE_CHECKING:
@@ -17,7 +16,7 @@ __all__ = ["MonitorCallback", "number_keys", "planned_log_keys"]
 
 def number_keys(logs: dict[str, Any]) -> list[str]:
     """The keys of ``logs`` whose values are numbers (the ones worth monitoring)."""
-    return [k for k, v in logs.items() if isinstance(v, numbers.Real)]
+    return [k for k, v in logs.items() if is_number(v)]
 
 
 def planned_log_keys(trainer: Any) -> list[str] | None:
@@ -72,7 +71,7 @@ class MonitorCallback(Callback):
         if self.monitor not in logs:
             raise self._missing_monitor(number_keys(logs))
         value = logs[self.monitor]
-        if not isinstance(value, numbers.Real):
+        if not is_number(value):
             raise TypeError(f"{type(self).__name__}: monitor {self.monitor!r} is a {type(value).__name__}, "
                             f"not a number; monitor one of: {', '.join(number_keys(logs))}")
         return float(value)

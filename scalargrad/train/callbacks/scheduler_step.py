@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from ..._util.checks import is_number
 from ...nn import ReduceLROnPlateau
 from .callback import Callback
 from .monitor import number_keys
@@ -43,9 +43,9 @@ class SchedulerStep(Callback):
     def _choose_key(trainer: Trainer, scheduler: ReduceLROnPlateau, logs: dict[str, Any]) -> str:
         key = trainer.scheduler_monitor
         if key is None:
-            val = [k for k in logs if k.startswith("val_") and isinstance(logs[k], numbers.Real)]
+            val = [k for k in logs if k.startswith("val_") and is_number(logs[k])]
             key = "val_loss" if "val_loss" in val else (val[0] if val else "train_loss")
-        elif not isinstance(logs.get(key), numbers.Real):
+        elif not is_number(logs.get(key)):
             raise ValueError(f"scheduler_monitor {key!r} is not in the epoch logs; "
                              f"available keys: {', '.join(number_keys(logs))}")
         wanted = trainer.metric_mode(key)

@@ -60,7 +60,7 @@ def metric_name(metric: Any) -> str:
     name = getattr(metric, "name", None)
     if isinstance(name, str) and name:
         return name
-    legacy = getattr(metric, "NAME", None)  # the original scalargrad's metrics
+    legacy = getattr(metric, "NAME", None)  # the original scalargrad's API
     if isinstance(legacy, str) and legacy:
         return legacy.lower()
     return getattr(metric, "__name__", type(metric).__name__).lower()

@@ -149,7 +149,7 @@ class AccuracyMetric(_ClassMetric):
     """
 
     name = "accuracy"
-    NAME = "Accuracy"  # the original scalargrad's attribute
+    NAME = "Accuracy"  # the original scalargrad's API
     higher_is_better = True
 
     def compute(self) -> float:

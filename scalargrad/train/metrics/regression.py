@@ -59,7 +59,7 @@ class MSEMetric(_ErrorMetric):
     """
 
     name = "mse"
-    NAME = "MSE"  # the original scalargrad's attribute
+    NAME = "MSE"  # the original scalargrad's API
 
     @staticmethod
     def _error(d: float) -> float:
