@@ -131,3 +131,24 @@ def test_the_checks_see_a_page_that_needs_the_web(page, site_url):
     page.goto(site_url + "cdn.html", wait_until="networkidle")
     assert page.blocked == ["https://cdn.example.org/lib.js"]
     assert page.errors and any(failure.startswith(site_url + "missing.png") for failure in page.failed)
+
+
+ALL_TARGETS = """() => [...document.querySelectorAll(
+    'a[href], img[src], link[href], script[src], iframe[src]')].map(element => element.href || element.src)"""
+
+
+def test_every_link_of_every_built_page_is_served(page, site_url, site):  # noqa: F811 (the fixture)
+    """Each page, the notebook's and the explorable graphs' included, opened in the browser: every link,
+    picture, style and script it names on this site is served (test_docs_site checks the anchors)."""
+    pages = sorted(path.relative_to(site).as_posix() for path in site.rglob("*.html"))
+    targets = set()
+    for address in pages:
+        page.goto(site_url + address, wait_until="domcontentloaded")
+        targets.update(url.split("#")[0] for url in page.evaluate(ALL_TARGETS) if url.startswith(site_url))
+    dead = []
+    for url in sorted(targets):
+        response = page.request.get(url)
+        if response.status != 200:
+            dead.append(f"{url.removeprefix(site_url)}: {response.status}")
+    assert len(pages) > 20 and len(targets) > len(pages)  # the pages, their styles, scripts and pictures
+    assert dead == [], "links of the built site that lead nowhere:\n" + "\n".join(dead)
