@@ -36,8 +36,8 @@ class CompiledGraph:
     computes, sample after sample) once, as a loop over its runs; the rest,
     one line per node. ``form="readable"`` writes every node and every
     local-derivative product on its own line, commented with its op: the
-    chain rule as a worked example. The two forms add in the same order, so
-    they give the same bits.
+    chain rule as a worked example. The two forms add in the same order (so,
+    where the note above allows, the same bits).
 
     >>> from scalargrad import Scalar
     >>> x, w, b = Scalar(0.0, name='x'), Scalar(2.0, name='w'), Scalar(0.5, name='b')

@@ -94,7 +94,9 @@ class Trainer:
     * ``compile``: as ``replay`` (and implying it), but each batch size's
       graph is also compiled to one Python function
       (``scalargrad.compile``) that runs forward and backward at once: the
-      same weights bit for bit as ``replay=True``, with the same refusals.
+      same weights as ``replay=True`` (bit for bit up to CPython 3.11 and on
+      PyPy; from 3.12, where ``sum()`` compensates its rounding, within the
+      bound ``compile/templates.py`` states), with the same refusals.
       On PyPy it is slower than ``replay=True`` (a RuntimeWarning says so).
 
     Ctrl-C during ``run()`` stops at the next batch boundary and returns the
