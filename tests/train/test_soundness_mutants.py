@@ -38,9 +38,10 @@ from scalargrad._util.files import MAX_JSON_DEPTH, atomic_open, read_json, read_
 from scalargrad.data import DataLoader
 from scalargrad.functional import matmul
 from scalargrad.nested_ops import permute, reshape, tensordot, transpose
-from scalargrad.nn import SGD, CrossEntropyLoss, Linear, Sequential, load, save
+from scalargrad.nn import SGD, CrossEntropyLoss, Linear, load, save
 from scalargrad.train import Callback, ModelCheckpoint, TerminateOnNaN, Trainer
 from scalargrad.train.checkpoint import TrainerCheckpoint, optimizer_state_for
+from tests.train.test_train_soundness import X, Y, make_model, weights
 
 posix = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX modes")
 
@@ -154,24 +155,6 @@ def test_json_nested_exactly_max_json_depth_levels_loads_and_one_more_is_refused
 
 
 # ---- resuming ----------------------------------------------------------------------------------------------
-
-def blobs(n=22, seed=0):
-    rng = random.Random(seed)
-    x = [[(1.0 if i % 2 else -1.0) + rng.uniform(-0.5, 0.5) for _ in range(2)] for i in range(n)]
-    return x, [i % 2 for i in range(n)]
-
-
-X, Y = blobs()
-
-
-def make_model(seed=0):
-    random.seed(seed)
-    return Sequential([Linear(2, 4, activation="tanh"), Linear(4, 2)])
-
-
-def weights(model):
-    return [p.data for p in model.parameters()]
-
 
 class InterruptAt(Callback):
     """Interrupt after batch ``batch`` (from 0) of epoch ``epoch``, as Ctrl-C would."""
