@@ -19,15 +19,9 @@ from scalargrad import Scalar
 from scalargrad._util.files import atomic_open
 from scalargrad.nn import SGD, Linear, MSELoss, load, save
 from scalargrad.train import History, ModelCheckpoint, Trainer
+from tests.train.test_hostile_files import _model
 
 posix = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX FIFOs, sockets, devices and modes")
-
-
-def _model():
-    layer = Linear(2, 1)
-    for i, p in enumerate(layer.parameters()):
-        p.data = 0.25 * (i + 1)
-    return layer
 
 
 def _render(path):

@@ -41,16 +41,10 @@ from scalargrad.nested_ops import permute, reshape, tensordot, transpose
 from scalargrad.nn import SGD, CrossEntropyLoss, Linear, load, save
 from scalargrad.train import Callback, ModelCheckpoint, TerminateOnNaN, Trainer
 from scalargrad.train.checkpoint import TrainerCheckpoint, optimizer_state_for
-from tests.train.test_train_soundness import X, Y, make_model, weights
+from tests.train.test_hostile_files import _model
+from tests.train.test_train_soundness import InterruptAt, X, Y, make_model, weights
 
 posix = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX modes")
-
-
-def _layer():
-    layer = Linear(2, 1)
-    for i, p in enumerate(layer.parameters()):
-        p.data = 0.25 * (i + 1)
-    return layer
 
 
 # ---- writers -----------------------------------------------------------------------------------------------
@@ -61,7 +55,7 @@ def test_a_new_file_gets_the_permissions_the_umask_gives_as_with_open(tmp_path):
     try:
         with open(tmp_path / "by_open.json", "w") as f:
             f.write("{}")
-        save(_layer(), tmp_path / "by_save.json")
+        save(_model(), tmp_path / "by_save.json")
     finally:
         os.umask(old_umask)
     modes = [stat.S_IMODE(os.stat(tmp_path / name).st_mode) for name in ("by_open.json", "by_save.json")]
@@ -78,9 +72,9 @@ def test_a_replaced_file_keeps_its_sticky_bit_with_its_other_mode_bits(tmp_path)
         pytest.skip("this system does not let the sticky bit be set on a file")
     if not os.stat(target).st_mode & stat.S_ISVTX:
         pytest.skip("this system does not keep the sticky bit on a file")
-    save(_layer(), target)
+    save(_model(), target)
     assert stat.S_IMODE(os.stat(target).st_mode) == stat.S_ISVTX | 0o640
-    assert load(target) == _layer().state_dict()
+    assert load(target) == _model().state_dict()
 
 
 def test_the_file_being_written_is_hidden_until_it_is_complete(tmp_path):
@@ -155,17 +149,6 @@ def test_json_nested_exactly_max_json_depth_levels_loads_and_one_more_is_refused
 
 
 # ---- resuming ----------------------------------------------------------------------------------------------
-
-class InterruptAt(Callback):
-    """Interrupt after batch ``batch`` (from 0) of epoch ``epoch``, as Ctrl-C would."""
-
-    def __init__(self, epoch, batch):
-        self.at = (epoch, batch)
-
-    def on_batch_end(self, trainer, batch, logs):
-        if (trainer.epoch, batch) == self.at:
-            trainer.request_interrupt()
-
 
 def trainer_for(model=None, optimizer=None, num_epochs=3, **kwargs):
     model = model or make_model()
