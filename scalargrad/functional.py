@@ -1,13 +1,20 @@
-"""torch's functional names on Scalars: the list-level ops, the fused neuron, softmax and nested lists.
+"""torch's functional names on Scalars, nested lists and numpy arrays, gathered from their modules.
 
-``sum``, ``dot``, ``mean``, ``matvec``, ``matmul`` and ``window_max`` live in
-``scalargrad.list_ops``; the fused neuron (``linear``, ``neuron``: one node
-per output, the weighted sum, bias and activation together) in
-``scalargrad.neuron``; ``softmax``, ``log_softmax`` and ``logsumexp`` in
-``scalargrad.softmax``; the nested-list ops (``reshape``, ``tensordot``,
-``add``, ...) in ``scalargrad.nested_ops``. They are gathered here. Every op
-takes numpy arrays where it takes lists of numbers, and gives exactly what
-the lists (``array.tolist()``) give.
+- ``scalargrad.elementwise``: every Scalar function on a Scalar, a nested list or an array (``relu``,
+  ``tanh``, ``gelu``, ``clamp``, ``maximum``, ``where``, ...), the result nested as the input.
+- ``scalargrad.reductions``: ``sum``, ``mean``, ``prod``, ``amax``, ``max``, ``var``, ``logsumexp``,
+  ``softmax``, ``log_softmax``, ``argmax``, ... with ``dim`` and ``keepdim``.
+- ``scalargrad.shapes`` and ``scalargrad.nested_ops``: ``reshape``, ``transpose``, ``permute``,
+  ``flatten``, ``squeeze``, ``unsqueeze``, ``cat``, ``stack``, ``broadcast_to``, ``sum_to``,
+  ``tensordot`` and the broadcasting ``add``, ``mul`` and ``map``.
+- ``scalargrad.losses``: ``mse_loss``, ``cross_entropy``, ``nll_loss``, ``kl_div``, ... (the
+  ``nn`` loss classes call them).
+- ``scalargrad.dropout``: ``dropout``.
+- ``scalargrad.list_ops`` (``dot``, ``matvec``, ``matmul``, ``window_max``: one node each) and
+  ``scalargrad.neuron`` (the fused neuron: ``linear``, ``neuron``).
+
+Every op takes numpy arrays where it takes lists of numbers, and gives exactly what the lists
+(``array.tolist()``) give.
 
 >>> from scalargrad import Scalar
 >>> from scalargrad import functional as F
@@ -20,25 +27,29 @@ the lists (``array.tolist()``) give.
 
 from __future__ import annotations
 
-from . import nested_ops
-from .list_ops import dot, matmul, matvec, max_index, mean, sum, window_max
+from . import dropout, elementwise, losses, nested_ops, reductions, shapes
+from .list_ops import dot, matmul, matvec, max_index, window_max
 from .neuron import ACTIVATIONS, linear, neuron
-from .softmax import log_softmax, logsumexp, softmax
 
-__all__ = ["ACTIVATIONS", "dot", "linear", "log_softmax", "logsumexp", "matmul", "matvec", "max_index",
-           "mean", "neuron", "softmax", "sum", "window_max"]
-__all__ += nested_ops.__all__  # (looked up on access: see the end of this module)
+# The modules whose names are looked up on access (__getattr__) rather than imported one by one, so each
+# module's __all__ stays the one list of its names. 
+_GATHERED = (elementwise, reductions, shapes, nested_ops, losses, dropout)
 
+__all__ = ["ACTIVATIONS", "dot", "linear", "matmul", "matvec", "max_index", "neuron", "window_max"]
+__all__ += elementwise.__all__  # no name is in two of these modules: tests/core/test_functional.py checks
+__all__ += reductions.__all__
+__all__ += shapes.__all__
+__all__ += nested_ops.__all__
+__all__ += losses.__all__
+__all__ += dropout.__all__
 
-# ---- nested lists as tensors: reshape, transpose, tensordot, add, mul, map, ... --------------------
-# They are looked up on access (__getattr__) rather than imported one by one, so nested_ops.__all__ stays
-# the one list of their names.
 
 def __getattr__(name: str):
-    if name in nested_ops.__all__:
-        return getattr(nested_ops, name)
+    for module in _GATHERED:
+        if name in module.__all__:
+            return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *nested_ops.__all__])
+    return sorted({*globals(), *__all__})

@@ -603,3 +603,11 @@ class TestWindowMax:
         y.backward()
         assert x.grad == 0.0
         assert F.max_index([1.0, math.nan, 2.0]) == 1
+
+
+def test_functional_gathers_each_name_from_one_module():
+    """Every name of ``functional.__all__`` is listed once, and reads the object of the module that defines
+    it, so no module's name hides another's."""
+    assert len(F.__all__) == len(set(F.__all__))
+    for name in F.__all__:
+        assert getattr(F, name) is not None
