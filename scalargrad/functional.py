@@ -27,13 +27,15 @@ Every op takes numpy arrays where it takes lists of numbers, and gives exactly w
 
 from __future__ import annotations
 
-from . import dropout, elementwise, losses, nested_ops, reductions, shapes
+# a module's name must not hide a function's: F.dropout is the function, not scalargrad.dropout
+from . import dropout as _dropout_module
+from . import elementwise, losses, nested_ops, reductions, shapes
 from .list_ops import dot, matmul, matvec, max_index, window_max
 from .neuron import ACTIVATIONS, linear, neuron
 
 # The modules whose names are looked up on access (__getattr__) rather than imported one by one, so each
 # module's __all__ stays the one list of its names. 
-_GATHERED = (elementwise, reductions, shapes, nested_ops, losses, dropout)
+_GATHERED = (elementwise, reductions, shapes, nested_ops, losses, _dropout_module)
 
 __all__ = ["ACTIVATIONS", "dot", "linear", "matmul", "matvec", "max_index", "neuron", "window_max"]
 __all__ += elementwise.__all__  # no name is in two of these modules: tests/core/test_functional.py checks
@@ -41,7 +43,7 @@ __all__ += reductions.__all__
 __all__ += shapes.__all__
 __all__ += nested_ops.__all__
 __all__ += losses.__all__
-__all__ += dropout.__all__
+__all__ += _dropout_module.__all__
 
 
 def __getattr__(name: str):

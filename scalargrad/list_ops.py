@@ -1,5 +1,7 @@
-"""List-level ops on Scalars: ``sum``, ``dot`` and ``mean`` as one node, ``matvec``, ``matmul``, and the
-largest of a window (max pooling).
+"""List-level ops on Scalars: ``sum``, ``dot`` and ``mean`` as one node, ``matvec``, ``matmul``, the
+largest of a window (max pooling), and the one-node reductions of a list that ``scalargrad.reductions``
+applies along a dimension: ``prod``, ``variance`` (and its root), ``extreme`` (amax, amin) and ``pick``
+(max, min).
 
 ``sum``, ``dot`` and ``mean`` over n inputs make ONE node with n parents, so back-propagating through
 them costs one multiply-add per input, as hand-written float code would. They take numpy arrays where
@@ -26,8 +28,8 @@ from ._util.checks import number, plain_number
 from ._util.nested import to_lists
 from .extend import FloatMath, Op, Scalar, make_node
 
-__all__ = ["dot", "dot_derivatives", "dot_value", "floats_of", "matmul", "matvec", "max_index", "mean", "sum",
-           "window_max"]
+__all__ = ["dot", "dot_derivatives", "dot_value", "extreme", "floats_of", "matmul", "matvec", "max_index",
+           "mean", "pick", "pick_index", "prod", "sum", "variance", "window_max"]
 
 ScalarOrNumber = Union[Scalar, float, int]  # an element the ops take
 _JUST_FLOAT = {float}
@@ -234,6 +236,162 @@ def window_max(xs: Sequence[ScalarOrNumber]) -> Scalar:
 
 
 window_max.op = _window_max
+
+
+# ---- reductions of one list, one node each (scalargrad.reductions applies them along a dimension) ----
+
+def _constants(xs: Sequence[ScalarOrNumber], what: str) -> tuple[Scalar, ...]:
+    """``xs`` as Scalars: numbers become constants (leaves nothing else reads)."""
+    return tuple([x if isinstance(x, Scalar) else Scalar(_float_of(x, what)) for x in xs])
+
+
+def _product(xs: Sequence) -> float:
+    p = 1.0
+    for x in xs:
+        p = p * x
+    return p
+
+
+def _d_prod(maths, xs, y, constant):
+    """The product of the others, from prefix and suffix products: exact where an x_i is 0 (y / x_i is
+    not)."""
+    others, left = [], 1.0
+    for x in xs:
+        others.append(left)
+        left = left * x
+    right = 1.0
+    for i in range(len(xs) - 1, -1, -1):
+        others[i] = others[i] * right
+        right = right * xs[i]
+    return others
+
+
+_prod = Op("prod", _product, _d_prod, arity="n")
+
+
+def prod(xs: Sequence[ScalarOrNumber]) -> Scalar:
+    """The product of ``xs`` as one node (1.0 for none); numbers among them become constants."""
+    xs = _constants(to_lists(xs, deep=False), "prod")
+    return make_node(_prod, xs, _product([x.data for x in xs]))
+
+
+prod.op = _prod
+
+
+# ---- variance: sum (x_i - mean)^2 / max(0, n - correction), and its square root ----------------------
+# The constant is (correction, root). Where n - correction <= 0 the value divides by 0 (inf or nan, as torch).
+
+def _variance_value(xs: list, constant: tuple):
+    n = len(xs)
+    m = builtins.sum(xs, 0.0) / n
+    squares = builtins.sum([(x - m) * (x - m) for x in xs], 0.0)
+    var = FloatMath.div(squares, float(builtins.max(0.0, n - constant[0])))
+    return FloatMath.sqrt(var) if constant[1] else var
+
+
+def _d_variance(maths, xs, y, constant):
+    """d var / d x_i = 2 (x_i - mean) / (n - correction); d std / d x_i = (x_i - mean) / ((n - correction)
+    std), 0 where std is 0 (as torch)."""
+    n = len(xs)
+    m = builtins.sum(xs, 0.0) * (1.0 / n)
+    dof = float(n - constant[0])  # not clamped at 0, as torch's backward (past n its value is inf)
+    if not constant[1]:
+        return [maths.div(2.0 * (x - m), dof) for x in xs]
+    if y == 0.0:
+        return [0.0] * n
+    return [maths.div(x - m, dof * y) for x in xs]
+
+
+_variance = Op("var", _variance_value, _d_variance, arity="n", constant=True,
+               label=lambda constant: "std" if constant[1] else "var")
+
+
+def variance(xs: Sequence[ScalarOrNumber], correction: float = 1.0, root: bool = False) -> Scalar:
+    """The variance of ``xs`` with ``correction`` (1: the unbiased estimate), or with ``root`` its square root
+    (the standard deviation), as one node; numbers among them become constants."""
+    xs = _constants(to_lists(xs, deep=False), "variance")
+    if not xs:
+        raise ValueError("variance of an empty sequence")
+    constant = (correction, root)
+    return make_node(_variance, xs, _variance_value([x.data for x in xs], constant), constant)
+
+
+variance.op = _variance
+
+
+# ---- amax and amin: the gradient split evenly among the tied elements (as torch) ----------------------
+# The constant is (largest, nan_ties): amax/amin (nan_ties False: a nan result gives every element nan,
+# as torch's amax) or the full max()/min() (nan_ties True: the nans share the gradient).
+
+def _extreme_value(xs: list, constant: tuple) -> float:
+    if builtins.any(math.isnan(x) for x in xs):
+        return math.nan
+    return builtins.max(xs) if constant[0] else builtins.min(xs)
+
+
+def _d_extreme(maths, xs, y, constant):
+    y = getattr(y, "data", y)
+    nan = constant[1] and math.isnan(y)
+    tied = [1.0 if (x == y or (nan and math.isnan(x))) else 0.0 for x in (getattr(x, "data", x) for x in xs)]
+    count = builtins.sum(tied)
+    return [FloatMath.div(t, count) for t in tied]
+
+
+_extreme = Op("amax", _extreme_value, _d_extreme, arity="n", constant=True,
+              label=lambda constant: ("a" if not constant[1] else "") + ("max" if constant[0] else "min"))
+
+
+def extreme(xs: Sequence[ScalarOrNumber], largest: bool = True, nan_ties: bool = False) -> Scalar:
+    """The largest (or smallest) of ``xs`` as one node whose gradient is split evenly among the elements
+    equal to it: torch's ``amax``/``amin``, or with ``nan_ties`` its ``max()``/``min()`` of all elements
+    (a nan result shares the gradient among the nans rather than giving nan)."""
+    xs = _constants(to_lists(xs, deep=False), "extreme")
+    if not xs:
+        raise ValueError("extreme of an empty sequence")
+    constant = (largest, nan_ties)
+    return make_node(_extreme, xs, _extreme_value([x.data for x in xs], constant), constant)
+
+
+extreme.op = _extreme
+
+
+# ---- max and min along a dimension: the gradient to the one element picked --------------------------
+
+def pick_index(values: Sequence[float], largest: bool = True) -> int:
+    """Index of the largest (or smallest) value: the first on ties, and the first nan if there is one
+    (torch's ``max(dim)``, ``argmax`` on CPU)."""
+    if len(values) == 0:
+        raise ValueError("pick_index of an empty sequence")
+    best = 0
+    for i, v in enumerate(values):
+        if math.isnan(v):
+            return i
+        if (v > values[best]) if largest else (v < values[best]):
+            best = i
+    return best
+
+
+def _d_pick(maths, xs, y, constant):
+    picked = pick_index([getattr(x, "data", x) for x in xs], constant)
+    return [1.0 if i == picked else 0.0 for i in range(len(xs))]
+
+
+_pick = Op("max", lambda xs, constant: xs[pick_index(xs, constant)], _d_pick, arity="n", constant=True,
+           label=lambda constant: "max" if constant else "min")
+
+
+def pick(xs: Sequence[ScalarOrNumber], largest: bool = True) -> tuple[Scalar, int]:
+    """The largest (or smallest) of ``xs`` as one node whose gradient goes to the element ``pick_index``
+    picks, and that index."""
+    xs = _constants(to_lists(xs, deep=False), "pick")
+    if not xs:
+        raise ValueError("pick of an empty sequence")
+    datas = [x.data for x in xs]
+    index = pick_index(datas, largest)
+    return make_node(_pick, xs, datas[index], largest), index
+
+
+pick.op = _pick
 
 
 # ---- matrices as nested lists ------------------------------------------------------

@@ -45,9 +45,11 @@ Nested = Union[Scalar, float, int, Sequence[Any]]  # a Scalar, a number, or regu
 
 # ---- the one entry of every op: a nested list read as (shape, elements) -------------------------------
 
-def _tensor(value: Any, op: str, name: str) -> tuple[tuple[int, ...], list]:
+def read_tensor(value: Any, op: str, name: str) -> tuple[tuple[int, ...], list]:
     """``value``'s shape and its elements in row-major order; ValueError if it is ragged, TypeError if an
-    element is neither a Scalar nor a number. numpy arrays and numbers are read through ``tolist()``."""
+    element is neither a Scalar nor a number. numpy arrays and numbers are read through ``tolist()``.
+    ``op`` and ``name`` are the op and the argument that errors name (``reductions`` and ``shapes`` read
+    their inputs with it too)."""
     dims, elements = regular_leaves(to_lists(value), name, f"{op}: {name}")
     for i, x in enumerate(elements):
         if not isinstance(x, Scalar) and not is_number(x):
@@ -56,19 +58,54 @@ def _tensor(value: Any, op: str, name: str) -> tuple[tuple[int, ...], list]:
     return dims, elements
 
 
-def _dim(value: Any, ndim: int, op: str, what: str) -> int:
-    """A dimension index, negative ones counted from the end (as in torch)."""
+def dim_index(value: Any, ndim: int, op: str, what: str, shape: Sequence[int] | None = None) -> int:
+    """A dimension index from 0 to ``ndim - 1``, negative ones counted from the end (as in torch);
+    TypeError unless it is an int, ValueError (naming ``shape`` if given) when it is out of range."""
     d = integer(value, f"{op}: {what}")
     if not -ndim <= d < ndim:
         allowed = f"from {-ndim} to {ndim - 1}" if ndim else "none: it has no dimensions"
-        raise ValueError(f"{op}: {what}={value} is out of range for {ndim} dimension(s) (allowed: {allowed})")
+        of_shape = "" if shape is None else f"; x has shape {tuple(shape)}"
+        raise ValueError(f"{op}: {what}={value} is out of range for {ndim} dimension(s) "
+                         f"(allowed: {allowed}){of_shape}")
     return d % ndim
 
 
-def _check_dim_of_0d(value: Any, op: str, what: str) -> None:
+def check_dim_of_0d(value: Any, op: str, what: str) -> None:
     """A dimension of a 0-d tensor must be 0 or -1: torch accepts those, as if it had one dimension."""
     if integer(value, f"{op}: {what}") not in (-1, 0):
         raise ValueError(f"{op}: {what}={value} is out of range for a 0-d x (allowed: -1 and 0, as in torch)")
+
+
+def dim_list(dim: Any, shape: tuple[int, ...], op: str, tuple_ok: bool = True) -> list[int]:
+    """The dimensions of a ``shape`` tensor that ``dim`` names (an int, a tuple or list of ints, or None),
+    sorted, from 0 up: every one for None or ``()``. A 0-d input takes 0 and -1, as in torch, and has none
+    to give. TypeError for a tuple where torch takes one int only (``tuple_ok=False``), ValueError for a
+    dimension out of range or named twice.
+
+    >>> dim_list((-1, 0), (2, 3, 4), "sum")
+    [0, 2]
+    """
+    if dim is None:
+        return list(range(len(shape)))
+    if isinstance(dim, (list, tuple)):
+        if not tuple_ok:
+            raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} {tuple(dim)}")
+        if not dim:
+            return list(range(len(shape)))
+        named = list(dim)
+    else:
+        named = [dim]
+    if not shape:
+        for d in named:
+            check_dim_of_0d(d, op, "dim")
+        found = [0 for _ in named]
+    else:
+        found = [dim_index(d, len(shape), op, "dim", shape) for d in named]
+    repeated = next((d for i, d in enumerate(found) if d in found[:i]), None)
+    if repeated is not None:
+        raise ValueError(f"{op}: dim {tuple(named)} names dimension {repeated} more than once "
+                         f"(x has shape {shape})")
+    return sorted(found) if shape else []
 
 
 # ---- moving elements: row-major offsets ------------------------------------------------------------------
@@ -90,15 +127,19 @@ def _offsets(sizes: Sequence[int], strides: Sequence[int]) -> list[int]:
     return offsets
 
 
-def _permuted(elements: list, dims: Sequence[int], order: Sequence[int]) -> list:
-    """The elements of a ``dims`` tensor, in row-major order of its dimensions taken in ``order``."""
+def permuted(elements: list, dims: Sequence[int], order: Sequence[int]) -> list:
+    """The elements of a ``dims`` tensor, in row-major order of its dimensions taken in ``order``.
+
+    >>> permuted([1, 2, 3, 4, 5, 6], (2, 3), (1, 0))
+    [1, 4, 2, 5, 3, 6]
+    """
     strides = _strides(dims)
     return [elements[o] for o in _offsets([dims[k] for k in order], [strides[k] for k in order])]
 
 
 def _broadcast_permuted(elements: list, dims: Sequence[int], order: Sequence[int],
                         sizes: Sequence[int]) -> list:
-    """As ``_permuted``, dimension ``order[i]`` walked over ``sizes[i]`` indices: one of size 1 repeats its
+    """As ``permuted``, dimension ``order[i]`` walked over ``sizes[i]`` indices: one of size 1 repeats its
     element ``sizes[i]`` times (torch's broadcasting)."""
     strides = _strides(dims)
     return [elements[o] for o in _offsets(sizes, [0 if dims[k] == 1 else strides[k] for k in order])]
@@ -110,16 +151,16 @@ def permute(x: Nested, dims: Sequence[int]) -> Any:
     >>> permute([[1, 2, 3], [4, 5, 6]], (1, 0))
     [[1, 4], [2, 5], [3, 6]]
     """
-    sizes, elements = _tensor(x, "permute", "x")
+    sizes, elements = read_tensor(x, "permute", "x")
     if not isinstance(dims, (list, tuple)):
         raise TypeError(f"permute: dims must be a list or tuple of ints, got {type(dims).__name__}")
     if len(dims) != len(sizes):
         raise ValueError(f"permute: dims {tuple(dims)} name {len(dims)} dimension(s), but x has {len(sizes)} "
                          f"(shape {sizes})")
-    order = [_dim(d, len(sizes), "permute", "dim") for d in dims]
+    order = [dim_index(d, len(sizes), "permute", "dim") for d in dims]
     if len(set(order)) != len(order):
         raise ValueError(f"permute: dims {tuple(dims)} repeat a dimension")
-    return nest(_permuted(elements, sizes, order), tuple(sizes[k] for k in order))
+    return nest(permuted(elements, sizes, order), tuple(sizes[k] for k in order))
 
 
 def transpose(x: Nested, dim0: int = 0, dim1: int = 1) -> Any:
@@ -129,15 +170,15 @@ def transpose(x: Nested, dim0: int = 0, dim1: int = 1) -> Any:
     >>> transpose([[1, 2, 3], [4, 5, 6]])
     [[1, 4], [2, 5], [3, 6]]
     """
-    sizes, elements = _tensor(x, "transpose", "x")
+    sizes, elements = read_tensor(x, "transpose", "x")
     if not sizes:  # a 0-d tensor: torch accepts dimension 0 (or -1) and gives the tensor back
-        _check_dim_of_0d(dim0, "transpose", "dim0")
-        _check_dim_of_0d(dim1, "transpose", "dim1")
+        check_dim_of_0d(dim0, "transpose", "dim0")
+        check_dim_of_0d(dim1, "transpose", "dim1")
         return elements[0]
     order = list(range(len(sizes)))
-    i, j = _dim(dim0, len(sizes), "transpose", "dim0"), _dim(dim1, len(sizes), "transpose", "dim1")
+    i, j = dim_index(dim0, len(sizes), "transpose", "dim0"), dim_index(dim1, len(sizes), "transpose", "dim1")
     order[i], order[j] = order[j], order[i]
-    return nest(_permuted(elements, sizes, order), tuple(sizes[k] for k in order))
+    return nest(permuted(elements, sizes, order), tuple(sizes[k] for k in order))
 
 
 def reshape(x: Nested, shape: int | Sequence[int]) -> Any:
@@ -148,7 +189,7 @@ def reshape(x: Nested, shape: int | Sequence[int]) -> Any:
     >>> reshape([[1, 2, 3], [4, 5, 6]], (3, -1))
     [[1, 2], [3, 4], [5, 6]]
     """
-    sizes, elements = _tensor(x, "reshape", "x")
+    sizes, elements = read_tensor(x, "reshape", "x")
     wanted = [shape] if is_integer(shape) else shape
     if not isinstance(wanted, (list, tuple)):
         raise TypeError(f"reshape: shape must be an int or a list or tuple of ints, "
@@ -179,11 +220,11 @@ def flatten(x: Nested, start_dim: int = 0, end_dim: int = -1) -> Any:
     >>> flatten([[[1, 2], [3, 4]], [[5, 6], [7, 8]]], start_dim=1)
     [[1, 2, 3, 4], [5, 6, 7, 8]]
     """
-    sizes, elements = _tensor(x, "flatten", "x")
+    sizes, elements = read_tensor(x, "flatten", "x")
     if not sizes:  # one element: a list of it, as torch flattens a 0-d tensor
         return elements
-    start, end = (_dim(start_dim, len(sizes), "flatten", "start_dim"),
-                  _dim(end_dim, len(sizes), "flatten", "end_dim"))
+    start, end = (dim_index(start_dim, len(sizes), "flatten", "start_dim"),
+                  dim_index(end_dim, len(sizes), "flatten", "end_dim"))
     if start > end:
         raise ValueError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim})")
     return nest(elements, (*sizes[:start], math.prod(sizes[start:end + 1]), *sizes[end + 1:]))
@@ -208,8 +249,8 @@ def _contracted_axes(axes: Any, ndim_a: int, ndim_b: int) -> tuple[list[int], li
     if len(pair[0]) != len(pair[1]):
         raise ValueError(f"tensordot: axes pairs {len(pair[0])} dimension(s) of a with {len(pair[1])} of b; "
                          f"give both lists the same length")
-    dims_a = [_dim(d, ndim_a, "tensordot", "an axis of a") for d in pair[0]]
-    dims_b = [_dim(d, ndim_b, "tensordot", "an axis of b") for d in pair[1]]
+    dims_a = [dim_index(d, ndim_a, "tensordot", "an axis of a") for d in pair[0]]
+    dims_b = [dim_index(d, ndim_b, "tensordot", "an axis of b") for d in pair[1]]
     for name, dims in (("a", dims_a), ("b", dims_b)):
         if len(set(dims)) != len(dims):
             raise ValueError(f"tensordot: the axes of {name} {tuple(dims)} repeat a dimension")
@@ -231,8 +272,8 @@ def tensordot(a: Nested, b: Nested, axes: int | Sequence[Any] = 2) -> Any:
     >>> tensordot([[1, 2], [3, 4]], [[1, 0], [0, 1]], axes=1)[1][0].data
     3.0
     """
-    dims_a, flat_a = _tensor(a, "tensordot", "a")
-    dims_b, flat_b = _tensor(b, "tensordot", "b")
+    dims_a, flat_a = read_tensor(a, "tensordot", "a")
+    dims_b, flat_b = read_tensor(b, "tensordot", "b")
     summed_a, summed_b = _contracted_axes(axes, len(dims_a), len(dims_b))
     summed_sizes = [_paired_size(dims_a, i, dims_b, j) for i, j in zip(summed_a, summed_b)]
     kept_a = [i for i in range(len(dims_a)) if i not in summed_a]
@@ -282,17 +323,23 @@ def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
 
 def _elementwise(op: str, fn: Callable[..., Any], values: Sequence[Nested]) -> Any:
     """``fn`` over the elements of ``values`` broadcast together, in the broadcast shape."""
-    tensors = [_tensor(v, op, f"input {i}" if len(values) > 1 else "x") for i, v in enumerate(values)]
+    tensors = [read_tensor(v, op, f"input {i}" if len(values) > 1 else "x") for i, v in enumerate(values)]
     out_dims = _broadcast_shape([dims for dims, _ in tensors], op)
-    columns = []
-    for dims, elements in tensors:
-        if dims == out_dims:
-            columns.append(elements)
-            continue
-        strides = [0] * (len(out_dims) - len(dims)) + [0 if n == 1 else s
-                                                       for n, s in zip(dims, _strides(dims))]
-        columns.append([elements[o] for o in _offsets(out_dims, strides)])
+    columns = [broadcast_elements(elements, dims, out_dims) for dims, elements in tensors]
     return nest([fn(*args) for args in zip(*columns)], out_dims)
+
+
+def broadcast_elements(elements: list, dims: Sequence[int], out_dims: Sequence[int]) -> list:
+    """The elements of a ``dims`` tensor broadcast to ``out_dims`` (which the caller has checked), in
+    row-major order: a dimension of size 1, or a missing leading one, repeats its elements.
+
+    >>> broadcast_elements([1, 2], (2, 1), (2, 3))
+    [1, 1, 1, 2, 2, 2]
+    """
+    if tuple(dims) == tuple(out_dims):
+        return elements
+    strides = [0] * (len(out_dims) - len(dims)) + [0 if n == 1 else s for n, s in zip(dims, _strides(dims))]
+    return [elements[o] for o in _offsets(out_dims, strides)]
 
 
 def map(fn: Callable[..., Any], x: Nested, *others: Nested) -> Any:

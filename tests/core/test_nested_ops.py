@@ -4,6 +4,8 @@ errors against torch float64.
 Each case builds its inputs as nested lists of Scalars from a torch tensor's values, runs the op on
 both sides, back-propagates the same random output gradient (``scalargrad.backward`` with
 ``grad_outputs``, torch's ``Tensor.backward(gradient)``) and compares every value and every gradient.
+These helpers (``random_tensor``, ``leaves_of``, ``check_nested``, ...) serve ``test_reductions`` and
+``test_shapes`` too.
 """
 
 import pytest
@@ -16,44 +18,44 @@ from scalargrad import functional as F
 from tests.helpers import assert_close
 
 
-def _torch(shape, seed):
+def random_tensor(shape, seed):
     g = torch.Generator().manual_seed(seed)
     return torch.randn(shape, generator=g, dtype=torch.float64)
 
 
-def _scalars(t, numbers_every=0):
+def scalars_of(t, numbers_every=0):
     """Nested Scalars holding ``t``'s values; with ``numbers_every=k``, every k-th element a plain float."""
     flat = [Scalar(v) if not numbers_every or i % numbers_every else v
             for i, v in enumerate(t.flatten().tolist())]
     return F.reshape(flat, tuple(t.shape)) if t.dim() else flat[0]
 
 
-def _values(x):
+def values_of(x):
     """The floats of nested Scalars and numbers, in the same nesting (torch's ``tolist()`` form)."""
     if isinstance(x, list):
-        return [_values(v) for v in x]
+        return [values_of(v) for v in x]
     return x.data if isinstance(x, Scalar) else float(x)
 
 
-def _elements(x):
+def elements_of(x):
     return F.flatten(x)
 
 
-def _check(sg_inputs, torch_inputs, sg_out, torch_out, seed=99):
+def check_nested(sg_inputs, torch_inputs, sg_out, torch_out, seed=99):
     """Same values (within rounding), then the same gradient of every Scalar input element."""
-    assert _shape_of(sg_out) == tuple(torch_out.shape)
-    for got, want in zip(_elements(_values(sg_out)), torch_out.flatten().tolist()):
+    assert shape_of(sg_out) == tuple(torch_out.shape)
+    for got, want in zip(elements_of(values_of(sg_out)), torch_out.flatten().tolist()):
         assert_close(float(got), want)
-    gradient = _torch(tuple(torch_out.shape), seed)
+    gradient = random_tensor(tuple(torch_out.shape), seed)
     scalargrad.backward(sg_out, grad_outputs=gradient.tolist())
     torch_out.backward(gradient)
     for k, (x, t) in enumerate(zip(sg_inputs, torch_inputs)):
-        for i, (element, g) in enumerate(zip(_elements(x), t.grad.flatten().tolist())):
+        for i, (element, g) in enumerate(zip(elements_of(x), t.grad.flatten().tolist())):
             if isinstance(element, Scalar):
                 assert_close(element.grad, g, f"gradient of input {k} element {i}")
 
 
-def _shape_of(x):
+def shape_of(x):
     dims = []
     while isinstance(x, list):
         dims.append(len(x))
@@ -61,9 +63,9 @@ def _shape_of(x):
     return tuple(dims)
 
 
-def _leaves_of(t, numbers_every=0):
+def leaves_of(t, numbers_every=0):
     t = t.clone().requires_grad_(True)
-    return _scalars(t.detach(), numbers_every), t
+    return scalars_of(t.detach(), numbers_every), t
 
 
 # ---- moving elements: reshape, flatten, transpose, permute --------------------------------------
@@ -93,15 +95,15 @@ MOVES = [
 class TestMovingElements:
     @parameterized.expand(MOVES)
     def test_values_and_gradients_match_torch(self, _name, shape, op, torch_op):
-        x, t = _leaves_of(_torch(shape, 1))
-        _check([x], [t], op(x), torch_op(t))
+        x, t = leaves_of(random_tensor(shape, 1))
+        check_nested([x], [t], op(x), torch_op(t))
 
     @parameterized.expand(MOVES)
     def test_the_same_scalars_move_and_no_node_is_made(self, _name, shape, op, _torch_op):
-        x, _ = _leaves_of(_torch(shape, 2))
+        x, _ = leaves_of(random_tensor(shape, 2))
         out = op(x)
-        assert sorted(map(id, _elements(out))) == sorted(map(id, _elements(x)))
-        assert all(e.is_leaf for e in _elements(out))
+        assert sorted(map(id, elements_of(out))) == sorted(map(id, elements_of(x)))
+        assert all(e.is_leaf for e in elements_of(out))
 
     def test_numbers_and_tuples_are_moved_too(self):
         assert F.transpose(((1, 2), (3, 4))) == [[1, 3], [2, 4]]
@@ -139,24 +141,24 @@ BROADCAST_DOTS = [
 class TestTensordot:
     @parameterized.expand(DOTS)
     def test_values_and_gradients_match_torch(self, _name, shape_a, shape_b, axes, dims):
-        a, ta = _leaves_of(_torch(shape_a, 3))
-        b, tb = _leaves_of(_torch(shape_b, 4))
-        _check([a, b], [ta, tb], F.tensordot(a, b, axes), torch.tensordot(ta, tb, dims=dims))
+        a, ta = leaves_of(random_tensor(shape_a, 3))
+        b, tb = leaves_of(random_tensor(shape_b, 4))
+        check_nested([a, b], [ta, tb], F.tensordot(a, b, axes), torch.tensordot(ta, tb, dims=dims))
 
     @parameterized.expand([(name, sa, sb, axes, dims, every) for name, sa, sb, axes, dims in DOTS[:7]
                            for every in (2, 3)])
     def test_numbers_mixed_with_scalars(self, _name, shape_a, shape_b, axes, dims, every):
-        a, ta = _leaves_of(_torch(shape_a, 5), numbers_every=every)
-        b, tb = _leaves_of(_torch(shape_b, 6), numbers_every=1)  # every element of b a plain number
-        _check([a, b], [ta, tb], F.tensordot(a, b, axes), torch.tensordot(ta, tb, dims=dims))
+        a, ta = leaves_of(random_tensor(shape_a, 5), numbers_every=every)
+        b, tb = leaves_of(random_tensor(shape_b, 6), numbers_every=1)  # every element of b a plain number
+        check_nested([a, b], [ta, tb], F.tensordot(a, b, axes), torch.tensordot(ta, tb, dims=dims))
 
     @parameterized.expand([("matmul", (2, 3), (3, 4), 1, 3), ("two_axes", (2, 3, 4), (3, 4, 2), 2, 12),
                            ("pairs", (2, 3, 4), (4, 3), ([1, 2], [1, 0]), 12)])
     def test_one_dot_node_per_output_element(self, _name, shape_a, shape_b, axes, summed):
-        a, _ = _leaves_of(_torch(shape_a, 7))
-        b, _ = _leaves_of(_torch(shape_b, 8))
-        out = _elements(F.tensordot(a, b, axes))
-        inputs = {id(e) for e in _elements(a) + _elements(b)}
+        a, _ = leaves_of(random_tensor(shape_a, 7))
+        b, _ = leaves_of(random_tensor(shape_b, 8))
+        out = elements_of(F.tensordot(a, b, axes))
+        inputs = {id(e) for e in elements_of(a) + elements_of(b)}
         for y in out:
             assert y.op == "dot" and len(y.parents) == 2 * summed  # one node; its parents are the inputs
             assert all(id(p) in inputs for p in y.parents)
@@ -164,22 +166,22 @@ class TestTensordot:
     @parameterized.expand(BROADCAST_DOTS)
     def test_a_size_one_dimension_is_contracted_against_any_size_as_in_torch(self, _name, shape_a, shape_b,
                                                                              axes, dims):
-        a, ta = _leaves_of(_torch(shape_a, 19))
-        b, tb = _leaves_of(_torch(shape_b, 20), numbers_every=2)
-        _check([a, b], [ta, tb], F.tensordot(a, b, axes), torch.tensordot(ta, tb, dims=dims))
+        a, ta = leaves_of(random_tensor(shape_a, 19))
+        b, tb = leaves_of(random_tensor(shape_b, 20), numbers_every=2)
+        check_nested([a, b], [ta, tb], F.tensordot(a, b, axes), torch.tensordot(ta, tb, dims=dims))
 
     def test_the_example_of_the_size_one_contraction(self):
-        assert _values(F.tensordot([1.0], [[1.0]] * 3, axes=1)) == [3.0]
+        assert values_of(F.tensordot([1.0], [[1.0]] * 3, axes=1)) == [3.0]
         assert torch.tensordot(torch.ones(1), torch.ones(3, 1), dims=1).tolist() == [3.0]
 
     def test_matmul_agrees_exactly(self):
-        a, _ = _leaves_of(_torch((3, 4), 9))
-        b, _ = _leaves_of(_torch((4, 2), 10))
-        assert _values(F.tensordot(a, b, 1)) == _values(F.matmul(a, b))
+        a, _ = leaves_of(random_tensor((3, 4), 9))
+        b, _ = leaves_of(random_tensor((4, 2), 10))
+        assert values_of(F.tensordot(a, b, 1)) == values_of(F.matmul(a, b))
 
     def test_nothing_to_sum_gives_zeros_as_torch(self):
         out = F.tensordot([[], []], [], axes=1)  # (2, 0) with (0,)
-        assert _values(out) == torch.tensordot(torch.zeros(2, 0), torch.zeros(0), dims=1).tolist()
+        assert values_of(out) == torch.tensordot(torch.zeros(2, 0), torch.zeros(0), dims=1).tolist()
 
 
 # ---- add, mul, map: element by element, with broadcasting --------------------------------------
@@ -198,35 +200,35 @@ class TestElementwise:
     @parameterized.expand([(f"{op}_{name}", op, sa, sb) for op in ("add", "mul")
                            for name, sa, sb in BROADCASTS])
     def test_add_and_mul_match_torch(self, _name, op, shape_a, shape_b):
-        a, ta = _leaves_of(_torch(shape_a, 11))
-        b, tb = _leaves_of(_torch(shape_b, 12), numbers_every=2)
-        _check([a, b], [ta, tb], getattr(F, op)(a, b), getattr(torch, op)(ta, tb))
+        a, ta = leaves_of(random_tensor(shape_a, 11))
+        b, tb = leaves_of(random_tensor(shape_b, 12), numbers_every=2)
+        check_nested([a, b], [ta, tb], getattr(F, op)(a, b), getattr(torch, op)(ta, tb))
 
     @parameterized.expand([("add", 2.5), ("mul", -3)])
     def test_a_python_number_with_a_list(self, op, number):
-        a, ta = _leaves_of(_torch((2, 3), 13))
-        _check([a], [ta], getattr(F, op)(a, number), getattr(torch, op)(ta, number))
-        _check([a], [ta], getattr(F, op)(number, a), getattr(torch, op)(number, ta), seed=98)
+        a, ta = leaves_of(random_tensor((2, 3), 13))
+        check_nested([a], [ta], getattr(F, op)(a, number), getattr(torch, op)(ta, number))
+        check_nested([a], [ta], getattr(F, op)(number, a), getattr(torch, op)(number, ta), seed=98)
 
     def test_results_are_scalars_even_for_numbers(self):
         out = F.add([1, 2], [[10], [20.5]])
-        assert all(isinstance(v, Scalar) for v in _elements(out))
-        assert _values(out) == [[11.0, 12.0], [21.5, 22.5]]
+        assert all(isinstance(v, Scalar) for v in elements_of(out))
+        assert values_of(out) == [[11.0, 12.0], [21.5, 22.5]]
 
     @parameterized.expand(BROADCASTS)
     def test_map_of_two_inputs_matches_torch(self, _name, shape_a, shape_b):
-        a, ta = _leaves_of(_torch(shape_a, 14))
-        b, tb = _leaves_of(_torch(shape_b, 15))
+        a, ta = leaves_of(random_tensor(shape_a, 14))
+        b, tb = leaves_of(random_tensor(shape_b, 15))
         out = F.map(lambda x, y: (x * y).tanh() + x, a, b)
-        _check([a, b], [ta, tb], out, torch.tanh(ta * tb) + ta)
+        check_nested([a, b], [ta, tb], out, torch.tanh(ta * tb) + ta)
 
     def test_map_of_one_and_three_inputs(self):
-        a, ta = _leaves_of(_torch((2, 3), 16))
-        _check([a], [ta], F.map(Scalar.exp, a), torch.exp(ta))
-        a, ta = _leaves_of(_torch((2, 1), 17))
-        b, tb = _leaves_of(_torch((3,), 18))
+        a, ta = leaves_of(random_tensor((2, 3), 16))
+        check_nested([a], [ta], F.map(Scalar.exp, a), torch.exp(ta))
+        a, ta = leaves_of(random_tensor((2, 1), 17))
+        b, tb = leaves_of(random_tensor((3,), 18))
         out = F.map(lambda x, y, z: x * y + z, a, b, 0.5)
-        _check([a, b], [ta, tb], out, ta * tb + 0.5)
+        check_nested([a, b], [ta, tb], out, ta * tb + 0.5)
 
     def test_map_returns_what_fn_returns(self):
         assert F.map(lambda v: v * 2, [[1, 2], [3, 4]]) == [[2, 4], [6, 8]]

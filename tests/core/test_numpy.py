@@ -224,18 +224,23 @@ def test_load_state_dict_takes_numpy_arrays(dtype):
         from_arrays.load_state_dict({**arrays, "0.neurons.0.w": np.zeros(2)})
 
 
-def test_linear_given_a_batch_says_to_call_it_per_sample():
-    with pytest.raises(ValueError,
-                       match=r"one sample of 3 inputs, got a batch of 2; call the layer on each sample"):
-        Linear(3, 2)(np.zeros((2, 3)))
+def test_linear_takes_a_2d_array_as_a_batch_of_rows():
+    random.seed(2)
+    layer = Linear(3, 2)
+    batch = vector(6).reshape(2, 3)
+    assert bits(layer(batch)) == bits([layer(row) for row in batch.tolist()])
+    with pytest.raises(ValueError, match=r"Linear\(3, 2\) expects 3 numbers or a batch of lists of 3; "
+                                         r"got a list of 2 lists of 4"):
+        layer(np.zeros((2, 4)))
 
 
 @pytest.mark.parametrize("layer", [Conv2D(1, 2, 3), MaxPool2D(2)], ids=["conv", "pool"])
-def test_image_layers_given_a_batch_say_to_call_them_per_image(layer):
-    with pytest.raises(ValueError,
-                       match=r"one image shaped \[channels\]\[height\]\[width\], got lists nested 4 "
-                                         r"deep \(a batch\?\); call the layer on each image"):
-        layer(np.zeros((4, 1, 5, 5)))
+def test_image_layers_take_a_4d_array_as_a_batch_of_images(layer):
+    images = vector(100).reshape(4, 1, 5, 5)
+    assert bits(layer(images)) == bits([layer(image) for image in images.tolist()])
+    with pytest.raises(ValueError, match=r"expects an image \[.*\]\[height\]\[width\] or a batch of them "
+                                         r"\(a list of images\); got lists shaped \[2\]\[4\]\[1\]\[5\]\[5\]$"):
+        layer(np.zeros((2, 4, 1, 5, 5)))
 
 
 @pytest.mark.parametrize("form", ["array", "list_of_arrays"])
@@ -381,7 +386,7 @@ def _ws(n, seed):
 
 
 FUNCTIONAL = [
-    ("sum", lambda ws, a: F.sum(a, ws[0]), lambda ws, a: F.sum(a.tolist(), ws[0])),
+    ("sum", lambda ws, a: F.sum(a, start=ws[0]), lambda ws, a: F.sum(a.tolist(), start=ws[0])),
     ("sum_of_scalars", lambda ws, a: F.sum(np.array(ws, dtype=object)), lambda ws, a: F.sum(ws)),
     ("mean", lambda ws, a: F.mean(a), lambda ws, a: F.mean(a.tolist())),
     ("dot", lambda ws, a: F.dot(ws, a, bias=np.float32(0.5)), lambda ws, a: F.dot(ws, a.tolist(), bias=0.5)),

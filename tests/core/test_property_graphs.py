@@ -94,7 +94,7 @@ def _torch_dot(ws, xs, bias):
 SCALAR_OPS = {
     **{name: (lambda a, c, f=f: f(a)) for name, (f, _) in UNARY.items()},
     "leaky_relu": lambda a, c: a.leaky_relu(c),
-    "sum": lambda items, c: F.sum(items, c),
+    "sum": lambda items, c: F.sum(items, start=c),
     "mean": lambda items, c: F.mean(items),
     "dot": lambda args, c: F.dot(*args),
     "logsumexp": lambda items, c: F.logsumexp(items),
