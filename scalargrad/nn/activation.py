@@ -1,6 +1,7 @@
 """Activation modules: elementwise ReLU, Sigmoid, Tanh, Softplus, LeakyReLU, Identity, and Softmax.
 
-The elementwise ones take a Scalar, a number, or (nested) lists of them (numpy arrays too).
+The elementwise ones take a Scalar, a number, or (nested) lists of them (numpy arrays too), so one
+sample and a batch alike; Softmax takes a list of logits or a batch of them.
 Layers that take an ``activation`` name fuse it into their own node instead
 (``ACTIVATIONS`` lists the names).
 """
@@ -85,12 +86,22 @@ class Softmax(Module):
     """Turns a list of logits into probabilities (stable for any magnitude).
 
     The logits are a flat list (or tuple, or 1-D numpy array) of Scalars and
-    numbers; anything else raises an error that says what was given.
+    numbers; a batch of them (a list of such lists, a 2-D array) gives one
+    list of probabilities per sample, as ``torch.nn.Softmax(dim=1)`` on a
+    batch. Anything else raises an error that says what was given.
 
     >>> probs = Softmax()([Scalar(1.0), Scalar(1.0)])
     >>> [p.data for p in probs]
     [0.5, 0.5]
+    >>> [[p.data for p in row] for row in Softmax()([[0.0, 0.0], [1.0, 1.0]])]
+    [[0.5, 0.5], [0.5, 0.5]]
     """
+
+    sample_depth = 1
+
+    def expected_input(self) -> str:
+        """"Softmax expects a list of logits or a batch of them"."""
+        return "Softmax expects a list of logits or a batch of them (a list of lists of logits)"
 
     def forward(self, logits: Sequence[Scalar]) -> list[Scalar]:
         """Probabilities, one per logit."""

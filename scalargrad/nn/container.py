@@ -13,10 +13,13 @@ __all__ = ["Sequential"]
 class Sequential(Module):
     """Modules applied one after another.
 
+    A batch (a list of samples) goes through as it is: each layer takes it
+    and returns the list of its outputs (``Module.__call__``).
+
     >>> from scalargrad.nn import Linear
     >>> model = Sequential([Linear(2, 4, activation='relu'), Linear(4, 2)])
-    >>> len(model), len(model([1.0, 0.0]))
-    (2, 2)
+    >>> len(model), len(model([1.0, 0.0])), [len(y) for y in model([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])]
+    (2, 2, [2, 2, 2])
     """
 
     def __init__(self, modules: Sequence[Module], do_initialize: bool = False) -> None:
@@ -42,7 +45,7 @@ class Sequential(Module):
         return self.named_children()
 
     def forward(self, x: Any) -> Any:
-        """Feed ``x`` through every module in turn."""
+        """Feed ``x`` (one sample or a batch) through every module in turn."""
         for m in self.modules:
             x = m(x)
         return x

@@ -1,4 +1,5 @@
-"""Conv2D and MaxPool2D over images given as nested lists ``[channels][height][width]``."""
+"""Conv2D and MaxPool2D over images given as nested lists ``[channels][height][width]`` (or a batch: a list of
+them)."""
 
 from __future__ import annotations
 
@@ -44,10 +45,9 @@ def _image(x: Any, channels: int | None, who: str) -> tuple[Any, int, int]:
         raise ValueError(f"{who} expects nested lists shaped [channels][height][width], "
                          f"got {_describe(x)}")
     depth = len(shape(x))
-    if depth > 3:
+    if depth > 3:  # (a batch is split into images by Module.__call__ before it gets here)
         raise ValueError(f"{who} expects one image shaped [channels][height][width], got lists nested "
-                         f"{depth} deep (a batch?); call the layer on each image: "
-                         f"[layer(image) for image in batch]")
+                         f"{depth} deep")
     if channels is not None and len(x) != channels:
         raise ValueError(f"{who} expects {channels} input channels, got {len(x)}")
     dims = (len(x), len(x[0]), len(x[0][0]))
@@ -73,7 +73,10 @@ class Conv2D(Module):
     ``weight`` is nested ``[out_channels][in_channels][kh][kw]`` Scalars and
     ``bias`` a list of ``out_channels`` Scalars. Each output value is one
     fused dot node over its receptive field; zero padding adds no edges.
+    Called on a batch (a list of images) it returns the list of their outputs.
     """
+
+    sample_depth = 3
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
@@ -151,6 +154,11 @@ class Conv2D(Module):
                     out[o][i][j] = y
         return out
 
+    def expected_input(self) -> str:
+        """"Conv2D(1, 8) expects an image [1][height][width] or a batch of them (a list of images)"."""
+        return (f"Conv2D({self.in_channels}, {self.out_channels}) expects an image "
+                f"[{self.in_channels}][height][width] or a batch of them (a list of images)")
+
     def extra_repr(self) -> str:
         """Channels, kernel size, stride, padding, and bias or activation when not the default."""
         extra = "" if self.bias is not None else ", bias=False"
@@ -160,15 +168,17 @@ class Conv2D(Module):
                 f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}{extra}")
 
 
-
 class MaxPool2D(Module):
     """Max over ``kernel_size`` windows of ``[channels][height][width]`` lists.
 
     Each output is the input element holding the maximum (the first on ties,
     as in PyTorch), so the gradient flows to it unchanged and no node is added.
     While a ``Replay`` is built, each output is instead a node over its whole
-    window that picks the maximum again at every replayed step.
+    window that picks the maximum again at every replayed step. Called on a
+    batch (a list of images) it returns the list of their outputs.
     """
+
+    sample_depth = 3
 
     def __init__(self, kernel_size: int | tuple[int, int],
                  stride: int | tuple[int, int] | None = None) -> None:
@@ -197,10 +207,14 @@ class MaxPool2D(Module):
             out.append(plane)
         return out
 
+    def expected_input(self) -> str:
+        """"MaxPool2D((2, 2)) expects an image [channels][height][width] or a batch of them"."""
+        return (f"MaxPool2D({self.kernel_size}) expects an image [channels][height][width] or a batch of "
+                f"them (a list of images)")
+
     def extra_repr(self) -> str:
         """``kernel_size=..., stride=...``."""
         return f"kernel_size={self.kernel_size}, stride={self.stride}"
-
 
 
 def _largest(window: list) -> Any:

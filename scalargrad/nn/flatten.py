@@ -18,7 +18,25 @@ class Flatten(Module):
     A numpy array is read as nested lists; a single Scalar or number gives a
     list of one, as ``torch.flatten`` does with a 0-d tensor. Anything else
     (a string, None, a dict) raises TypeError.
+
+    One sample is nested at most 3 deep (an image, as ``Conv2D`` and
+    ``MaxPool2D`` give one); lists nested 4 deep are a batch of images, each
+    flattened on its own (torch's ``nn.Flatten()`` on a batch). A batch of
+    shallower samples cannot be told from one sample by its nesting, and is
+    flattened whole.
+
+    >>> Flatten()([[[1.0, 2.0], [3.0, 4.0]]])
+    [1.0, 2.0, 3.0, 4.0]
+    >>> Flatten()([[[[1.0, 2.0]]], [[[3.0, 4.0]]]])
+    [[1.0, 2.0], [3.0, 4.0]]
     """
+
+    sample_depth = 3  # Module.__call__ takes anything shallower as one sample too
+
+    def expected_input(self) -> str:
+        """"Flatten expects one sample nested at most 3 deep or a batch of them"."""
+        return ("Flatten expects one sample nested at most 3 deep (an image [channels][height][width]) or a "
+                "batch of images")
 
     def forward(self, x: Any) -> list:
         """The elements of ``x`` in row-major order."""

@@ -1,4 +1,4 @@
-"""Neuron and Linear: fully connected units over a flat list of inputs.
+"""Neuron and Linear: fully connected units over a flat list of inputs (or a batch of them).
 
 A neuron's weighted sum plus bias and its activation are one fused node
 (``functional.neuron``; a Linear's neurons go through ``functional.linear``),
@@ -29,21 +29,26 @@ def _inputs(x: Any, size: int, who: str) -> list | tuple:
     if not isinstance(x, (list, tuple)):
         raise TypeError(f"{who} expects a list of {size} inputs, got {type(x).__name__}")
     if len(x) != size:
-        if x and isinstance(x[0], (list, tuple)) and len(x[0]) == size:
-            raise ValueError(f"{who} expects one sample of {size} inputs, got a batch of {len(x)}; "
-                             f"call the layer on each sample: [layer(xi) for xi in xb]")
         raise ValueError(f"{who} expects {size} inputs, got {len(x)}")
     return x
 
 
+def _expects(who: str, size: int) -> str:
+    return f"{who} expects {size} numbers or a batch of lists of {size}"
+
+
 class Neuron(Module):
     """One unit: ``activation(w . x + b)``, computed as one fused dot node.
+
+    Called on a batch (a list of input lists) it returns one output per sample.
 
     >>> n = Neuron(size=3, activation='relu')
     >>> n.initialize(w=[0.1, 0.2, 0.3], b=0.1)
     >>> round(n([1.0, 1.0, 1.0]).data, 6)
     0.7
     """
+
+    sample_depth = 1
 
     def __init__(self, size: int, activation: str = "identity", bias: bool = True) -> None:
         super().__init__()
@@ -82,6 +87,10 @@ class Neuron(Module):
         x = _inputs(x, self.size, f"Neuron of size {self.size}")
         return F.neuron(self.w, x, self.b, self.activation)
 
+    def expected_input(self) -> str:
+        """"Neuron of size 3 expects 3 numbers or a batch of lists of 3"."""
+        return _expects(f"Neuron of size {self.size}", self.size)
+
     def extra_repr(self) -> str:
         """``size=..., activation=...`` (and ``bias=False`` without a bias)."""
         return f"size={self.size}, activation={self.activation!r}" + ("" if self.b is not None
@@ -91,12 +100,19 @@ class Neuron(Module):
 class Linear(Module):
     """A fully connected layer: ``size_out`` neurons over ``size_in`` inputs.
 
+    Called on a batch (a list of ``size_in``-lists, or a 2-D numpy array) it
+    returns the list of the outputs, one list per sample, as ``torch.nn.Linear``
+    does on a batch.
+
     >>> layer = Linear(3, 2, activation='sigmoid')
     >>> len(layer([0.1, 0.2, 0.3])), layer.num_parameters()
     (2, 8)
+    >>> [len(y) for y in layer([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])]
+    [2, 2]
     """
 
     listed_as_one_layer = True
+    sample_depth = 1
 
     def __init__(self, size_in: int, size_out: int, activation: str = "identity", bias: bool = True) -> None:
         super().__init__()
@@ -136,11 +152,16 @@ class Linear(Module):
             n.initialize(w=w, b=b)
 
     def forward(self, x: Sequence[Scalar | float]) -> list[Scalar]:
-        """One output per neuron; ``x`` is a list (or a 1-D numpy array) of ``size_in`` Scalars or numbers."""
+        """One output per neuron; ``x`` is a list (or a 1-D numpy array) of ``size_in`` Scalars or numbers
+        (``__call__`` gives it each sample of a batch)."""
         x = _inputs(x, self.size_in, f"Linear({self.size_in}, {self.size_out})")
         neurons = self.neurons
         biases = [n.b for n in neurons] if neurons[0].b is not None else None
         return F.linear([n.w for n in neurons], x, biases, self.activation)
+
+    def expected_input(self) -> str:
+        """"Linear(3, 2) expects 3 numbers or a batch of lists of 3"."""
+        return _expects(f"Linear({self.size_in}, {self.size_out})", self.size_in)
 
     @property
     def output_size(self) -> int:

@@ -5,6 +5,11 @@ its attributes (directly, or in lists and nested lists) plus those of its
 child modules, found by walking the attributes in the order they were set.
 So a Neuron gives its weights then its bias, a Linear goes neuron by neuron
 and a Sequential module by module.
+
+Calling a module decides between one sample and a batch (``Module.__call__``,
+for every layer that states its ``sample_depth``): a layer given one more
+level of nesting than a sample runs on each sample and returns the list of
+outputs, as torch's layers take a batch.
 """
 
 from __future__ import annotations
@@ -13,7 +18,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from .._util.checks import boolean
-from .._util.nested import is_regular, leaves, map_leaves, named_leaves, shape, to_lists
+from .._util.nested import (
+    is_nested,
+    is_regular,
+    leaves,
+    map_leaves,
+    named_leaves,
+    ragged_description,
+    shape,
+    to_lists,
+)
 from ..scalar import Scalar
 from . import serialization
 from .summary import ModelSummary, in_interactive_session, layer_table
@@ -55,7 +69,9 @@ class Module:
 
     Subclasses set their parameters (Scalars, or lists of Scalars) and child
     modules as attributes and implement ``forward``; calling the module
-    calls ``forward``.
+    calls ``forward``. A layer whose input has a fixed nesting depth states
+    it in ``sample_depth`` (1 for a list of numbers, 3 for an image), and
+    then takes a batch too, as torch's layers do: see ``__call__``.
 
     >>> from scalargrad import Scalar
     >>> class Scale(Module):
@@ -71,6 +87,10 @@ class Module:
 
     training = True  # so a subclass that forgets super().__init__() still works
 
+    sample_depth: int | None = None
+    """How many levels of lists one sample's input has (a Linear's 1, a Conv2D's 3), or None for a module
+    whose ``forward`` takes its input as given (a model, Sequential, an elementwise activation)."""
+
     def __init__(self) -> None:
         self.training = True
 
@@ -79,7 +99,51 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        """``forward`` on one sample, or on each sample of a batch: the list of the outputs.
+
+        For a module with a ``sample_depth``, the nesting depth of the input
+        (counted along first elements) decides: up to ``sample_depth`` it is
+        one sample, given to ``forward`` as is; one level more, a batch (a
+        list of samples, all of one shape), each given to ``forward`` in
+        turn with the same keyword arguments, so every output has the bits
+        it has on its own. Deeper, or samples of different shapes, is a
+        ValueError that says what the module expects (``expected_input``).
+        numpy arrays are read as nested lists.
+
+        >>> from scalargrad.nn import Linear
+        >>> layer = Linear(3, 2)
+        >>> len(layer([1.0, 2.0, 3.0])), len(layer([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+        (2, 2)
+        """
+        depth = self.sample_depth
+        if depth is None or len(args) != 1:
+            return self.forward(*args, **kwargs)
+        x = args[0]
+        if depth == 1 and type(x) is list and x and type(x[0]) in _NUMBERS:  # one sample, the usual call
+            return self.forward(x, **kwargs)
+        nesting, first = _nesting(x, depth + 2)
+        if not isinstance(first, _PLAIN) and hasattr(first, "tolist"):  # numpy arrays in it (or it is one)
+            x = to_lists(x)
+            nesting, first = _nesting(x, depth + 2)
+        if nesting <= depth:  # one sample: checked by forward itself
+            return self.forward(x, **kwargs)
+        if nesting > depth + 1 or _uneven(x, depth):
+            raise ValueError(f"{self.expected_input()}; got {_describe_input(x)}")
+        forward, outputs = self.forward, []
+        try:
+            for sample in x:
+                outputs.append(forward(sample, **kwargs))
+        except (TypeError, ValueError) as error:
+            got = _describe_input(x)
+            kind = ValueError if got.startswith("a ragged") else type(error)  # a shape problem first
+            raise kind(f"{self.expected_input()}; got {got} (sample {len(outputs)}: {error})") from error
+        return outputs
+
+    def expected_input(self) -> str:
+        """What this module takes, for the errors of ``__call__``: "Linear(3, 2) expects 3 numbers or a
+        batch of lists of 3"."""
+        return (f"{type(self).__name__} expects one sample nested {self.sample_depth} deep "
+                f"or a batch of them (a list of samples)")
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -338,6 +402,47 @@ class Module:
             lines.append(f"  ({name}): {text}")
         lines.append(")")
         return "\n".join(lines)
+
+
+_PLAIN = (Scalar, float, int, list, tuple, type(None))  # what _nesting may find first, not an array
+_NUMBERS = frozenset((Scalar, float, int))  # the exact types of a flat sample's usual elements
+
+
+def _nesting(x: Any, limit: int) -> tuple[int, Any]:
+    """How many levels of lists ``x`` has along its first elements (up to ``limit``), and the first
+    element below them (None where a list is empty)."""
+    depth = 0
+    while depth < limit and isinstance(x, (list, tuple)):
+        depth += 1
+        if not x:
+            return depth, None
+        x = x[0]
+    return depth, x
+
+
+def _uneven(batch: list | tuple, depth: int) -> bool:
+    """Whether the samples of ``batch`` differ in shape (read along first elements; ``forward`` checks the
+    rest of each sample)."""
+    if depth == 1:  # the common case, at C speed
+        n = len(batch[0])
+        return any(not isinstance(sample, (list, tuple)) or len(sample) != n for sample in batch)
+    dims = shape(batch[0])
+    return any(shape(sample) != dims for sample in batch)
+
+
+def _describe_input(x: Any) -> str:
+    """What a module was given, for an error: "a list of 2 lists of 4", "lists shaped [2][1][5][5]"."""
+    if not is_nested(x):
+        return f"a {type(x).__name__}"
+    ragged = ragged_description(x, "x")
+    if ragged is not None:
+        return f"a ragged list ({ragged})"
+    dims = shape(x)
+    if len(dims) == 1:
+        return f"a list of {dims[0]} values"
+    if len(dims) == 2:
+        return f"a list of {dims[0]} lists of {dims[1]}"
+    return "lists shaped " + "".join(f"[{n}]" for n in dims)
 
 
 def _find(entries: dict[str, Any], path: str) -> Any:

@@ -128,7 +128,8 @@ def test_softmax_takes_a_numpy_array_like_torch():
 @pytest.mark.parametrize("bad, error, words", [
     (Scalar(1.0), TypeError, "list of logits, got Scalar"),
     (3.0, TypeError, "list of logits, got float"),
-    ([[1.0, 2.0]], TypeError, "logit 0 is a nested list"),
+    ([[[1.0, 2.0]]], ValueError, r"a list of logits or a batch of them .*got lists shaped \[1\]\[1\]\[2\]"),
+    ([[1.0, 2.0], [[3.0], 4.0]], ValueError, r"ragged .*\(sample 1: Softmax: logit 0 is a nested list"),
     ([1.0, "2"], TypeError, "logit 1 is a str"),
     ([], ValueError, "empty"),
 ])

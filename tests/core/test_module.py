@@ -884,6 +884,27 @@ class TestBadInput:
         with pytest.raises(ValueError, match=r"Linear\(5, 1\) expects 5 inputs, got 4"):
             Sequential([Linear(3, 4), Linear(5, 1)])([0.1, 0.2, 0.3])
 
+    def test_a_layer_of_ones_own_takes_a_batch_by_stating_its_sample_depth(self):
+        class Double(Module):
+            sample_depth = 1
+
+            def forward(self, x, scale=2.0):
+                if len(x) != 2:
+                    raise ValueError(f"Double takes 2 numbers, got {len(x)}")
+                return [scale * v for v in x]
+
+        double = Double()
+        assert double([1.0, 2.0]) == [2.0, 4.0]
+        assert double([[1.0, 2.0], [3.0, 4.0]]) == [[2.0, 4.0], [6.0, 8.0]]
+        assert double([[1.0, 2.0], [3.0, 4.0]], scale=3.0) == [[3.0, 6.0], [9.0, 12.0]]  # each sample's call
+        assert double([1.0, 2.0], scale=3.0) == [3.0, 6.0]
+        with pytest.raises(ValueError, match=r"^Double expects one sample nested 1 deep or a batch of them "
+                                             r"\(a list of samples\); got lists shaped \[1\]\[1\]\[2\]$"):
+            double([[[1.0, 2.0]]])
+        with pytest.raises(ValueError,
+                           match=r"got a list of 2 lists of 3 \(sample 0: Double takes 2 numbers, got 3\)$"):
+            double([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+
     def test_input_not_a_list(self):
         with pytest.raises(TypeError, match="expects a list of 3 inputs, got float"):
             Linear(3, 2)(0.5)
