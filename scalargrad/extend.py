@@ -28,7 +28,8 @@ loop, the engine's builders ``unary_node``, ``binary_node`` and ``nary_node``)
 to build nodes with derivatives it already has, ``SCALAR_OPS`` to reuse the
 engine's ops, and ``current_replay_build`` to keep a graph's structure fixed
 while a Replay is built. A tool that needs a graph's values walks it with
-``reading_order``.
+``reading_order``, and reads a node's local derivatives with
+``local_derivatives``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from .scalar import (
     ScalarMath,
     as_float,
     binary_node,
+    declaration,
     is_grad_enabled,
     make_node,
     nary_node,
@@ -53,7 +55,27 @@ from .walk import reading_order
 
 __all__ = ["SCALAR_OPS", "FloatMath", "Op", "ReplayBuild", "ScalarMath", "SharedValues", "as_float",
            "binary_node", "building_replay", "current_replay_build", "declare", "defop", "is_grad_enabled",
+           "local_derivatives",
            "make_node", "nary_node", "new_node", "reading_order", "unary_node"]
+
+
+def local_derivatives(node: Scalar) -> list[float]:
+    """d(node)/d(parent) for each of ``node``'s parents (none for a leaf), from its op's declaration: the
+    rule the engine ran when it made the node, run again on the parents' current values.
+
+    >>> from scalargrad import Scalar
+    >>> a, b = Scalar(2.0), Scalar(3.0)
+    >>> local_derivatives(a * b), local_derivatives(a)
+    ([3.0, 2.0], [])
+    """
+    op, constant = declaration(node)
+    if op is None:
+        return []
+    if op.recompute is not None:  # an op that computes its value and derivatives together (a neuron)
+        local = op.recompute(node.parents, constant)[1]
+    else:
+        local = op.local_derivatives([p.data for p in node.parents], node.data, constant)
+    return [float(d) for d in local]
 
 
 def defop(name: str, value: Callable, **options: Any) -> Callable[[Callable], Callable[..., Scalar]]:

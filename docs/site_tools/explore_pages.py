@@ -1,9 +1,10 @@
 """An mkdocs hook: the site's explorable graphs, made by ``explore_graph`` each time the site is built.
 
-Two pages, linked from the home page and from "How backward works":
-``explore/linear.html``, the quickstart's ``f = x0*w0 + x1*w1 + b`` with the
-README's values, and ``explore/neuron.html``, the neuron ``y = tanh(x*w + b)``
-that "How backward works" follows. Being made at build time they always show
+Three pages, linked from the home page, "How backward works" and "The
+micrograd lecture, by hand": ``explore/linear.html``, the quickstart's
+``f = x0*w0 + x1*w1 + b`` with the README's values, ``explore/neuron.html``,
+the neuron ``y = tanh(x*w + b)`` that "How backward works" follows, and
+``explore/micrograd.html``, the lecture's neuron built from micrograd ``Value``s. Being made at build time they always show
 what the current code computes. They are added to the site's files before the
 pages are built, so ``mkdocs build --strict`` checks the links to them like
 any other. Drawing them needs Graphviz (the package and the ``dot`` program).
@@ -42,11 +43,30 @@ def neuron() -> Any:
     return (x * w + b).tanh()
 
 
-GRAPHS = {"linear": linear_function, "neuron": neuron}
+def micrograd_neuron() -> Any:
+    """The neuron of micrograd's lecture, as "The micrograd lecture, by hand" builds it."""
+    from scalargrad.compat.micrograd import Value
+
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    x1w1.label, x2w2.label = "x1*w1", "x2*w2"
+    x1w1x2w2 = x1w1 + x2w2
+    x1w1x2w2.label = "x1*w1 + x2*w2"
+    n = x1w1x2w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o.scalar
 
 
-BACK = ('<p><a href="../how-backward-works.html">&larr; How backward works</a> &middot; '
-        '<a href="../index.html">scalargrad</a></p>')
+GRAPHS = {"linear": linear_function, "neuron": neuron, "micrograd": micrograd_neuron}
+
+
+# target="_top": a page shown in an iframe (the micrograd page embeds one) leaves the frame for the site
+BACK = ('<p><a href="../how-backward-works.html" target="_top">&larr; How backward works</a> &middot; '
+        '<a href="../index.html" target="_top">scalargrad</a></p>')
 
 
 def _with_way_back(html: str) -> str:

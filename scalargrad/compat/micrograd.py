@@ -19,12 +19,33 @@ Each operator builds the graph micrograd builds: ``a - b`` is ``a + (-b)``, ``-b
 ``_prev`` and ``_op`` (micrograd's ``draw_dot``) looks as micrograd draws it, and the values are
 micrograd's float for float; gradients agree to rounding (summed in another order).
 
+The lecture's backward pass by hand works as there: ``_backward()`` on a node adds its ``grad`` times
+each local derivative into its inputs' ``grad`` (``+=``, so ``a + a`` gives ``a`` twice), and does
+nothing on a leaf; so ``o.grad = 1.0; o._backward(); n._backward(); ...``, or the lecture's loop
+``for node in reversed(topo): node._backward()``, gives the lecture's numbers. ``backward()`` runs
+scalargrad's engine instead: the same numbers, to rounding (it adds them up in its own order).
+
+>>> x, w = Value(2.0, label='x'), Value(-3.0, label='w')
+>>> xw = x * w
+>>> y = xw + x
+>>> y.grad = 1.0
+>>> y._backward()      # +: y.grad times 1 into each input
+>>> xw._backward()     # *: xw.grad times w.data into x, times x.data into w
+>>> x.grad, w.grad, xw.grad
+(-2.0, 2.0, 1.0)
+
+Each ``_backward()`` reads the current ``data`` of the node and of its inputs, as micrograd's closures
+read ``.data`` when they run. Edit a value by hand and the numbers are still micrograd's, but for
+``tanh`` (micrograd's closure keeps the output it computed when the node was made) and ``relu`` (it
+looks at its output, scalargrad's rule at its input): those two differ only once the graph's values
+no longer follow from each other. ``backward()`` uses the local derivatives computed when the graph
+was built, so after editing ``data``, run the forward pass again (as the lecture does) before either.
+
 What differs from micrograd: ``data`` and ``grad`` are always floats (micrograd keeps ints as
 given: ``Value(0)``); wrong input fails with a TypeError or ValueError that names it (``**`` with
-a Value exponent, a Neuron fed the wrong number of inputs, a string as data); and the arithmetic
-and ``backward()`` are scalargrad's engine, so there is no ``_backward`` to call by hand, deep
-graphs need no raised recursion limit, and calling ``backward()`` twice gives leaves exactly
-twice the gradient.
+a Value exponent, a Neuron fed the wrong number of inputs, a string as data); and ``backward()``
+is scalargrad's engine, so deep graphs need no raised recursion limit, and calling
+``backward()`` twice gives leaves exactly twice the gradient.
 
 Why ``Value`` wraps a ``Scalar`` instead of being one (or a subclass): micrograd's ``_op`` is the
 op's name, a string that ``draw_dot`` prints, while in the engine a node's ``_op`` slot holds the
@@ -33,7 +54,9 @@ a subclass's arithmetic would hand back plain Scalars without ``_prev``. A ``Val
 one small object per node: the ``Scalar`` that does the maths (``value.scalar``, the way into the
 rest of scalargrad), the children it was made from, and the op's name. No Value refers back to
 its own result (micrograd's ``_backward`` closures do, a reference cycle per node), so a graph
-is freed as soon as its output is dropped; ``benchmarks/bench_compat.py`` times micrograd's demo.
+is freed as soon as its output is dropped: ``_backward`` is a method, which gets the node's local
+derivatives from its op's declaration (``scalargrad.extend.local_derivatives``, which the
+explorable graph shows). ``benchmarks/bench_compat.py`` times micrograd's demo.
 """
 
 from __future__ import annotations
@@ -43,7 +66,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Union
 
 from .._util.checks import boolean, plain_number, positive_int
-from ..extend import Scalar, as_float
+from ..extend import Scalar, as_float, local_derivatives
 from ..nn import Linear, Sequential
 
 __all__ = ["MLP", "Layer", "Module", "Neuron", "Value"]
@@ -229,6 +252,19 @@ class Value:
         Leaves add to the gradient they hold (reset them with ``zero_grad()`` or ``p.grad = 0``).
         """
         self.scalar.backward()
+
+    def _backward(self) -> None:
+        """One step of the backward pass, by hand as in micrograd's lecture: add ``self.grad`` times the
+        local derivative d(self)/d(input) into each input's ``grad``; nothing for a leaf.
+
+        The local derivatives come from the op's declaration at the current ``data`` (see the module's
+        docstring). Call it on each node after every node that uses it, the output first (with
+        ``output.grad = 1.0``): the lecture's ``for node in reversed(topo): node._backward()``.
+        """
+        node = self.scalar
+        upstream = node.grad
+        for parent, local in zip(node.parents, local_derivatives(node)):
+            parent.grad += local * upstream
 
 
 def _inputs(x: Any) -> Sequence:

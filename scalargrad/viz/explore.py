@@ -49,30 +49,18 @@ from typing import Any
 from .._util.checks import positive_int
 from .._util.files import check_writable_folder, write_new
 from .._util.notebook import in_notebook
+from ..extend import local_derivatives
 from ..scalar import Scalar, backward_lock, backward_order, declaration
 from .explore_page import page_fragment
 from .graph_source import DEFAULT_MAX_NODES, FAST_LAYOUT, digraph
 from .output import import_graphviz, run_dot, write_bytes
 from .walks import leaves_in_reading_order, nearest
 
-__all__ = ["FIRST_LAYOUT_SECONDS", "ExplorableGraph", "explore_graph", "local_derivatives"]
+__all__ = ["FIRST_LAYOUT_SECONDS", "ExplorableGraph", "explore_graph"]
 
 # A page shows every value, so its layout can be slower than a picture's (which draws fewer when they would
 # not be legible): after FIRST_LAYOUT_SECONDS, dot lays it out again with FAST_LAYOUT.
 FIRST_LAYOUT_SECONDS = 5.0
-
-
-def local_derivatives(node: Scalar) -> list[float]:
-    """d(node)/d(parent) for each of ``node``'s parents (none for a leaf), from its op's declaration:
-    the rule the engine ran when it made the node, run again on the same values."""
-    op, constant = declaration(node)
-    if op is None:
-        return []
-    if op.recompute is not None:  # an op that computes its value and derivatives together (a neuron)
-        local = op.recompute(node.parents, constant)[1]
-    else:
-        local = op.local_derivatives([p.data for p in node.parents], node.data, constant)
-    return [float(d) for d in local]
 
 
 def _short(x: float) -> str:

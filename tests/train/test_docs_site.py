@@ -417,3 +417,29 @@ def test_the_explorable_graphs_are_built_and_linked(site, name, tmp_path):
         f.name = "f"  # as the docs name it
     today = explore_graph(f, tmp_path / "graph.html")
     assert [step["title"] for step in data[0]["steps"]] == [step["title"] for step in today.steps]
+
+
+def test_the_micrograd_page_embeds_the_lectures_neuron(site, tmp_path):
+    """"The micrograd lecture, by hand" shows ``explore/micrograd.html`` in a frame, and that page steps
+    through the lecture's neuron, micrograd ``Value``s with the lecture's labels and values, as
+    ``explore_graph`` shows it today."""
+    from scalargrad.compat.micrograd import Value
+    from scalargrad.viz import explore_graph
+
+    built = site / "explore" / "micrograd.html"
+    assert built in _html_pages(site)
+    assert '<iframe src="explore/micrograd.html"' in (site / "micrograd-by-hand.html").read_text(encoding="utf-8")
+    data = [json.loads(block) for block in EXPLORER_DATA.findall(built.read_text(encoding="utf-8"))]
+    lecture = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
+    assert {leaf["label"]: float(leaf["data"]) for leaf in data[0]["leaves"]} == lecture
+    x1, x2, w1, w2, b = (Value(value, label=label) for label, value in lecture.items())
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    x1w1.label, x2w2.label = "x1*w1", "x2*w2"
+    x1w1x2w2 = x1w1 + x2w2
+    x1w1x2w2.label = "x1*w1 + x2*w2"
+    n = x1w1x2w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    today = explore_graph(o.scalar, tmp_path / "graph.html")
+    assert [step["title"] for step in data[0]["steps"]] == [step["title"] for step in today.steps]
