@@ -1,23 +1,23 @@
-"""Loss functions over a batch.
+"""Loss classes over a batch, each calling its function in ``scalargrad.losses`` (``F.cross_entropy``, ...).
 
 Each loss takes ``outputs`` (one model output per sample) and ``targets``
 and returns one Scalar (``reduction='mean'`` or ``'sum'``) or a list of
 per-sample losses (``reduction='none'``). Outputs and targets may be
-numpy arrays (a loss reads them as the lists ``tolist()`` gives). Cross-entropy
-and the binary losses are one fused node per sample, written so that logits of
-any magnitude give a finite loss and gradient.
+numpy arrays (a loss reads them as the lists ``tolist()`` gives). The classes
+check the batch (one target per output, with a hint for one sample given where a
+batch belongs); the functions hold the maths: cross-entropy and the binary losses
+are one fused node per sample, so logits of any magnitude give a finite loss and
+gradient.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-from .. import _floats as fl
-from .. import functional as F
-from .._util.checks import integer, is_number, one_of, unit_interval
+from .. import losses as F
+from .._util.checks import is_number, one_of, unit_interval
 from .._util.nested import to_lists
-from ..extend import FloatMath, Op, Scalar, building_replay, make_node
+from ..extend import Scalar
 from .module import Module
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HingeLoss", "L1Loss", "MSELoss", "NLLLoss"]
@@ -53,18 +53,6 @@ def _batch(outputs, targets, who: str, outputs_are_lists: bool = False) -> tuple
     return outputs, targets
 
 
-def _class_index(t) -> int:
-    """An int class id (numpy integers too, or a Scalar holding a whole number); TypeError for the rest."""
-    if isinstance(t, Scalar):  # a Replay's fed target
-        if not t.data.is_integer():
-            raise ValueError(f"class targets must be whole numbers, got {t.data}")
-        return int(t.data)
-    try:
-        return integer(t, "class target")
-    except TypeError:
-        raise TypeError(f"class targets must be ints, got {type(t).__name__}") from None
-
-
 def _output_scalar(v, who: str) -> Scalar:
     """An output value: a Scalar, or a number (numpy's too, never a bool) made one, alone or in a 1-element
     list."""
@@ -95,83 +83,27 @@ class _Loss(Module):
         super().__init__()
         self.reduction = one_of(reduction, "reduction", _REDUCTIONS)
 
-    def _reduce(self, losses: list):
-        if self.reduction == "none":
-            return losses
-        return F.mean(losses) if self.reduction == "mean" else F.sum(losses)
-
-    def _per_element(self, outputs, targets, op: Op):
-        """One node of ``op`` per (output, target) pair, the target its constant."""
-        who = type(self).__name__
-        return self._reduce([make_node(op, (o,), op.value(o.data, t), t)
-                             for o, t in _pairs(outputs, targets, who)])
+    def _per_pair(self, outputs, targets, loss_function):
+        """``loss_function`` over the flattened (output, target) pairs of the batch."""
+        pairs = _pairs(outputs, targets, type(self).__name__)
+        return loss_function([o for o, _ in pairs], [t for _, t in pairs], reduction=self.reduction)
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
 
 
-# ---- cross-entropy: one node per sample ----------------------------------------------
-# y = logsumexp(z) - sum_j c_j z_j with c_j = (1 - eps) [j == t] + eps / n
-# dy/dz_j = softmax(z)_j - c_j
-# The node's constant is (c, target, eps); target is the class id, or the Scalar
-# holding it when a Replay feeds the targets.
-
-def _cross_entropy_rule(maths, zs, y, constant):
-    """softmax(z) - c, with softmax_j = e^((z_j - max) - log(sum e^(z - max))): exact for logits of any size.
-
-    On Scalars (create_graph) the log of the sum is a recorded expression, so higher derivatives flow through
-    it.
-    """
-    m = max(getattr(z, "data", z) for z in zs)
-    shifted = [z - m for z in zs] if math.isfinite(m) else list(zs)
-    log_s = maths.log(sum([maths.exp(v) for v in shifted]))
-    return [maths.exp(v - log_s) - cj for v, cj in zip(shifted, constant[0])]
-
-
-def _smoothed_target(target, n: int, eps: float) -> list[float]:
-    """c_j = (1 - eps) [j == target] + eps / n."""
-    t = _class_index(target)
-    if not 0 <= t < n:
-        raise ValueError(f"class index {t} is out of range for {n} logits")
-    c = [eps / n] * n
-    c[t] += 1.0 - eps
-    return c
-
-
-def _cross_entropy_value(data: list[float], ctx: tuple) -> float:
-    """-sum_j c_j log_softmax(z)_j, with log_softmax = (z - max) - log(sum e^(z - max)) as torch computes it.
-
-    Classes with c_j = 0 are left out, so a masked logit (-inf) adds nothing instead of 0 * -inf = nan.
-    """
-    m, s = fl.logsumexp_parts(data)
-    log_s = fl.log(s)
-    return -sum([cj * ((d - m) - log_s) for cj, d in zip(ctx[0], data) if cj != 0.0])
-
-
-def _recompute_cross_entropy(parents: tuple, ctx: tuple) -> tuple:
-    c, target, eps = ctx
-    data = [z.data for z in parents]
-    if isinstance(target, Scalar):  # a fed target: the class may have changed
-        c[:] = _smoothed_target(target, len(data), eps)
-    y = _cross_entropy_value(data, ctx)
-    return y, _cross_entropy_rule(FloatMath, data, y, ctx)
-
-
-_cross_entropy = Op("cross_entropy", _cross_entropy_value, _cross_entropy_rule, arity="n", constant=True,
-                    recompute=_recompute_cross_entropy)
-
-
-def cross_entropy(logits: Sequence[Scalar], target: int | Scalar, label_smoothing: float = 0.0) -> Scalar:
-    """Cross-entropy of one sample's logits against class ``target``, as one node."""
-    ctx = (_smoothed_target(target, len(logits), label_smoothing), target, label_smoothing)
-    # a list first: tuple(generator) over-allocates
-    zs = tuple([z if isinstance(z, Scalar) else Scalar(z) for z in logits])
-    y, local = _recompute_cross_entropy(zs, ctx)
-    return make_node(_cross_entropy, zs, y, ctx, local)
+def _class_batch(outputs, targets, who: str) -> tuple:
+    """A batch of class outputs: lists of one non-empty list per sample and one target per sample."""
+    outputs, targets = _batch(outputs, targets, who, outputs_are_lists=True)
+    for i, logits in enumerate(outputs):
+        if not isinstance(logits, (list, tuple)) or not logits:
+            raise ValueError(f"{who}: output {i} must be a non-empty list of logits")
+    return outputs, targets
 
 
 class CrossEntropyLoss(_Loss):
-    """Cross-entropy over raw logits (log-softmax inside), as ``torch.nn.CrossEntropyLoss``.
+    """Cross-entropy over raw logits (log-softmax inside), as ``torch.nn.CrossEntropyLoss``
+    (``scalargrad.losses.cross_entropy`` on the batch).
 
     ``outputs`` is a list of logit lists, ``targets`` a list of class ids.
 
@@ -187,42 +119,20 @@ class CrossEntropyLoss(_Loss):
 
     def forward(self, outputs: Sequence[Sequence[Scalar]], targets: Sequence[int]):
         """Loss of a batch of logit lists against class ids."""
-        outputs, targets = _batch(outputs, targets, "CrossEntropyLoss", outputs_are_lists=True)
-        losses = []
-        for i, (logits, t) in enumerate(zip(outputs, targets)):
-            if not isinstance(logits, (list, tuple)) or not logits:
-                raise ValueError(f"CrossEntropyLoss: output {i} must be a non-empty list of logits")
-            try:
-                losses.append(cross_entropy(logits, t, self.label_smoothing))
-            except (ValueError, TypeError) as e:
-                raise type(e)(f"CrossEntropyLoss, sample {i}: {e}") from None
-        return self._reduce(losses)
+        outputs, targets = _class_batch(outputs, targets, "CrossEntropyLoss")
+        return F.cross_entropy(list(outputs), list(targets), reduction=self.reduction,
+                               label_smoothing=self.label_smoothing)
 
 
 class NLLLoss(_Loss):
-    """Negative log-likelihood of log-probabilities (e.g. from ``functional.log_softmax``)."""
+    """Negative log-likelihood of log-probabilities (e.g. from ``functional.log_softmax``), as
+    ``torch.nn.NLLLoss`` (``scalargrad.losses.nll_loss`` on the batch)."""
 
     def forward(self, outputs: Sequence[Sequence[Scalar]], targets: Sequence[int]):
         """``-outputs[i][targets[i]]``, reduced over the batch."""
-        outputs, targets = _batch(outputs, targets, "NLLLoss", outputs_are_lists=True)
-        picked = []
-        for i, (logp, t) in enumerate(zip(outputs, targets)):
-            if isinstance(t, Scalar) and building_replay():
-                raise ValueError("NLLLoss picks an output by the target's value, so its graph changes "
-                                 "with the targets and cannot be replayed; use CrossEntropyLoss on the "
-                                 "logits instead")
-            try:
-                t = _class_index(t)
-            except TypeError as e:
-                raise TypeError(f"NLLLoss, sample {i}: {e}") from None
-            if not 0 <= t < len(logp):
-                raise ValueError(f"NLLLoss, sample {i}: class index {t} is out of range "
-                                 f"for {len(logp)} outputs")
-            picked.append(-_output_scalar(logp[t], "NLLLoss"))
-        return self._reduce(picked)
+        outputs, targets = _class_batch(outputs, targets, "NLLLoss")
+        return F.nll_loss(list(outputs), list(targets), reduction=self.reduction)
 
-
-# ---- regression ------------------------------------------------------------------------
 
 def _pairs(outputs, targets, who: str):
     """Flatten outputs (Scalars or lists of them) and targets into matching (Scalar, target) pairs."""
@@ -242,7 +152,8 @@ def _pairs(outputs, targets, who: str):
 
 
 class MSELoss(_Loss):
-    """Mean squared error; outputs are 1-element lists (or Scalars), targets floats.
+    """Mean squared error; outputs are 1-element lists (or Scalars), targets floats
+    (``scalargrad.losses.mse_loss`` on the pairs).
 
     >>> round(MSELoss()([[Scalar(1.0)], [Scalar(3.0)]], [0.0, 2.0]).data, 3)
     1.0
@@ -250,94 +161,39 @@ class MSELoss(_Loss):
 
     def forward(self, outputs, targets):
         """Mean (or sum) of ``(output - target) ** 2``."""
-        losses = []
-        for o, t in _pairs(outputs, targets, "MSELoss"):
-            d = o - t
-            losses.append(d * d)
-        return self._reduce(losses)
+        return self._per_pair(outputs, targets, F.mse_loss)
 
 
 class L1Loss(_Loss):
-    """Mean absolute error."""
+    """Mean absolute error (``scalargrad.losses.l1_loss`` on the pairs)."""
 
     def forward(self, outputs, targets):
         """Mean (or sum) of ``|output - target|``."""
-        return self._reduce([(o - t).abs() for o, t in _pairs(outputs, targets, "L1Loss")])
-
-
-# ---- one node per sample, keeping its target ------------------------------------------
-# The node's constant is the target: a number, or the Scalar a Replay feeds it through.
-
-def _target(t) -> float:
-    return t.data if isinstance(t, Scalar) else t
-
-
-_relu_rule = Scalar.relu.op.derivative
-
-
-def _hinge_value(score: float, t) -> float:
-    t = _target(t)
-    if t != 1.0 and t != -1.0:
-        raise ValueError(f"HingeLoss targets must be -1 or 1, got {t}")
-    return fl.relu(1.0 - score * t)
-
-
-def _hinge_rule(maths, score, y, constant):  # y = relu(1 - t score): relu's rule (0 where y <= 0) times -t
-    return _relu_rule(maths, y, y, None) * -_target(constant)
-
-
-_hinge = Op("hinge", _hinge_value, _hinge_rule, constant=True)
+        return self._per_pair(outputs, targets, F.l1_loss)
 
 
 class HingeLoss(_Loss):
-    """Max-margin loss ``max(0, 1 - y * score)`` with targets -1 or +1 (micrograd's moon demo)."""
+    """Max-margin loss ``max(0, 1 - y * score)`` with targets -1 or +1 (micrograd's moon demo;
+    ``scalargrad.losses.hinge_loss`` on the pairs)."""
 
     def forward(self, outputs, targets):
         """Mean (or sum) of ``relu(1 - target * score)``, one node per sample."""
-        return self._per_element(outputs, targets, _hinge)
-
-
-# ---- binary classification: one node per sample ------------------------------------
-
-_BCE_EPS = 9.999999960041972e-13  # PyTorch clamps the gradient's denominator here: 1e-12 as a float32
-_LOG_FLOOR = -100.0  # and each log term here, so p = 0 or 1 gives a finite loss
-
-
-def _bce_value(p: float, t) -> float:
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"BCELoss expects probabilities in [0, 1], got {p}")
-    t = _target(t)
-    # log1p: exact for tiny p
-    return -(t * max(fl.log(p), _LOG_FLOOR) + (1.0 - t) * max(fl.log1p(-p), _LOG_FLOOR))
-
-
-def _bce_rule(maths, p, y, constant):  # y = -(t log p + (1 - t) log(1 - p))
-    return maths.div(p - _target(constant), max((1.0 - p) * p, _BCE_EPS))
-
-
-def _bce_with_logits_value(z: float, t) -> float:
-    return fl.softplus(z) - _target(t) * z
-
-
-def _bce_with_logits_rule(maths, z, y, constant):  # y = softplus(z) - t z
-    return maths.sigmoid(z) - _target(constant)
-
-
-_bce = Op("bce", _bce_value, _bce_rule, constant=True)
-_bce_with_logits = Op("bce_logits", _bce_with_logits_value, _bce_with_logits_rule, constant=True)
+        return self._per_pair(outputs, targets, F.hinge_loss)
 
 
 class BCELoss(_Loss):
-    """Binary cross-entropy on probabilities in [0, 1] (log terms floored at -100, as PyTorch)."""
+    """Binary cross-entropy on probabilities in [0, 1] (log terms floored at -100, as PyTorch;
+    ``scalargrad.losses.binary_cross_entropy`` on the pairs)."""
 
     def forward(self, outputs, targets):
         """Mean (or sum) of ``-(t log p + (1 - t) log(1 - p))``."""
-        return self._per_element(outputs, targets, _bce)
+        return self._per_pair(outputs, targets, F.binary_cross_entropy)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy on logits, stable for any magnitude (sigmoid inside)."""
+    """Binary cross-entropy on logits, stable for any magnitude (sigmoid inside;
+    ``scalargrad.losses.binary_cross_entropy_with_logits`` on the pairs)."""
 
     def forward(self, outputs, targets):
         """Mean (or sum) of ``softplus(z) - t z``."""
-        return self._per_element(outputs, targets, _bce_with_logits)
+        return self._per_pair(outputs, targets, F.binary_cross_entropy_with_logits)
