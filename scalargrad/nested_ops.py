@@ -321,8 +321,9 @@ def _broadcast_shape(shapes: list[tuple[int, ...]], op: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _elementwise(op: str, fn: Callable[..., Any], values: Sequence[Nested]) -> Any:
-    """``fn`` over the elements of ``values`` broadcast together, in the broadcast shape."""
+def broadcast_apply(op: str, fn: Callable[..., Any], values: Sequence[Nested]) -> Any:
+    """``fn`` over the elements of ``values`` broadcast together, in the broadcast shape; errors (ragged,
+    not numbers, shapes that do not broadcast) name ``op``."""
     tensors = [read_tensor(v, op, f"input {i}" if len(values) > 1 else "x") for i, v in enumerate(values)]
     out_dims = _broadcast_shape([dims for dims, _ in tensors], op)
     columns = [broadcast_elements(elements, dims, out_dims) for dims, elements in tensors]
@@ -353,7 +354,7 @@ def map(fn: Callable[..., Any], x: Nested, *others: Nested) -> Any:
     """
     if not callable(fn):
         raise TypeError(f"map: fn must be callable, got {type(fn).__name__}")
-    return _elementwise("map", fn, (x, *others))
+    return broadcast_apply("map", fn, (x, *others))
 
 
 def add(a: Nested, b: Nested) -> Any:
@@ -363,7 +364,7 @@ def add(a: Nested, b: Nested) -> Any:
     [11.0, 12.0]
     """
     # two numbers give a number: a Scalar of it
-    return _elementwise("add", lambda x, y: s if isinstance(s := x + y, Scalar) else Scalar(s), (a, b))
+    return broadcast_apply("add", lambda x, y: s if isinstance(s := x + y, Scalar) else Scalar(s), (a, b))
 
 
 def mul(a: Nested, b: Nested) -> Any:
@@ -372,5 +373,5 @@ def mul(a: Nested, b: Nested) -> Any:
     >>> [[v.data for v in row] for row in mul([[1.0], [2.0]], [3.0, 4.0])]
     [[3.0, 4.0], [6.0, 8.0]]
     """
-    return _elementwise("mul", lambda x, y: s if isinstance(s := x * y, Scalar) else Scalar(s), (a, b))
+    return broadcast_apply("mul", lambda x, y: s if isinstance(s := x * y, Scalar) else Scalar(s), (a, b))
 

@@ -132,6 +132,10 @@ class ScalarMath:
     sin = _on_scalar_or_float("sin", fl.sin)
     cos = _on_scalar_or_float("cos", fl.cos)
     sigmoid = _on_scalar_or_float("sigmoid", fl.sigmoid)
+    tanh = _on_scalar_or_float("tanh", fl.tanh)
+    sinh = _on_scalar_or_float("sinh", fl.sinh)
+    cosh = _on_scalar_or_float("cosh", fl.cosh)
+    erf = _on_scalar_or_float("erf", fl.erf)
 
     @staticmethod
     def expm1(x: Any) -> Any:

@@ -1,17 +1,14 @@
 """The autograd engine: a `Scalar` node, the ops that make nodes, and backward.
 
-Read it top to bottom: the node and its builders (one input, two, n), ``Scalar`` with its ops,
-backward (the sort, then the propagation), and recomputing a node in place (for replay); the modes
-(``no_grad``, ``detect_anomaly``) are in ``modes.py``. Every op is one block in ``Scalar``: its
-declaration (``Op`` in ``op.py``: display name, float value, derivative rule) and its method. All
-else reads the op from it: backward, ``create_graph`` (the rule on Scalars), replay, anomaly mode,
-pictures, and compiled code (whose templates live in ``compile/``).
+Read it top to bottom: the node and its builders (one input, two, n), ``Scalar`` with its ops, backward
+(the sort, then the propagation), and recomputing a node in place (for replay); the modes are in
+``modes.py``. Every op is one block in ``Scalar``: its ``Op`` (``op.py``: name, float value, derivative
+rule) and its method; backward, ``create_graph``, replay, anomaly mode, pictures and compiled code
+(templates in ``compile/``) all read the op from it.
 
-Why it looks this way (measured with benchmarks/bench_engine.py; see docs/architecture.md): a node
-keeps up to two inputs and their local derivatives in its own slots, so a graph is one object per
-node; ``__slots__`` and no per-node names keep nodes small; a node refers to its shared ``Op``,
-never to a closure over itself, so a graph has no reference cycles and is freed as soon as its output
-is dropped; the topological sort is iterative, so no depth reaches Python's recursion limit.
+Why (docs/architecture.md, benchmarks/bench_engine.py): a node keeps its inputs and local derivatives in
+its ``__slots__`` and refers to its shared ``Op``, never to a closure over itself, so a graph has no
+reference cycles; the topological sort is iterative, so no depth reaches Python's recursion limit.
 """
 
 from __future__ import annotations
@@ -22,8 +19,8 @@ from contextlib import nullcontext
 from typing import Any, Callable, Union
 
 from . import _floats as fl
-from ._floats import FloatMath
-from ._util.checks import number, plain_number
+from ._floats import INF, FloatMath
+from ._util.checks import number, one_of, plain_number
 from .anomaly import AnomalyError
 from .hooks import HookTable, RemovableHandle
 from .modes import (
@@ -50,9 +47,8 @@ _NUMBERS = (int, float)  # plain numbers mix with Scalars (bool is an int, as in
 #   one input:         _a = input,             _da = d y/d input,       _b = None
 #   two inputs:        _a, _b = inputs,        _da, _db = derivatives
 #   n inputs:          _a = tuple of inputs,   _da = list of derivatives, _b = None
-# _constant is what the op keeps besides its inputs (an exponent, a slope, a target).
-# Every op makes its node with the builder for its number of inputs: the hot path, so each is
-# straight-line code that sets every slot once.
+# _constant is what the op keeps besides its inputs (an exponent, a slope, a target). Every op makes its node
+# with the builder for its number of inputs: the hot path, so each is straight-line code setting every slot.
 
 _new = object.__new__  # ops skip Scalar.__init__: its checks cost more than the op, and ops give floats
 
@@ -130,39 +126,35 @@ def make_node(op_: Op, inputs: tuple, y: float, constant: Any = None, local: lis
 def _function(op_: Op, doc: str) -> Callable[[Scalar], Scalar]:
     """The ``Scalar`` method of a one-input op: its value by the op's own float function, then the node."""
     value = op_.value
-
     def method(self: Scalar) -> Scalar:
         return unary_node(op_, value(self.data), None, self)
-
-    method.__name__, method.__doc__ = op_.name, doc
-    method.op = op_  # the declaration, public: the losses reuse relu's rule
+    method.__name__, method.__doc__, method.op = op_.name, doc, op_  # .op is public: losses reuse relu's rule
     return method
 
 
-def _operator(with_scalar: Op | None, with_number: Op) -> Callable[[Scalar, Any], Any]:
-    """An arithmetic method from its ops: ``with_scalar`` for a Scalar on the other side (None for
-    reflected methods), ``with_number`` (the number its constant) for a plain number."""
+def _operator(with_scalar: Op | None, with_number: Op, name: str = "", doc: str = "") -> Callable[..., Any]:
+    """An arithmetic method from its ops: ``with_scalar`` for a Scalar on the other side (None for reflected
+    methods), ``with_number`` (the number its constant) for a number; a ``name``d one raises TypeError."""
     number_value = with_number.value
     scalar_value = with_scalar.value if with_scalar is not None else None
-
     def method(self: Scalar, other: Any) -> Any:
         if isinstance(other, Scalar) and with_scalar is not None:
             return binary_node(with_scalar, scalar_value(self.data, other.data), None, self, other)
         if isinstance(other, _NUMBERS):
             c = float(other)
             return unary_node(with_number, number_value(self.data, c), c, self)
-        return NotImplemented if (c := plain_number(other)) is None else method(self, float(c))  # numpy
+        if (c := plain_number(other)) is None and name:
+            raise TypeError(f"{name}: other must be a Scalar or a number, got {type(other).__name__}")
+        return NotImplemented if c is None else method(self, float(c))  # numpy
+    method.__name__, method.__doc__ = name or method.__name__, doc or None
     return method
 
 
 def _compare(test: Callable[[float, float], bool]) -> Callable[[Scalar, Any], Any]:
     """A comparison method: on the data, with a Scalar or a plain number."""
-    def method(self: Scalar, other: Any) -> Any:
-        if isinstance(other, Scalar):
-            return test(self.data, other.data)
-        if isinstance(other, _NUMBERS):
-            return test(self.data, other)
-        return NotImplemented if (c := plain_number(other)) is None else test(self.data, c)  # numpy
+    def method(self: Scalar, y: Any) -> Any:
+        c = y.data if isinstance(y, Scalar) else y if isinstance(y, _NUMBERS) else plain_number(y)  # numpy's
+        return NotImplemented if c is None else test(self.data, c)
     return method
 
 
@@ -177,9 +169,7 @@ class Scalar:
     """A float that remembers how it was computed, so gradients can flow back.
 
     >>> x0, w0, b = Scalar(0.1, name='x0'), Scalar(0.3, name='w0'), Scalar(0.5, name='b')
-    >>> f = x0 * w0 + b
-    >>> f.backward()
-    >>> round(f.data, 2), round(w0.grad, 2)
+    >>> f = x0 * w0 + b; f.backward(); round(f.data, 2), round(w0.grad, 2)
     (0.53, 0.1)
     """
 
@@ -205,11 +195,7 @@ class Scalar:
     def parents(self) -> tuple[Scalar, ...]:
         """The Scalars this one was computed from (empty for a leaf)."""
         a = self._a
-        if a is None:
-            return ()
-        if type(a) is tuple:
-            return a
-        return (a,) if self._b is None else (a, self._b)
+        return () if a is None else a if type(a) is tuple else (a,) if self._b is None else (a, self._b)
 
     @property
     def op(self) -> str:
@@ -232,16 +218,11 @@ class Scalar:
         """A new leaf with the same value, cut off from this graph."""
         return Scalar(self.data)
 
-    # Comparisons look at the data only and return bools, as in PyTorch for one-element tensors;
-    # hashing stays by identity so Scalars can be kept in sets and dict keys.
+    # Comparisons read the data and return bools (as PyTorch's one-element tensors); hashing is by identity.
     __hash__ = object.__hash__
 
-    __eq__ = _compare(operator.eq)
-    __ne__ = _compare(operator.ne)
-    __lt__ = _compare(operator.lt)
-    __le__ = _compare(operator.le)
-    __gt__ = _compare(operator.gt)
-    __ge__ = _compare(operator.ge)
+    __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = (_compare(test) for test in (
+        operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge))
 
     # ---- arithmetic: each op is Op(name, float value, derivative rule), the rule taking (maths, the
     # inputs, the output y, the op's constant) and giving d y/d input for each input. An operator has two
@@ -306,6 +287,7 @@ class Scalar:
     _pow_constant = Op("**", fl.pow, lambda maths, x, y, constant:  # y = x ** constant
                        0.0 if constant == 0.0 else constant * maths.pow(x, constant - 1.0), constant=True)
     __pow__ = _operator(_pow, _pow_constant)
+    pow = _operator(_pow, _pow_constant, "pow", "x ** other (a Scalar or a number): ``**`` as a method.")
 
     # y = constant ** x: y log(constant), 0 where constant == 0 and x >= 0, as torch
     _constant_pow = Op("**", lambda x, constant: fl.pow(constant, x), lambda maths, x, y, constant:
@@ -342,28 +324,100 @@ class Scalar:
     sigmoid = _function(_sigmoid, "1 / (1 + e**-x) (stable for any input).")
     _relu = Op("relu", fl.relu, lambda maths, x, y, constant: 0.0 if x <= 0.0 else 1.0)  # torch: 1 at nan
     relu = _function(_relu, "max(x, 0), keeping nan; the gradient at 0 is 0, as in PyTorch.")
-    _softplus = Op("softplus", fl.softplus, lambda maths, x, y, constant: maths.sigmoid(x))
-    softplus = _function(_softplus, "log(1 + e**x) (stable for any input).")
+    _softplus = Op("softplus", fl.softplus, lambda maths, x, y, constant: maths.sigmoid(x))  # neurons' own
+    _softplus_beta = Op("softplus", fl.softplus_beta, lambda maths, x, y, c:  # c: (beta, threshold)
+                        1.0 if x * c[0] > c[1] else maths.sigmoid(x * c[0]), constant=True)
+    def softplus(self, beta: float = 1.0, threshold: float = INF) -> Scalar:
+        """log(1 + e**(beta x)) / beta, stable for any input; x where beta x > threshold (F.softplus: 20)."""
+        c = (number(beta, "beta"), number(threshold, "threshold"))
+        return unary_node(Scalar._softplus_beta, fl.softplus_beta(self.data, c), c, self)
+
     _identity = Op("identity", fl.identity, lambda maths, x, y, constant: 1.0)
     identity = _function(_identity, "x itself, as a node (so activations can be chosen by name).")
 
-    # leaky_relu takes its slope, the op's constant, so its method is written out as the operators are
     _leaky_relu = Op("leaky_relu", fl.leaky_relu, lambda maths, x, y, constant: 1.0 if x > 0.0 else constant,
                      constant=True)
-
     def leaky_relu(self, slope: float = 0.01) -> Scalar:
         """x for x > 0, slope * x otherwise."""
-        slope = number(slope, "slope")
-        return unary_node(Scalar._leaky_relu, fl.leaky_relu(self.data, slope), slope, self)
+        return unary_node(Scalar._leaky_relu, fl.leaky_relu(self.data, c := number(slope, "slope")), c, self)
+
+    # ---- more of torch's functions, as torch float64 computes them: ties, bounds, inf and nan included
+    _erf = Op("erf", fl.erf, lambda maths, x, y, constant: fl.TWO_OVER_SQRT_PI * maths.exp(-(x * x)))
+    erf = _function(_erf, "The error function (+-1 at +-inf).")
+    _tan = Op("tan", fl.tan, lambda maths, x, y, constant: 1.0 + y * y)
+    tan = _function(_tan, "Tangent (nan at +-inf).")
+    _asin = Op("asin", fl.asin, lambda maths, x, y, constant: maths.div(1.0, maths.sqrt(1.0 - x * x)))
+    asin = _function(_asin, "Inverse sine: nan outside [-1, 1], and the gradient inf at +-1.")
+    _acos = Op("acos", fl.acos, lambda maths, x, y, constant: -maths.div(1.0, maths.sqrt(1.0 - x * x)))
+    acos = _function(_acos, "Inverse cosine: nan outside [-1, 1], and the gradient -inf at +-1.")
+    _atan = Op("atan", fl.atan, lambda maths, x, y, constant: maths.div(1.0, x * x + 1.0))
+    atan = _function(_atan, "Inverse tangent (+-pi/2 at +-inf).")
+    _sinh = Op("sinh", fl.sinh, lambda maths, x, y, constant: maths.cosh(x))
+    sinh = _function(_sinh, "Hyperbolic sine (+-inf when it overflows).")
+    _cosh = Op("cosh", fl.cosh, lambda maths, x, y, constant: maths.sinh(x))
+    cosh = _function(_cosh, "Hyperbolic cosine (inf when it overflows).")
+    _square = Op("square", fl.square, lambda maths, x, y, constant: 2.0 * x)
+    square = _function(_square, "x * x.")
+    _sign = Op("sign", fl.sign, lambda maths, x, y, constant: 0.0)
+    sign = _function(_sign, "1, -1 or 0, with gradient 0. As in PyTorch, the sign of nan is 0, not nan.")
+    _silu = Op("silu", fl.silu, lambda maths, x, y, constant: (s := maths.sigmoid(x)) * (1.0 + x * (1.0 - s)))
+    silu = _function(_silu, "x * sigmoid(x). As in PyTorch: nan at -inf, and the gradient nan at +-inf.")
+    _softsign = Op("softsign", fl.softsign, lambda maths, x, y, c: 1.0 / (d := abs(x) + 1.0) - abs(x) / d / d)
+    softsign = _function(_softsign, "x / (1 + |x|). As in PyTorch, value and gradient are nan at +-inf.")
+    _logsigmoid = Op("logsigmoid", fl.logsigmoid, lambda maths, x, y, constant: maths.sigmoid(-x))
+    logsigmoid = _function(_logsigmoid, "log(sigmoid(x)), stable for any input.")
+    _gelu = Op("gelu", fl.gelu, lambda maths, x, y, constant:  # Phi(x) + x phi(x), Phi the normal CDF
+               0.5 * (1.0 + maths.erf(x * fl.SQRT1_2)) + x * (fl.GELU_PDF * maths.exp(x * x * -0.5)))
+    _gelu_tanh = Op("gelu_tanh", fl.gelu_tanh, lambda maths, x, y, constant: 0.5 * (1.0 + (t := maths.tanh(
+        fl.GELU_BETA * (x + fl.GELU_KAPPA * (x * x * x))))) + 0.5 * x * (1.0 - t * t) * (
+        fl.GELU_BETA * (1.0 + 3.0 * fl.GELU_KAPPA * (x * x))))
+    def gelu(self, approximate: str = "none") -> Scalar:
+        """x Phi(x), or torch's tanh form (``approximate='tanh'``). As in PyTorch, nan at -inf."""
+        tanh_form = one_of(approximate, "approximate", ("none", "tanh")) == "tanh"
+        op_ = Scalar._gelu_tanh if tanh_form else Scalar._gelu
+        return unary_node(op_, op_.value(self.data), None, self)
+
+    _elu = Op("elu", fl.elu, lambda maths, x, y, a: a * maths.exp(x) if x <= 0.0 else 1.0, constant=True)
+    def elu(self, alpha: float = 1.0) -> Scalar:
+        """x for x > 0, alpha (e**x - 1) otherwise. As in PyTorch, the gradient at 0 is alpha, not 1."""
+        return unary_node(Scalar._elu, fl.elu(self.data, a := number(alpha, "alpha")), a, self)
+
+    _clamp = Op("clamp", fl.clamp, lambda maths, x, y, c: 1.0 if c[0] <= x <= c[1] else 0.0, constant=True)
+    def clamp(self, min: float | None = None, max: float | None = None) -> Scalar:
+        """min(max(x, min), max), a bound None for none. As in PyTorch: max where min > max, and the
+        gradient 1 at the bounds themselves (hardtanh's is 0), 0 at nan. ``clip`` is the same."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be a number, not None")
+        bounds = (-INF if min is None else number(min, "min"), INF if max is None else number(max, "max"))
+        return unary_node(Scalar._clamp, fl.clamp(self.data, bounds), bounds, self)
+    clip = clamp
+    """``clamp``, by its other name in PyTorch."""
+    _hardtanh = Op("hardtanh", fl.clamp, lambda maths, x, y, c: 0.0 if x <= c[0] or x >= c[1] else 1.0,
+                   constant=True)
+    def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> Scalar:
+        """x clamped to [min_val, max_val]. As in PyTorch, the gradient is 0 at the bounds themselves
+        (clamp's is 1) and 1 at nan; ValueError if min_val > max_val."""
+        if (bounds := (number(min_val, "min_val"), number(max_val, "max_val")))[0] > bounds[1]:
+            raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+        return unary_node(Scalar._hardtanh, fl.clamp(self.data, bounds), bounds, self)
+
+    _maximum = Op("maximum", fl.maximum, lambda maths, a, b, y, c: (fl.share(a, b), fl.share(b, a)), arity=2)
+    _maximum_constant = Op("maximum", fl.maximum, lambda maths, x, y, c: fl.share(x, c), constant=True)
+    maximum = _operator(_maximum, _maximum_constant, "maximum", "max(x, other), other a Scalar or a number; "
+                        "nan if either is. As PyTorch, a tie gives each side half the gradient; a nan, all.")
+    _minimum = Op("minimum", fl.minimum, lambda maths, a, b, y, c: (fl.share(b, a), fl.share(a, b)), arity=2)
+    _minimum_constant = Op("minimum", fl.minimum, lambda maths, x, y, c: fl.share(c, x), constant=True)
+    minimum = _operator(_minimum, _minimum_constant, "minimum", "min(x, other), other a Scalar or a number; "
+                        "nan if either is. As PyTorch, a tie gives each side half the gradient; a nan, all.")
 
     # ---- hooks and pictures ----------------------------------------------------
 
     def register_hook(self, hook: Callable) -> RemovableHandle:
         """Call ``hook(grad)`` when backward has this node's gradient, as in PyTorch.
 
-        It may return a replacement (a number; a Scalar under ``create_graph``) that flows on, or None.
-        A leaf's hook sees one pass's gradient before it is added to ``.grad``. A hook whose closure
-        refers to its own Scalar keeps that graph alive until removed, as in PyTorch.
+        It may return a replacement (a number; a Scalar under ``create_graph``) that flows on, or None. A
+        leaf's hook sees one pass's gradient before it joins ``.grad``. A hook whose closure refers to its own
+        Scalar keeps that graph alive until removed, as in PyTorch.
 
         >>> x = Scalar(3.0)
         >>> handle = x.register_hook(lambda g: g * 10)
@@ -417,12 +471,10 @@ _VISITED = _Visited()
 def backward_order(root: Scalar, earlier_grads: list) -> list:
     """Interior nodes reachable from root, every node after all its inputs, gradients zeroed.
 
-    Iterative depth-first search: a node is pushed with a ``None`` marker below its inputs, and appended
-    when the marker comes off the stack (only references on the stack: no per-node tuples wake the cyclic
-    GC). Not ``walk.reading_order``: it marks a node in its ``grad`` slot, not in a set (hashing millions
-    of nodes is slow on PyPy), and zeroes gradients. A leaf holding a gradient is zeroed and listed in
-    ``earlier_grads`` as ``(leaf, old)`` for the caller to add back at the end, so two backward calls give
-    exactly twice the gradient, as in torch."""
+    Iterative depth-first search: a node is pushed with a ``None`` marker below its inputs, and appended when
+    the marker comes off the stack (no per-node tuples to wake the cyclic GC). Not ``walk.reading_order``: it
+    marks a node in its ``grad`` slot, not in a set (slow on PyPy for millions), and zeroes gradients. A
+    leaf's earlier gradient goes to ``earlier_grads`` as ``(leaf, old)``, added back at the end as torch."""
     order = []
     stack = [root]
     push, pop, finish = stack.append, stack.pop, order.append  # bound methods: no attribute lookup per node
@@ -477,8 +529,8 @@ def _call_hooks(node: Scalar, grad: Any, create_graph: bool) -> Any:
     return _HOOKS.call(node, grad, accept)
 
 
-# One backward pass at a time in the process: the sort marks nodes in their grad slots, so two
-# passes over a shared graph in two threads would corrupt each other. (The GIL runs one anyway.)
+# One backward pass at a time: the sort marks nodes in their grad slots, so two passes over a shared graph
+# in two threads would corrupt each other. (The GIL runs one anyway.)
 backward_lock = threading.RLock()
 
 

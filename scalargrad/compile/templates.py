@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Callable, Union
 
+from .. import _floats as fl
 from .. import list_ops
 from ..neuron import NEURON, RELU, NeuronConstant
 from ..op import Op
@@ -85,6 +86,14 @@ def _summed_lines(y: str, terms: list, then: str, comment: str) -> list:
 
 # ---- the engine's ops (scalar.py), by their names in SCALAR_OPS --------------------------------------
 
+# the longer derivatives: each op's rule of scalar.py, in the same order of operations (the same bits)
+_ABS_PLUS_1 = "(abs({0}) + 1.0)"
+_SOFTSIGN = f"1.0 / {_ABS_PLUS_1} - abs({{0}}) / {_ABS_PLUS_1} / {_ABS_PLUS_1}"
+_GELU = f"0.5 * (1.0 + erf({{0}} * {fl.SQRT1_2!r})) + {{0}} * ({fl.GELU_PDF!r} * exp({{0}} * {{0}} * -0.5))"
+_TANH = f"tanh({fl.GELU_BETA!r} * ({{0}} + {fl.GELU_KAPPA!r} * ({{0}} * {{0}} * {{0}})))"
+_GELU_TANH = (f"0.5 * (1.0 + {_TANH}) + 0.5 * {{0}} * (1.0 - {_TANH} * {_TANH}) * "
+              f"({fl.GELU_BETA!r} * (1.0 + 3.0 * {fl.GELU_KAPPA!r} * ({{0}} * {{0}})))")
+
 _ENGINE: dict[str, tuple] = {
     "add": ("{0} + {1}", "1.0", "1.0"),
     "add_constant": ("{0} + {c}", "1.0"),
@@ -115,6 +124,28 @@ _ENGINE: dict[str, tuple] = {
     "softplus": ("softplus({0})", "sigmoid({0})"),
     "identity": ("{0}", "1.0"),
     "leaky_relu": ("leaky_relu({0}, {c})", "1.0 if {0} > 0.0 else {c}"),
+    "softplus_beta": ("softplus_beta({0}, {c})", "1.0 if {0} * {c}[0] > {c}[1] else sigmoid({0} * {c}[0])"),
+    "erf": ("erf({0})", f"{fl.TWO_OVER_SQRT_PI!r} * exp(-({{0}} * {{0}}))"),
+    "tan": ("tan({0})", "1.0 + {y} * {y}"),
+    "asin": ("asin({0})", "div(1.0, sqrt(1.0 - {0} * {0}))"),
+    "acos": ("acos({0})", "-div(1.0, sqrt(1.0 - {0} * {0}))"),
+    "atan": ("atan({0})", "div(1.0, {0} * {0} + 1.0)"),
+    "sinh": ("sinh({0})", "cosh({0})"),
+    "cosh": ("cosh({0})", "sinh({0})"),
+    "square": ("{0} * {0}", "2.0 * {0}"),
+    "sign": ("sign({0})", "0.0"),
+    "silu": ("silu({0})", "sigmoid({0}) * (1.0 + {0} * (1.0 - sigmoid({0})))"),
+    "softsign": (f"{{0}} / {_ABS_PLUS_1}", _SOFTSIGN),
+    "logsigmoid": ("logsigmoid({0})", "sigmoid(-{0})"),
+    "gelu": ("gelu({0})", _GELU),
+    "gelu_tanh": ("gelu_tanh({0})", _GELU_TANH),
+    "elu": ("elu({0}, {c})", "{c} * exp({0}) if {0} <= 0.0 else 1.0"),
+    "clamp": ("clamp({0}, {c})", "1.0 if {c}[0] <= {0} <= {c}[1] else 0.0"),
+    "hardtanh": ("clamp({0}, {c})", "0.0 if {0} <= {c}[0] or {0} >= {c}[1] else 1.0"),
+    "maximum": ("maximum({0}, {1})", "share({0}, {1})", "share({1}, {0})"),
+    "maximum_constant": ("maximum({0}, {c})", "share({0}, {c})"),
+    "minimum": ("minimum({0}, {1})", "share({1}, {0})", "share({0}, {1})"),
+    "minimum_constant": ("minimum({0}, {c})", "share({c}, {0})"),
 }
 
 TEMPLATES: dict[Op, Template] = {SCALAR_OPS[name]: template for name, template in _ENGINE.items()}
