@@ -611,3 +611,32 @@ def test_functional_gathers_each_name_from_one_module():
     assert len(F.__all__) == len(set(F.__all__))
     for name in F.__all__:
         assert getattr(F, name) is not None
+
+
+def _signature_text(name: str) -> str:
+    """``name(params)`` as ``inspect.signature`` gives it, without annotations: what the docs' table shows."""
+    import inspect
+
+    signature = inspect.signature(getattr(F, name))
+    bare = [p.replace(annotation=inspect.Parameter.empty) for p in signature.parameters.values()]
+    return name + str(signature.replace(parameters=bare, return_annotation=inspect.Signature.empty))
+
+
+def test_the_pytorch_page_lists_every_functional_name_with_its_signature_today():
+    """docs/coming-from-micrograd-and-pytorch.md ends with a table of every function of ``functional``:
+    torch's signature beside scalargrad's, which must be the signature the code has now."""
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "coming-from-micrograd-and-pytorch.md"
+    section = page.read_text(encoding="utf-8").split("## torch's functional names, one by one", 1)[1]
+    rows = [line for line in section.splitlines()
+            if line.startswith("| ") and not line.startswith("| PyTorch")]
+    ours = [row.rstrip(" |").rsplit("| `", 1)[1].rstrip("`") for row in rows]
+    listed = {text.split("(", 1)[0]: text for text in ours}
+    functions = {name for name in F.__all__ if callable(getattr(F, name))}
+    assert len(listed) == len(ours), "a name is listed twice"
+    assert set(listed) == functions, (f"missing: {sorted(functions - set(listed))}, "
+                                      f"not in functional: {sorted(set(listed) - functions)}")
+    stale = {name: (text, _signature_text(name))
+             for name, text in listed.items() if text != _signature_text(name)}
+    assert not stale, f"the page shows old signatures (page, code): {stale}"
