@@ -100,7 +100,8 @@ class Softmax(Module):
     sample_depth = 1
 
     def expected_input(self) -> str:
-        """"Softmax expects a list of logits or a batch of them"."""
+        """What the layer takes, for error messages:
+        ``"Softmax expects a list of logits or a batch of them"``."""
         return "Softmax expects a list of logits or a batch of them (a list of lists of logits)"
 
     def forward(self, logits: Sequence[Scalar]) -> list[Scalar]:

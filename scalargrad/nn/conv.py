@@ -155,7 +155,8 @@ class Conv2D(Module):
         return out
 
     def expected_input(self) -> str:
-        """"Conv2D(1, 8) expects an image [1][height][width] or a batch of them (a list of images)"."""
+        """What the layer takes, for error messages: ``"Conv2D(1, 8) expects an image [1][height][width] or a
+        batch of them (a list of images)"``."""
         return (f"Conv2D({self.in_channels}, {self.out_channels}) expects an image "
                 f"[{self.in_channels}][height][width] or a batch of them (a list of images)")
 
@@ -208,7 +209,8 @@ class MaxPool2D(Module):
         return out
 
     def expected_input(self) -> str:
-        """"MaxPool2D((2, 2)) expects an image [channels][height][width] or a batch of them"."""
+        """What the layer takes, for error messages: ``"MaxPool2D((2, 2)) expects an image
+        [channels][height][width] or a batch of them"``."""
         return (f"MaxPool2D({self.kernel_size}) expects an image [channels][height][width] or a batch of "
                 f"them (a list of images)")
 

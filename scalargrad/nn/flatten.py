@@ -34,7 +34,8 @@ class Flatten(Module):
     sample_depth = 3  # Module.__call__ takes anything shallower as one sample too
 
     def expected_input(self) -> str:
-        """"Flatten expects one sample nested at most 3 deep or a batch of them"."""
+        """What the layer takes, for error messages:
+        ``"Flatten expects one sample nested at most 3 deep or a batch of them"``."""
         return ("Flatten expects one sample nested at most 3 deep (an image [channels][height][width]) or a "
                 "batch of images")
 

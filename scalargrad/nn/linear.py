@@ -88,7 +88,8 @@ class Neuron(Module):
         return F.neuron(self.w, x, self.b, self.activation)
 
     def expected_input(self) -> str:
-        """"Neuron of size 3 expects 3 numbers or a batch of lists of 3"."""
+        """What the layer takes, for error messages:
+        ``"Neuron of size 3 expects 3 numbers or a batch of lists of 3"``."""
         return _expects(f"Neuron of size {self.size}", self.size)
 
     def extra_repr(self) -> str:
@@ -160,7 +161,8 @@ class Linear(Module):
         return F.linear([n.w for n in neurons], x, biases, self.activation)
 
     def expected_input(self) -> str:
-        """"Linear(3, 2) expects 3 numbers or a batch of lists of 3"."""
+        """What the layer takes, for error messages:
+        ``"Linear(3, 2) expects 3 numbers or a batch of lists of 3"``."""
         return _expects(f"Linear({self.size_in}, {self.size_out})", self.size_in)
 
     @property
