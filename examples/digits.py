@@ -21,18 +21,9 @@ import argparse
 import random
 import sys
 
+from examples._classify import train_and_test
 from scalargrad.data import load_digits, split_train_val
-from scalargrad.nn import (
-    Adam,
-    Conv2D,
-    CosineAnnealingLR,
-    CrossEntropyLoss,
-    Flatten,
-    Linear,
-    MaxPool2D,
-    Sequential,
-)
-from scalargrad.train import AccuracyMetric, Evaluator, LossMetric, Trainer
+from scalargrad.nn import Conv2D, Flatten, Linear, MaxPool2D, Sequential
 
 
 def build_model(conv):
@@ -92,27 +83,9 @@ def main(argv=None):
     model = build_model(args.conv)
     print(model)
     print(f"number of parameters: {model.num_parameters()}")
-    loss = CrossEntropyLoss()
-    optimizer = Adam(model.parameters(), lr=args.lr)
-    scheduler = CosineAnnealingLR(optimizer, T_max=epochs)  # lr: 0.01 down to 0 over the run
-
-    # after every epoch: loss and accuracy on the held-out images.
-    evaluator = Evaluator(x=x_test, y=y_test, model=model, metric=[LossMetric(loss), AccuracyMetric()])
-    trainer = Trainer(
-        x=x_train, y=y_train, model=model, loss=loss, optimizer=optimizer,
-        batch_size=args.batch_size, num_epochs=epochs, evaluator=evaluator, scheduler=scheduler,
-        seed=args.seed, replay=args.replay, compile=args.compile,
-    )
-    history = trainer.run()  # Ctrl-C stops cleanly after the current batch
-
-    if args.plot:
-        from examples._plotting import save_plot
-
-        save_plot("plot_history", history, path=args.plot)
-    accuracy = evaluator.evaluate()['accuracy']  # the final weights, also after a Ctrl-C
-    print(f"final accuracy={accuracy:.4f}")
-    return accuracy
-
+    return train_and_test(model, (x_train, y_train), (x_test, y_test), lr=args.lr, epochs=epochs,
+                          batch_size=args.batch_size, seed=args.seed, plot=args.plot,
+                          replay=args.replay, compile=args.compile)
 
 if __name__ == "__main__":
     main()

@@ -4,8 +4,9 @@ Three pages, linked from the home page, "How backward works" and "The
 micrograd lecture, by hand": ``explore/linear.html``, the quickstart's
 ``f = x0*w0 + x1*w1 + b`` with the README's values, ``explore/neuron.html``,
 the neuron ``y = tanh(x*w + b)`` that "How backward works" follows, and
-``explore/micrograd.html``, the lecture's neuron built from micrograd ``Value``s. Being made at build time they always show
-what the current code computes. They are added to the site's files before the
+``explore/micrograd.html``, the lecture's neuron built from micrograd
+``Value``s. Being made at build time they always show what the current code
+computes. They are added to the site's files before the
 pages are built, so ``mkdocs build --strict`` checks the links to them like
 any other. Drawing them needs Graphviz (the package and the ``dot`` program).
 mkdocs.yml loads this file (``hooks:``); tests/train/test_docs_site.py and

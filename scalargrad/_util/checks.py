@@ -9,7 +9,7 @@ never imported). Each check returns the value as a plain Python
 ``where`` is appended to messages (e.g. ``" (parameter group 1)"``).
 
 Exceptions kept because tests pin them (each commented where it stands): a wrong type raises ValueError
-for a layer's size (``nn/sizes.py``), for the counts, ``batch_size`` and ``start`` of ``data.py``,
+for a layer's size (``nn/sizes.py``), for the counts, ``batch_size`` and ``start`` of ``data/``,
 for a loss's output (``nn/losses.py``) and for a choice of ``one_of`` that is not a str.
 
 >>> positive_int(3, "size")

@@ -239,7 +239,8 @@ def test_image_layers_take_a_4d_array_as_a_batch_of_images(layer):
     images = vector(100).reshape(4, 1, 5, 5)
     assert bits(layer(images)) == bits([layer(image) for image in images.tolist()])
     with pytest.raises(ValueError, match=r"expects an image \[.*\]\[height\]\[width\] or a batch of them "
-                                         r"\(a list of images\); got lists shaped \[2\]\[4\]\[1\]\[5\]\[5\]$"):
+                                         r"\(a list of images\); got lists shaped "
+                                         r"\[2\]\[4\]\[1\]\[5\]\[5\]$"):
         layer(np.zeros((2, 4, 1, 5, 5)))
 
 

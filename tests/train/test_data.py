@@ -593,3 +593,25 @@ class TestLoadDigits:
         monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
         with pytest.raises(ImportError, match="pip install scikit-learn"):
             load_digits()
+
+
+# ---- the package ----------------------------------------------------------------------------
+
+def test_the_package_keeps_its_public_names():
+    """``from scalargrad.data import ...`` gives every name it gave when data was one module, each defined
+    in one module of the package and listed in that module's ``__all__``."""
+    import importlib
+
+    from scalargrad import data
+
+    before = {"DataLoader", "Dataset", "is_map_style", "load_digits", "load_samples", "make_blobs",
+              "make_circles", "make_classification", "make_moons", "make_regression", "make_spirals",
+              "ratio_split", "sample_list", "split_train_val", "xor"}
+    assert before | {"load_mnist"} == set(data.__all__)
+    modules = [importlib.import_module(f"scalargrad.data.{name}")
+               for name in ("loading", "splits", "generated", "real")]
+    for name in data.__all__:
+        homes = [module for module in modules if name in module.__all__]
+        assert len(homes) == 1, name
+        assert getattr(data, name) is getattr(homes[0], name)
+        assert getattr(data, name).__module__ == homes[0].__name__

@@ -428,7 +428,8 @@ def test_the_micrograd_page_embeds_the_lectures_neuron(site, tmp_path):
 
     built = site / "explore" / "micrograd.html"
     assert built in _html_pages(site)
-    assert '<iframe src="explore/micrograd.html"' in (site / "micrograd-by-hand.html").read_text(encoding="utf-8")
+    page = (site / "micrograd-by-hand.html").read_text(encoding="utf-8")
+    assert '<iframe src="explore/micrograd.html"' in page
     data = [json.loads(block) for block in EXPLORER_DATA.findall(built.read_text(encoding="utf-8"))]
     lecture = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
     assert {leaf["label"]: float(leaf["data"]) for leaf in data[0]["leaves"]} == lecture

