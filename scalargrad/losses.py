@@ -18,37 +18,25 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 from . import _floats as fl
-from ._util.checks import integer, is_number, nonnegative, number, one_of, positive, unit_interval
-from ._util.nested import element_name, nest, regular_leaves, shape, to_lists
+from ._util.checks import integer, nonnegative, number, one_of, positive, unit_interval
+from ._util.nested import nest, regular_leaves, shape, to_lists
 from .extend import SCALAR_OPS, FloatMath, Op, Scalar, building_replay, make_node
 from .list_ops import mean as mean_of
 from .list_ops import sum as sum_of
+from .nested_ops import Nested, read_tensor
 from .nested_ops import map as broadcast_map
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss",
            "huber_loss", "kl_div", "l1_loss", "mean_squared_error", "mse_loss", "nll_loss", "smooth_l1_loss",
            "softmax_cross_entropy"]
 
-Nested = Union[Scalar, float, int, Sequence[Any]]  # a Scalar, a number, nested lists of them, a numpy array
 _REDUCTIONS = ("mean", "sum", "none")
 
 
 # ---- reading the arguments ---------------------------------------------------------------------------
-
-def _read(fn: str, name: str, value: Any) -> tuple[tuple[int, ...], list]:
-    """``value``'s shape and its elements in row-major order; ValueError if ragged, TypeError for an element
-    that is neither a Scalar nor a number (a string, a bool)."""
-    dims, elements = regular_leaves(to_lists(value), name, f"{fn}: {name}")
-    for i, x in enumerate(elements):
-        if not isinstance(x, Scalar) and not is_number(x):
-            raise TypeError(f"{fn}: {name} must hold Scalars or numbers, but "
-                            f"{element_name(name, i, dims) if dims else name} is a {type(x).__name__}")
-    return dims, elements
-
 
 def _scalar(v: Any) -> Scalar:
     return v if isinstance(v, Scalar) else Scalar(v)
@@ -74,7 +62,7 @@ def _rows(fn: str, input: Nested, target: Nested, same_shape: bool, **extras: An
     ``same_shape`` the target must have the input's shape (as torch's binary losses), else a different shape
     broadcasts with torch's UserWarning; the extras (weights) broadcast to the input's shape."""
     named = [("input", input), ("target", target)] + [(k, v) for k, v in extras.items() if v is not None]
-    shapes, columns = zip(*[_read(fn, name, value) for name, value in named])
+    shapes, columns = zip(*[read_tensor(value, fn, name) for name, value in named])
     if shapes[1] != shapes[0]:
         if same_shape:
             raise ValueError(f"{fn}: the target's shape {shapes[1]} must be the input's shape {shapes[0]}")
@@ -264,7 +252,7 @@ def _cross_entropy_node(logits: list, constant: tuple) -> Scalar:
 def _samples(fn: str, input: Nested) -> tuple[list[list], tuple[int, ...], int]:
     """The input's per-sample class lists (classes on dimension 1, or 0 for a (C,) input), row-major over
     the other dimensions; the shape of one value per sample, and the number of classes."""
-    dims, elements = _read(fn, "input", input)
+    dims, elements = read_tensor(input, fn, "input")
     n = dims[min(1, len(dims) - 1)] if dims else 0
     if n == 0:
         raise ValueError(f"{fn}: input needs a dimension of classes, not empty, got shape {dims}")
