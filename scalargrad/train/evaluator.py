@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Callable
 
+from .._util.nested import map_leaves
 from ..data import load_samples
 from ..nn import Module
-from ..scalar import no_grad
+from ..scalar import Scalar, no_grad
 from .arguments import count, map_style_dataset
 from .metrics import is_streaming, metric_name
+from .parallel_steps import check_parallel
 from .values import paired_samples
 
 __all__ = ["Evaluator"]
@@ -26,6 +28,13 @@ class Evaluator:
     The data are ``x=`` and ``y=`` (lists or numpy arrays), or ``dataset=`` a
     map-style dataset (``__len__``, and ``__getitem__(i)`` giving ``(x, y)``),
     loaded ``batch_size`` samples at a time.
+
+    ``workers=N`` runs the model in N workers (this process and N - 1 more), each on a consecutive
+    shard of every chunk (``scalargrad.parallel.DataParallel``; ``executor=``
+    an executor of your own instead): the same outputs, as floats. The pool
+    starts at the first evaluation and stops at its end, unless the
+    Evaluator is open (``with evaluator:`` or ``open()``, as a Trainer run
+    does) until ``close()``.
 
     ``evaluate()`` (or ``run()``) returns the metric's value, or with a list
     of metrics a dict ``{name: value}``. A metric is a ``Metric`` (anything
@@ -47,7 +56,8 @@ class Evaluator:
 
     def __init__(self, x: Sequence[Any] | None = None, y: Sequence[Any] | None = None,
                  model: Callable[[Any], Any] | None = None, metric: Any = None,
-                 batch_size: int | None = None, *, dataset: Any = None) -> None:
+                 batch_size: int | None = None, *, dataset: Any = None, workers: int | None = None,
+                 executor: Any = None) -> None:
         if dataset is not None:
             if x is not None or y is not None:
                 raise ValueError("Evaluator: give either x= and y= or dataset=, not both")
@@ -77,6 +87,10 @@ class Evaluator:
         self.metrics = metrics
         self.names = names
         self.logger = None  # the original scalargrad's API
+        self.executor = executor
+        self.workers = check_parallel(model, None, workers, executor, "graph")
+        self._pool: Any = None  # the DataParallel of an open Evaluator, or of the evaluation under way
+        self._kept_open = False
 
     def results(self) -> dict[str, Any]:
         """Every metric's value by name, in the order given."""
@@ -90,6 +104,40 @@ class Evaluator:
         finally:
             for m, training in modes:
                 m.training = training
+            if not self._kept_open:
+                self._stop_pool()
+
+    def open(self) -> Evaluator:
+        """Keep the worker pool (``workers=``) running between evaluations, until ``close()``."""
+        self._kept_open = True
+        return self
+
+    def close(self) -> None:
+        """Stop the worker pool, if one runs."""
+        self._kept_open = False
+        self._stop_pool()
+
+    def __enter__(self) -> Evaluator:  # noqa: PYI034
+        return self.open()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _stop_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+    def _outputs(self, xs: Sequence[Any]) -> list:
+        """The model's outputs on ``xs``: here, or from the worker pool (floats made Scalars again)."""
+        if self.workers is None:
+            model = self.model
+            return [model(xi) for xi in xs]
+        if self._pool is None:
+            from ..parallel import DataParallel  # lazy: scalargrad.parallel imports this package
+
+            self._pool = DataParallel(self.model, None, self.workers, executor=self.executor, step="graph")
+        return [map_leaves(Scalar, out) for out in self._pool.outputs(xs)]
 
     def _compute(self) -> dict[str, Any]:
         """Run the model over the data in chunks of ``batch_size``, feeding the streaming metrics as it goes;
@@ -98,7 +146,7 @@ class Evaluator:
         plain = [m for m in self.metrics if not is_streaming(m)]
         for m in streaming:
             m.reset()
-        model, x, y, dataset = self.model, self.x, self.y, self.dataset
+        x, y, dataset = self.x, self.y, self.dataset
         n = len(x) if dataset is None else len(dataset)
         step = self.batch_size or n
         all_outputs: list = []
@@ -108,7 +156,7 @@ class Evaluator:
                 xc, yc = x[i:i + step], y[i:i + step]
             else:  # loaded now, a chunk at a time
                 xc, yc = load_samples(dataset, range(i, min(i + step, n)))
-            outputs = [model(xi) for xi in xc]
+            outputs = self._outputs(xc)
             for m in streaming:
                 m.update(outputs, yc)
             if plain:

@@ -38,7 +38,6 @@ from .arguments import (
     count,
     true_or_false,
 )
-from .batch_replays import BatchReplays
 from .callbacks import CallbackList, EpochLog, HistoryCallback, ProgressBar, SchedulerStep
 from .checkpoint import ResumePoint, optimizer_state_for, read_checkpoint, write_checkpoint
 from .epoch_logs import epoch_logs, learning_rates, log_keys
@@ -46,6 +45,7 @@ from .evaluator import Evaluator
 from .history import History
 from .interrupt import CtrlCHandler
 from .non_finite_loss import warn_non_finite_loss
+from .parallel_steps import check_parallel, close_steps, make_steps
 from .position import TrainingPosition
 from .progress import choose_display
 
@@ -98,6 +98,11 @@ class Trainer:
       PyPy; from 3.12, where ``sum()`` compensates its rounding, within the
       bound ``compile/templates.py`` states), with the same refusals.
       On PyPy it is slower than ``replay=True`` (a RuntimeWarning says so).
+    * ``workers``: split each batch over N workers, this process and N - 1
+      more (``scalargrad.parallel.DataParallel``, a pool started and stopped
+      by ``run()``), each running the step above on its shard; the parent adds
+      the gradients in shard order and steps the optimizer once. ``executor``:
+      a ``concurrent.futures.Executor`` of your own instead (a dask cluster's).
 
     Ctrl-C during ``run()`` stops at the next batch boundary and returns the
     History so far (``history.interrupted`` is True), writing the checkpoint;
@@ -129,7 +134,7 @@ class Trainer:
                  scheduler_monitor: str | None = None, callbacks: Sequence[Any] | None = None,
                  seed: int | None = None, progress: bool | None = None,
                  checkpoint: str | os.PathLike | None = None, replay: bool = False, dataset: Any = None,
-                 compile: bool = False) -> None:
+                 compile: bool = False, workers: int | None = None, executor: Any = None) -> None:
         check_model_loss_optimizer(model, loss, optimizer)
         if num_epochs is None:
             raise TypeError("Trainer needs num_epochs= (an int >= 1)")
@@ -155,6 +160,9 @@ class Trainer:
                           "lines long); use replay=True", RuntimeWarning, stacklevel=2)
         # a compiled graph is a replayed one, run as generated code
         self.replay = replay or self.compile
+        self.executor = executor
+        self.workers = check_parallel(model, loss, workers, executor,
+                                      "compile" if self.compile else "replay" if self.replay else "graph")
         self.progress = None if progress is None else boolean(progress, "progress")
         if checkpoint is not None:
             check_stateful(model, "model")
@@ -249,7 +257,8 @@ class Trainer:
             if bar is not None:
                 bar.close()
             self._ctrl_c.uninstall()
-            self._graphs = None  # let the run's graphs go
+            graphs, self._graphs = self._graphs, None  # let the run's graphs go
+            close_steps(graphs, self.evaluator)  # and stop its worker processes
         return self.history
 
     def _start(self) -> ResumePoint | None:
@@ -274,7 +283,7 @@ class Trainer:
         self.history.interrupted = False
         self.epoch = self.position.epochs_done
         # One run's graphs, kept across its epochs: compiling a batch size's graph takes seconds.
-        self._graphs = BatchReplays(self.model, self.loss, compiled=self.compile) if self.replay else None
+        self._graphs = make_steps(self)
         return resume
 
     def _run_epoch(self, loader: Any, callbacks: CallbackList) -> None:

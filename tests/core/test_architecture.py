@@ -32,7 +32,7 @@ LAYERS = [
                        "scalargrad.losses", "scalargrad.dropout"]),
     ("nn", ["scalargrad.nn"]),
     ("data and interop", ["scalargrad.data", "scalargrad.nn.interop"]),
-    ("train", ["scalargrad.train"]),
+    ("train", ["scalargrad.train", "scalargrad.parallel"]),
     ("viz", ["scalargrad.viz"]),
     ("compat", ["scalargrad.compat"]),
     ("package", ["scalargrad"]),  # scalargrad/__init__.py gathers the public names

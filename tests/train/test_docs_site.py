@@ -39,6 +39,8 @@ PUBLIC_MODULES = [
     "scalargrad.autograd", "scalargrad.extend", "scalargrad.replay", "scalargrad.compile", "scalargrad.nn",
     "scalargrad.nn.init", "scalargrad.nn.optim", "scalargrad.data", "scalargrad.train", "scalargrad.viz",
     "scalargrad.hooks", "scalargrad.anomaly", "scalargrad.compat", "scalargrad.compat.micrograd",
+    "scalargrad.parallel", "scalargrad.losses", "scalargrad.elementwise", "scalargrad.reductions",
+    "scalargrad.shapes", "scalargrad.dropout",
 ]
 ID = re.compile(r'\bid="([^"]+)"')
 # A cross-reference written in a page, [`Scalar`][scalargrad.Scalar]: (target, the name it shows).
