@@ -10,7 +10,12 @@ from typing import Any
 
 from .batch_replays import BatchReplays
 
-__all__ = ["ParallelSteps", "check_parallel", "close_steps", "make_steps", "open_evaluator"]
+__all__ = ["ParallelSteps", "check_parallel", "close_steps", "make_steps", "open_evaluator", "step_kind"]
+
+
+def step_kind(compile: bool, replay: bool) -> str:
+    """How a Trainer's step runs, as ``DataParallel(step=...)`` names it."""
+    return "compile" if compile else "replay" if replay else "graph"
 
 
 def check_parallel(model: Any, loss: Any, workers: Any, executor: Any, step: str) -> int | None:
@@ -52,10 +57,9 @@ class ParallelSteps:
 
 def make_steps(trainer: Any) -> Any:
     """The run's stepper: a ParallelSteps with workers, a BatchReplays with replay or compile, else None."""
-    step = "compile" if trainer.compile else "replay" if trainer.replay else "graph"
     open_evaluator(trainer.evaluator)
     if trainer.workers is not None:
-        return ParallelSteps(trainer, step)
+        return ParallelSteps(trainer, step_kind(trainer.compile, trainer.replay))
     return BatchReplays(trainer.model, trainer.loss, compiled=trainer.compile) if trainer.replay else None
 
 

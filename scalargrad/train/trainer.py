@@ -45,7 +45,7 @@ from .evaluator import Evaluator
 from .history import History
 from .interrupt import CtrlCHandler
 from .non_finite_loss import warn_non_finite_loss
-from .parallel_steps import check_parallel, close_steps, make_steps
+from .parallel_steps import check_parallel, close_steps, make_steps, step_kind
 from .position import TrainingPosition
 from .progress import choose_display
 
@@ -161,8 +161,7 @@ class Trainer:
         # a compiled graph is a replayed one, run as generated code
         self.replay = replay or self.compile
         self.executor = executor
-        self.workers = check_parallel(model, loss, workers, executor,
-                                      "compile" if self.compile else "replay" if self.replay else "graph")
+        self.workers = check_parallel(model, loss, workers, executor, step_kind(self.compile, self.replay))
         self.progress = None if progress is None else boolean(progress, "progress")
         if checkpoint is not None:
             check_stateful(model, "model")
