@@ -249,8 +249,8 @@ def test_the_first_shard_runs_in_this_process_and_its_failure_is_named_so(step):
     x, y = blobs(8)
     model = mlp(3)
     with DataParallel(model, RaisingHereLoss(), 2, step=step, start_method="fork") as dp:
-        with pytest.raises(WorkerError, match=r"worker 0 \(this process\) \(shard 1 of 2\) on batch 0, process "
-                                              r"\d+, raised ArithmeticError: the loss blew up here"):
+        with pytest.raises(WorkerError, match=r"worker 0 \(this process\) \(shard 1 of 2\) on batch 0, "
+                                              r"process \d+, raised ArithmeticError: the loss blew up here"):
             dp.step(x, y)
         assert len(multiprocessing.active_children()) == 1  # N - 1 processes
 
