@@ -57,5 +57,10 @@ def make_pool(workers: int, token: str, model_bytes: bytes, start_method: str | 
     if start_method is not None:
         one_of(start_method, "start_method", START_METHODS)
     context = multiprocessing.get_context(start_method)
-    return ProcessPoolExecutor(workers, mp_context=context, initializer=install,
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=install,
                                initargs=(token, model_bytes, True))
+    if not hasattr(pool, "_adjust_process_count"):
+        # PyPy 3.9's submit() calls this method by a name its pool no longer has, with spawn and forkserver
+        # (which start processes on demand): start them all up front instead, as the pool does with fork.
+        pool._safe_to_dynamically_spawn_children = False
+    return pool
