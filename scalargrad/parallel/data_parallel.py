@@ -137,6 +137,7 @@ class DataParallel:
         self._user_executor = executor
         self._executor: Executor | None = None
         self._pending: list[Future] = []
+        self._sizes_sent: set[int] = set()  # the shard sizes sent whole to the pool, which built their graphs
         self.steps = 0  # the batches stepped so far, which name a batch in errors by default
 
     # ---- the pool's life ----------------------------------------------------------
@@ -156,6 +157,7 @@ class DataParallel:
             future.cancel()
         self._pending = []
         executor, self._executor = self._executor, None
+        self._sizes_sent.clear()  # a new pool builds its graphs anew
         release(self._token)  # this process's replica
         if executor is not None and executor is not self._user_executor:
             executor.shutdown(wait=True, cancel_futures=True)
@@ -188,11 +190,18 @@ class DataParallel:
         tasks = [(weights, xb[lo:hi], yb[lo:hi], (hi - lo) / size if mean else 1.0,
                   None if seed is None else seed + i)
                  for i, (lo, hi) in enumerate(shard_bounds(size, self.workers))]
-        # first sent as their values alone (a process whose graph of that size is not built asks again)
+        # Sent as their values alone once a shard of that size has gone out whole (its samples build the
+        # graph; a process that has not built it asks again), so the processes build their graphs at the
+        # same time as this one, not after it.
         local = self._user_executor is None  # the first shard is this process's: it needs no light form
-        light = None if self.step_kind == "graph" else tasks[:local] + [
-            (w, None, None, scale, s, array("d", batch_values(x, y)).tobytes(), len(x))
-            for w, x, y, scale, s in tasks[local:]]
+        light = None
+        if self.step_kind != "graph":
+            known = set(self._sizes_sent)  # as the step began: each process of the pool gets a new size whole
+            light = tasks[:local]
+            for w, x, y, scale, s in tasks[local:]:
+                self._sizes_sent.add(len(x))
+                light.append((w, None, None, scale, s, array("d", batch_values(x, y)).tobytes(), len(x))
+                             if len(x) in known else (w, x, y, scale, s))
         earlier = None if optimizer is not None else [p.grad for p in self.parameters]
         answers = self._run(shard_gradients, tasks, label, self._gradients_here, light)
         # The shards added in order into .grad: (shard 0) * scale + shard 1 + ... One plain loop per shard:
