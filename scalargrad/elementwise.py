@@ -36,15 +36,11 @@ __all__ = ["abs", "acos", "arctanh", "asin", "atan", "atanh", "clamp", "clip", "
 
 # ---- the two helpers: every function below is one of them with its Scalar method -----------------------
 
-def _broadcast(op: str, fn: Callable[..., Scalar], *inputs: Any) -> Any:
-    """``fn`` over the elements of ``inputs`` broadcast together, its errors naming ``op``; ``fn`` gets
-    Scalars and numbers and returns a Scalar."""
-    return broadcast_apply(op, fn, inputs)
-
-
 def _each(op: str, method: Callable[[Scalar], Scalar], x: Nested) -> Any:
     """``method`` on every element of ``x``; a number's result is a constant (a leaf)."""
-    return _broadcast(op, lambda v: method(v) if isinstance(v, Scalar) else Scalar(method(Scalar(v)).data), x)
+    def one(v: Any) -> Scalar:
+        return method(v) if isinstance(v, Scalar) else Scalar(method(Scalar(v)).data)
+    return broadcast_apply(op, one, (x,))
 
 
 def _pair(op: str, method: Callable[[Scalar, Any], Scalar], reflected: Callable[[Scalar, Any], Scalar],
@@ -56,7 +52,7 @@ def _pair(op: str, method: Callable[[Scalar, Any], Scalar], reflected: Callable[
         if isinstance(v, Scalar):
             return reflected(v, u)
         return Scalar(method(Scalar(u), v).data)
-    return _broadcast(op, one, a, b)
+    return broadcast_apply(op, one, (a, b))
 
 
 # ---- one input -----------------------------------------------------------------------------------------
@@ -286,7 +282,7 @@ def where(condition: Any, a: Nested, b: Nested) -> Any:
     [0.0, 2.0]
     """
     chosen = map_leaves(_condition, to_lists(condition))
-    return _broadcast("where", lambda c, u, v: _constant(u if c else v), chosen, a, b)
+    return broadcast_apply("where", lambda c, u, v: _constant(u if c else v), (chosen, a, b))
 
 
 def _constant(value: Any) -> Scalar:
