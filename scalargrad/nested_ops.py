@@ -181,6 +181,15 @@ def transpose(x: Nested, dim0: int = 0, dim1: int = 1) -> Any:
     return nest(permuted(elements, sizes, order), tuple(sizes[k] for k in order))
 
 
+def shape_argument(shape: Any, op: str) -> tuple[int, ...]:
+    """A shape argument given as an int or a list or tuple of ints, as a tuple; TypeError naming ``op``
+    otherwise (``reshape``, ``shapes.broadcast_to``, ``shapes.sum_to``)."""
+    wanted = [shape] if is_integer(shape) else shape
+    if not isinstance(wanted, (list, tuple)):
+        raise TypeError(f"{op}: shape must be an int or a list or tuple of ints, got {type(shape).__name__}")
+    return tuple(integer(n, f"{op}: a shape entry") for n in wanted)
+
+
 def reshape(x: Nested, shape: int | Sequence[int]) -> Any:
     """The elements of ``x`` in row-major order, arranged in ``shape`` (as ``torch.reshape``).
 
@@ -190,11 +199,7 @@ def reshape(x: Nested, shape: int | Sequence[int]) -> Any:
     [[1, 2], [3, 4], [5, 6]]
     """
     sizes, elements = read_tensor(x, "reshape", "x")
-    wanted = [shape] if is_integer(shape) else shape
-    if not isinstance(wanted, (list, tuple)):
-        raise TypeError(f"reshape: shape must be an int or a list or tuple of ints, "
-                        f"got {type(shape).__name__}")
-    wanted = [integer(n, "reshape: a shape entry") for n in wanted]
+    wanted = list(shape_argument(shape, "reshape"))
     for i, n in enumerate(wanted):
         if n < -1:
             raise ValueError(f"reshape: invalid size {n} at index {i} of shape {tuple(wanted)}")

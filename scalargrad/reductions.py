@@ -37,7 +37,7 @@ from .list_ops import extreme, pick, pick_index, variance
 from .list_ops import mean as mean_of
 from .list_ops import prod as prod_of
 from .list_ops import sum as sum_of
-from .nested_ops import check_dim_of_0d, dim_index, dim_list, permuted, read_tensor
+from .nested_ops import Nested, check_dim_of_0d, dim_index, dim_list, permuted, read_tensor
 from .softmax import log_softmax as log_softmax_of
 from .softmax import logsumexp as logsumexp_of
 from .softmax import softmax as softmax_of
@@ -45,7 +45,6 @@ from .softmax import softmax as softmax_of
 __all__ = ["amax", "amin", "argmax", "argmin", "log_softmax", "logsumexp", "max", "mean", "min", "prod",
            "softmax", "std", "sum", "var"]
 
-Nested = Union[Scalar, float, int, Sequence[Any]]  # a Scalar, a number, or regular nested lists of them
 Dim = Union[int, Sequence[int], None]
 
 

@@ -21,25 +21,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
-from ._util.checks import integer, is_integer
 from ._util.nested import leaves, nest
-from .extend import Scalar
-from .nested_ops import broadcast_elements, dim_index, dim_list, read_tensor
+from .nested_ops import Nested, broadcast_elements, dim_index, dim_list, read_tensor, shape_argument
 from .reductions import sum as sum_over
 
 __all__ = ["broadcast_to", "cat", "squeeze", "stack", "sum_to", "unsqueeze"]
 
-Nested = Union[Scalar, float, int, Sequence[Any]]  # a Scalar, a number, or regular nested lists of them
-
-
-def _shape_argument(shape: Any, op: str) -> tuple[int, ...]:
-    """A shape given as an int or a list or tuple of ints."""
-    wanted = [shape] if is_integer(shape) else shape
-    if not isinstance(wanted, (list, tuple)):
-        raise TypeError(f"{op}: shape must be an int or a list or tuple of ints, got {type(shape).__name__}")
-    return tuple(integer(n, f"{op}: a shape entry") for n in wanted)
 
 
 def broadcast_to(x: Nested, shape: int | Sequence[int]) -> Any:
@@ -51,7 +40,7 @@ def broadcast_to(x: Nested, shape: int | Sequence[int]) -> Any:
     [[1, 1, 1], [2, 2, 2]]
     """
     dims, elements = read_tensor(x, "broadcast_to", "x")
-    wanted = _shape_argument(shape, "broadcast_to")
+    wanted = shape_argument(shape, "broadcast_to")
     new = len(wanted) - len(dims)
     if new < 0:
         raise ValueError(f"broadcast_to: shape {wanted} has fewer dimensions than x (shape {dims})")
@@ -81,7 +70,7 @@ def sum_to(x: Nested, shape: int | Sequence[int]) -> Any:
     [[4.0, 6.0]]
     """
     dims, elements = read_tensor(x, "sum_to", "x")
-    wanted = _shape_argument(shape, "sum_to")
+    wanted = shape_argument(shape, "sum_to")
     new = len(dims) - len(wanted)
     if new < 0 or any(n not in (1, size) for n, size in zip(wanted, dims[new:])):
         raise ValueError(f"sum_to: shape {wanted} does not broadcast to x's shape {dims}, so x cannot be "
