@@ -11,6 +11,7 @@ import os
 import random
 
 from .._util import checks
+from .._util.nested import nest
 
 __all__ = ["load_digits", "load_mnist"]
 
@@ -36,7 +37,7 @@ def load_digits(as_images: bool = False) -> tuple[list, list[int]]:
     pixels = (bunch.data / 16.0).tolist()
     y = [int(t) for t in bunch.target]
     if as_images:
-        return [[[row[r * 8:(r + 1) * 8] for r in range(8)]] for row in pixels], y
+        return [nest(row, (1, 8, 8)) for row in pixels], y
     return pixels, y
 
 
@@ -77,7 +78,7 @@ def load_mnist(split: str | None = None, as_images: bool = False,
         pixels, label = rows[i]
         image = [value[p] for p in pixels]
         if as_images:
-            image = [[image[r * MNIST_SIDE:(r + 1) * MNIST_SIDE] for r in range(MNIST_SIDE)]]
+            image = nest(image, (1, MNIST_SIDE, MNIST_SIDE))
         x.append(image)
         y.append(label)
     return x, y
