@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import CodeType, FunctionType
 from typing import Any, Callable
 
@@ -61,6 +62,39 @@ class CompiledGraph:
             module = compile(self.source, f"<compiled {function_name}>", "exec")
             code = _CODE[self.source] = next(c for c in module.co_consts if isinstance(c, CodeType))
         self.function: Callable[..., float] = FunctionType(code, namespace, function_name)
+        self._globals = namespace
+        self.parameters: tuple[Scalar, ...] = namespace["params"]  # the leaves that are not inputs
+
+    def gradient_values(self, weights: Sequence[float], values: Any = None, /,
+                        **named: Any) -> tuple[float, tuple]:
+        """Forward and backward at the parameter values ``weights`` (in ``parameters``' order), on plain
+        floats (the fast form): the output, and the gradient of each of ``parameters``. The inputs are
+        fed as a call feeds them (``values``, or by name); no parameter's ``.data`` or ``.grad`` is read
+        or written: a data-parallel worker runs the step at the weights it was sent. A gradient is the
+        sum the call would add into a zeroed ``.grad``, except that -0.0 stays -0.0 where ``.grad``
+        would hold 0.0.
+
+        >>> from scalargrad import Scalar
+        >>> x, w, b = Scalar(0.0, name='x'), Scalar(2.0, name='w'), Scalar(0.5, name='b')
+        >>> step = compile_graph(lambda: w * x + b, inputs=[x])
+        >>> [p.name for p in step.parameters]
+        ['w', 'b']
+        >>> step.gradient_values([1.0, 0.0], [3.0]), w.grad, w.data
+        ((3.0, (3.0, 1.0)), 0.0, 2.0)
+        """
+        if self.form != "fast":
+            raise ValueError("gradient_values needs the fast form (CompiledGraph(..., form='fast'))")
+        if len(weights) != len(self.parameters):
+            raise ValueError(f"gradient_values needs {len(self.parameters)} weights, got {len(weights)}")
+        name = self.function.__name__
+        # fed as a call feeds them: an op with shared values (a class index) reads its inputs' .data
+        self.replay.feed(values, f"{name}.gradient_values()", **named)
+        gradients: list = []
+        # The same code, its first and last lines reading the weights given and keeping the gradients
+        floats = {**self._globals, "values_of": lambda _params: weights,
+                  "add_grads": lambda _params, grads: gradients.append(grads)}
+        output = FunctionType(self.function.__code__, floats, name)(*[p.data for p in self.replay.inputs])
+        return output, gradients[0]
 
     def __call__(self, values: Any = None, /, **named: Any) -> float:
         """Feed the values (as ``Replay.forward`` takes them), run forward and backward, return the output."""

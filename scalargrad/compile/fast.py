@@ -50,7 +50,6 @@ GLOSSARY = {
     "s{i}": "the partial sums of input i's gradient (for a sum too long for one expression)",
     # the function's other locals
     "_": "a value dropped when a tuple is unpacked (an input that gets no gradient)",
-    "p": "the loop variable of [p.data for p in params]",
     # the values' variables, unless a Scalar has a name of its own (names.Namer makes each one unique)
     "w{k}_{j}_{i}": "weight i of neuron j of layer k",
     "t{n}": "the n-th node of the graph, written line by line (source.StraightLine)",
@@ -131,7 +130,7 @@ class _FastWriter:
         code = self.code
         lines = [f"def {function_name}({', '.join(self.var[id(p)] for p in inputs)}):",
                  "    # the parameters' current values",
-                 *_wrapped([self.var[id(p)] for p in code.params], "    ", " = [p.data for p in params]"),
+                 *_wrapped([self.var[id(p)] for p in code.params], "    ", " = values_of(params)"),
                  "    # forward"]
         for stage in self.plan.stages:
             if isinstance(stage, NodeStage):

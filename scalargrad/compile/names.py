@@ -40,7 +40,7 @@ __all__ = ["FAST_LOCALS", "GRADIENT_PREFIX", "LOOP_FAMILIES", "LOOP_NAME", "Name
 # pre-activations (Z), gradients (G) and its inputs' gradients (GX).
 LOOP_FAMILIES = ("a", "d", "g", "s", "y", "z", "G", "GX", "H", "X", "Z")
 LOOP_NAME = re.compile(f"(?:{'|'.join(LOOP_FAMILIES)})[0-9]+")
-FAST_LOCALS = frozenset({"_", "p"})  # the fast form's other locals: "_" takes a value it drops, and "p"
+FAST_LOCALS = frozenset({"_"})  # the fast form's other local: "_" takes a value it drops
 GRADIENT_PREFIX = "g_"  # the gradient of variable v is g_v
 PYTHON_NAMES = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 

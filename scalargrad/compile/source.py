@@ -44,6 +44,11 @@ def add_grad(old: Any, new: float) -> float:
     return new + 0.0 if old is None or old == 0.0 else old + new
 
 
+def values_of(params: tuple) -> list:
+    """The parameters' current values (the fast form's first line)."""
+    return [p.data for p in params]
+
+
 def add_grads(params: tuple, grads: tuple) -> None:
     """``add_grad`` for many parameters at once (the fast form's last line)."""
     for p, new in zip(params, grads):
@@ -74,7 +79,8 @@ class _Writer:
     def __init__(self, inputs: list, params: list, nodes: list, output: Scalar, input_names: list,
                  defaults: dict[int, str], fast: bool) -> None:
         self.globals: dict[str, Any] = {**FLOAT_FUNCTIONS, "maths": FloatMath, "Holder": Holder,
-                                        "add_grad": add_grad, "add_grads": add_grads, "params": tuple(params)}
+                                        "add_grad": add_grad, "add_grads": add_grads, "values_of": values_of,
+                                        "params": tuple(params)}
         self.names = Namer(self.globals, fast)
         self.var = _Variables(self.names)
         for kind, scalars in (("x", inputs), ("p", params), ("t", nodes)):

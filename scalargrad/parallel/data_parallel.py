@@ -11,6 +11,7 @@ import uuid
 from array import array
 from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future
+from itertools import repeat
 from typing import Any, Callable
 
 from .._util.checks import one_of
@@ -204,28 +205,25 @@ class DataParallel:
                              if len(x) in known else (w, x, y, scale, s))
         earlier = None if optimizer is not None else [p.grad for p in self.parameters]
         answers = self._run(shard_gradients, tasks, label, self._gradients_here, light)
-        # The shards added in order into .grad: (shard 0) * scale + shard 1 + ... One plain loop per shard:
-        # the parent's serial time, half that of chained map()s. Shard 0 ran here (its .grad is filled,
-        # unscaled) or in the pool (scaled there, like the others).
-        first = tasks[0][3]
-        if answers[0][3] is not None:
-            for p, g in zip(self.parameters, array("d", answers[0][3])):
-                p.grad = g
-            first = 1.0
-        if len(answers) == 1:
-            for p in self.parameters:
-                p.grad = p.grad * first
-        for n, answer in enumerate(answers[1:]):
-            if n == 0:
-                for p, g in zip(self.parameters, array("d", answer[3])):
-                    p.grad = p.grad * first + g
-            else:
-                for p, g in zip(self.parameters, array("d", answer[3])):
-                    p.grad = p.grad + g
-        if earlier is not None:  # without an optimizer, added to the gradients .grad held before
-            for p, old in zip(self.parameters, earlier):
-                if old is not None:
-                    p.grad = old + p.grad
+        # The shards added in order, shard 0 * its scale + shard 1 + ... (the others came scaled), the last
+        # addition written straight into .grad: one pass over the 50k Scalars, objects spread over memory,
+        # is what costs the parent's serial time. Shard 0's gradients are the pool's bytes, this process's
+        # list, or (steps not compiled, run here) already in .grad.
+        head, scale = answers[0][3], tasks[0][3]
+        if head is None:
+            head = [p.grad for p in self.parameters]
+        elif isinstance(head, bytes):
+            head, scale = array("d", head), 1.0
+        others = [array("d", answer[3]) for answer in answers[1:]]
+        last = others.pop() if others else repeat(0.0)  # + 0.0 alone: as the workers add it
+        for shard in others:
+            head, scale = [a * scale + b for a, b in zip(head, shard)], 1.0
+        if earlier is None:  # .grad replaced, as zero_grad() then backward() would
+            for p, a, b in zip(self.parameters, head, last):
+                p.grad = a * scale + b
+        else:  # added to the gradients .grad held before, as backward() adds
+            for p, old, a, b in zip(self.parameters, earlier, head, last):
+                p.grad = a * scale + b if old is None else old + (a * scale + b)
         loss = answers[0][2]
         for answer in answers[1:]:
             loss += answer[2]
@@ -236,12 +234,16 @@ class DataParallel:
 
     def _gradients_here(self, weights: bytes, xb: list, yb: list, scale: float, seed: int | None) -> tuple:
         """The first shard's step, in this process on the model itself (its weights are the current ones):
-        ``.grad`` holds the shard's gradient, unscaled; answers ``("ok", pid, scale * loss, None)``."""
+        answers ``("ok", pid, scale * loss, gradients)``, the gradients unscaled: a list when compiled, else
+        None and in ``.grad``."""
         model = self.model
         was_training = getattr(model, "training", True)
         try:
             if seed is not None:
                 random.seed(seed)
+            if self.step_kind == "compile":  # on floats: nothing to zero in .grad, nothing to add into it
+                loss, grads = self._here.gradient_values(array("d", weights), xb, yb)
+                return ("ok", os.getpid(), loss * scale, grads)
             loss = self._here.gradients(xb, yb)
             return ("ok", os.getpid(), loss * scale, None)
         except Exception as e:  # noqa: BLE001 - named as a worker's failure is

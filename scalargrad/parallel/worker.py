@@ -17,6 +17,7 @@ import signal
 import traceback
 from array import array
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 from .._util.nested import map_leaves
@@ -43,6 +44,14 @@ class Replica:
     def load(self, weights: bytes) -> None:
         for p, value in zip(self.parameters, array("d", weights)):
             p.data = value
+
+    def gradient_values(self, weights: Sequence[float], xb: list | None, yb: list | None,
+                        values: list | None = None, size: int | None = None) -> tuple[float, list[float]]:
+        """A compiled shard's loss and gradients (``parameters`` order) at ``weights``, on plain floats: no
+        parameter's ``.data`` or ``.grad`` is touched (``BatchReplays.gradient_values``)."""
+        if isinstance(self.model, Module) and not self.model.training:
+            self.model.train()  # an evaluation left it in eval mode
+        return self.graphs.gradient_values(weights, xb, yb, values, size)
 
     def zero_grad(self) -> None:
         for p in self.parameters:
@@ -110,15 +119,20 @@ def shard_gradients(token: str, blueprint: bytes | None, weights: bytes, xb: lis
         replica = _replica(token, blueprint)
         if replica is None or (xb is None and replica.needs_samples(size)):
             return (NEEDS_SETUP,)
-        replica.load(weights)
         if seed is not None:
             random.seed(seed)
-        if xb is None:
-            loss = replica.gradients(None, None, array("d", values).tolist(), size)
+        if xb is None:  # the shard as its values (its graph is built), else as its samples
+            values = array("d", values).tolist()
         else:
-            loss = replica.gradients(xb, yb)
-        grads = array("d", [p.grad * scale for p in replica.parameters])
-        return ("ok", os.getpid(), loss * scale, grads.tobytes())
+            values, size = None, None
+        if replica.mode == "compile":
+            loss, grads = replica.gradient_values(array("d", weights), xb, yb, values, size)
+        else:
+            replica.load(weights)
+            loss = replica.gradients(xb, yb, values, size)
+            grads = [p.grad for p in replica.parameters]
+        # + 0.0: a gradient of -0.0 as the 0.0 that backward() leaves in a zeroed .grad
+        return ("ok", os.getpid(), loss * scale, array("d", [g * scale + 0.0 for g in grads]).tobytes())
     except Exception as e:  # noqa: BLE001 - any failure goes back to the parent, named
         return failure(e)
 

@@ -38,6 +38,7 @@ class BatchReplays:
         # how error messages name the Trainer's option
         self.option = "compile=True" if compiled else "replay=True"
         self._by_size: dict[int, Any] = {}  # batch size -> its Replay, or its CompiledGraph
+        self._orders: dict[int, tuple] = {}  # id of a CompiledGraph -> its parameters' order (_order)
 
     def step(self, xb: Sequence[Any], yb: Sequence[Any], optimizer: Any) -> float:
         """One training step on the batch (forward, zeroed gradients, backward, optimizer step); the loss."""
@@ -53,9 +54,48 @@ class BatchReplays:
     def gradients(self, xb: Sequence[Any] | None, yb: Sequence[Any] | None, zero_grad: Callable[[], Any],
                   values: list | None = None, size: int | None = None) -> float:
         """The batch's forward pass, ``zero_grad()``, then its backward pass (the parameters' ``.grad`` hold
-        the batch's gradient); the loss. A data-parallel worker runs this on its shard. Once the graph of
+        the batch's gradient); the loss. A data-parallel worker runs this on its shard (``gradient_values``
+        when compiled). Once the graph of
         the batch size is built, ``values`` (``batch_values(xb, yb)``) and ``size`` may stand for the
         samples."""
+        graph, values = self._graph(xb, yb, values, size)
+        if self.compiled:
+            zero_grad()
+            return graph(values)
+        graph.forward(values)
+        zero_grad()
+        graph.backward()
+        return graph.output.data
+
+    def gradient_values(self, weights: Sequence[float], xb: Sequence[Any] | None, yb: Sequence[Any] | None,
+                        values: list | None = None, size: int | None = None) -> tuple[float, list[float]]:
+        """``gradients`` on plain floats (``compiled=True``): the loss, and the gradient of each of the
+        model's ``parameters()`` when they hold ``weights`` (in the same order). No parameter's ``.data`` or
+        ``.grad`` is read or written: a data-parallel worker runs its shard at the weights it was sent."""
+        if not self.compiled:
+            raise ValueError("gradient_values needs compiled steps (BatchReplays(..., compiled=True))")
+        graph, values = self._graph(xb, yb, values, size)
+        to_graph, to_model, others = self._orders.get(id(graph)) or self._order(graph)
+        in_graph_order = list(map([*weights, *(p.data for p in others)].__getitem__, to_graph))
+        loss, grads = graph.gradient_values(in_graph_order, values)
+        return loss, list(map((*grads, 0.0).__getitem__, to_model))  # 0.0: a parameter the loss does not read
+
+    def _order(self, graph: CompiledGraph) -> tuple[list[int], list[int], list[Scalar]]:
+        """Where each of the graph's parameters is among the model's (its leaves that are not the model's
+        parameters after them), and where each of the model's is among the graph's (past the end: none)."""
+        model_params = self.model.parameters()
+        where = {id(p): i for i, p in enumerate(model_params)}
+        others = [p for p in graph.parameters if id(p) not in where]
+        where.update({id(p): len(model_params) + i for i, p in enumerate(others)})
+        in_graph = {id(p): i for i, p in enumerate(graph.parameters)}
+        order = ([where[id(p)] for p in graph.parameters],
+                 [in_graph.get(id(p), len(graph.parameters)) for p in model_params], others)
+        self._orders[id(graph)] = order
+        return order
+
+    def _graph(self, xb: Sequence[Any] | None, yb: Sequence[Any] | None, values: list | None,
+               size: int | None) -> tuple[Replay | CompiledGraph, list]:
+        """The batch size's graph (built on its first batch) and the batch's values, checked against it."""
         values = batch_values(xb, yb) if values is None else values
         size = len(xb) if size is None else size
         graph = self._by_size.get(size)
@@ -66,13 +106,7 @@ class BatchReplays:
             raise ValueError(f"Trainer({self.option}): a batch of {size} samples holds {len(values)} "
                              f"numbers, but the first one held {len(inputs)}; "
                              f"samples must all have one shape")
-        if self.compiled:
-            zero_grad()
-            return graph(values)
-        graph.forward(values)
-        zero_grad()
-        graph.backward()
-        return graph.output.data
+        return graph, values
 
     def _build(self, xb: Sequence[Any], yb: Sequence[Any]) -> Replay | CompiledGraph:
         """Record the step's graph over leaf Scalars shaped like this batch and holding its values."""

@@ -61,6 +61,23 @@ def _check(make, shapes, steps=4, seed=0):
                 p.grad = 0.0
             results.append((run(**values), [p.grad for p in params]))
         (out, grads), *references = results
+        # on floats at the parameters' values: the same code, so the same numbers; no Scalar is touched
+        for p in params:
+            p.grad = 7.0
+        data = [p.data for p in params]
+        shifted = [w + 0.25 for w in (p.data for p in fast.parameters)]
+        value, by_parameter = fast.gradient_values([p.data for p in fast.parameters], **values)
+        assert value == out and [p.data for p in params] == data and {p.grad for p in params} == {7.0}
+        got = dict(zip(map(id, fast.parameters), by_parameter))
+        assert [got.get(id(p), 0.0) for p in params] == grads
+        # at other weights: as a call with the parameters holding them
+        at_shifted = fast.gradient_values(shifted, **values)
+        saved = [p.data for p in fast.parameters]
+        for p, w in zip(fast.parameters, shifted):
+            p.data, p.grad = w, 0.0
+        assert at_shifted == (fast(**values), tuple(p.grad for p in fast.parameters))
+        for p, w in zip(fast.parameters, saved):
+            p.data = w
         for ref_out, ref_grads in references:
             assert equal_up_to_sum_rounding(out, ref_out), (out, ref_out)
             assert all(equal_up_to_sum_rounding(g, r) for g, r in zip(grads, ref_grads)), [

@@ -16,11 +16,12 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 from parameterized import parameterized
 
+from scalargrad import Scalar
 from scalargrad.data import make_blobs
 from scalargrad.nn import SGD, CrossEntropyLoss, Linear, MSELoss, Sequential
 from scalargrad.parallel import DataParallel, WorkerError, shard_bounds
 from scalargrad.train import AccuracyMetric, Callback, Evaluator, Trainer
-from scalargrad.train.batch_replays import BatchReplays
+from scalargrad.train.batch_replays import BatchReplays, batch_values
 
 U = 2.0 ** -53
 PARENT = os.getpid()
@@ -159,6 +160,41 @@ def test_a_step_gives_the_batch_gradient_within_the_bound(_, reduction, method, 
         assert abs(g - e) <= bound, (k, g, e, bound)
         assert twice[k] == g + g
     assert any(g != 0.0 for g in got)
+
+
+class _SpareAndReversed:
+    """A model whose parameters() lists a parameter its loss never reads, then the network's in reverse,
+    and whose output adds a leaf of its own that is no parameter."""
+
+    def __init__(self):
+        self.net, self.spare = mlp(1), Scalar(0.5)
+
+    def __call__(self, x):
+        return [v * Scalar(1.5) for v in self.net(x)]
+
+    def parameters(self):
+        return [self.spare, *reversed(self.net.parameters())]
+
+
+def test_gradient_values_follow_the_models_parameters_and_touch_none():
+    """BatchReplays.gradient_values at some weights gives what .grad holds after gradients() with the
+    parameters holding those weights, in parameters() order (0.0 for one the loss does not read), from
+    the samples or, once the graph is built, from the batch's values; no parameter is written."""
+    x, y = blobs(5)
+    model = _SpareAndReversed()
+    params = model.parameters()
+    steps = BatchReplays(model, CrossEntropyLoss(), compiled=True)
+    weights = [p.data + 0.125 * (i % 3) for i, p in enumerate(params)]
+    before = [(p.data, p.grad) for p in params]
+    loss, grads = steps.gradient_values(weights, x, y)
+    later_batch = blobs(5, seed=1)
+    again = steps.gradient_values(weights, None, None, batch_values(*later_batch), 5)
+    assert [(p.data, p.grad) for p in params] == before
+    for p, w in zip(params, weights):
+        p.data = w
+    assert (loss, grads) == (steps.gradients(x, y, lambda: zero_grads(model)), [p.grad for p in params])
+    assert again == (steps.gradients(*later_batch, lambda: zero_grads(model)), [p.grad for p in params])
+    assert grads[0] == 0.0 and any(g != 0.0 for g in grads[1:])
 
 
 def test_the_optimizer_steps_once_with_the_gradient():
