@@ -51,6 +51,7 @@ from .._util.files import check_writable_folder, write_new
 from .._util.notebook import in_notebook
 from ..extend import local_derivatives
 from ..scalar import Scalar, backward_lock, backward_order, declaration
+from . import browser
 from .explore_page import page_fragment
 from .graph_source import DEFAULT_MAX_NODES, FAST_LAYOUT, digraph
 from .output import import_graphviz, run_dot, write_bytes
@@ -257,7 +258,9 @@ def explore_graph(root: Scalar, path: str | os.PathLike | None = None, show: boo
       when it is the cell's value (with a path too, as a picture does);
       without a path nothing is written;
     - in a script without a path it writes ``graph.html`` in the working
-      directory (``graph-1.html``, ... if that exists) and says which.
+      directory (``graph-1.html``, ... if that exists) and says which;
+    - in a web page (Pyodide, see ``scalargrad.viz.browser``) the page shows
+      it unless ``show=False``; only ``path`` is written, no browser is opened.
 
     The page shows every value of the graph, so it refuses one of more than
     ``max_nodes`` values (default ``DEFAULT_MAX_NODES``, 100) with a
@@ -303,7 +306,11 @@ def explore_graph(root: Scalar, path: str | os.PathLike | None = None, show: boo
     page = explorer.html.encode("utf-8")
     if path is not None:
         write_bytes(path, page)
-    elif show or not in_notebook():
+    if browser.in_browser():  # the web page shows it: no other browser, no file but the one asked for
+        if show is not False:
+            browser.show("html", page.decode("utf-8"))
+        return explorer
+    if path is None and (show or not in_notebook()):
         explorer.path = write_new(os.path.abspath("graph.html"), page)  # never replaces a file of the user's
         print(f"explorable graph written to {explorer.path}")
     if show:

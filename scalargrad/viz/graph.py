@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from .._util.files import write_new
 from ..scalar import Scalar
+from . import browser
 from .explore import ExplorableGraph, explore_graph
 from .graph_source import DEFAULT_MAX_NODES, PICTURE_INCHES, digraph
 from .notebook import in_notebook
@@ -95,7 +96,9 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
       (with Pillow), notebook or not; ``show=False`` only returns it;
     - in a script, a bare call opens the viewer when there is a display;
       without one it writes ``graph.png`` in the working directory
-      (``graph-1.png``, ... if that exists: no file is replaced) and says which.
+      (``graph-1.png``, ... if that exists: no file is replaced) and says which;
+    - in a web page (Pyodide, see ``scalargrad.viz.browser``), SVG only: the
+      picture shows in the page unless ``show=False``, and is written only to ``path``.
 
     The picture keeps the nodes nearest ``root``: by default up to
     ``DEFAULT_MAX_NODES`` (100), fewer if that many would not be legible
@@ -118,10 +121,13 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
     if max_nodes is not None and max_nodes < 1:
         raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
     fmt = picture_format(path, format)
+    in_page = browser.in_browser()
+    if in_page and path is not None:
+        browser.check_format(fmt)  # the page's Graphviz draws SVG only: say so before any layout
     import_graphviz()  # its ImportError says what to install, before any work
     notebook = in_notebook()
     in_script_bare = show is None and path is None and not notebook
-    needs_image = path is not None or show is True or in_script_bare
+    needs_image = path is not None or show is True or in_script_bare or (in_page and show is not False)
 
     size = _count(root)
     limit = max_nodes
@@ -138,7 +144,8 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
         try:
             image = b""
             if needs_image:
-                image = run_dot(dot.source, fmt if path is not None else "png", layout_timeout)
+                image = run_dot(dot.source, fmt if path is not None else ("svg" if in_page else "png"),
+                                layout_timeout)
             break
         except subprocess.TimeoutExpired:
             if drawn <= _SMALLEST_RETRY:
@@ -151,7 +158,10 @@ def draw_graph(root: Scalar, path: str | None = None, format: str | None = None,
 
     if path is not None:
         write_bytes(path, image)
-    if show or in_script_bare:
+    if in_page:
+        if show is not False:
+            browser.show("svg", image.decode("utf-8"))
+    elif show or in_script_bare:
         png = image if path is None or fmt == "png" else run_dot(dot.source, "png", layout_timeout)
         if show is None and not has_display():
             # Never replace a file of the user's: graph.png, else graph-1.png, graph-2.png, ...

@@ -1,7 +1,9 @@
 """Getting graphviz pictures out: the graphviz package, the ``dot`` program, files and the screen.
 
 Shared by ``viz.graph`` (a Scalar's graph) and ``viz.model`` (a model's
-layers). graphviz and Pillow are optional and imported only when used.
+layers). graphviz and Pillow are optional and imported only when used. In a
+web page (Pyodide) the page's Graphviz lays out instead of ``dot``: see
+``viz.browser``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sys
 from typing import Any
 
 from .._util.files import atomic_open
+from . import browser
 
 __all__ = ["FORMATS", "escape", "has_display", "import_graphviz", "picture_format", "run_dot", "show_png",
            "write_bytes"]
@@ -49,7 +52,12 @@ def escape(text: str) -> str:
 
 
 def run_dot(source: str, fmt: str, timeout: float) -> bytes:
-    """Lay out and render ``source`` with the ``dot`` program, within ``timeout`` seconds."""
+    """Lay out and render ``source`` with the ``dot`` program, within ``timeout`` seconds.
+
+    In a web page, with the page's Graphviz instead (``browser.layout``: SVG, or dot's ``plain`` text; no
+    timeout)."""
+    if browser.in_browser():
+        return browser.layout(source, fmt)
     program = shutil.which("dot")
     if program is None:
         raise RuntimeError(
