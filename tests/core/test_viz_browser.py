@@ -1,9 +1,9 @@
 """Pictures in a web page (Pyodide), simulated on CPython: ``render()``, ``explore_graph`` and ``plot_model``.
 
 Under Pyodide ``sys.platform`` is ``"emscripten"`` and the page provides ``globalThis.scalargradLayout``
-(Graphviz compiled to WebAssembly: SVG only) and ``globalThis.scalargradShow``, reached through Pyodide's
+(Graphviz compiled to WebAssembly) and ``globalThis.scalargradShow``, reached through Pyodide's
 ``js`` module (see ``scalargrad.viz.browser``). Here ``sys.platform`` is patched, and a fake ``js`` module
-lays out with the real ``dot -Tsvg`` (refusing any other format, as viz-js cannot make them) and records
+lays out with the real ``dot`` (SVG, or plain text for a layout's size, as viz-js gives them) and records
 what the page is asked to show. Every test runs in an empty working directory, so a file written
 where none was asked for is seen; the system's image viewer and web browser fail the test if opened.
 """
@@ -20,11 +20,11 @@ import webbrowser
 
 import pytest
 
-from scalargrad import Scalar
 from scalargrad.nn import Linear, Sequential
 from scalargrad.viz import browser, draw_graph, explore_graph, plot_model
 from scalargrad.viz.explore import ExplorableGraph
 from scalargrad.viz.output import run_dot
+from tests.graphs import chain, quickstart
 
 pytest.importorskip("graphviz")
 
@@ -87,22 +87,6 @@ def in_page(fake_js, monkeypatch):
     """Running as in Pyodide: ``sys.platform`` is emscripten and the fake page's ``js`` module is there."""
     monkeypatch.setattr(sys, "platform", "emscripten")
     return fake_js
-
-
-def quickstart():
-    x0, x1 = Scalar(0.1, name="x0"), Scalar(0.2, name="x1")
-    w0, w1, b = Scalar(0.3, name="w0"), Scalar(0.4, name="w1"), Scalar(0.5, name="b")
-    f = (x0 * w0) + (x1 * w1) + b
-    f.backward()
-    return f
-
-
-def chain(n):
-    x = Scalar(0.5, name="x")
-    y = x
-    for _ in range(n):
-        y = y * 1.0001 + x
-    return y
 
 
 def files(folder) -> list[str]:

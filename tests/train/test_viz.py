@@ -15,6 +15,7 @@ from scalargrad import Scalar
 from scalargrad import functional as F
 from scalargrad.nn import Conv2D, Flatten, Linear, MaxPool2D, Sequential
 from scalargrad.viz import draw_graph, plot_model
+from tests.graphs import chain, quickstart
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,22 +27,6 @@ def dot_program():
         if os.environ.get("CI"):
             pytest.fail("the Graphviz 'dot' program is missing in CI: .ci/run must apt-get install graphviz")
         pytest.skip("the Graphviz 'dot' program is not installed")
-
-
-def quickstart():
-    x0, x1 = Scalar(0.1, name="x0"), Scalar(0.2, name="x1")
-    w0, w1, b = Scalar(0.3, name="w0"), Scalar(0.4, name="w1"), Scalar(0.5, name="b")
-    f = (x0 * w0) + (x1 * w1) + b
-    f.backward()
-    return f
-
-
-def chain(n):
-    x = Scalar(0.5, name="x")
-    y = x
-    for _ in range(n):
-        y = y * 1.0001 + x
-    return y
 
 
 def test_png_opens_with_pillow_and_has_a_sensible_size(dot_program, tmp_path):
