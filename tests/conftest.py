@@ -48,6 +48,8 @@ _NEEDS = {
     "test_explore.py": "torch",
     "test_explore_browser.py": "playwright",
     "test_site_browser.py": "playwright",
+    "test_playground_browser.py": "playwright",
+    "test_learn_browser.py": "playwright",
     "test_docs_site.py": "mkdocs",
     "test_callback_semantics.py": "torch",
     "test_checks_and_nested.py": "torch",
@@ -56,7 +58,7 @@ _NEEDS = {
     "test_parallel_dask.py": "distributed",
 }
 
-collect_ignore = ["bits.py", "browser.py", "helpers.py", "kernel.py"]
+collect_ignore = ["bits.py", "browser.py", "graphs.py", "helpers.py", "kernel.py"]
 _LEFT_OUT = {name for name, package in _NEEDS.items() if importlib.util.find_spec(package) is None}
 
 
