@@ -12,8 +12,7 @@ from typing import Any
 
 from ._util.checks import boolean, number
 from .extend import Scalar, building_replay
-from .nested_ops import Nested
-from .nested_ops import map as map_elements
+from .nested_ops import Nested, broadcast_apply
 
 __all__ = ["dropout"]
 
@@ -49,10 +48,10 @@ def dropout(x: Nested, p: float = 0.5, training: bool = True) -> Any:
         raise ValueError("Dropout draws a new mask every step, but a Replay would keep the first one; "
                          "call model.eval() before building the Replay, or rebuild the graph each step")
     if p == 1.0:  # as torch: every element times 0, no draws
-        return map_elements(_times(0.0), x)
+        return broadcast_apply("dropout", _times(0.0), (x,))
     scale, rand = 1.0 / (1.0 - p), random.random
     keep, drop = _times(scale), _times(0.0)
-    return map_elements(lambda v: drop(v) if rand() < p else keep(v), x)
+    return broadcast_apply("dropout", lambda v: drop(v) if rand() < p else keep(v), (x,))
 
 
 def _times(factor: float):

@@ -167,10 +167,12 @@ class TestDropout:
             TF.dropout(torch.ones(1), 0.5, training)
 
     def test_ragged_or_non_numbers_are_refused(self):
-        with pytest.raises(ValueError, match="ragged"):
+        with pytest.raises(ValueError, match=r"^dropout: x is ragged"):
             dropout([[1.0, 2.0], [3.0]], 0.5)
-        with pytest.raises(TypeError, match="str"):
+        with pytest.raises(TypeError, match=r"^dropout: x must hold Scalars or numbers.*x\[1\] is a str"):
             dropout([1.0, "2"], 0.5)
+        with pytest.raises(TypeError, match=r"^dropout: x must hold"):
+            dropout(["2"], 1.0)  # p = 1 walks the input too
 
     def test_nn_dropout_calls_it(self):
         xs = [[Scalar(v) for v in (0.5, 1.5, -2.0)] for _ in range(30)]
