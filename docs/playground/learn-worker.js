@@ -2,18 +2,17 @@
 // script the page shows, exactly as written, so the page stays responsive and Stop can terminate it.
 //
 // How progress reaches the page without changing the script: while it runs, sys.stdout is a small
-// Python writer (LineWriter, below) that hands each printed line to onLine, synchronously, in the middle
-// of the script. On a progress line ("step 100: loss 0.3123, accuracy 0.955") onLine calls back into
-// Python (grid_view) to read the script's model and data from its namespace, and posts the numbers and
-// the decision boundary to the page. (Pyodide's own stdout handler would not do: it is called with the
-// interpreter's lock released, so it cannot call Python.)
+// Python writer (LineWriter, from runtime.js) that hands each printed line to onLine, synchronously, in
+// the middle of the script. On a progress line ("step 100: loss 0.3123, accuracy 0.955") onLine calls
+// back into Python (grid_view) to read the script's model and data from its namespace, and posts the
+// numbers and the decision boundary to the page.
 //
 // Messages to the page: {type: "ready"}, {type: "failed", text} (Python did not load),
 // {type: "progress", step, loss, accuracy, line, view?}, {type: "line", text} (any other output),
 // {type: "done", seconds, viewSeconds, view}, {type: "error", text} (the script raised: its traceback).
 // From the page: {type: "run", code}.
 
-import { startPython } from "./runtime.js";
+import { helperNamespace, startPython } from "./runtime.js";
 
 const PROGRESS = /^step (\d+): loss (\S+), accuracy (\S+)$/;
 // The boundary costs a pass of the model over every grid cell: at most one every VIEW_INTERVAL ms, and
@@ -22,7 +21,6 @@ const VIEW_INTERVAL = 250;
 
 // Run in the worker's own namespace, never in the script's: the boundary as the model sees it.
 const HELPERS = `
-import io
 import json
 import sys
 
@@ -51,27 +49,6 @@ def grid_view(namespace, with_points):
         view["points"] = [[float(v) for v in p] for p in x]
         view["labels"] = [int(label) for label in y]
     return json.dumps(view)
-
-
-class LineWriter(io.TextIOBase):
-    """A stdout that calls on_line with each whole line printed (without its newline)."""
-
-    def __init__(self, on_line):
-        self.on_line, self.pending = on_line, ""
-
-    def writable(self):
-        return True
-
-    def write(self, text):
-        *lines, self.pending = (self.pending + text).split("\\n")
-        for line in lines:
-            self.on_line(line)
-        return len(text)
-
-    def close_line(self):
-        if self.pending:
-            self.on_line(self.pending)
-            self.pending = ""
 
 
 def run_script(code, namespace, on_line):
@@ -146,9 +123,9 @@ self.onmessage = ({ data }) => {
 };
 
 try {
-  pyodide = await startPython({ stdout: (text) => postMessage({ type: "line", text }), stderr: (text) => postMessage({ type: "line", text }) });
-  helpers = pyodide.globals.get("dict")();
-  pyodide.runPython(HELPERS, { globals: helpers });
+  const postLine = (text) => postMessage({ type: "line", text });
+  pyodide = await startPython({ stdout: postLine, stderr: postLine });
+  helpers = helperNamespace(pyodide, HELPERS);
   postMessage({ type: "ready" });
 } catch (error) {
   postMessage({ type: "failed", text: `Python did not load: ${error.message || error}` });

@@ -1,11 +1,9 @@
-// The Playground page (docs/playground.md): an editor, a Run button, what the code printed and the graphs
-// it rendered. The code runs in this page under Pyodide, with the scalargrad zip the site build made from
-// its checkout (runtime.js); render() lays out with Graphviz compiled to WebAssembly and calls
-// globalThis.scalargradShow, defined here, to put the picture in the page (scalargrad/viz/browser.py).
-// Whatever the code prints or renders goes into the page as text, a parsed SVG element or an iframe's
-// srcdoc: never as markup of this page.
-
-import { startGraphviz, startPython } from "./runtime.js";
+// The Playground page (docs/playground.md): an editor, Run and Stop buttons, what the code printed and the
+// graphs it rendered. The code runs in a module Web Worker (playground-worker.js) under Pyodide, with the
+// scalargrad zip the site build made from its checkout, so the page stays responsive while it runs; Stop
+// terminates the worker and starts a fresh one. The worker posts each printed line as it is printed, and
+// what render() shows (scalargrad/viz/browser.py); this page puts it in the page as text, a parsed SVG
+// element or an iframe's srcdoc: never as markup of this page.
 
 // The examples to pick from. The first is the README's quickstart, word for word
 // (tests/train/test_playground_browser.py compares them).
@@ -94,20 +92,19 @@ print('gradcheck:', all(gradcheck(cube, [v]) for v in (-2.0, 0.3, 1.5)))
 const root = document.querySelector(".sgp");
 const editor = root.querySelector(".sgp-editor");
 const runButton = root.querySelector(".sgp-run");
+const stopButton = root.querySelector(".sgp-stop");
 const picker = root.querySelector(".sgp-examples");
 const statusLine = root.querySelector(".sgp-status");
 const output = root.querySelector(".sgp-output");
 const graphs = root.querySelector(".sgp-graphs");
 
-// The name tracebacks give the code: without <angle brackets>, so Pyodide keeps the source and a
-// traceback shows each line that failed
-const CODE_FILE = "playground.py";
-let pyodide = null; // set once Python is ready
-let newDict = null; // Python's dict type: a fresh namespace per run
-let running = false;
+let worker = null;
+let ready = false; // the worker has Python loaded and runs nothing
+let running = false; // a run was asked for and has not ended (it may wait for a restarted worker)
+let runStarted = 0; // when it was asked for (performance.now())
 
 function setState(state, message) {
-  root.dataset.state = state; // loading, ready, running or failed: what the tests wait for
+  root.dataset.state = state; // loading, ready, running, stopped or failed: what the tests wait for
   statusLine.textContent = message;
 }
 
@@ -121,26 +118,6 @@ function print(text, kind) {
   line.className = `sgp-${kind}`;
   line.textContent = `${text}\n`;
   output.append(line);
-}
-
-// Pyodide's traceback goes through the frames of its own code that ran the user's; those are not the
-// user's concern. The frames of the code as typed (CODE_FILE) and of scalargrad are kept.
-function userTraceback(message) {
-  const lines = message.replace(/\n+$/, "").split("\n");
-  const kept = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (/^ {2}File "\/lib\/python[^"]*\/_pyodide\//.test(lines[i])) {
-      while (i + 1 < lines.length && /^ {4}/.test(lines[i + 1])) i++; // its source lines and ^^^ marks
-      continue;
-    }
-    kept.push(lines[i]);
-  }
-  return kept.join("\n");
-}
-
-function showError(error) {
-  const isPython = error && error.constructor && error.constructor.name === "PythonError";
-  print(isPython ? userTraceback(error.message) : String(error && error.stack ? error.stack : error), "error");
 }
 
 // As tall as the explorable page, as its panel grows and shrinks from step to step
@@ -184,46 +161,96 @@ function showGraph(kind, content) {
   }
 }
 
-// Python's streams hand their text on at each newline; a last line without one is sent on by fsync.
-// A run that replaced sys.stdout or sys.stderr does not take the next run's output with it.
-const FLUSH_AND_RESTORE = `
-import os, sys
-for stream in (sys.__stdout__, sys.__stderr__):
-    stream.flush()
-    os.fsync(stream.fileno())
-sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-`;
+function showButtons() {
+  runButton.disabled = running || (!ready && !worker.restarted);
+  stopButton.disabled = !running;
+}
 
-async function run() {
-  if (!pyodide || running) return;
-  running = true;
-  runButton.disabled = true;
+function clearResults() {
   output.replaceChildren();
   graphs.replaceChildren();
   root.classList.remove("sgp-has-explorer");
-  setState("running", "Running…");
-  // Let the browser paint "Running…" before Python takes the thread
-  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
-  const namespace = newDict(); // each run starts from nothing: no name survives from the last one
-  namespace.set("__name__", "__main__");
-  const started = performance.now();
-  let failure = null;
-  try {
-    const result = await pyodide.runPythonAsync(editor.value, { globals: namespace, filename: CODE_FILE });
-    if (result && typeof result.destroy === "function") result.destroy(); // a Python object's proxy
-  } catch (error) {
-    failure = error;
-  }
-  try {
-    namespace.destroy();
-    pyodide.runPython(FLUSH_AND_RESTORE);
-  } catch (error) {
-    failure = failure || error;
-  }
-  if (failure) showError(failure);
+}
+
+// A run is posted at once, or, right after a Stop, when the fresh worker is ready
+function run() {
+  if (running || (!ready && !worker.restarted)) return;
+  running = true;
+  runStarted = performance.now();
+  clearResults();
+  setState("running", ready ? "Running…" : "Running… once Python has restarted");
+  showButtons();
+  if (ready) startRun();
+}
+
+function startRun() {
+  ready = false;
+  worker.postMessage({ type: "run", code: editor.value });
+}
+
+// Stop: the worker is busy in Python and reads no message until the code ends, so it is ended and a
+// fresh one starts loading at once; the next Run waits until it is ready.
+function stop() {
+  if (!running) return;
+  worker.terminate();
   running = false;
-  runButton.disabled = false;
-  setState("ready", `${failure ? "Failed" : "Ran"} in ${seconds(started)}`);
+  startWorker(true);
+  setState("stopped", `Stopped after ${seconds(runStarted)}: Python is restarting`);
+  showButtons();
+}
+
+function handle(message) {
+  if (message.type === "line") {
+    print(message.text, message.kind);
+  } else if (message.type === "show") {
+    try {
+      showGraph(message.kind, message.content);
+    } catch (error) {
+      print(String(error), "error");
+    }
+  } else if (message.type === "done") {
+    if (message.error) print(message.error, "error");
+    running = false;
+    ready = true;
+    setState("ready", `${message.error ? "Failed" : "Ran"} in ${message.seconds.toFixed(2)} s`);
+  } else if (message.type === "ready") {
+    ready = true;
+    if (running) {
+      startRun(); // a Run pressed while the fresh worker was loading
+    } else if (worker.restarted) {
+      setState("ready", `${statusLine.textContent.replace(/: Python is restarting$/, "")}; ready again`);
+    } else {
+      setState("ready", `Ready: Python ${message.version}, loaded in ${message.seconds.toFixed(2)} s`);
+    }
+  } else if (message.type === "failed") {
+    couldNotStart(message.text);
+  }
+  showButtons();
+}
+
+function couldNotStart(reason) {
+  running = false;
+  ready = false;
+  worker.restarted = false;
+  setState("failed", "Python could not be loaded: see below.");
+  clearResults();
+  print(`The playground could not start Python in this page: ${reason}`, "error");
+  if (location.protocol === "file:") {
+    print("This page was opened as a file: serve the site over http (mkdocs serve) and open it there.", "error");
+  }
+  console.error(`Playground: Python could not be loaded: ${reason}`);
+  showButtons();
+}
+
+function startWorker(restarted) {
+  ready = false;
+  worker = new Worker(new URL("./playground-worker.js", import.meta.url), { type: "module" });
+  worker.restarted = restarted; // after a Stop: Run may be pressed before it is ready
+  worker.onmessage = ({ data }) => handle(data);
+  worker.onerror = (event) => {
+    event.preventDefault();
+    couldNotStart(event.message || "its script could not be started");
+  };
 }
 
 function fillExamples() {
@@ -263,33 +290,10 @@ function onEditorKey(event) {
   }
 }
 
-async function start() {
-  setState("loading", "Loading Python…");
-  const started = performance.now();
-  try {
-    // Python and Graphviz load side by side; neither needs the other until code runs
-    const [python] = await Promise.all([
-      startPython({ stdout: (text) => print(text, "stdout"), stderr: (text) => print(text, "stderr") }),
-      startGraphviz(),
-    ]);
-    globalThis.scalargradShow = showGraph;
-    newDict = python.globals.get("dict");
-    const version = python.runPython("import sys; sys.version.split()[0]");
-    pyodide = python;
-    runButton.disabled = false;
-    setState("ready", `Ready: Python ${version}, loaded in ${seconds(started)}`);
-  } catch (error) {
-    setState("failed", "Python could not be loaded: see below.");
-    print(`The playground could not start Python in this page: ${error}`, "error");
-    if (location.protocol === "file:") {
-      print("This page was opened as a file: serve the site over http (mkdocs serve) and open it there.", "error");
-    }
-    throw error; // and in the console, with its stack
-  }
-}
-
 fillExamples();
 editor.addEventListener("keydown", onEditorKey);
 editor.addEventListener("input", fitEditor);
 runButton.addEventListener("click", run);
-start();
+stopButton.addEventListener("click", stop);
+setState("loading", "Loading Python…");
+startWorker(false);

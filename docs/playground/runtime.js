@@ -28,3 +28,40 @@ export async function startGraphviz() {
   globalThis.scalargradLayout = (source, format) => viz.renderString(source, { format });
   return viz;
 }
+
+// A Python stream that hands each whole line written to onLine (a JS function) as it is written, so a
+// worker posts a script's output while the script runs. Pyodide's own batched stdout handler will not
+// do for that: it runs without the interpreter's lock, so it cannot call back into Python.
+const LINE_WRITER = `
+import io
+
+
+class LineWriter(io.TextIOBase):
+    """A stream that calls on_line with each whole line written (without its newline)."""
+
+    def __init__(self, on_line):
+        self.on_line, self.pending = on_line, ""
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        *lines, self.pending = (self.pending + text).split("\\n")
+        for line in lines:
+            self.on_line(line)
+        return len(text)
+
+    def close_line(self):
+        if self.pending:
+            self.on_line(self.pending)
+            self.pending = ""
+`;
+
+// A fresh namespace holding LineWriter and then the Python source `helpers` (a worker's own functions,
+// kept apart from the user's code).
+export function helperNamespace(pyodide, helpers) {
+  const namespace = pyodide.globals.get("dict")();
+  pyodide.runPython(LINE_WRITER, { globals: namespace });
+  pyodide.runPython(helpers, { globals: namespace });
+  return namespace;
+}

@@ -5,9 +5,9 @@ The site is built once (test_docs_site.py's ``site``) and served on localhost (t
 and the scalargrad zip must all come from the site. Each check types or picks code, runs it in the page
 and reads what a reader sees: the printed text, compared with what CPython prints for the same code in
 this process; the picture ``render()`` draws; the explorable graph, stepped with its own Next button to
-the gradients CPython computes; a traceback; the examples; Ctrl-Enter. Screenshots go to
-``build/screenshots/playground-*.png`` (or ``$SCALARGRAD_SCREENSHOTS``), with the measured load and run
-times in ``playground-timings.json`` there.
+the gradients CPython computes; a traceback; the examples; Ctrl-Enter; Stop ending a run that loops.
+Screenshots go to ``build/screenshots/playground-*.png`` (or ``$SCALARGRAD_SCREENSHOTS``), with the measured
+load and run times in ``playground-timings.json`` there.
 
 Needs the ``playwright`` package, Debian's ``chromium``, the docs' requirements, Graphviz's ``dot`` (the
 site's own explorable pages) and ``npm ci`` (Pyodide and viz-js); skipped without the first ones.
@@ -33,7 +33,7 @@ from tests.train.test_site_browser import open_clean, site_url  # noqa: F401 (th
 # 3-5 s after the page is opened; a first Run of the quickstart about 0.2 s, a render about 0.4 s.
 READY_SECONDS = 60
 RUN_SECONDS = 30
-STATE = ".sgp"  # its data-state: waiting, loading, ready, running or failed
+STATE = ".sgp"  # its data-state: waiting, loading, ready, running, stopped or failed
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
@@ -306,6 +306,50 @@ def test_ctrl_enter_runs_and_tab_indents(page, site_url):  # noqa: F811
     assert printed_text(page) == cpython_prints(code) == "0 0\n1 1\n2 4\n"
     assert_nothing_went_wrong(page)
     picture(page, "playground-ctrl-enter")
+
+
+def python_workers(page) -> list[str]:
+    """The Playground's Web Workers alive in the page (Playwright forgets one once it is terminated)."""
+    return [worker.url for worker in page.workers if worker.url.endswith("/playground-worker.js")]
+
+
+def test_stop_ends_a_run_that_never_ends_and_the_page_stays_responsive(page, site_url):  # noqa: F811
+    """A run that prints and then loops for ever: what it printed shows at once, the page answers while
+    it runs, Stop (enabled only then) ends it, and the next Run, in a fresh Python, prints what CPython
+    prints."""
+    open_playground(page, site_url)
+    assert not page.is_enabled(".sgp-stop")
+    page.fill(".sgp-editor", "print('before')\nwhile True: pass\n")
+    page.click(".sgp-run")
+    # printed before the loop began: the line is in the page while the code still runs
+    page.wait_for_function("document.querySelector('.sgp-output').textContent === 'before\\n'",
+                           timeout=RUN_SECONDS * 1000)
+    assert printed(page) == [["stdout", "before\n"]]
+    assert page.get_attribute(STATE, "data-state") == "running"
+    started = time.perf_counter()
+    assert page.evaluate("1 + 1") == 2
+    assert time.perf_counter() - started < 1, "the page did not answer while the code ran"
+    assert page.is_enabled(".sgp-stop") and not page.is_enabled(".sgp-run")
+    time.sleep(0.5)
+    assert page.get_attribute(STATE, "data-state") == "running"  # the loop really does not end
+    assert len(python_workers(page)) == 1
+    page.click(".sgp-stop")
+    assert page.get_attribute(STATE, "data-state") == "stopped"
+    # the looping worker is gone (not left spinning), and a fresh one has taken its place
+    deadline = time.perf_counter() + 10
+    while len(python_workers(page)) != 1 and time.perf_counter() < deadline:
+        page.wait_for_timeout(100)
+    assert len(python_workers(page)) == 1, python_workers(page)
+    assert page.inner_text(".sgp-status").startswith("Stopped after")
+    assert printed(page) == [["stdout", "before\n"]]
+    assert not page.is_enabled(".sgp-stop")
+    code = readme_quickstart()
+    run(page, code)  # waits for the fresh Python if it is still loading
+    assert page.inner_text(".sgp-status").startswith("Ran in"), printed_text(page)
+    assert_same_printout(printed_text(page), cpython_prints(code))
+    assert not page.is_enabled(".sgp-stop") and page.is_enabled(".sgp-run")
+    assert_nothing_went_wrong(page)
+    picture(page, "playground-stopped-then-run")
 
 
 def test_a_python_that_cannot_load_is_said_in_the_page(page, site_url):  # noqa: F811
