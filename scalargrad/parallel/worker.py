@@ -49,9 +49,12 @@ class Replica:
                         values: list | None = None, size: int | None = None) -> tuple[float, list[float]]:
         """A compiled shard's loss and gradients (``parameters`` order) at ``weights``, on plain floats: no
         parameter's ``.data`` or ``.grad`` is touched (``BatchReplays.gradient_values``)."""
+        self._train_mode()
+        return self.graphs.gradient_values(weights, xb, yb, values, size)
+
+    def _train_mode(self) -> None:
         if isinstance(self.model, Module) and not self.model.training:
             self.model.train()  # an evaluation left it in eval mode
-        return self.graphs.gradient_values(weights, xb, yb, values, size)
 
     def zero_grad(self) -> None:
         for p in self.parameters:
@@ -66,8 +69,7 @@ class Replica:
                   size: int | None = None) -> float:
         """Forward and backward over the shard (its samples, or once its graph is built its ``values`` and
         ``size``); the parameters' ``.grad`` hold its gradient; its loss."""
-        if isinstance(self.model, Module) and not self.model.training:
-            self.model.train()  # an evaluation left it in eval mode
+        self._train_mode()
         if self.graphs is not None:
             return self.graphs.gradients(xb, yb, self.zero_grad, values, size)
         loss = self.loss_fn([self.model(x) for x in xb], yb)

@@ -54,10 +54,9 @@ class BatchReplays:
     def gradients(self, xb: Sequence[Any] | None, yb: Sequence[Any] | None, zero_grad: Callable[[], Any],
                   values: list | None = None, size: int | None = None) -> float:
         """The batch's forward pass, ``zero_grad()``, then its backward pass (the parameters' ``.grad`` hold
-        the batch's gradient); the loss. A data-parallel worker runs this on its shard (``gradient_values``
-        when compiled). Once the graph of
-        the batch size is built, ``values`` (``batch_values(xb, yb)``) and ``size`` may stand for the
-        samples."""
+        the batch's gradient); the loss. Once the graph of the batch size is built, ``values``
+        (``batch_values(xb, yb)``) and ``size`` may stand for the samples. A data-parallel worker runs this
+        on its shard (``gradient_values`` when compiled)."""
         graph, values = self._graph(xb, yb, values, size)
         if self.compiled:
             zero_grad()
