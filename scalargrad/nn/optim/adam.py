@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._util import checks
-from .floats import div, lerp, maximum, sqrt
+from .floats import div, lerp_each, maximum, sqrt
 from .optimizer import Optimizer, Parameters, ParamGroup, gather, write_back
 
 __all__ = ["Adam", "AdamW", "adam"]
@@ -37,7 +37,7 @@ def adam(params: list[float], grads: list[float], exp_avgs: list[float], exp_avg
             grads = [grad + weight_decay * param for grad, param in zip(grads, params)]
     steps[:] = [step + 1 for step in steps]
     one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
-    exp_avgs[:] = [lerp(m, grad, one_minus_beta1) for m, grad in zip(exp_avgs, grads)]
+    exp_avgs[:] = lerp_each(exp_avgs, grads, one_minus_beta1)
     exp_avg_sqs[:] = [v * beta2 + one_minus_beta2 * grad * grad for v, grad in zip(exp_avg_sqs, grads)]
     if amsgrad:
         max_exp_avg_sqs[:] = list(map(maximum, max_exp_avg_sqs, exp_avg_sqs))

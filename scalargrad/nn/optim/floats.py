@@ -3,8 +3,8 @@
 Each one gives the float64 result torch gives, bit for bit, where Python's
 own operator would raise or round differently:
 
->>> div(1.0, 0.0), lerp(0.0, 10.0, 0.1), maximum(1.0, float('nan'))
-(inf, 1.0, nan)
+>>> div(1.0, 0.0), lerp_each([0.0], [10.0], 0.1), maximum(1.0, float('nan'))
+(inf, [1.0], nan)
 """
 
 from __future__ import annotations
@@ -13,21 +13,23 @@ import math
 
 from ...scalar import FloatMath
 
-__all__ = ["directed_gradients", "div", "lerp", "maximum", "sqrt"]
+__all__ = ["directed_gradients", "div", "lerp_each", "maximum", "sqrt"]
 
 div = FloatMath.div    # IEEE division: x / 0 gives inf or nan, as torch does, instead of raising
 sqrt = FloatMath.sqrt  # sqrt of a (rounding-)negative number gives nan, as torch does
 
 
-def lerp(start: float, end: float, weight: float) -> float:
-    """torch.lerp, including its choice of formula by weight (keeps results bit-identical).
+def lerp_each(starts: list[float], ends: list[float], weight: float) -> list[float]:
+    """torch.lerp of each start towards its end by one ``weight``, with torch's choice of formula by
+    weight (keeps results bit-identical), made once for the whole list.
 
-    >>> lerp(2.0, 4.0, 0.25)
-    2.5
+    >>> lerp_each([2.0, 0.0], [4.0, 10.0], 0.25)
+    [2.5, 2.5]
     """
     if abs(weight) < 0.5:
-        return start + weight * (end - start)
-    return end - (end - start) * (1.0 - weight)
+        return [start + weight * (end - start) for start, end in zip(starts, ends)]
+    one_minus_weight = 1.0 - weight
+    return [end - (end - start) * one_minus_weight for start, end in zip(starts, ends)]
 
 
 def maximum(a: float, b: float) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._util import checks
-from .floats import directed_gradients, div, lerp, sqrt
+from .floats import directed_gradients, div, lerp_each, sqrt
 from .optimizer import Optimizer, Parameters, ParamGroup, gather, write_back
 
 __all__ = ["RMSprop", "rmsprop"]
@@ -33,7 +33,7 @@ def rmsprop(params: list[float], grads: list[float], square_avgs: list[float], g
     one_minus_alpha = 1.0 - alpha
     square_avgs[:] = [v * alpha + one_minus_alpha * grad * grad for v, grad in zip(square_avgs, grads)]
     if centered:  # subtract the squared running mean: a variance instead of a second moment
-        grad_avgs[:] = [lerp(m, grad, one_minus_alpha) for m, grad in zip(grad_avgs, grads)]
+        grad_avgs[:] = lerp_each(grad_avgs, grads, one_minus_alpha)
         avgs = [sqrt(v - m * m) + eps for v, m in zip(square_avgs, grad_avgs)]
     else:
         avgs = [sqrt(v) + eps for v in square_avgs]
