@@ -185,7 +185,7 @@ class DataParallel:
                              f"{len(xb)} inputs and {len(yb)} targets")
         size = len(xb)
         label = batch if batch is not None else f"batch {self.steps}"
-        weights = array("d", [p.data for p in self.parameters]).tobytes()
+        weights = array("d", [p.data for p in self.parameters])  # pickled as its bytes
         seed = random.getrandbits(64) if self.step_kind == "graph" else None  # Dropout's draws repeat
         mean = self.reduction == "mean"
         tasks = [(weights, xb[lo:hi], yb[lo:hi], (hi - lo) / size if mean else 1.0,
@@ -201,20 +201,20 @@ class DataParallel:
             light = tasks[:local]
             for w, x, y, scale, s in tasks[local:]:
                 self._sizes_sent.add(len(x))
-                light.append((w, None, None, scale, s, array("d", batch_values(x, y)).tobytes(), len(x))
+                light.append((w, None, None, scale, s, array("d", batch_values(x, y)), len(x))
                              if len(x) in known else (w, x, y, scale, s))
         earlier = None if optimizer is not None else [p.grad for p in self.parameters]
         answers = self._run(shard_gradients, tasks, label, self._gradients_here, light)
         # The shards added in order, shard 0 * its scale + shard 1 + ... (the others came scaled), the last
         # addition written straight into .grad: one pass over the 50k Scalars, objects spread over memory,
-        # is what costs the parent's serial time. Shard 0's gradients are the pool's bytes, this process's
+        # is what costs the parent's serial time. Shard 0's gradients are the pool's array, this process's
         # list, or (steps not compiled, run here) already in .grad.
         head, scale = answers[0][3], tasks[0][3]
         if head is None:
             head = [p.grad for p in self.parameters]
-        elif isinstance(head, bytes):
-            head, scale = array("d", head), 1.0
-        others = [array("d", answer[3]) for answer in answers[1:]]
+        elif isinstance(head, array):  # the pool's, scaled there
+            scale = 1.0
+        others = [answer[3] for answer in answers[1:]]
         last = others.pop() if others else repeat(0.0)  # + 0.0 alone: as the workers add it
         for shard in others:
             head, scale = [a * scale + b for a, b in zip(head, shard)], 1.0
@@ -232,7 +232,7 @@ class DataParallel:
             optimizer.step()
         return loss
 
-    def _gradients_here(self, weights: bytes, xb: list, yb: list, scale: float, seed: int | None) -> tuple:
+    def _gradients_here(self, weights: array, xb: list, yb: list, scale: float, seed: int | None) -> tuple:
         """The first shard's step, in this process on the model itself (its weights are the current ones):
         answers ``("ok", pid, scale * loss, gradients)``, the gradients unscaled: a list when compiled, else
         None and in ``.grad``."""
@@ -242,7 +242,7 @@ class DataParallel:
             if seed is not None:
                 random.seed(seed)
             if self.step_kind == "compile":  # on floats: nothing to zero in .grad, nothing to add into it
-                loss, grads = self._here.gradient_values(array("d", weights), xb, yb)
+                loss, grads = self._here.gradient_values(weights, xb, yb)
                 return ("ok", os.getpid(), loss * scale, grads)
             loss = self._here.gradients(xb, yb)
             return ("ok", os.getpid(), loss * scale, None)
@@ -257,7 +257,7 @@ class DataParallel:
         xs = list(xs)
         if not xs:
             return []
-        weights = array("d", [p.data for p in self.parameters]).tobytes()
+        weights = array("d", [p.data for p in self.parameters])
         tasks = [(weights, xs[lo:hi]) for lo, hi in shard_bounds(len(xs), self.workers)]
         answers = self._run(shard_outputs, tasks, batch or f"the {len(xs)} samples evaluated")
         return [out for answer in answers for out in answer[2]]

@@ -41,8 +41,8 @@ class Replica:
         self.graphs = (BatchReplays(self.model, self.loss_fn, compiled=self.mode == "compile")
                        if self.mode in ("replay", "compile") else None)
 
-    def load(self, weights: bytes) -> None:
-        for p, value in zip(self.parameters, array("d", weights)):
+    def load(self, weights: array) -> None:
+        for p, value in zip(self.parameters, weights):
             p.data = value
 
     def gradient_values(self, weights: Sequence[float], xb: list | None, yb: list | None,
@@ -111,12 +111,13 @@ def failure(error: BaseException) -> tuple:
     return ("error", os.getpid(), f"{type(error).__name__}: {error}", text, sent)
 
 
-def shard_gradients(token: str, blueprint: bytes | None, weights: bytes, xb: list | None, yb: list | None,
-                    scale: float, seed: int | None, values: bytes | None = None, size: int = 0) -> tuple:
-    """Load ``weights``, run the step over the shard and answer ``("ok", pid, scale * loss, scale *
-    gradients as bytes of doubles)`` in ``model.parameters()`` order (or ``NEEDS_SETUP``, or a failure).
-    The shard comes as its samples ``xb``, ``yb``, or (None, None) and its ``size`` and ``values`` (bytes of
-    doubles: 0.1 ms to send where the samples' lists take milliseconds) once this process has its graph."""
+def shard_gradients(token: str, blueprint: bytes | None, weights: array, xb: list | None, yb: list | None,
+                    scale: float, seed: int | None, values: array | None = None, size: int = 0) -> tuple:
+    """Run the step over the shard at ``weights`` (an array of doubles, in ``model.parameters()`` order)
+    and answer ``("ok", pid, scale * loss, scale * gradients as an array of doubles)`` in the same order
+    (or ``NEEDS_SETUP``, or a failure). The shard comes as its samples ``xb``, ``yb``, or (None, None) and
+    its ``size`` and ``values`` (an array of doubles, pickled as its bytes: 0.1 ms to send where the
+    samples' lists take milliseconds) once this process has its graph."""
     try:
         replica = _replica(token, blueprint)
         if replica is None or (xb is None and replica.needs_samples(size)):
@@ -124,17 +125,17 @@ def shard_gradients(token: str, blueprint: bytes | None, weights: bytes, xb: lis
         if seed is not None:
             random.seed(seed)
         if xb is None:  # the shard as its values (its graph is built), else as its samples
-            values = array("d", values).tolist()
+            values = values.tolist()
         else:
             values, size = None, None
         if replica.mode == "compile":
-            loss, grads = replica.gradient_values(array("d", weights), xb, yb, values, size)
+            loss, grads = replica.gradient_values(weights, xb, yb, values, size)
         else:
             replica.load(weights)
             loss = replica.gradients(xb, yb, values, size)
             grads = [p.grad for p in replica.parameters]
         # + 0.0: a gradient of -0.0 as the 0.0 that backward() leaves in a zeroed .grad
-        return ("ok", os.getpid(), loss * scale, array("d", [g * scale + 0.0 for g in grads]).tobytes())
+        return ("ok", os.getpid(), loss * scale, array("d", [g * scale + 0.0 for g in grads]))
     except Exception as e:  # noqa: BLE001 - any failure goes back to the parent, named
         return failure(e)
 
@@ -143,7 +144,7 @@ def _as_floats(output: Any) -> Any:
     return map_leaves(lambda v: v.data if isinstance(v, Scalar) else v, output)
 
 
-def shard_outputs(token: str, blueprint: bytes | None, weights: bytes, xs: list) -> tuple:
+def shard_outputs(token: str, blueprint: bytes | None, weights: array, xs: list) -> tuple:
     """Load ``weights`` and answer ``("ok", pid, outputs)``: the model's outputs on ``xs`` as floats, in
     eval mode and without a graph (or ``NEEDS_SETUP``, or a failure)."""
     try:
