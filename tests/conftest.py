@@ -14,6 +14,7 @@ examples and a failure seen in CI reproduces locally.
 import importlib.util
 
 from tests.browser import browser, page  # noqa: F401 (the browser tests' fixtures)
+from tests.graphs import dot_program  # noqa: F401 (the picture tests' fixture)
 
 _NEEDS = {
     "test_scalar.py": "torch",

@@ -1,6 +1,21 @@
-"""Graphs the picture tests draw: the README's quickstart and a long chain (no torch, no Pillow)."""
+"""What the picture tests share (no torch, no Pillow): the graphs they draw, the README's quickstart and a
+long chain, and the ``dot_program`` fixture (tests/conftest.py makes it available to every test)."""
+
+import os
+import shutil
+
+import pytest
 
 from scalargrad import Scalar
+
+
+@pytest.fixture
+def dot_program():
+    """Skip without ``dot`` on a developer machine; in CI (which installs it) a missing ``dot`` fails."""
+    if shutil.which("dot") is None:
+        if os.environ.get("CI"):
+            pytest.fail("the Graphviz 'dot' program is missing in CI: .ci/run must apt-get install graphviz")
+        pytest.skip("the Graphviz 'dot' program is not installed")
 
 
 def quickstart():

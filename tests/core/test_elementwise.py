@@ -108,25 +108,26 @@ def torch_value_and_grad(reference, x):
     return y, t.grad
 
 
+def assert_value_and_grad_as_torch(s, y, reference, x):
+    """``y`` (made from the leaf ``s`` holding ``x``) and ``s.grad`` after ``y.backward()`` are torch's."""
+    y.backward()
+    ty, tgrad = torch_value_and_grad(reference, x)
+    assert_close(y.data, ty, f"value at {x}")
+    assert_close(s.grad, tgrad, f"gradient at {x}")
+
+
 class TestOneInput:
     @parameterized.expand(POINTS)
     def test_method_matches_torch(self, _name, method, _through_f, reference, x):
         s = Scalar(x)
-        y = method(s)
-        y.backward()
-        ty, tgrad = torch_value_and_grad(reference, x)
-        assert_close(y.data, ty, f"value at {x}")
-        assert_close(s.grad, tgrad, f"gradient at {x}")
+        assert_value_and_grad_as_torch(s, method(s), reference, x)
 
     @parameterized.expand(POINTS)
     def test_through_functional_on_a_scalar(self, _name, method, through_f, reference, x):
         s = Scalar(x)
         y = through_f(s)
         assert isinstance(y, Scalar) and y.parents == (s,)
-        y.backward()
-        ty, tgrad = torch_value_and_grad(reference, x)
-        assert_close(y.data, ty, f"value at {x}")
-        assert_close(s.grad, tgrad, f"gradient at {x}")
+        assert_value_and_grad_as_torch(s, y, reference, x)
 
     @parameterized.expand(POINTS)
     def test_a_number_gives_a_constant(self, _name, method, through_f, reference, x):

