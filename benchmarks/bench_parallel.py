@@ -39,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Callable
 
 from scalargrad.nn import SGD, CrossEntropyLoss, Linear, Sequential
 from scalargrad.parallel import DataParallel
@@ -57,28 +58,28 @@ def make_batches(inputs: int, batch_size: int, count: int) -> list:
              [rng.randrange(10) for _ in range(batch_size)]) for _ in range(count)]
 
 
+def seconds_per_step(step: Callable[[list, list], object], batches: list, warmup: int) -> float:
+    """``step(xb, yb)`` over the batches; seconds per step of those after the first ``warmup``."""
+    for xb, yb in batches[:warmup]:
+        step(xb, yb)
+    start = time.perf_counter()
+    for xb, yb in batches[warmup:]:
+        step(xb, yb)
+    return (time.perf_counter() - start) / (len(batches) - warmup)
+
+
 def time_one_process(model: Sequential, batches: list, warmup: int) -> float:
     """Seconds per step of the single-process compiled step (Trainer(compile=True)'s own)."""
     optimizer = SGD(model.parameters(), lr=0.01)
     steps = BatchReplays(model, CrossEntropyLoss(), compiled=True)
-    for xb, yb in batches[:warmup]:
-        steps.step(xb, yb, optimizer)
-    start = time.perf_counter()
-    for xb, yb in batches[warmup:]:
-        steps.step(xb, yb, optimizer)
-    return (time.perf_counter() - start) / (len(batches) - warmup)
+    return seconds_per_step(lambda xb, yb: steps.step(xb, yb, optimizer), batches, warmup)
 
 
 def time_workers(model: Sequential, batches: list, warmup: int, workers: int) -> float:
     """Seconds per step with ``workers`` processes (``DataParallel.step`` then the optimizer step)."""
     optimizer = SGD(model.parameters(), lr=0.01)
     with DataParallel(model, CrossEntropyLoss(), workers, step="compile", start_method="fork") as dp:
-        for xb, yb in batches[:warmup]:
-            dp.step(xb, yb, optimizer)
-        start = time.perf_counter()
-        for xb, yb in batches[warmup:]:
-            dp.step(xb, yb, optimizer)
-        return (time.perf_counter() - start) / (len(batches) - warmup)
+        return seconds_per_step(lambda xb, yb: dp.step(xb, yb, optimizer), batches, warmup)
 
 
 def overhead_per_step(model: Sequential, batch: tuple, workers: int, repeats: int = 5) -> float:
