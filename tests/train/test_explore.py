@@ -22,8 +22,8 @@ from scalargrad.nn import Neuron
 from scalargrad.scalar import backward_order
 from scalargrad.viz import draw_graph, explore_graph
 from scalargrad.viz.explore import ExplorableGraph
+from tests.graphs import chain  # dot_program, the fixture that skips without dot, comes from conftest
 from tests.helpers import assert_close, tt
-from tests.train.test_viz import chain, dot_program  # noqa: F401 (dot_program: a fixture, skips without dot)
 
 needs_dot = pytest.mark.usefixtures("dot_program")
 

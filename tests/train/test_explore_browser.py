@@ -12,7 +12,6 @@ import pytest
 
 from scalargrad import Scalar
 from tests.browser import screenshot, shown_leaf_grads, step_to_the_end  # fixtures: conftest.py
-from tests.train.test_viz import dot_program  # noqa: F401 (the fixture: skips without dot, fails in CI)
 
 pytestmark = pytest.mark.usefixtures("dot_program")
 
