@@ -26,7 +26,7 @@ from collections.abc import Iterable
 
 from .scalar import Scalar
 
-__all__ = ["leaves_read_by", "reading_order"]
+__all__ = ["leaves_read_by", "put_first", "reading_order"]
 
 
 def reading_order(root: Scalar) -> list[Scalar]:
@@ -68,3 +68,13 @@ def leaves_read_by(nodes: Iterable[Scalar], skip: Iterable[Scalar] = ()) -> list
                 seen.add(id(p))
                 leaves.append(p)
     return leaves
+
+
+def put_first(leaves: list[Scalar], first: Iterable[Scalar]) -> list[Scalar]:
+    """``leaves`` with those that are also in ``first`` moved to the front, in ``first``'s order; the
+    others after them as they were. A compiled graph lists its parameters so, in a model's
+    ``parameters()`` order, and a data-parallel step passes weights and gradients with no reordering."""
+    wanted = {id(p) for p in leaves}
+    front = list({id(p): p for p in first if id(p) in wanted}.values())
+    placed = {id(p) for p in front}
+    return front + [p for p in leaves if id(p) not in placed]

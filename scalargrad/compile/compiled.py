@@ -40,6 +40,11 @@ class CompiledGraph:
     chain rule as a worked example. The two forms add in the same order (so,
     where the note above allows, the same bits).
 
+    ``parameters`` lists the parameters in the order the graph reads them,
+    or with those in ``parameter_order`` first, in its order (a model's
+    ``parameters()``: ``gradient_values`` then takes and gives them in the
+    model's order).
+
     >>> from scalargrad import Scalar
     >>> x, w, b = Scalar(0.0, name='x'), Scalar(2.0, name='w'), Scalar(0.5, name='b')
     >>> step = compile_graph(lambda: w * x + b, inputs=[x])
@@ -47,14 +52,16 @@ class CompiledGraph:
     (6.5, 3.0, 1.0)
     """
 
-    def __init__(self, replay: Replay, function_name: str = "step", form: str = "fast") -> None:
+    def __init__(self, replay: Replay, function_name: str = "step", form: str = "fast",
+                 parameter_order: Sequence[Scalar] = ()) -> None:
         if not isinstance(replay, Replay):
             raise TypeError(f"CompiledGraph needs a Replay, got {type(replay).__name__}")
         one_of(form, "form", tuple(FORMS))
         function_name = def_name(function_name)  # as Python reads it (NFKC), a plain str
         self.replay, self.form = replay, form
         names = input_names(replay.input_shapes, len(replay.inputs))
-        self.source, namespace = FORMS[form](function_name, replay.inputs, replay.output, replay.nodes, names)
+        self.source, namespace = FORMS[form](function_name, replay.inputs, replay.output, replay.nodes, names,
+                                             parameter_order)
         code = _CODE.get(self.source)
         if code is None:
             if len(_CODE) >= _MAX_CACHED:

@@ -23,6 +23,7 @@ there too).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from ..neuron import IDENTITY, RELU
 from ..op import Op
@@ -60,9 +61,10 @@ GLOSSARY = {
 
 
 def write_fast_source(function_name: str, inputs: list, output: Scalar, nodes: list,
-                      names: list[str]) -> tuple[str, dict]:
-    """The fast source of ``function_name(inputs...)`` (see the module docstring), and its globals."""
-    plan = make_plan(inputs, nodes)
+                      names: list[str], first: Sequence[Scalar] = ()) -> tuple[str, dict]:
+    """The fast source of ``function_name(inputs...)`` (see the module docstring), and its globals; the
+    parameters those in ``first`` first (``walk.put_first``)."""
+    plan = make_plan(inputs, nodes, first)
     defaults = {}
     for k, layer in enumerate(plan.layers):
         for j, row in enumerate(layer.rows):

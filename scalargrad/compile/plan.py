@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import NamedTuple, Union
 
 from ..scalar import Scalar
-from ..walk import leaves_read_by
+from ..walk import leaves_read_by, put_first
 from .layers import Layer, find_layers
 from .source import needing_grad
 
@@ -39,7 +40,8 @@ class Plan:
     """What the fast form writes: the ``stages`` in a forward order; the ``layers`` among them, in the order
     the writer numbers them (their first use); how many nodes read each Scalar (``readers``); the ids of
     the values a gradient reaches (``needs_grad``); and the parameters, the leaves that are not inputs
-    (the layers' weights row by row, then those the other nodes read, in their order)."""
+    (the layers' weights row by row, then those the other nodes read, in their order; or in the order
+    asked for)."""
 
     stages: list[Stage]
     layers: list[Layer]
@@ -48,8 +50,9 @@ class Plan:
     params: list[Scalar]
 
 
-def make_plan(inputs: list, nodes: list) -> Plan:
-    """The plan for ``nodes`` (a Replay's order) fed by ``inputs``."""
+def make_plan(inputs: list, nodes: list, first: Sequence[Scalar] = ()) -> Plan:
+    """The plan for ``nodes`` (a Replay's order) fed by ``inputs``; its parameters listed with those in
+    ``first`` first (``walk.put_first``)."""
     input_ids = {id(p) for p in inputs}
     # Keyed by the Scalars themselves (hashed by identity): three times faster than by id() here.
     readers = Counter(chain.from_iterable(node.parents for node in nodes))
@@ -61,7 +64,7 @@ def make_plan(inputs: list, nodes: list) -> Plan:
         layers, stages = [], [NodeStage(list(nodes))]
     weights = list({id(w): w for layer in layers for row in layer.rows for w in row}.values())
     straight = chain.from_iterable(stage.nodes for stage in stages if isinstance(stage, NodeStage))
-    params = weights + leaves_read_by(straight, skip=[*inputs, *weights])
+    params = put_first(weights + leaves_read_by(straight, skip=[*inputs, *weights]), first)
     return Plan(stages, layers, readers, needs_grad, params)
 
 

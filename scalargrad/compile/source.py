@@ -14,11 +14,12 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from .. import _floats as fl
 from ..scalar import FloatMath, Scalar, declaration
-from ..walk import leaves_read_by, reading_order
+from ..walk import leaves_read_by, put_first, reading_order
 from .names import Namer, comment_text, gradient_name
 from .templates import template_of
 
@@ -274,13 +275,15 @@ def needing_grad(nodes: list, param_ids: set[int]) -> set[int]:
 
 
 def write_source(function_name: str, inputs: list, output: Scalar, nodes: list,
-                 names: list[str] | None = None) -> tuple[str, dict]:
+                 names: list[str] | None = None, first: Sequence[Scalar] = ()) -> tuple[str, dict]:
     """The readable source of ``function_name(inputs...)`` computing ``output`` over ``nodes`` (in order)
     and adding the gradients of the other leaves (the parameters) into their ``.grad``; and its globals.
-    ``names`` are the inputs' default names (a Scalar's own name comes first)."""
+    ``names`` are the inputs' default names (a Scalar's own name comes first); the parameters are listed
+    with those in ``first`` first (``walk.put_first``)."""
     # any order with inputs first gives the same values: this one reads left to right
     reading = [value for value in reading_order(output) if not value.is_leaf]
-    code = StraightLine(inputs, output, reading, names or input_names(None, len(inputs)))
+    code = StraightLine(inputs, output, reading, names or input_names(None, len(inputs)),
+                        params=put_first(leaves_read_by(reading, skip=inputs), first))
     lines = code.header(function_name, [code.var[id(p)] for p in inputs])
     lines.append("    # forward: one line per node")
     for node in reading:

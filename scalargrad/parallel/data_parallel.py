@@ -205,25 +205,26 @@ class DataParallel:
                              if len(x) in known else (w, x, y, scale, s))
         earlier = None if optimizer is not None else [p.grad for p in self.parameters]
         answers = self._run(shard_gradients, tasks, label, self._gradients_here, light)
-        # The shards added in order, shard 0 * its scale + shard 1 + ... (the others came scaled), the last
+        # The shards added in order, each times its scale (shard 0 * s0 + shard 1 * s1 + ...), the last
         # addition written straight into .grad: one pass over the 50k Scalars, objects spread over memory,
-        # is what costs the parent's serial time. Shard 0's gradients are the pool's array, this process's
-        # list, or (steps not compiled, run here) already in .grad.
-        head, scale = answers[0][3], tasks[0][3]
-        if head is None:
-            head = [p.grad for p in self.parameters]
-        elif isinstance(head, array):  # the pool's, scaled there
-            scale = 1.0
-        others = [answer[3] for answer in answers[1:]]
-        last = others.pop() if others else repeat(0.0)  # + 0.0 alone: as the workers add it
-        for shard in others:
-            head, scale = [a * scale + b for a, b in zip(head, shard)], 1.0
+        # is what costs the parent's serial time. The pool's shards come unscaled, so that their answers
+        # leave a worker sooner; shard 0's are this process's, or (steps not compiled, run here) in .grad.
+        shards = [answer[3] for answer in answers]
+        if shards[0] is None:
+            shards[0] = [p.grad for p in self.parameters]
+        scales = [task[3] for task in tasks]
+        head, scale = shards[0], scales[0]
+        for shard, shard_scale in zip(shards[1:-1], scales[1:-1]):
+            head, scale = [a * scale + b * shard_scale for a, b in zip(head, shard)], 1.0
+        last, last_scale = (shards[-1], scales[-1]) if len(shards) > 1 else (repeat(0.0), 0.0)
+        # + 0.0: a gradient of -0.0 as the 0.0 that backward() leaves in a zeroed .grad
         if earlier is None:  # .grad replaced, as zero_grad() then backward() would
             for p, a, b in zip(self.parameters, head, last):
-                p.grad = a * scale + b
+                p.grad = a * scale + b * last_scale + 0.0
         else:  # added to the gradients .grad held before, as backward() adds
             for p, old, a, b in zip(self.parameters, earlier, head, last):
-                p.grad = a * scale + b if old is None else old + (a * scale + b)
+                new = a * scale + b * last_scale
+                p.grad = new + 0.0 if old is None else old + new
         loss = answers[0][2]
         for answer in answers[1:]:
             loss += answer[2]

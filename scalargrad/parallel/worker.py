@@ -114,7 +114,7 @@ def failure(error: BaseException) -> tuple:
 def shard_gradients(token: str, blueprint: bytes | None, weights: array, xb: list | None, yb: list | None,
                     scale: float, seed: int | None, values: array | None = None, size: int = 0) -> tuple:
     """Run the step over the shard at ``weights`` (an array of doubles, in ``model.parameters()`` order)
-    and answer ``("ok", pid, scale * loss, scale * gradients as an array of doubles)`` in the same order
+    and answer ``("ok", pid, scale * loss, the gradients as an array of doubles)`` in the same order
     (or ``NEEDS_SETUP``, or a failure). The shard comes as its samples ``xb``, ``yb``, or (None, None) and
     its ``size`` and ``values`` (an array of doubles, pickled as its bytes: 0.1 ms to send where the
     samples' lists take milliseconds) once this process has its graph."""
@@ -134,8 +134,8 @@ def shard_gradients(token: str, blueprint: bytes | None, weights: array, xb: lis
             replica.load(weights)
             loss = replica.gradients(xb, yb, values, size)
             grads = [p.grad for p in replica.parameters]
-        # + 0.0: a gradient of -0.0 as the 0.0 that backward() leaves in a zeroed .grad
-        return ("ok", os.getpid(), loss * scale, array("d", [g * scale + 0.0 for g in grads]))
+        # unscaled: the parent scales as it adds, while this process's answer is on its way sooner
+        return ("ok", os.getpid(), loss * scale, array("d", grads))
     except Exception as e:  # noqa: BLE001 - any failure goes back to the parent, named
         return failure(e)
 

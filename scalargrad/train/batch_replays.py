@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any, Callable
 
@@ -74,15 +75,23 @@ class BatchReplays:
         if not self.compiled:
             raise ValueError("gradient_values needs compiled steps (BatchReplays(..., compiled=True))")
         graph, values = self._graph(xb, yb, values, size)
-        to_graph, to_model, others = self._orders.get(id(graph)) or self._order(graph)
+        order = self._orders.get(id(graph)) or self._order(graph)
+        if order == "same":  # the graph was compiled to list its parameters as the model does
+            return graph.gradient_values(weights, values)
+        to_graph, to_model, others = order
         in_graph_order = list(map([*weights, *(p.data for p in others)].__getitem__, to_graph))
         loss, grads = graph.gradient_values(in_graph_order, values)
         return loss, list(map((*grads, 0.0).__getitem__, to_model))  # 0.0: a parameter the loss does not read
 
-    def _order(self, graph: CompiledGraph) -> tuple[list[int], list[int], list[Scalar]]:
-        """Where each of the graph's parameters is among the model's (its leaves that are not the model's
-        parameters after them), and where each of the model's is among the graph's (past the end: none)."""
+    def _order(self, graph: CompiledGraph) -> str | tuple[list[int], list[int], list[Scalar]]:
+        """"same" when the graph's parameters are the model's, in the same order; else where each of the
+        graph's is among the model's (its leaves that are not the model's parameters after them), and
+        where each of the model's is among the graph's (past the end: none)."""
         model_params = self.model.parameters()
+        if len(model_params) == len(graph.parameters) and all(map(operator.is_, model_params,
+                                                                   graph.parameters)):
+            self._orders[id(graph)] = "same"
+            return "same"
         where = {id(p): i for i, p in enumerate(model_params)}
         others = [p for p in graph.parameters if id(p) not in where]
         where.update({id(p): len(model_params) + i for i, p in enumerate(others)})
@@ -113,7 +122,11 @@ class BatchReplays:
         try:
             x_in, y_in = map_leaves(Scalar, list(xb)), map_leaves(Scalar, list(yb))
             replay = Replay(lambda: loss_fn([model(x) for x in x_in], y_in), batch_values(x_in, y_in))
-            return CompiledGraph(replay) if self.compiled else replay
+            if not self.compiled:
+                return replay
+            # listed as the model lists them, a worker's weights and gradients need no reordering
+            parameters = getattr(model, "parameters", None)
+            return CompiledGraph(replay, parameter_order=parameters() if callable(parameters) else ())
         except (TypeError, ValueError) as e:
             action = "compile" if self.compiled else "replay"
             raise type(e)(f"Trainer({self.option}) cannot {action} this model and loss: {e}") from e

@@ -173,6 +173,23 @@ def test_numpy_values_inside_tuples_become_plain_numbers(_name, make, expected):
     assert shape(plain) == tuple(torch.tensor(expected).shape)
 
 
+class _Row(list):
+    """A list of its own kind, as a user's data class may be."""
+
+
+@parameterized.expand([
+    ("flat", [1.0, 2, 3.0], [1.0, 2, 3.0]),
+    ("a_row_of_mixed_numbers", [True, 2.5, -0.0], [True, 2.5, -0.0]),
+    ("nested", [[1.0, 2.0], (3.0, [4.0])], [1.0, 2.0, 3.0, 4.0]),
+    ("a_list_subclass_inside", [1.0, _Row([2.0, 3.0])], [1.0, 2.0, 3.0]),
+    ("a_tuple_subclass_inside", [_Row([1.0]), torch.Size([2, 3])], [1.0, 2, 3]),
+    ("a_leaf_alone", 5.0, [5.0]),
+])
+def test_leaves_come_in_row_major_order(_name, value, expected):
+    got = leaves(value)
+    assert got == expected and [type(v) for v in got] == [type(v) for v in expected]
+
+
 def test_a_value_with_nothing_to_convert_is_given_back_as_it_is():
     for value in ([[1.0, 2.0], (3.0, 4.0)], [(Scalar(1.0),)], ()):
         assert to_lists(value) is value

@@ -21,7 +21,7 @@ from parameterized import parameterized
 
 from scalargrad import Scalar
 from scalargrad import functional as F
-from scalargrad.compile import compile_graph
+from scalargrad.compile import CompiledGraph, compile_graph
 from scalargrad.compile.fast import GLOSSARY
 from scalargrad.compile.names import FAST_LOCALS, LOOP_FAMILIES, LOOP_NAME
 from scalargrad.compile.templates import summed
@@ -240,6 +240,35 @@ class TestSumBound:
             assert abs(chained - sum(xs, 0.0)) <= bound
             if sys.version_info < (3, 12) or sys.implementation.name != "cpython":
                 assert chained == sum(xs, 0.0)
+
+
+@parameterized.expand([("fast",), ("readable",)])
+def test_the_parameters_are_listed_in_the_order_asked(form):
+    """``parameter_order``: the parameters it names that the graph reads come first, in its order, then
+    the graph's other leaves (here a factor of the loss's own); the code computes the same bits."""
+    model = _mlp([3, 4, 2])
+    xs = [[Scalar(0.0) for _ in range(3)] for _ in range(4)]
+    factor = Scalar(1.5)
+    build = lambda: CrossEntropyLoss()([model(x) for x in xs], [0, 1, 1, 0]) * factor
+    params = model.parameters()
+    order = [Scalar(9.0), *reversed(params)]  # the stranger is not read: not listed
+    plain = CompiledGraph(Replay(build, {"x": xs}), form=form)
+    ordered = CompiledGraph(Replay(build, {"x": xs}), form=form, parameter_order=order)
+    assert list(ordered.parameters) == [*reversed(params), factor]
+    assert list(plain.parameters) != list(ordered.parameters)
+    rng = random.Random(3)
+    for _ in range(3):
+        values = _values((4, 3), rng)
+        results = []
+        for graph in (plain, ordered):
+            for p in [*params, factor]:
+                p.grad = 0.0
+            results.append((graph(x=values), [p.grad for p in params], factor.grad))
+        assert results[0] == results[1]
+        if form == "fast":  # gradient_values takes and gives them in the graph's order
+            weights = [p.data for p in ordered.parameters]
+            value, grads = ordered.gradient_values(weights, x=values)
+            assert (value, list(grads)) == (results[1][0], [*reversed(results[1][1]), results[1][2]])
 
 
 def test_the_form_is_checked():

@@ -5,7 +5,7 @@ import random
 from scalargrad import Scalar
 from scalargrad import functional as F
 from scalargrad.extend import reading_order as public_reading_order
-from scalargrad.walk import leaves_read_by, reading_order
+from scalargrad.walk import leaves_read_by, put_first, reading_order
 
 
 def _named(*names):
@@ -59,6 +59,13 @@ def test_the_leaves_nodes_read_come_in_the_order_they_read_them():
     second = a + first
     assert [v.name for v in leaves_read_by([first, second])] == ["b", "c", "a"]
     assert [v.name for v in leaves_read_by([first, second], skip=[c])] == ["b", "a"]
+
+
+def test_put_first_moves_the_leaves_asked_for_to_the_front_in_that_order():
+    a, b, c, d, stranger = _named("a", "b", "c", "d", "stranger")
+    # a stranger to the leaves is left out, a leaf asked for twice comes once, the rest keep their order
+    assert [v.name for v in put_first([a, b, c, d], [c, stranger, a, c])] == ["c", "a", "b", "d"]
+    assert [v.name for v in put_first([a, b, c], [])] == ["a", "b", "c"]
 
 
 def test_the_walk_is_public_in_extend():

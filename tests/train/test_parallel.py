@@ -197,6 +197,24 @@ def test_gradient_values_follow_the_models_parameters_and_touch_none():
     assert grads[0] == 0.0 and any(g != 0.0 for g in grads[1:])
 
 
+@parameterized.expand([("compile",), ("replay",), ("graph",)])
+def test_a_gradient_of_minus_zero_is_left_as_backward_leaves_it(step):
+    """Every sample gives w the gradient -0.0 (a positive error times the input -0.0): backward() adds
+    them into a zeroed .grad and leaves 0.0; so must the step, replacing .grad or adding into it."""
+    random.seed(0)
+    model = Linear(1, 1)
+    x, y = [[-0.0]] * 2, [[model.parameters()[1].data - 5.0]] * 2  # shards of one sample: each gives -0.0
+    expected, _ = one_process_gradient(model, MSELoss(), x, y)
+    assert expected[0] == 0.0 and math.copysign(1.0, expected[0]) == 1.0
+    with DataParallel(model, MSELoss(), 2, step=step, start_method="fork") as dp:
+        for replace in (False, True):
+            for p in model.parameters():
+                p.grad = None
+            dp.step(x, y, SGD(model.parameters(), lr=1e-300) if replace else None)
+            got = [p.grad for p in model.parameters()]
+            assert got == expected and [math.copysign(1.0, g) for g in got] == [1.0, 1.0], (replace, got)
+
+
 def test_the_optimizer_steps_once_with_the_gradient():
     x, y = blobs(8)
     model = mlp(2)

@@ -126,9 +126,9 @@ class TestTrainerCompile:
     def test_each_batch_size_is_compiled_once_per_run(self, monkeypatch):
         compiled_sizes = []
 
-        def counting(replay):
+        def counting(replay, **options):
             compiled_sizes.append(len(replay.inputs))
-            return CompiledGraph(replay)
+            return CompiledGraph(replay, **options)
 
         monkeypatch.setattr(batch_replays, "CompiledGraph", counting)
         x, y = _data(27, "classes")  # batches of 8, 8, 8 and 3, for 3 epochs
