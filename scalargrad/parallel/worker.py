@@ -116,8 +116,9 @@ def shard_gradients(token: str, blueprint: bytes | None, weights: array, xb: lis
     """Run the step over the shard at ``weights`` (an array of doubles, in ``model.parameters()`` order)
     and answer ``("ok", pid, scale * loss, the gradients as an array of doubles)`` in the same order
     (or ``NEEDS_SETUP``, or a failure). The shard comes as its samples ``xb``, ``yb``, or (None, None) and
-    its ``size`` and ``values`` (an array of doubles, pickled as its bytes: 0.1 ms to send where the
-    samples' lists take milliseconds) once this process has its graph."""
+    its ``size`` and ``values`` (an array of doubles, pickled as its bytes) once this process has its
+    graph: sent as samples, this process would unpickle the nested lists and flatten them again, and an
+    MNIST step at batch 64 measured about 2 ms slower."""
     try:
         replica = _replica(token, blueprint)
         if replica is None or (xb is None and replica.needs_samples(size)):
